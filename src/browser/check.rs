@@ -1,0 +1,295 @@
+//! The response-side checks, one function per Chromium routine: the CORS check
+//! (`CheckAccess`), the preflight access check and its parsing of
+//! `Access-Control-Allow-Methods/-Headers/-Max-Age` (`PreflightResult`), the method and
+//! header matching, and which response headers script may read. Inputs are values, not
+//! scenarios; sequencing (redirects, cache, which hop) belongs to the engine.
+//!
+//! Sources read: services/network/public/cpp/cors/cors.cc (CheckAccess),
+//! services/network/cors/preflight_controller.cc (CheckPreflightAccess: the CORS check
+//! runs before the status check), services/network/cors/preflight_result.cc,
+//! third_party/blink/renderer/platform/loader/cors/cors.cc (expose-headers parsing).
+
+use std::collections::BTreeSet;
+
+use super::catalogue::CorsError;
+use super::model::{Credentials, HeaderList, Response};
+use super::request::{cors_unsafe_request_header_names, is_cors_safelisted_method, is_token};
+use super::url::gurl_is_valid;
+
+/// An error with the failed parameter Chromium reports (None where it sets none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub error: CorsError,
+    pub param: Option<String>,
+}
+
+impl Failure {
+    pub fn new(error: CorsError) -> Self {
+        Failure { error, param: None }
+    }
+
+    pub fn with(error: CorsError, param: &str) -> Self {
+        Failure {
+            error,
+            param: Some(param.to_owned()),
+        }
+    }
+}
+
+/// Chromium's CheckAccess. `origin` is the serialized origin the check compares against
+/// ("null" once a redirect tainted the request). The comparison is byte for byte: the
+/// spec's "null" is matched by an `Access-Control-Allow-Origin: null` (Chromium keeps the
+/// old CORS spec's behaviour here).
+pub fn check_access(
+    response_is_http: bool,
+    headers: &HeaderList,
+    credentials: Credentials,
+    origin: &str,
+) -> Result<(), Failure> {
+    let allow_origin = headers.get("access-control-allow-origin");
+    match allow_origin.as_deref() {
+        Some("*") => {
+            if credentials != Credentials::Include || !response_is_http {
+                return Ok(());
+            }
+            return Err(Failure::new(CorsError::WildcardOriginNotAllowed));
+        }
+        None => return Err(Failure::new(CorsError::MissingAllowOriginHeader)),
+        Some(value) if value != origin => {
+            if value.contains([' ', ',']) {
+                return Err(Failure::with(CorsError::MultipleAllowOriginValues, value));
+            }
+            if value == "null" {
+                return Err(Failure::with(CorsError::AllowOriginMismatch, value));
+            }
+            if !gurl_is_valid(value) {
+                return Err(Failure::with(CorsError::InvalidAllowOriginValue, value));
+            }
+            return Err(Failure::with(CorsError::AllowOriginMismatch, value));
+        }
+        Some(_) => {}
+    }
+    if credentials == Credentials::Include {
+        let allow_credentials = headers.get("access-control-allow-credentials");
+        if allow_credentials.as_deref() != Some("true") {
+            return Err(Failure::with(
+                CorsError::InvalidAllowCredentials,
+                allow_credentials.as_deref().unwrap_or(""),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Chromium caps max-age at two hours and uses 5 s when the header is absent or does
+/// not parse as an integer; a negative value means "do not cache" (0).
+pub const DEFAULT_MAX_AGE: i64 = 5;
+pub const MAX_MAX_AGE: i64 = 7200;
+
+pub fn parse_max_age(value: Option<&str>) -> i64 {
+    let Some(v) = value else {
+        return DEFAULT_MAX_AGE;
+    };
+    let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return DEFAULT_MAX_AGE;
+    }
+    match v.parse::<i64>() {
+        Ok(n) if n < 0 => 0,
+        Ok(n) => n.min(MAX_MAX_AGE),
+        // base::StringToInt64 reports failure on overflow, so the default applies.
+        Err(_) => DEFAULT_MAX_AGE,
+    }
+}
+
+/// A parsed, successful preflight response (what Chromium caches).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreflightResult {
+    /// Whether it was made for a credentialed request: `*` is then literal.
+    pub credentials: bool,
+    /// Methods as sent (case kept: matching is case-sensitive).
+    pub methods: BTreeSet<String>,
+    /// Header names lower-cased (matching is case-insensitive).
+    pub headers: BTreeSet<String>,
+    pub max_age: i64,
+}
+
+/// `net::HttpUtil::ValuesIterator` with empty items skipped, then `IsToken` per item.
+fn parse_allow_list(value: Option<&str>, lower: bool) -> Option<BTreeSet<String>> {
+    let mut set = BTreeSet::new();
+    let Some(value) = value else {
+        return Some(set);
+    };
+    for item in value.split(',') {
+        let item = item.trim_matches([' ', '\t']);
+        if item.is_empty() {
+            continue;
+        }
+        if !is_token(item) {
+            return None;
+        }
+        set.insert(if lower {
+            item.to_ascii_lowercase()
+        } else {
+            item.to_owned()
+        });
+    }
+    Some(set)
+}
+
+/// Status and access checks of a preflight response, then parsing. The order is
+/// Chromium's: the CORS check first (so a 404 without `Access-Control-Allow-Origin` is
+/// reported as a missing header, not a bad status), then ok status, then methods, then
+/// headers. Redirects are handled by the caller before this.
+pub fn check_preflight_response(
+    response: &Response,
+    credentials: Credentials,
+    origin: &str,
+) -> Result<PreflightResult, Failure> {
+    check_access(true, &response.headers, credentials, origin).map_err(|f| Failure {
+        error: f.error.to_preflight(),
+        param: f.param,
+    })?;
+    if !(200..300).contains(&response.status) {
+        return Err(Failure::new(CorsError::PreflightInvalidStatus));
+    }
+    let h = &response.headers;
+    let methods = parse_allow_list(h.get("access-control-allow-methods").as_deref(), false)
+        .ok_or(Failure::new(CorsError::InvalidAllowMethodsPreflightResponse))?;
+    let headers = parse_allow_list(h.get("access-control-allow-headers").as_deref(), true)
+        .ok_or(Failure::new(CorsError::InvalidAllowHeadersPreflightResponse))?;
+    let max_age = parse_max_age(h.get("access-control-max-age").as_deref());
+    Ok(PreflightResult {
+        credentials: credentials == Credentials::Include,
+        methods,
+        headers,
+        max_age,
+    })
+}
+
+impl PreflightResult {
+    /// Chromium's `acam_preflight_spec_conformant` path (the default): the method as
+    /// the page sent it must appear exactly; safelisted methods always pass; `*` counts
+    /// only for requests without credentials.
+    pub fn check_method(&self, method: &str) -> Result<(), Failure> {
+        if self.methods.contains(method) || is_cors_safelisted_method(method) {
+            return Ok(());
+        }
+        if !self.credentials && self.methods.contains("*") {
+            return Ok(());
+        }
+        Err(Failure::with(
+            CorsError::MethodDisallowedByPreflightResponse,
+            method,
+        ))
+    }
+
+    /// Header names that need permission, matched case-insensitively. `*` covers all
+    /// but `Authorization` and only without credentials.
+    pub fn check_headers(&self, headers: &[(String, String)]) -> Result<(), Failure> {
+        let names = cors_unsafe_request_header_names(headers);
+        self.check_header_names(
+            &names,
+            headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("authorization")),
+        )
+    }
+
+    /// The same check given only the requested names (what a server sees in
+    /// `Access-Control-Request-Headers`).
+    pub fn check_header_names(&self, names: &[String], has_authorization: bool) -> Result<(), Failure> {
+        if !self.credentials && self.headers.contains("*") {
+            if has_authorization && !self.headers.contains("authorization") {
+                return Err(Failure::with(
+                    CorsError::HeaderDisallowedByPreflightResponse,
+                    "authorization",
+                ));
+            }
+            return Ok(());
+        }
+        for name in names {
+            let lower = name.to_ascii_lowercase();
+            if !self.headers.contains(&lower) {
+                return Err(Failure::with(
+                    CorsError::HeaderDisallowedByPreflightResponse,
+                    &lower,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What the preflight cache asks before reusing an entry (`EnsureAllowedRequest`).
+    pub fn allows(&self, credentials: Credentials, method: &str, headers: &[(String, String)]) -> bool {
+        if !self.credentials && credentials == Credentials::Include {
+            return false;
+        }
+        self.check_method(method).is_ok() && self.check_headers(headers).is_ok()
+    }
+}
+
+/// Response header names that are always readable cross-origin.
+pub const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
+    "cache-control",
+    "content-language",
+    "content-length",
+    "content-type",
+    "expires",
+    "last-modified",
+    "pragma",
+];
+
+/// Blink's Access-Control-Expose-Headers parser: a token list with empty items allowed;
+/// any syntax error makes the whole list empty.
+pub fn parse_expose_headers(value: Option<&str>) -> BTreeSet<String> {
+    let mut set = BTreeSet::new();
+    let Some(value) = value else {
+        return set;
+    };
+    for item in value.split(',') {
+        let item = item.trim_matches([' ', '\t']);
+        if item.is_empty() {
+            continue;
+        }
+        if !is_token(item) {
+            return BTreeSet::new();
+        }
+        set.insert(item.to_ascii_lowercase());
+    }
+    set
+}
+
+fn is_forbidden_response_header(lower: &str) -> bool {
+    lower == "set-cookie" || lower == "set-cookie2"
+}
+
+/// Names script can read from a CORS response (`response.headers.keys()`): safelisted
+/// ones plus exposed ones; `*` exposes all only without credentials; never Set-Cookie.
+pub fn readable_headers_cors(headers: &HeaderList, credentials: Credentials) -> Vec<String> {
+    let exposed = parse_expose_headers(headers.get("access-control-expose-headers").as_deref());
+    let all = credentials != Credentials::Include && exposed.contains("*");
+    let mut out = BTreeSet::new();
+    for (name, _) in headers.lines() {
+        let lower = name.to_ascii_lowercase();
+        if is_forbidden_response_header(&lower) {
+            continue;
+        }
+        if all || SAFELISTED_RESPONSE_HEADERS.contains(&lower.as_str()) || exposed.contains(&lower) {
+            out.insert(lower);
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Names script can read from a same-origin (basic) response: all but Set-Cookie.
+pub fn readable_headers_basic(headers: &HeaderList) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for (name, _) in headers.lines() {
+        let lower = name.to_ascii_lowercase();
+        if !is_forbidden_response_header(&lower) {
+            out.insert(lower);
+        }
+    }
+    out.into_iter().collect()
+}

@@ -1,0 +1,191 @@
+//! A pure model of Chromium's CORS algorithm (the Fetch standard as Chromium 156 ships
+//! it): given the request a page passes to `fetch()` and the responses the servers gave,
+//! it says whether a preflight is needed and what it carries, whether the browser blocks
+//! the exchange, with Chromium's `CorsError` name, failed parameter and exact console
+//! message, what script may read, and a concrete fix. It does no I/O, reads no clock
+//! (time is an input) and never refers to crate items outside `crate::browser`.
+//!
+//! Where Chromium and the spec differ, Chromium wins; each difference is recorded at the
+//! rule that implements it and pinned by a test in `tests/chromium_differences.rs`.
+//!
+//! ```
+//! use sandbox::browser::{evaluate, FixContext, Scenario};
+//!
+//! let scenario: Scenario = serde_json::from_str(r#"{
+//!   "request": {"url": "http://api.test:3000/api/payment", "origin": "http://frontend.test:8080",
+//!               "method": "PUT", "headers": {"X-PKR-Auth": "token123"}, "credentials": "include"},
+//!   "preflight_response": {"status": 204, "headers": {
+//!       "Access-Control-Allow-Origin": "http://frontend.test:8080",
+//!       "Access-Control-Allow-Credentials": "true",
+//!       "Access-Control-Allow-Methods": "PUT"}}
+//! }"#).unwrap();
+//! let ctx = FixContext::Sandbox { policy_file: "cors.toml".into(), exact_mode: false };
+//! let verdict = evaluate(&scenario, &ctx);
+//! assert!(!verdict.is_allowed());
+//! assert_eq!(verdict.cors_error.unwrap().name(), "HeaderDisallowedByPreflightResponse");
+//! assert_eq!(verdict.failed_parameter.as_deref(), Some("x-pkr-auth"));
+//! assert_eq!(verdict.message.as_deref(), Some(
+//!     "Access to fetch at 'http://api.test:3000/api/payment' from origin \
+//!      'http://frontend.test:8080' has been blocked by CORS policy: Request header field \
+//!      x-pkr-auth is not allowed by Access-Control-Allow-Headers in preflight response."));
+//! assert_eq!(verdict.fix.as_deref(), Some("add \"X-PKR-Auth\" to allowed_headers in cors.toml"));
+//! let preflight = verdict.preflight_request.unwrap();
+//! assert_eq!(preflight.headers.get("Access-Control-Request-Headers").as_deref(), Some("x-pkr-auth"));
+//! ```
+
+mod cache;
+mod catalogue;
+mod check;
+mod engine;
+mod har;
+mod model;
+mod render;
+mod request;
+mod url;
+
+#[cfg(test)]
+mod tests;
+
+pub use cache::{CacheKey, Lookup, PreflightCache};
+pub use catalogue::{console_message, encode_hint, CorsError, Entry, MessageContext, CATALOGUE};
+pub use check::{
+    check_access, check_preflight_response, parse_expose_headers, parse_max_age,
+    readable_headers_basic, readable_headers_cors, Failure, PreflightResult,
+    SAFELISTED_RESPONSE_HEADERS,
+};
+pub use har::{scenarios_from_har, HarError};
+pub use model::{
+    Credentials, FixContext, HeaderList, Initiator, Mode, Outcome, PreflightRequest,
+    PriorExchange, RedirectHop, Request, Response, Scenario, Verdict,
+};
+pub use render::render_text;
+pub use request::{
+    access_control_request_headers, cors_unsafe_request_header_names, is_cors_safelisted_method,
+    is_cors_safelisted_request_header, is_forbidden_request_header, needs_preflight,
+    normalize_method,
+};
+pub use url::{Origin, Url};
+
+use engine::{run, Exchange};
+
+/// Judges a scenario: replays `prior` exchanges (oldest first, each at
+/// `-seconds_before`) into a fresh preflight cache, then the request itself at time 0.
+pub fn evaluate(s: &Scenario, ctx: &FixContext) -> Verdict {
+    let mut cache = PreflightCache::new();
+    for prior in &s.prior {
+        let ex = Exchange {
+            request: &prior.request,
+            preflight: prior.preflight_response.as_ref(),
+            actual: prior.actual_response.as_ref(),
+            redirects: &[],
+        };
+        run(None, &ex, &mut cache, -prior.seconds_before, ctx);
+    }
+    let ex = Exchange {
+        request: &s.request,
+        preflight: s.preflight_response.as_ref(),
+        actual: s.actual_response.as_ref(),
+        redirects: &s.redirects,
+    };
+    run(s.id.clone(), &ex, &mut cache, 0.0, ctx)
+}
+
+fn header_pairs(names: &[String]) -> Vec<(String, String)> {
+    // A name in Access-Control-Request-Headers was unsafe for the browser, so the exact
+    // value no longer matters; a non-safelisted placeholder keeps it unsafe.
+    names
+        .iter()
+        .map(|n| (n.clone(), "\u{1}".to_owned()))
+        .collect()
+}
+
+/// For the mock API: the verdict on one preflight it answered. `requested_headers` are
+/// the names from `Access-Control-Request-Headers`.
+pub fn judge_preflight(
+    origin: &str,
+    url: &str,
+    requested_method: &str,
+    requested_headers: &[String],
+    credentials: Credentials,
+    response: &Response,
+    ctx: &FixContext,
+) -> Verdict {
+    let mut request = Request::new(url, origin);
+    request.method = requested_method.to_owned();
+    request.credentials = credentials;
+    let pairs = header_pairs(requested_headers);
+    for (n, v) in &pairs {
+        request.headers.push(n.clone(), v.clone());
+    }
+    let mut v = evaluate_preflight_only(&request, response, ctx);
+    // The ACRH the browser sent is what the server saw; echo it verbatim.
+    if let Some(p) = v.preflight_request.as_mut() {
+        let mut headers = HeaderList::new();
+        headers.push("Origin", origin);
+        headers.push("Access-Control-Request-Method", requested_method);
+        if !requested_headers.is_empty() {
+            headers.push("Access-Control-Request-Headers", requested_headers.join(","));
+        }
+        p.headers = headers;
+    }
+    v
+}
+
+fn evaluate_preflight_only(request: &Request, response: &Response, ctx: &FixContext) -> Verdict {
+    let mut cache = PreflightCache::new();
+    let ex = Exchange {
+        request,
+        preflight: Some(response),
+        actual: None,
+        redirects: &[],
+    };
+    let mut v = run(None, &ex, &mut cache, 0.0, ctx);
+    v.notes.retain(|n| !n.starts_with("no actual response"));
+    if !v.preflight_required {
+        v.notes.push(
+            "this request needs no preflight in Chromium; the OPTIONS was not sent by a browser"
+                .to_owned(),
+        );
+    }
+    v
+}
+
+/// For the mock API: the verdict on one actual (non-preflight) response it sent.
+pub fn judge_actual(
+    origin: &str,
+    url: &str,
+    method: &str,
+    credentials: Credentials,
+    response: &Response,
+    ctx: &FixContext,
+) -> Verdict {
+    let mut request = Request::new(url, origin);
+    request.method = method.to_owned();
+    request.credentials = credentials;
+    let mut cache = PreflightCache::new();
+    let ex = Exchange {
+        request: &request,
+        preflight: None,
+        actual: Some(response),
+        redirects: &[],
+    };
+    let mut v = run(None, &ex, &mut cache, 0.0, ctx);
+    if v.preflight_required && v.cors_error.is_none() && v.message.is_some() {
+        // The missing preflight is not what the server asked about: judge the response.
+        let mut get = request.clone();
+        get.method = "GET".to_owned();
+        let ex = Exchange {
+            request: &get,
+            preflight: None,
+            actual: Some(response),
+            redirects: &[],
+        };
+        let mut again = run(None, &ex, &mut PreflightCache::new(), 0.0, ctx);
+        again.preflight_required = true;
+        again.notes.push(format!(
+            "a {method} request needs a preflight first; this verdict covers the response only"
+        ));
+        v = again;
+    }
+    v
+}

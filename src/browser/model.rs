@@ -1,0 +1,420 @@
+//! The data the browser model reads and writes: scenarios (a page's request plus the
+//! responses the servers gave), ordered header lists, and the verdict. This file owns the
+//! JSON shape other layers and users rely on; it holds no CORS rule and must not grow one.
+
+use std::fmt;
+
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::catalogue::CorsError;
+
+/// Header lines in the order they were given. One entry per name as first spelled; a
+/// name with several values stands for several header lines (JSON: an array).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderList(pub Vec<(String, Vec<String>)>);
+
+impl HeaderList {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends one header line, grouping it with earlier lines of the same name.
+    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let name = name.into();
+        let value = value.into();
+        match self.0.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            Some((_, values)) => values.push(value),
+            None => self.0.push((name, vec![value])),
+        }
+    }
+
+    /// Builder form of [`HeaderList::push`], handy in tests and examples.
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        self.push(name, value);
+        self
+    }
+
+    /// Every line's value for `name` (case-insensitive), in order.
+    pub fn get_all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| v.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// The value as Chromium's `GetNormalizedHeader` sees it: each line trimmed of
+    /// whitespace, several lines joined with ", ". This is why two
+    /// `Access-Control-Allow-Origin` lines fail as "multiple values".
+    pub fn get(&self, name: &str) -> Option<String> {
+        let all = self.get_all(name);
+        if all.is_empty() {
+            return None;
+        }
+        let trimmed: Vec<&str> = all.iter().map(|v| v.trim_matches(is_lws)).collect();
+        Some(trimmed.join(", "))
+    }
+
+    /// First line only: for non-coalescing headers such as `Location`.
+    pub fn first(&self, name: &str) -> Option<&str> {
+        self.get_all(name).first().copied()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        !self.get_all(name).is_empty()
+    }
+
+    /// Every (name, value) line in order.
+    pub fn lines(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .flat_map(|(n, vs)| vs.iter().map(move |v| (n.as_str(), v.as_str())))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|(_, v)| v.is_empty())
+    }
+}
+
+fn is_lws(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+impl Serialize for HeaderList {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, values) in &self.0 {
+            if values.len() == 1 {
+                map.serialize_entry(name, &values[0])?;
+            } else {
+                map.serialize_entry(name, values)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// One JSON header value: a string (one line) or an array (several lines). Numbers and
+/// booleans are accepted as their text because hand-written scenarios use them
+/// (`"Access-Control-Max-Age": 600`).
+struct Lines(Vec<String>);
+
+impl<'de> Deserialize<'de> for Lines {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LinesVisitor;
+        impl<'de> Visitor<'de> for LinesVisitor {
+            type Value = Lines;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a header value: a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Lines, E> {
+                Ok(Lines(vec![v.to_owned()]))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Lines, E> {
+                Ok(Lines(vec![v.to_string()]))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Lines, E> {
+                Ok(Lines(vec![v.to_string()]))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Lines, E> {
+                Ok(Lines(vec![v.to_string()]))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Lines, E> {
+                Ok(Lines(vec![v.to_string()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Lines, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Lines(mut one)) = seq.next_element::<Lines>()? {
+                    out.append(&mut one);
+                }
+                Ok(Lines(out))
+            }
+        }
+        deserializer.deserialize_any(LinesVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for HeaderList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> Visitor<'de> for ListVisitor {
+            type Value = HeaderList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of header names to values")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<HeaderList, E> {
+                Ok(HeaderList::new())
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<HeaderList, M::Error> {
+                let mut list = HeaderList::new();
+                while let Some((name, Lines(values))) = map.next_entry::<String, Lines>()? {
+                    if values.is_empty() {
+                        // An empty array still names the header; keep it visible.
+                        list.0.push((name.clone(), Vec::new()));
+                    }
+                    for v in values {
+                        list.push(name.clone(), v);
+                    }
+                }
+                Ok(list)
+            }
+        }
+        deserializer.deserialize_any(ListVisitor)
+    }
+}
+
+/// `credentials` as passed to `fetch()`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Credentials {
+    Omit,
+    #[default]
+    SameOrigin,
+    Include,
+}
+
+impl Credentials {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Credentials::Omit => "omit",
+            Credentials::SameOrigin => "same-origin",
+            Credentials::Include => "include",
+        }
+    }
+}
+
+/// `mode` as passed to `fetch()`; `navigate` is accepted but outside the model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    #[default]
+    Cors,
+    NoCors,
+    SameOrigin,
+    Navigate,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Cors => "cors",
+            Mode::NoCors => "no-cors",
+            Mode::SameOrigin => "same-origin",
+            Mode::Navigate => "navigate",
+        }
+    }
+}
+
+/// Which API issued the request: it changes the console wording ("fetch" vs
+/// "XMLHttpRequest") and the extra sentences Chromium appends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Initiator {
+    #[default]
+    #[serde(rename = "fetch")]
+    Fetch,
+    #[serde(rename = "xmlhttprequest", alias = "xhr", alias = "XMLHttpRequest")]
+    XmlHttpRequest,
+}
+
+fn default_method() -> String {
+    "GET".to_owned()
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// The request as the page passes it to `fetch()`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub url: String,
+    /// The page's origin (serialized), or "null" for an opaque origin.
+    pub origin: String,
+    #[serde(default = "default_method")]
+    pub method: String,
+    #[serde(default, skip_serializing_if = "HeaderList::is_empty")]
+    pub headers: HeaderList,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub credentials: Credentials,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub mode: Mode,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub initiator: Initiator,
+    /// Stand-in for Chromium's network isolation key (top-frame site); defaults to the
+    /// origin, which is right for a top-level page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_isolation_key: Option<String>,
+}
+
+impl Request {
+    pub fn new(url: &str, origin: &str) -> Self {
+        Request {
+            url: url.to_owned(),
+            origin: origin.to_owned(),
+            method: default_method(),
+            headers: HeaderList::new(),
+            credentials: Credentials::default(),
+            mode: Mode::default(),
+            initiator: Initiator::default(),
+            network_isolation_key: None,
+        }
+    }
+}
+
+/// A response as the server sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    #[serde(default = "default_status")]
+    pub status: u16,
+    #[serde(default)]
+    pub headers: HeaderList,
+}
+
+impl Response {
+    pub fn new(status: u16) -> Self {
+        Response {
+            status,
+            headers: HeaderList::new(),
+        }
+    }
+
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        self.headers.push(name, value);
+        self
+    }
+
+    /// A redirect in net's sense: one of the five redirect codes with a `Location`.
+    /// Any other 3xx is an ordinary (non-ok) response.
+    pub fn redirect_location(&self) -> Option<&str> {
+        if matches!(self.status, 301 | 302 | 303 | 307 | 308) {
+            self.headers.first("location").map(|l| l.trim())
+        } else {
+            None
+        }
+    }
+}
+
+/// The next hop after a redirect: its response, and the preflight answer if one is due.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedirectHop {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight_response: Option<Response>,
+    pub response: Response,
+}
+
+/// An earlier exchange that may have left an entry in the preflight cache.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriorExchange {
+    #[serde(default)]
+    pub seconds_before: f64,
+    pub request: Request,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight_response: Option<Response>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_response: Option<Response>,
+}
+
+/// One recorded or hypothetical cross-origin exchange.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub request: Request,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight_response: Option<Response>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_response: Option<Response>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirects: Vec<RedirectHop>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prior: Vec<PriorExchange>,
+}
+
+impl Scenario {
+    pub fn new(request: Request) -> Self {
+        Scenario {
+            id: None,
+            request,
+            preflight_response: None,
+            actual_response: None,
+            redirects: Vec::new(),
+            prior: Vec::new(),
+        }
+    }
+}
+
+/// Who will apply the fix, so it can be phrased in their terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum FixContext {
+    /// The server is the sandbox's mock API; `exact_mode` says the policy file lists
+    /// literal header lines instead of actix-cors fields.
+    Sandbox { policy_file: String, exact_mode: bool },
+    #[default]
+    Generic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Allowed,
+    Blocked,
+}
+
+/// The preflight the browser sends (or would send).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreflightRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: HeaderList,
+}
+
+/// What the browser concludes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub id: Option<String>,
+    pub preflight_required: bool,
+    pub preflight_sent: bool,
+    pub preflight_request: Option<PreflightRequest>,
+    pub outcome: Outcome,
+    /// Chromium's `network::mojom::CorsError` name; `None` when blocked for a reason
+    /// that is not a CORS error (a TypeError from `fetch()`, a network error).
+    pub cors_error: Option<CorsError>,
+    /// What Chromium reports as `failedParameter`; `None` where Chromium leaves it empty
+    /// because the error takes none.
+    pub failed_parameter: Option<String>,
+    pub message: Option<String>,
+    pub fix: Option<String>,
+    /// Response header names script can read (lower-case, sorted, as `headers.keys()`).
+    pub readable_headers: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+impl Verdict {
+    pub(crate) fn empty(id: Option<String>) -> Self {
+        Verdict {
+            id,
+            preflight_required: false,
+            preflight_sent: false,
+            preflight_request: None,
+            outcome: Outcome::Allowed,
+            cors_error: None,
+            failed_parameter: None,
+            message: None,
+            fix: None,
+            readable_headers: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn is_allowed(&self) -> bool {
+        self.outcome == Outcome::Allowed
+    }
+}

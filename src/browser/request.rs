@@ -1,0 +1,362 @@
+//! The request side of CORS as Chromium ships it: method normalisation, forbidden request
+//! headers, CORS-safelisted request headers and their value rules, and whether a request
+//! needs a preflight (with the exact `Access-Control-Request-Headers` value). It decides
+//! nothing about responses and must not look at one.
+//!
+//! Sources read: services/network/public/cpp/cors/cors.cc (`IsCorsSafelistedHeader`,
+//! `IsCorsSafelistedLowerCaseContentType`), services/network/cors/cors_util.cc
+//! (`CorsUnsafeNotForbiddenRequestHeaderNames`), services/network/cors/preflight_controller.cc
+//! (`CreateAccessControlRequestHeadersHeader`), net/http/http_util.cc (`IsSafeHeader`,
+//! `ParseRangeHeader`, `IsTokenChar`), net/base/mime_util.cc (`ExtractMimeTypeFromMediaType`).
+
+use super::model::{HeaderList, Mode};
+
+/// A header value is safelisted only up to this many bytes (spec and Chromium agree).
+pub const SAFELISTED_VALUE_MAX: usize = 128;
+/// Total bytes of safelisted values before they all count as unsafe.
+pub const SAFELISTED_TOTAL_MAX: usize = 1024;
+
+/// Methods `fetch()` upper-cases; every other method is sent exactly as written.
+const NORMALIZED_METHODS: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+
+pub fn normalize_method(method: &str) -> String {
+    let upper = method.to_ascii_uppercase();
+    if NORMALIZED_METHODS.contains(&upper.as_str()) {
+        upper
+    } else {
+        method.to_owned()
+    }
+}
+
+/// Chromium compares upper-cased, so `post` would pass; after normalisation it is moot.
+pub fn is_cors_safelisted_method(method: &str) -> bool {
+    matches!(method.to_ascii_uppercase().as_str(), "GET" | "HEAD" | "POST")
+}
+
+pub fn is_forbidden_method(method: &str) -> bool {
+    matches!(
+        method.to_ascii_uppercase().as_str(),
+        "CONNECT" | "TRACE" | "TRACK"
+    )
+}
+
+/// RFC 7230 tchar, as net::HttpUtil::IsTokenChar.
+pub fn is_token_char(b: u8) -> bool {
+    !(b >= 0x7f
+        || b <= 0x20
+        || matches!(
+            b,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b'@'
+                | b','
+                | b';'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'='
+                | b'{'
+                | b'}'
+        ))
+}
+
+pub fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_token_char)
+}
+
+/// Chromium's forbidden list (net::HttpUtil::IsSafeHeader). Differs from the spec:
+/// it still forbids `User-Agent` (crbug.com/571722) and adds
+/// `Access-Control-Request-Private-Network`.
+const FORBIDDEN_HEADERS: [&str; 23] = [
+    "accept-charset",
+    "accept-encoding",
+    "access-control-request-headers",
+    "access-control-request-method",
+    "access-control-request-private-network",
+    "connection",
+    "content-length",
+    "cookie",
+    "cookie2",
+    "date",
+    "dnt",
+    "expect",
+    "host",
+    "keep-alive",
+    "origin",
+    "referer",
+    "set-cookie",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "via",
+];
+
+/// Whether `fetch()` silently drops this header (it never reaches CORS).
+pub fn is_forbidden_request_header(name: &str, value: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("proxy-") || lower.starts_with("sec-") {
+        return true;
+    }
+    if FORBIDDEN_HEADERS.contains(&lower.as_str()) {
+        return true;
+    }
+    if matches!(
+        lower.as_str(),
+        "x-http-method" | "x-http-method-override" | "x-method-override"
+    ) {
+        return value
+            .split(',')
+            .map(|m| m.trim_matches([' ', '\t']))
+            .any(is_forbidden_method);
+    }
+    false
+}
+
+/// https://fetch.spec.whatwg.org/#cors-unsafe-request-header-byte
+pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
+    (b < 0x20 && b != 0x09)
+        || matches!(
+            b,
+            b'"' | b'(' | b')' | b':' | b'<' | b'>' | b'?' | b'@' | b'[' | b'\\' | b']' | b'{'
+                | b'}'
+                | 0x7f
+        )
+}
+
+/// Chromium's parser: text up to the first `;`, split on `/` into exactly two parts,
+/// leading whitespace trimmed from the type and trailing from the subtype, both tokens.
+/// Parameters are never examined (beyond the unsafe-byte check), as in the MIME
+/// sniffing parser, which skips invalid parameters rather than failing.
+pub fn content_type_essence(value: &str) -> Option<String> {
+    let lower = value.to_ascii_lowercase();
+    let head = match lower.find(';') {
+        Some(i) => &lower[..i],
+        None => &lower[..],
+    };
+    let mut parts = head.split('/');
+    let (ty, sub) = (parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c');
+    let ty = ty.trim_start_matches(ws);
+    let sub = sub.trim_end_matches(ws);
+    if is_token(ty) && is_token(sub) {
+        Some(format!("{ty}/{sub}"))
+    } else {
+        None
+    }
+}
+
+pub fn is_safelisted_content_type(value: &str) -> bool {
+    if value.bytes().any(is_cors_unsafe_request_header_byte) {
+        return false;
+    }
+    matches!(
+        content_type_essence(value).as_deref(),
+        Some("application/x-www-form-urlencoded" | "multipart/form-data" | "text/plain")
+    )
+}
+
+/// Chromium's simple-range test: no whitespace or comma, then `bytes=` (case-insensitive,
+/// unlike the spec's case-sensitive "bytes"), one range, not a suffix range, start <= end.
+pub fn is_simple_range(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    if lower.bytes().any(|b| b == b' ' || b == b'\t' || b == b',') {
+        return false;
+    }
+    let Some(spec) = lower.strip_prefix("bytes=") else {
+        return false;
+    };
+    let Some((first, last)) = spec.split_once('-') else {
+        return false;
+    };
+    let Some(start) = parse_int64(first) else {
+        return false;
+    };
+    if last.is_empty() {
+        return start >= 0;
+    }
+    match parse_int64(last) {
+        Some(end) => start >= 0 && end >= start,
+        None => false,
+    }
+}
+
+/// base::StringToInt64: optional sign, digits only, no surrounding whitespace.
+fn parse_int64(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    let body = digits.strip_prefix('-').unwrap_or(digits);
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<i64>().ok()
+}
+
+fn is_double_like(v: &str) -> bool {
+    match v.split_once('.') {
+        Some((a, b)) => {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        }
+        None => !v.is_empty() && v.bytes().all(|c| c.is_ascii_digit()),
+    }
+}
+
+fn is_int_like(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// Whether one header is CORS-safelisted in Chromium. Beyond the spec's five names,
+/// Chromium safelists `Intervention` (any value) and legacy client hints (`DPR`, `Width`,
+/// `Viewport-Width`, `Device-Memory`, `RTT`, `Downlink`, `ECT`, `Save-Data`) with value
+/// rules; the `Sec-CH-*` hints are on its list too but are forbidden to script anyway.
+pub fn is_cors_safelisted_request_header(name: &str, value: &str) -> bool {
+    if value.len() > SAFELISTED_VALUE_MAX {
+        return false;
+    }
+    match name.to_ascii_lowercase().as_str() {
+        "accept" => !value.bytes().any(is_cors_unsafe_request_header_byte),
+        "accept-language" | "content-language" => value.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b' ' | b'*' | b',' | b'-' | b'.' | b';' | b'=')
+        }),
+        "content-type" => is_safelisted_content_type(value),
+        "range" => is_simple_range(value),
+        "intervention" => true,
+        "device-memory" | "dpr" | "downlink" => is_double_like(value),
+        "width" | "viewport-width" | "rtt" => is_int_like(value),
+        "ect" => matches!(value, "slow-2g" | "2g" | "3g" | "4g"),
+        "save-data" => value.eq_ignore_ascii_case("on"),
+        _ => false,
+    }
+}
+
+/// The subset `no-cors` requests may carry (the Headers guard drops the rest).
+pub fn is_no_cors_safelisted_request_header(name: &str, value: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "accept" | "accept-language" | "content-language" | "content-type"
+    ) && is_cors_safelisted_request_header(name, value)
+}
+
+/// Lower-cased names of the headers that make a request need a preflight, in request
+/// order. Forbidden headers are skipped; when safelisted values total more than 1024
+/// bytes, the safelisted ones count as unsafe too.
+pub fn cors_unsafe_request_header_names(headers: &[(String, String)]) -> Vec<String> {
+    let mut unsafe_names = Vec::new();
+    let mut safelisted = Vec::new();
+    let mut total = 0usize;
+    for (name, value) in headers {
+        if is_forbidden_request_header(name, value) {
+            continue;
+        }
+        let lower = name.to_ascii_lowercase();
+        if is_cors_safelisted_request_header(&lower, value) {
+            total += value.len();
+            safelisted.push(lower);
+        } else {
+            unsafe_names.push(lower);
+        }
+    }
+    if total > SAFELISTED_TOTAL_MAX {
+        unsafe_names.extend(safelisted);
+    }
+    unsafe_names
+}
+
+/// The `Access-Control-Request-Headers` value Chromium sends: lower-cased names,
+/// sorted bytewise, de-duplicated, joined with "," and no space (the spec's
+/// "combine" would give the same bytes; Chromium uses base::JoinString with ",").
+pub fn access_control_request_headers(headers: &[(String, String)]) -> Option<String> {
+    let mut names = cors_unsafe_request_header_names(headers);
+    if names.is_empty() {
+        return None;
+    }
+    names.sort();
+    names.dedup();
+    Some(names.join(","))
+}
+
+pub fn needs_preflight(method: &str, headers: &[(String, String)]) -> bool {
+    !is_cors_safelisted_method(method) || !cors_unsafe_request_header_names(headers).is_empty()
+}
+
+/// HTTP whitespace trimmed from both ends, as the Headers object normalises values.
+pub fn normalize_header_value(v: &str) -> &str {
+    v.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+}
+
+/// The request after `fetch()` has built it: normalised method, header list with
+/// forbidden headers dropped and repeated names combined with ", ".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub notes: Vec<String>,
+}
+
+/// Applies what `fetch()`/`new Request()` do before anything is sent. An `Err` is the
+/// TypeError text Chromium throws (after "Failed to execute 'fetch' on 'Window': ").
+pub fn prepare(method: &str, headers: &HeaderList, mode: Mode) -> Result<Prepared, String> {
+    if !is_token(method) {
+        return Err(format!("'{method}' is not a valid HTTP method."));
+    }
+    if is_forbidden_method(method) {
+        return Err(format!("'{method}' HTTP method is unsupported."));
+    }
+    let method = normalize_method(method);
+    if mode == Mode::NoCors && !is_cors_safelisted_method(&method) {
+        return Err(format!("'{method}' is unsupported in no-cors mode."));
+    }
+    let mut notes = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (name, value) in headers.lines() {
+        if !is_token(name) {
+            return Err(format!("'{name}' is not a valid HTTP header field name."));
+        }
+        let value = normalize_header_value(value);
+        if value.bytes().any(|b| b == 0 || b == b'\r' || b == b'\n') {
+            return Err(format!("'{value}' is not a valid HTTP header field value."));
+        }
+        if is_forbidden_request_header(name, value) {
+            notes.push(format!(
+                "request header '{name}' is forbidden: fetch() drops it silently, so it is \
+                 never sent and never causes a preflight"
+            ));
+            continue;
+        }
+        match out.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some((_, existing)) => {
+                existing.push_str(", ");
+                existing.push_str(value);
+            }
+            None => out.push((name.to_owned(), value.to_owned())),
+        }
+    }
+    if mode == Mode::NoCors {
+        out.retain(|(name, value)| {
+            let keep = is_no_cors_safelisted_request_header(name, value);
+            if !keep {
+                notes.push(format!(
+                    "request header '{name}' is dropped in no-cors mode (only safelisted \
+                     Accept, Accept-Language, Content-Language and Content-Type survive)"
+                ));
+            }
+            keep
+        });
+    }
+    Ok(Prepared {
+        method,
+        headers: out,
+        notes,
+    })
+}

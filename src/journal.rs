@@ -1,0 +1,221 @@
+//! The terminal log: one line per request, per reload attempt and per listener, as text or as
+//! JSON objects (an interface: the `event` names and fields are documented in README.md and
+//! kept stable).
+//!
+//! Owns formatting and writing whole lines. It does not decide what happened; callers pass
+//! finished records. Lines are written under one lock so concurrent workers never interleave.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// One request as the access log reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    pub origin_name: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    /// The request's `Origin` header, when it had one.
+    pub origin: Option<String>,
+    pub preflight: bool,
+    pub duration_ms: f64,
+}
+
+pub struct Log {
+    format: LogFormat,
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Log").field("format", &self.format).finish()
+    }
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn now_clock() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+impl Log {
+    pub fn new(format: LogFormat, out: Box<dyn Write + Send>) -> Self {
+        Log {
+            format,
+            out: Mutex::new(out),
+        }
+    }
+
+    pub fn stdout(format: LogFormat) -> Self {
+        Self::new(format, Box::new(std::io::stdout()))
+    }
+
+    pub fn format(&self) -> LogFormat {
+        self.format
+    }
+
+    fn write_line(&self, line: &str) {
+        // A poisoned lock only means another thread panicked mid-write; keep logging.
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+
+    fn emit(&self, event: &str, mut fields: serde_json::Value, text: impl FnOnce() -> String) {
+        match self.format {
+            LogFormat::Json => {
+                if let Some(obj) = fields.as_object_mut() {
+                    obj.insert("event".into(), event.into());
+                    obj.insert("time".into(), now_rfc3339().into());
+                }
+                self.write_line(&fields.to_string());
+            }
+            LogFormat::Text => self.write_line(&text()),
+        }
+    }
+
+    /// Free text for the terminal only (the banner); JSON mode stays machine-readable.
+    pub fn banner(&self, text: &str) {
+        if self.format == LogFormat::Text {
+            self.write_line(text.trim_end());
+        }
+    }
+
+    pub fn listening(&self, name: &str, kind: &str, url: &str, bind: &str) {
+        self.emit(
+            "listening",
+            json!({"name": name, "kind": kind, "url": url, "bind": bind}),
+            || format!("{} listening {name} {url}", now_clock()),
+        );
+    }
+
+    pub fn reloaded(&self, origin: &str, file: &str, generation: u64, changed: &str) {
+        self.emit(
+            "reloaded",
+            json!({"origin_name": origin, "file": file, "generation": generation, "changed": changed}),
+            || format!("{} reload  {origin} {file} → generation {generation} ({changed})", now_clock()),
+        );
+    }
+
+    pub fn reload_failed(&self, origin: &str, file: &str, one_line: &str, report: &str) {
+        self.emit(
+            "reload_failed",
+            json!({"origin_name": origin, "file": file, "error": one_line}),
+            || {
+                format!(
+                    "{} reload  {origin} {file} ✗ kept the last good version\n{}",
+                    now_clock(),
+                    report.trim_end()
+                )
+            },
+        );
+    }
+
+    pub fn static_changed(&self, origin: &str, files: &[String], css_only: bool) {
+        self.emit(
+            "static_changed",
+            json!({"origin_name": origin, "files": files, "css_only": css_only}),
+            || {
+                format!(
+                    "{} change  {origin} {} → {}",
+                    now_clock(),
+                    files.join(", "),
+                    if css_only {
+                        "swap stylesheets"
+                    } else {
+                        "reload pages"
+                    }
+                )
+            },
+        );
+    }
+
+    pub fn warning(&self, message: &str) {
+        self.emit("warning", json!({"message": message}), || {
+            format!("{} warning {message}", now_clock())
+        });
+    }
+
+    pub fn request(&self, r: &RequestRecord) {
+        let fields = serde_json::to_value(r).unwrap_or_default();
+        self.emit("request", fields, || {
+            format!(
+                "{} {:<8} {:<7} {} {} origin={} {}{:.1}ms",
+                now_clock(),
+                r.origin_name,
+                r.method,
+                r.path,
+                r.status,
+                r.origin.as_deref().unwrap_or("-"),
+                if r.preflight { "preflight " } else { "" },
+                r.duration_ms
+            )
+        });
+    }
+
+    pub fn stopped(&self) {
+        self.emit("stopped", json!({}), || format!("{} stopped", now_clock()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn json_lines_carry_event_and_fields() {
+        let buf = Buf::default();
+        let log = Log::new(LogFormat::Json, Box::new(buf.clone()));
+        log.request(&RequestRecord {
+            origin_name: "api".into(),
+            method: "OPTIONS".into(),
+            path: "/api/x".into(),
+            status: 200,
+            origin: Some("http://localhost:8080".into()),
+            preflight: true,
+            duration_ms: 0.4,
+        });
+        log.banner("ignored in json");
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1);
+        let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(v["event"], "request");
+        assert_eq!(v["preflight"], true);
+        assert_eq!(v["origin"], "http://localhost:8080");
+    }
+}

@@ -1,0 +1,25 @@
+//! `sandbox`: a real cross-origin setup on your own machine in one command.
+//!
+//! # Layout
+//! Data flows one way: config → state → servers → journal.
+//! - [`cli`]: clap definitions; no I/O.
+//! - [`config`]: `sandbox.toml` (origins, ports, files), validation with file/line/column.
+//! - [`source_file`]: reading a user's file under shared rules and locating its errors.
+//! - [`policy`]: the CORS policy file: model, validation, lints. Pure.
+//! - [`routes`]: the mock API's routes file: model, validation, matching. Pure.
+//! - [`reload`]: the swappable [`reload::Store`], event classification and the file watcher.
+//! - [`state`]: the one shared state of a running sandbox.
+//! - [`serve`]: the actix-web servers (static + live reload, API + hot actix-cors).
+//! - [`journal`]: log lines, text or JSON.
+//! - [`up`]: `sandbox up`, tying the above together.
+
+pub mod cli;
+pub mod config;
+pub mod journal;
+pub mod policy;
+pub mod reload;
+pub mod routes;
+pub mod serve;
+pub mod source_file;
+pub mod state;
+pub mod up;

@@ -1,0 +1,297 @@
+//! `mode = "actix-cors"`: fields that mirror the actix-cors builder, checked the way a browser
+//! will judge what they produce.
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::list::{AnyOr, SpannedList};
+use crate::source_file::{LoadError, Source};
+
+/// A validated actix-cors policy. Lists keep the user's spelling and order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActixCorsPolicy {
+    pub allowed_origins: AnyOr<String>,
+    pub allowed_methods: AnyOr<String>,
+    pub allowed_headers: AnyOr<String>,
+    pub expose_headers: AnyOr<String>,
+    pub supports_credentials: bool,
+    pub max_age: Option<u32>,
+    pub send_wildcard: bool,
+    pub vary: bool,
+    pub block_on_origin_mismatch: bool,
+    pub preflight: bool,
+}
+
+impl ActixCorsPolicy {
+    /// Names of the fields that differ, in file order.
+    pub fn changed_fields(&self, other: &Self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut check = |name, differs: bool| {
+            if differs {
+                out.push(name);
+            }
+        };
+        check(
+            "allowed_origins",
+            self.allowed_origins != other.allowed_origins,
+        );
+        check(
+            "allowed_methods",
+            self.allowed_methods != other.allowed_methods,
+        );
+        check(
+            "allowed_headers",
+            self.allowed_headers != other.allowed_headers,
+        );
+        check(
+            "expose_headers",
+            self.expose_headers != other.expose_headers,
+        );
+        check(
+            "supports_credentials",
+            self.supports_credentials != other.supports_credentials,
+        );
+        check("max_age", self.max_age != other.max_age);
+        check("send_wildcard", self.send_wildcard != other.send_wildcard);
+        check("vary", self.vary != other.vary);
+        check(
+            "block_on_origin_mismatch",
+            self.block_on_origin_mismatch != other.block_on_origin_mismatch,
+        );
+        check("preflight", self.preflight != other.preflight);
+        out
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[allow(dead_code)]
+    mode: Option<String>,
+    allowed_origins: Option<Spanned<SpannedList>>,
+    allowed_methods: Option<Spanned<SpannedList>>,
+    allowed_headers: Option<Spanned<SpannedList>>,
+    expose_headers: Option<Spanned<SpannedList>>,
+    #[serde(default)]
+    supports_credentials: Option<Spanned<bool>>,
+    max_age: Option<Spanned<i64>>,
+    #[serde(default)]
+    send_wildcard: bool,
+    vary: Option<bool>,
+    #[serde(default)]
+    block_on_origin_mismatch: bool,
+    preflight: Option<bool>,
+}
+
+/// Chromium keeps a preflight at most this long, whatever max-age says.
+const CHROMIUM_MAX_AGE_CAP: i64 = 7200;
+
+pub(super) fn load(src: &Source) -> Result<(ActixCorsPolicy, Vec<String>), LoadError> {
+    let f: File = src.parse()?;
+    let mut warnings = Vec::new();
+    let credentials = f
+        .supports_credentials
+        .as_ref()
+        .is_some_and(|c| *c.get_ref());
+
+    let origins = match &f.allowed_origins {
+        None => {
+            warnings
+                .push("no allowed_origins: every cross-origin request will be blocked".to_string());
+            AnyOr::List(vec![])
+        }
+        Some(o) => match o.get_ref() {
+            SpannedList::Any => {
+                if credentials {
+                    let span = f.supports_credentials.as_ref().map(|c| c.span());
+                    return Err(src.error_at(
+                        Some(o.span()),
+                        "allowed_origins = \"*\" cannot be combined with supports_credentials = true",
+                        "any origin",
+                        Some(format!(
+                            "browsers refuse `Access-Control-Allow-Origin: *` on credentialed requests, and reflecting every origin with credentials lets any site read your users' data; list the frontend origins instead, e.g. allowed_origins = [\"http://localhost:8080\"]{}",
+                            if span.is_some() { ", or set supports_credentials = false" } else { "" }
+                        )),
+                    ));
+                }
+                AnyOr::Any
+            }
+            SpannedList::List(items) => {
+                let mut out = Vec::new();
+                for (v, span) in items {
+                    check_origin(src, v, span.clone())?;
+                    out.push(v.clone());
+                }
+                AnyOr::List(out)
+            }
+        },
+    };
+    let methods = token_list(src, &f.allowed_methods, "method")?;
+    let headers = token_list(src, &f.allowed_headers, "header")?;
+    let expose = token_list(src, &f.expose_headers, "header")?;
+    let max_age = match &f.max_age {
+        None => None,
+        Some(m) => {
+            let v = *m.get_ref();
+            if !(0..=i64::from(u32::MAX)).contains(&v) {
+                return Err(src.error_at(
+                    Some(m.span()),
+                    "max_age must be a number of seconds, 0 or more",
+                    "here",
+                    None,
+                ));
+            }
+            if v > CHROMIUM_MAX_AGE_CAP {
+                warnings.push(format!(
+                    "max_age = {v}: Chromium caps preflight caching at {CHROMIUM_MAX_AGE_CAP} s; a cached preflight can hide later policy changes for that long"
+                ));
+            }
+            Some(v as u32)
+        }
+    };
+    if f.send_wildcard && !origins.is_any() {
+        warnings.push("send_wildcard has no effect unless allowed_origins = \"*\"".to_string());
+    }
+    if let AnyOr::List(list) = &origins {
+        if list.iter().any(|o| o == "null") {
+            warnings.push("allowed_origins contains \"null\": sandboxed iframes and file: pages from any site share that origin".to_string());
+        }
+    }
+    Ok((
+        ActixCorsPolicy {
+            allowed_origins: origins,
+            allowed_methods: methods
+                .unwrap_or_else(|| AnyOr::List(["GET", "POST", "HEAD"].map(String::from).to_vec())),
+            allowed_headers: headers.unwrap_or(AnyOr::List(vec![])),
+            expose_headers: expose.unwrap_or(AnyOr::List(vec![])),
+            supports_credentials: credentials,
+            max_age,
+            send_wildcard: f.send_wildcard,
+            vary: f.vary.unwrap_or(true),
+            block_on_origin_mismatch: f.block_on_origin_mismatch,
+            preflight: f.preflight.unwrap_or(true),
+        },
+        warnings,
+    ))
+}
+
+/// An origin as a browser serializes it: `scheme://host[:port]`, lower case, no default port,
+/// no path. actix-cors accepts anything that parses as a URI and then silently never matches.
+fn check_origin(src: &Source, v: &str, span: Range<usize>) -> Result<(), LoadError> {
+    let bad = |msg: &str, help: String| {
+        Err(src.error_at(Some(span.clone()), msg, "this origin", Some(help)))
+    };
+    if v == "null" {
+        return Ok(());
+    }
+    if v == "*" {
+        return bad(
+            "\"*\" inside a list is not a wildcard",
+            "write allowed_origins = \"*\" (without brackets) to allow any origin".into(),
+        );
+    }
+    let Some((scheme, rest)) = v.split_once("://") else {
+        return bad(
+            &format!("`{v}` is not an origin: it has no scheme"),
+            format!("browsers send origins like `http://{v}`"),
+        );
+    };
+    if rest.is_empty() {
+        return bad(
+            &format!("`{v}` has no host"),
+            "write e.g. `http://localhost:8080`".into(),
+        );
+    }
+    if let Some(idx) = rest.find(['/', '?', '#']) {
+        let trimmed = format!("{scheme}://{}", &rest[..idx]);
+        let what = if &rest[idx..] == "/" {
+            "a trailing slash"
+        } else {
+            "a path"
+        };
+        return bad(
+            &format!(
+                "`{v}` has {what}; a browser's Origin header never does, so this would never match"
+            ),
+            format!("write `{trimmed}`"),
+        );
+    }
+    if rest.contains('@') {
+        return bad(
+            &format!("`{v}` contains user info"),
+            "an Origin is only scheme, host and port".into(),
+        );
+    }
+    if v != v.to_ascii_lowercase() {
+        return bad(
+            &format!("`{v}` has upper-case letters; browsers send the origin in lower case, so this would never match"),
+            format!("write `{}`", v.to_ascii_lowercase()),
+        );
+    }
+    let default_port = match scheme {
+        "http" => Some(":80"),
+        "https" => Some(":443"),
+        _ => None,
+    };
+    if let Some(p) = default_port {
+        if rest.ends_with(p) {
+            return bad(
+                &format!("`{v}` spells out the default port; browsers omit it, so this would never match"),
+                format!("write `{scheme}://{}`", rest.trim_end_matches(p)),
+            );
+        }
+    }
+    if let Some((_, port)) = rest.rsplit_once(':') {
+        if !rest.ends_with(']') && port.parse::<u16>().is_err() {
+            return bad(
+                &format!("`{v}` has an invalid port"),
+                "a port is a number from 1 to 65535".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn token_list(
+    src: &Source,
+    v: &Option<Spanned<SpannedList>>,
+    what: &str,
+) -> Result<Option<AnyOr<String>>, LoadError> {
+    let Some(v) = v else { return Ok(None) };
+    match v.get_ref() {
+        SpannedList::Any => Ok(Some(AnyOr::Any)),
+        SpannedList::List(items) => {
+            let mut out = Vec::new();
+            for (item, span) in items {
+                if item == "*" {
+                    return Err(src.error_at(
+                        Some(span.clone()),
+                        &format!("\"*\" inside a list is not a wildcard here"),
+                        "here",
+                        Some("write the field as \"*\" (without brackets) to allow any".into()),
+                    ));
+                }
+                if !is_token(item) {
+                    return Err(src.error_at(
+                        Some(span.clone()),
+                        &format!("`{item}` is not a valid {what} name"),
+                        "here",
+                        Some(format!(
+                            "a {what} name is letters, digits and -, no spaces, colons or commas"
+                        )),
+                    ));
+                }
+                out.push(item.clone());
+            }
+            Ok(Some(AnyOr::List(out)))
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The API origin's CORS policy file: its model, validation and compiled form.
+//!
+//! Owns what a policy *means*. In `mode = "actix-cors"` (the default) the fields mirror the
+//! actix-cors builder; anything actix-cors would refuse, or that could never match what a
+//! browser sends, is rejected here with its line and column, because actix-cors itself only
+//! fails later with an empty `()` error. Pure: takes a [`Source`], returns a [`Policy`] or a
+//! located error plus lint warnings. Turning a policy into an `actix_cors::Cors` is
+//! `serve::cors_layer`'s job.
+
+mod actix_mode;
+mod list;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::source_file::{LoadError, Source};
+
+pub use actix_mode::ActixCorsPolicy;
+pub use list::AnyOr;
+
+/// A validated policy, ready to be served.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// File name shown to the user (`cors.toml`), used in fixes and logs.
+    pub file_name: String,
+    pub rules: PolicyRules,
+    /// Things that are legal but probably not what the user wants.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PolicyRules {
+    ActixCors(ActixCorsPolicy),
+}
+
+impl Policy {
+    pub fn mode_name(&self) -> &'static str {
+        match self.rules {
+            PolicyRules::ActixCors(_) => "actix-cors",
+        }
+    }
+}
+
+/// What changed between two policies, for the reload line (`None`: nothing that matters).
+pub fn describe_change(old: &Policy, new: &Policy) -> Option<String> {
+    if old.rules == new.rules {
+        return None;
+    }
+    match (&old.rules, &new.rules) {
+        (PolicyRules::ActixCors(a), PolicyRules::ActixCors(b)) => {
+            let fields = a.changed_fields(b);
+            Some(if fields.is_empty() {
+                "changed".into()
+            } else {
+                fields.join(", ")
+            })
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ModeOnly {
+    mode: Option<Spanned<String>>,
+}
+
+const MODES: &[&str] = &["actix-cors"];
+
+/// Parses and validates a policy file.
+pub fn load(src: &Source, file_name: &str) -> Result<Policy, LoadError> {
+    let head: ModeOnly = src.parse()?;
+    let mode = head
+        .mode
+        .as_ref()
+        .map(|m| m.get_ref().as_str())
+        .unwrap_or("actix-cors");
+    match mode {
+        "actix-cors" => {
+            let (rules, warnings) = actix_mode::load(src)?;
+            Ok(Policy {
+                file_name: file_name.to_string(),
+                rules: PolicyRules::ActixCors(rules),
+                warnings,
+            })
+        }
+        other => {
+            let span = head.mode.as_ref().map(|m| m.span());
+            let help = match crate::source_file::did_you_mean(other, MODES) {
+                Some(b) => format!("did you mean `{b}`?"),
+                None => format!("known modes: {}", MODES.join(", ")),
+            };
+            Err(src.error_at(
+                span,
+                &format!("unknown policy mode `{other}`"),
+                "here",
+                Some(help),
+            ))
+        }
+    }
+}
+
+/// The default policy of the zero-config API: the frontend's origins, the usual methods and
+/// headers, credentials on. No max-age, so a browser re-asks within 5 s of a change.
+pub fn default_for(frontend_origins: &[String]) -> Policy {
+    Policy {
+        file_name: "embedded default policy".into(),
+        rules: PolicyRules::ActixCors(ActixCorsPolicy {
+            allowed_origins: AnyOr::List(frontend_origins.to_vec()),
+            allowed_methods: AnyOr::List(
+                ["GET", "POST", "PUT", "PATCH", "DELETE"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            allowed_headers: AnyOr::List(
+                ["Content-Type", "Authorization", "X-PKR-Auth"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            expose_headers: AnyOr::List(vec!["X-Total-Count".into()]),
+            supports_credentials: true,
+            max_age: None,
+            send_wildcard: false,
+            vary: true,
+            block_on_origin_mismatch: false,
+            preflight: true,
+        }),
+        warnings: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,403 @@
+//! The watcher: notify (native, or polling with `--poll`) on the parent folders of the policy
+//! and routes files and on each static root, debounced, feeding one worker thread that
+//! re-reads, validates and swaps.
+//!
+//! Parent folders, not files: a watch on the file itself is lost after the first save by
+//! rename (vim, `sed -i`, JetBrains; notify #531, #113, #247), so we watch the folder
+//! non-recursively and filter by exact name in [`super::classify`]. Dropping the
+//! [`WatchHandle`] stops notify and the worker, so a test cannot leak a watcher.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use notify::event::{AccessKind, AccessMode, EventKind};
+use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{
+    new_debouncer_opt, DebounceEventResult, Debouncer, FileIdCache, NoCache, RecommendedCache,
+};
+
+use super::classify::{css_only, Action, Watched};
+use crate::config::{FileRef, StaticRoot};
+use crate::source_file::LoadError;
+use crate::state::{absolute, load_policy, load_routes, unix_now, Event, FileStatus, SharedState};
+
+/// Quiet time before a burst of events is acted on. Editors finish a save within a few
+/// milliseconds; keeping this short is what makes a policy edit visible "within milliseconds".
+pub const DEBOUNCE: Duration = Duration::from_millis(10);
+const TICK: Duration = Duration::from_millis(5);
+/// How often `--poll` looks at files (Docker, WSL /mnt, network mounts send no events).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error(
+        "cannot watch {path}: {source}; try --poll (Docker, WSL and network mounts often need it)"
+    )]
+    Watch {
+        path: PathBuf,
+        source: notify::Error,
+    },
+    #[error("the inotify watch limit is reached while watching {path}; raise fs.inotify.max_user_watches (sysctl) or use --poll")]
+    TooManyWatches { path: PathBuf },
+    #[error("cannot start the file watcher: {0}")]
+    Start(String),
+}
+
+/// How files are watched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatcherKind {
+    Native,
+    Poll,
+}
+
+/// Type-erased debouncer, so native and polling watchers share one code path.
+trait Dirs: Send {
+    fn watch(&mut self, p: &Path, m: RecursiveMode) -> notify::Result<()>;
+}
+impl<T: notify::Watcher + Send, C: FileIdCache + Send> Dirs for Debouncer<T, C> {
+    fn watch(&mut self, p: &Path, m: RecursiveMode) -> notify::Result<()> {
+        Debouncer::watch(self, p, m)
+    }
+}
+
+/// Keeps the watcher alive; dropping it stops notify and the worker thread.
+pub struct WatchHandle {
+    dirs: Arc<Mutex<Option<Box<dyn Dirs>>>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+    pub kind: WatcherKind,
+    /// How many files and folders are watched (for the banner).
+    pub watched_count: usize,
+}
+
+impl Drop for WatchHandle {
+    fn drop(&mut self) {
+        // Dropping the debouncer drops its event sender, which ends the worker's recv loop.
+        if let Ok(mut d) = self.dirs.lock() {
+            d.take();
+        }
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// A file the worker knows how to reload.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Policy(usize),
+    Routes(usize),
+}
+
+struct Worker {
+    state: SharedState,
+    targets: Vec<Target>,
+    watched: Watched,
+    dirs: Arc<Mutex<Option<Box<dyn Dirs>>>>,
+    watched_dirs: BTreeSet<PathBuf>,
+    /// Fingerprint of what the last attempt saw, so a touch or a repeated bad save is not
+    /// reported twice.
+    last_seen: HashMap<usize, u64>,
+}
+
+/// Starts watching everything the state's origins load from disk.
+pub fn start(state: SharedState, kind: WatcherKind) -> Result<WatchHandle, WatchError> {
+    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+    let handler = move |r: DebounceEventResult| {
+        let _ = tx.send(r);
+    };
+    let (dirs, kind): (Box<dyn Dirs>, WatcherKind) = match kind {
+        WatcherKind::Native => {
+            match new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
+                DEBOUNCE,
+                Some(TICK),
+                handler.clone(),
+                RecommendedCache::new(),
+                notify::Config::default(),
+            ) {
+                Ok(d) => (Box::new(d), WatcherKind::Native),
+                Err(e) => {
+                    state.log.warning(&format!(
+                        "native file watcher unavailable ({e}); polling instead"
+                    ));
+                    (poll_debouncer(handler)?, WatcherKind::Poll)
+                }
+            }
+        }
+        WatcherKind::Poll => (poll_debouncer(handler)?, WatcherKind::Poll),
+    };
+    let dirs = Arc::new(Mutex::new(Some(dirs)));
+
+    let mut targets = Vec::new();
+    let mut watched = Watched::default();
+    for (i, api) in state.apis.iter().enumerate() {
+        if let FileRef::Path(p) = &api.policy_ref {
+            targets.push(Target::Policy(i));
+            watched.files.push(vec![absolute(p)]);
+        }
+        if let FileRef::Path(p) = &api.routes_ref {
+            targets.push(Target::Routes(i));
+            let mut files = vec![absolute(p)];
+            files.extend(api.routes.load().value.body_files.iter().cloned());
+            watched.files.push(files);
+        }
+    }
+    for s in &state.statics {
+        watched.roots.push(match &s.root {
+            StaticRoot::Dir(d) => d.canonicalize().unwrap_or_else(|_| absolute(d)),
+            // Nothing on disk changes an embedded root; an impossible path never matches.
+            StaticRoot::Embedded => PathBuf::from("/\0embedded"),
+        });
+    }
+
+    let mut worker = Worker {
+        state,
+        targets,
+        watched,
+        dirs: Arc::clone(&dirs),
+        watched_dirs: BTreeSet::new(),
+        last_seen: HashMap::new(),
+    };
+    worker.watch_all()?;
+    for (i, _) in worker.targets.iter().enumerate() {
+        let fp = worker.fingerprint(i);
+        worker.last_seen.insert(i, fp);
+    }
+    let watched_count = worker.watched.files.iter().map(Vec::len).sum::<usize>()
+        + worker
+            .state
+            .statics
+            .iter()
+            .filter(|s| matches!(s.root, StaticRoot::Dir(_)))
+            .count();
+
+    let thread = std::thread::Builder::new()
+        .name("sandbox-reload".into())
+        .spawn(move || {
+            while let Ok(result) = rx.recv() {
+                worker.handle(result);
+            }
+        })
+        .map_err(|e| WatchError::Start(e.to_string()))?;
+    Ok(WatchHandle {
+        dirs,
+        worker: Some(thread),
+        kind,
+        watched_count,
+    })
+}
+
+fn poll_debouncer<F>(handler: F) -> Result<Box<dyn Dirs>, WatchError>
+where
+    F: FnMut(DebounceEventResult) + Send + 'static,
+{
+    let config = notify::Config::default()
+        .with_poll_interval(POLL_INTERVAL)
+        // PollWatcher in notify 8 compares mtimes in whole seconds; comparing contents is what
+        // catches two saves within one second.
+        .with_compare_contents(true);
+    new_debouncer_opt::<_, PollWatcher, NoCache>(DEBOUNCE, Some(TICK), handler, NoCache, config)
+        .map(|d| Box::new(d) as Box<dyn Dirs>)
+        .map_err(|e| WatchError::Start(e.to_string()))
+}
+
+/// Events that can mean new content. Reads (including our own re-read) must not count, or a
+/// reload would trigger itself.
+fn is_change(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
+impl Worker {
+    fn watch_all(&mut self) -> Result<(), WatchError> {
+        let mut wanted: BTreeMap<PathBuf, RecursiveMode> = BTreeMap::new();
+        for files in &self.watched.files {
+            for f in files {
+                if let Some(dir) = f.parent() {
+                    wanted.insert(dir.to_path_buf(), RecursiveMode::NonRecursive);
+                }
+            }
+        }
+        for root in &self.watched.roots {
+            if root.is_dir() {
+                wanted.insert(root.clone(), RecursiveMode::Recursive);
+            }
+        }
+        let mut guard = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(dirs) = guard.as_mut() else {
+            return Ok(());
+        };
+        for (dir, mode) in wanted {
+            if self.watched_dirs.contains(&dir) {
+                continue;
+            }
+            dirs.watch(&dir, mode).map_err(|e| match e.kind {
+                notify::ErrorKind::MaxFilesWatch => {
+                    WatchError::TooManyWatches { path: dir.clone() }
+                }
+                _ => WatchError::Watch {
+                    path: dir.clone(),
+                    source: e,
+                },
+            })?;
+            self.watched_dirs.insert(dir);
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, result: DebounceEventResult) {
+        let events = match result {
+            Ok(events) => events,
+            Err(errors) => {
+                for e in errors {
+                    self.state.log.warning(&format!("file watcher: {e}"));
+                }
+                return;
+            }
+        };
+        let paths: Vec<&Path> = events
+            .iter()
+            .filter(|e| is_change(&e.event.kind))
+            .flat_map(|e| e.event.paths.iter().map(PathBuf::as_path))
+            .collect();
+        let mut statics: BTreeMap<usize, Vec<PathBuf>> = BTreeMap::new();
+        for action in self.watched.classify(paths) {
+            match action {
+                Action::Reload(i) => self.reload(i),
+                Action::Static { origin, rel } => statics.entry(origin).or_default().push(rel),
+            }
+        }
+        for (origin, rels) in statics {
+            let name = self.state.statics[origin].name.clone();
+            let files: Vec<String> = rels
+                .iter()
+                .map(|r| r.to_string_lossy().into_owned())
+                .collect();
+            let css = css_only(&rels);
+            self.state.log.static_changed(&name, &files, css);
+            self.state.publish(Event::StaticChanged {
+                origin: name,
+                files,
+                css_only: css,
+            });
+        }
+    }
+
+    /// A hash of every byte the target would load, or of the error reading it.
+    fn fingerprint(&self, i: usize) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for f in &self.watched.files[i] {
+            match std::fs::read(f) {
+                Ok(bytes) => bytes.hash(&mut h),
+                Err(e) => e.kind().to_string().hash(&mut h),
+            }
+            if f.is_dir() {
+                "dir".hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+
+    fn reload(&mut self, i: usize) {
+        let fp = self.fingerprint(i);
+        if self.last_seen.get(&i) == Some(&fp) {
+            return;
+        }
+        self.last_seen.insert(i, fp);
+        let state = Arc::clone(&self.state);
+        let (api, file_ref) = match self.targets[i] {
+            Target::Policy(a) => (&state.apis[a], &state.apis[a].policy_ref),
+            Target::Routes(a) => (&state.apis[a], &state.apis[a].routes_ref),
+        };
+        let file = file_ref.display_name();
+        let outcome: Result<(u64, String), LoadError> = match self.targets[i] {
+            Target::Policy(_) => load_policy(file_ref, &api.default_allowed).map(|p| {
+                let old = api.policy.load();
+                let changed = crate::policy::describe_change(&old.value, &p);
+                match changed {
+                    None => (old.generation, "no change in meaning".to_string()),
+                    Some(c) => (api.policy.swap(p), c),
+                }
+            }),
+            Target::Routes(_) => load_routes(file_ref).map(|r| {
+                let old = api.routes.load();
+                if old.value == r {
+                    return (old.generation, "no change in meaning".to_string());
+                }
+                let changed = format!("{} → {} routes", old.value.routes.len(), r.routes.len());
+                let body_files = r.body_files.clone();
+                let generation = api.routes.swap(r);
+                let mut files = vec![self.watched.files[i][0].clone()];
+                files.extend(body_files);
+                self.watched.files[i] = files;
+                (generation, changed)
+            }),
+        };
+        match outcome {
+            Ok((generation, changed)) => {
+                if let Err(e) = self.watch_all() {
+                    state.log.warning(&e.to_string());
+                }
+                // Refresh the fingerprint: body files may have been added to the set.
+                let fp = self.fingerprint(i);
+                self.last_seen.insert(i, fp);
+                state.log.reloaded(&api.name, &file, generation, &changed);
+                state.record_status(FileStatus {
+                    origin: api.name.clone(),
+                    file: file.clone(),
+                    generation,
+                    ok: true,
+                    error: None,
+                    at: unix_now(),
+                });
+                state.publish(Event::Reloaded {
+                    origin: api.name.clone(),
+                    file,
+                    generation,
+                });
+            }
+            Err(e) => {
+                let generation = match self.targets[i] {
+                    Target::Policy(_) => api.policy.load().generation,
+                    Target::Routes(_) => api.routes.load().generation,
+                };
+                state
+                    .log
+                    .reload_failed(&api.name, &file, &e.one_line(), &e.render());
+                state.record_status(FileStatus {
+                    origin: api.name.clone(),
+                    file: file.clone(),
+                    generation,
+                    ok: false,
+                    error: Some(event_message(&e)),
+                    at: unix_now(),
+                });
+                let (line, column) = e.line_col().unzip();
+                state.publish(Event::ReloadFailed {
+                    origin: api.name.clone(),
+                    file,
+                    line,
+                    column,
+                    message: event_message(&e),
+                });
+            }
+        }
+    }
+}
+
+/// The error without the absolute path (events go to pages; DESIGN.md §6).
+fn event_message(e: &LoadError) -> String {
+    match e {
+        LoadError::Unreadable { reason, .. } => reason.clone(),
+        LoadError::Invalid(s) => match &s.help {
+            Some(h) => format!("{} (hint: {h})", s.message),
+            None => s.message.clone(),
+        },
+    }
+}

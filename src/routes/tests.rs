@@ -1,0 +1,93 @@
+use super::*;
+use std::path::Path;
+
+fn load_in(dir: &Path, text: &str) -> Result<Routes, LoadError> {
+    let src = Source::from_bytes(&dir.join("api.toml"), text.as_bytes().to_vec())?;
+    load(&src, "api.toml", dir)
+}
+
+#[test]
+fn default_routes_load_and_match() {
+    let d = tempfile::tempdir().unwrap();
+    let r = load_in(d.path(), DEFAULT_ROUTES).unwrap();
+    let m = r.find("GET", "/api/students/7").unwrap();
+    assert_eq!(m.params, vec![("id".to_string(), "7".to_string())]);
+    assert_eq!(
+        r.find("GET", "/api/student")
+            .unwrap()
+            .route
+            .body
+            .content_type,
+        "application/json"
+    );
+    assert!(
+        r.find("HEAD", "/api/student").is_some(),
+        "HEAD falls back to GET"
+    );
+    assert!(
+        r.find("GET", "/api/student/").is_none(),
+        "trailing slash is significant"
+    );
+    assert!(r.find("PATCH", "/api/student").is_none());
+    assert_eq!(r.closest("GET", "/api/studnt")[0].1, "/api/student");
+}
+
+#[test]
+fn method_normalisation_follows_fetch() {
+    assert_eq!(normalize_method("put"), "PUT");
+    assert_eq!(normalize_method("patch"), "patch");
+    assert_eq!(normalize_method("Delete"), "DELETE");
+}
+
+#[test]
+fn file_bodies_are_read_and_confined() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("s.json"), b"[1,2]").unwrap();
+    let r = load_in(d.path(), "[[route]]\npath='/x'\nfile='s.json'\n").unwrap();
+    assert_eq!(&r.routes[0].body.bytes[..], b"[1,2]");
+    assert_eq!(r.routes[0].body.content_type, "application/json");
+    assert_eq!(r.body_files.len(), 1);
+    let e = load_in(d.path(), "[[route]]\npath='/x'\nfile='../etc/passwd'\n").unwrap_err();
+    assert!(e.one_line().contains("api.toml:3:6"), "{}", e.one_line());
+}
+
+#[test]
+fn bad_routes_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str)] = &[
+        ("[[route]]\npath='x'\n", "starts with `/`"),
+        ("[[route]]\npath='/a/{id'\n", "parameter"),
+        ("[[route]]\npath='/a/x{id}'\n", "whole segment"),
+        ("[[route]]\npath='/a'\nstatus=42\n", "between 100 and 999"),
+        (
+            "[[route]]\npath='/a'\nheaders={ 'X-A' = \"a\\r\\nSet-Cookie: x\" }\n",
+            "CR, LF or NUL",
+        ),
+        (
+            "[[route]]\npath='/a'\nheaders={ 'Content-Length' = '5' }\n",
+            "set by the server",
+        ),
+        (
+            "[[route]]\npath='/a'\nheaders={ 'Bad Name' = '5' }\n",
+            "not a valid header name",
+        ),
+        (
+            "[[route]]\npath='/a'\njson={}\nbody='x'\n",
+            "at most one of",
+        ),
+        (
+            "[[route]]\npath='/a'\ndelay_ms=999999\n",
+            "delay_ms is at most",
+        ),
+        (
+            "[[route]]\npath='/a'\nmethod='GE T'\n",
+            "not a valid method",
+        ),
+        ("[[route]]\npaht='/a'\n", "did you mean `path`"),
+    ];
+    for (text, want) in cases {
+        let e = load_in(d.path(), text).unwrap_err();
+        assert!(e.one_line().contains(want), "{text:?} → {}", e.one_line());
+        assert!(e.line_col().is_some(), "{text:?} has no location");
+    }
+}

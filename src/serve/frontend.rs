@@ -1,0 +1,206 @@
+//! The static origin: files from a folder (or the embedded lab), HTML with the reload script
+//! injected, `Cache-Control: no-cache` so the browser revalidates by ETag on every load.
+//!
+//! Path handling: the request path is percent-decoded once; encoded slashes, backslashes, NUL,
+//! `.`/`..` segments and dot-files are refused; the resolved file must be inside the root after
+//! symlinks are resolved, and must be a regular file (a FIFO would block a worker).
+
+use std::path::{Component, Path, PathBuf};
+
+use actix_files::NamedFile;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::embedded;
+use super::inject::inject;
+use crate::config::StaticRoot;
+use crate::state::SharedState;
+
+pub struct StaticCtx {
+    pub state: SharedState,
+    pub index: usize,
+}
+
+/// Why a path was refused; every variant answers 404 or 400 without echoing the path raw.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PathRejection {
+    BadEncoding,
+    Forbidden,
+}
+
+/// Decodes a request path once into a relative path made only of normal segments.
+pub fn safe_relative_path(raw: &str) -> Result<PathBuf, PathRejection> {
+    if raw.contains('\\') || raw.contains('#') {
+        return Err(PathRejection::Forbidden);
+    }
+    let mut out = PathBuf::new();
+    for seg in raw.split('/').filter(|s| !s.is_empty()) {
+        let decoded = percent_encoding::percent_decode_str(seg)
+            .decode_utf8()
+            .map_err(|_| PathRejection::BadEncoding)?;
+        if decoded.contains(['/', '\\', '\0'])
+            || decoded == "."
+            || decoded == ".."
+            || decoded.starts_with('.')
+        {
+            return Err(PathRejection::Forbidden);
+        }
+        out.push(decoded.as_ref());
+    }
+    if out.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(PathRejection::Forbidden);
+    }
+    Ok(out)
+}
+
+fn not_found(path: &str) -> HttpResponse {
+    let escaped = html_escape(path);
+    HttpResponse::NotFound()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!doctype html><title>404</title><p>Nothing at <code>{escaped}</code>.</p>"
+        ))
+}
+
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn is_html(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "html" || e == "htm")
+}
+
+/// Serves one HTML body with the reload script, honouring If-None-Match.
+fn html_response(req: &HttpRequest, body: &[u8]) -> HttpResponse {
+    let body = inject(body);
+    let etag = format!("\"{:x}\"", fxhash(&body));
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::ETAG, etag))
+        .body(body)
+}
+
+fn fxhash(b: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    b.hash(&mut h);
+    h.finish()
+}
+
+pub async fn handle(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
+    let raw = req.uri().path();
+    let rel = match safe_relative_path(raw) {
+        Ok(r) => r,
+        Err(PathRejection::BadEncoding) => {
+            return HttpResponse::BadRequest().body("bad path encoding")
+        }
+        Err(PathRejection::Forbidden) => return not_found(raw),
+    };
+    let mut res = match &ctx.state.statics[ctx.index].root {
+        StaticRoot::Embedded => serve_embedded(&req, &rel, raw),
+        StaticRoot::Dir(root) => serve_dir(&req, root, &rel, raw).await,
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    res
+}
+
+fn redirect_to_slash(raw: &str) -> HttpResponse {
+    HttpResponse::TemporaryRedirect()
+        .insert_header((header::LOCATION, format!("{raw}/")))
+        .finish()
+}
+
+fn serve_embedded(req: &HttpRequest, rel: &Path, raw: &str) -> HttpResponse {
+    let mut rel = rel.to_path_buf();
+    if rel.as_os_str().is_empty() || embedded::is_dir(&rel) {
+        if !raw.ends_with('/') {
+            return redirect_to_slash(raw);
+        }
+        rel.push("index.html");
+    }
+    let Some(bytes) = embedded::file(&rel) else {
+        return not_found(raw);
+    };
+    if is_html(&rel) {
+        return html_response(req, bytes);
+    }
+    let etag = format!("\"{:x}\"", fxhash(bytes));
+    let mime = mime_guess::from_path(&rel).first_or_octet_stream();
+    HttpResponse::Ok()
+        .content_type(mime.essence_str())
+        .insert_header((header::ETAG, etag))
+        .body(bytes.to_vec())
+}
+
+async fn serve_dir(req: &HttpRequest, root: &Path, rel: &Path, raw: &str) -> HttpResponse {
+    let root = root.to_path_buf();
+    let rel = rel.to_path_buf();
+    let looked_up = web::block(move || resolve_in_root(&root, &rel)).await;
+    let path = match looked_up {
+        Ok(Ok(Resolved::File(p))) => p,
+        Ok(Ok(Resolved::DirIndex(_))) if !raw.ends_with('/') => return redirect_to_slash(raw),
+        Ok(Ok(Resolved::DirIndex(p))) => p,
+        _ => return not_found(raw),
+    };
+    if is_html(&path) {
+        let p = path.clone();
+        return match web::block(move || std::fs::read(p)).await {
+            Ok(Ok(body)) => html_response(req, &body),
+            _ => not_found(raw),
+        };
+    }
+    match web::block(move || NamedFile::open(path)).await {
+        Ok(Ok(f)) => f
+            .use_etag(true)
+            .use_last_modified(true)
+            .disable_content_disposition()
+            .into_response(req),
+        _ => not_found(raw),
+    }
+}
+
+enum Resolved {
+    File(PathBuf),
+    /// A folder's index.html; `/dir` is redirected to `/dir/` so its relative links resolve.
+    DirIndex(PathBuf),
+}
+
+/// Resolves `rel` under `root`, following symlinks only while they stay inside the root.
+fn resolve_in_root(root: &Path, rel: &Path) -> std::io::Result<Resolved> {
+    let root = root.canonicalize()?;
+    let mut full = root.join(rel).canonicalize()?;
+    if !full.starts_with(&root) {
+        return Err(std::io::ErrorKind::NotFound.into());
+    }
+    if full.is_dir() {
+        full.push("index.html");
+        let full = full.canonicalize()?;
+        if !full.starts_with(&root) || !std::fs::metadata(&full)?.is_file() {
+            return Err(std::io::ErrorKind::NotFound.into());
+        }
+        return Ok(Resolved::DirIndex(full));
+    }
+    if !std::fs::metadata(&full)?.is_file() {
+        return Err(std::io::ErrorKind::NotFound.into());
+    }
+    Ok(Resolved::File(full))
+}

@@ -1,0 +1,37 @@
+//! Inserting the live-reload script into HTML. Only whole `text/html` bodies the sandbox reads
+//! itself come here (never ranges or compressed files), so Content-Length is simply recomputed.
+
+/// The tag added to every HTML page. External, not inline, so pages with a strict CSP still work.
+pub const RELOAD_TAG: &str = r#"<script src="/__sandbox/reload.js"></script>"#;
+
+/// Inserts the tag before the last `</body>` (any case), or appends it when there is none.
+pub fn inject(html: &[u8]) -> Vec<u8> {
+    let lower: Vec<u8> = html.iter().map(u8::to_ascii_lowercase).collect();
+    let pos = lower
+        .windows(7)
+        .rposition(|w| w == b"</body>")
+        .unwrap_or(html.len());
+    let mut out = Vec::with_capacity(html.len() + RELOAD_TAG.len());
+    out.extend_from_slice(&html[..pos]);
+    out.extend_from_slice(RELOAD_TAG.as_bytes());
+    out.extend_from_slice(&html[pos..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn before_last_body_close() {
+        let out = inject(b"<html><BODY>x</BODY></html>");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("<html><BODY>x{RELOAD_TAG}</BODY></html>")
+        );
+        let out = inject(b"<p>no body");
+        assert!(String::from_utf8(out).unwrap().ends_with(RELOAD_TAG));
+        let out = inject("é</body>".as_bytes());
+        assert!(String::from_utf8(out).unwrap().starts_with("é<script"));
+    }
+}

@@ -1,0 +1,141 @@
+//! `/__sandbox/*` on static origins: the event stream (Server-Sent Events), the reload script,
+//! and small same-origin JSON endpoints (`config.json`: the URLs of this sandbox's origins;
+//! `status`: generations and the last reload result of every file).
+//!
+//! Every endpoint here is same-origin only and never sends Access-Control-Allow-Origin: a page
+//! on another site must not be able to watch a developer's reloads.
+
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::Bytes;
+use futures_util::stream;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::frontend::StaticCtx;
+use super::guard::same_origin;
+use crate::state::Event;
+
+pub const RELOAD_JS: &str = include_str!("reload.js");
+
+/// A comment line this often keeps proxies and idle timers from closing the stream.
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
+pub fn register(cfg: &mut web::ServiceConfig) {
+    cfg.route("/__sandbox/events", web::get().to(events))
+        .route("/__sandbox/reload.js", web::get().to(reload_js))
+        .route("/__sandbox/config.json", web::get().to(config_json))
+        .route("/__sandbox/status", web::get().to(status));
+}
+
+fn forbidden() -> HttpResponse {
+    HttpResponse::Forbidden().body("sandbox endpoints are same-origin only")
+}
+
+async fn reload_js(req: HttpRequest) -> HttpResponse {
+    if !same_origin(req.headers()) {
+        return forbidden();
+    }
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(RELOAD_JS)
+}
+
+async fn config_json(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
+    if !same_origin(req.headers()) {
+        return forbidden();
+    }
+    let s = &ctx.state;
+    let apis: Vec<_> = s
+        .apis
+        .iter()
+        .map(|a| {
+            let p = a.policy.load();
+            json!({"name": a.name, "url": a.url, "policy_file": p.value.file_name, "policy_mode": p.value.mode_name()})
+        })
+        .collect();
+    let statics: Vec<_> = s
+        .statics
+        .iter()
+        .map(|o| json!({"name": o.name, "url": o.url}))
+        .collect();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({"self": s.statics[ctx.index].name, "apis": apis, "statics": statics}))
+}
+
+async fn status(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
+    if !same_origin(req.headers()) {
+        return forbidden();
+    }
+    let s = &ctx.state;
+    let apis: Vec<_> = s
+        .apis
+        .iter()
+        .map(|a| json!({"name": a.name, "policy_generation": a.policy.load().generation, "routes_generation": a.routes.load().generation}))
+        .collect();
+    let files = s.status.lock().map(|b| b.clone()).unwrap_or_default();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({"apis": apis, "reloads": files}))
+}
+
+/// Whether an event concerns pages of static origin `name`.
+fn concerns(e: &Event, name: &str) -> bool {
+    match e {
+        Event::StaticChanged { origin, .. } => origin == name,
+        _ => true,
+    }
+}
+
+fn frame(e: &Event) -> Bytes {
+    let data = serde_json::to_string(e).unwrap_or_default();
+    Bytes::from(format!("data: {data}\n\n"))
+}
+
+async fn events(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
+    if !same_origin(req.headers()) {
+        return forbidden();
+    }
+    let rx = ctx.state.events.subscribe();
+    let shutdown = ctx.state.shutdown.clone();
+    let name = ctx.state.statics[ctx.index].name.clone();
+    let hello = Bytes::from_static(b"retry: 1000\n: connected\n\n");
+    // State: (receiver, shutdown watch, greeting still to send). The stream ends on shutdown so
+    // the server can stop without waiting for its timeout.
+    let body = stream::unfold(
+        (rx, shutdown, Some(hello)),
+        move |(mut rx, mut shutdown, hello)| {
+            let name = name.clone();
+            async move {
+                if let Some(h) = hello {
+                    return Some((Ok::<_, actix_web::Error>(h), (rx, shutdown, None)));
+                }
+                loop {
+                    if *shutdown.borrow() {
+                        return None;
+                    }
+                    tokio::select! {
+                        r = rx.recv() => match r {
+                            Ok(e) if concerns(&e, &name) => return Some((Ok(frame(&e)), (rx, shutdown, None))),
+                            Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                            Err(RecvError::Closed) => return None,
+                        },
+                        _ = shutdown.changed() => return None,
+                        _ = tokio::time::sleep(KEEPALIVE) => {
+                            return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (rx, shutdown, None)));
+                        }
+                    }
+                }
+            }
+        },
+    );
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body)
+}

@@ -1,0 +1,185 @@
+//! The actix-web servers: one `HttpServer` per origin, all in one actix system.
+//!
+//! Owns the order of the steps every request goes through, in one place:
+//! access log (outermost, so refusals are logged too) → Host allowlist → for API origins the
+//! hot CORS layer → routes; for static origins `/__sandbox/*` → files. Servers take listeners
+//! that are already bound (so `up` can report every port problem before anything starts, and
+//! tests can pass port-0 sockets) and stop when the shutdown flag flips.
+
+pub mod api;
+pub mod cors_layer;
+pub mod embedded;
+pub mod frontend;
+pub mod guard;
+pub mod inject;
+pub mod livereload;
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, Error, HttpResponse, HttpServer};
+
+use crate::journal::RequestRecord;
+use crate::state::SharedState;
+use guard::HostAllowlist;
+
+/// What a listener serves.
+#[derive(Debug, Clone, Copy)]
+pub enum Role {
+    Static(usize),
+    Api(usize),
+}
+
+/// Per-origin facts every middleware of that origin needs.
+#[derive(Clone)]
+struct OriginCtx {
+    name: String,
+    hosts: HostAllowlist,
+    state: SharedState,
+}
+
+/// Slow clients get this long to send their request head (slowloris).
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Open event streams end on shutdown; this bounds anything else still running.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 1;
+
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
+}
+
+async fn access_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let ctx = req.app_data::<web::Data<OriginCtx>>().cloned();
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    let origin = req
+        .headers()
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let preflight = req.method() == actix_web::http::Method::OPTIONS
+        && req.headers().contains_key("access-control-request-method");
+    let res = next.call(req).await?;
+    if let Some(ctx) = ctx {
+        ctx.state.log.request(&RequestRecord {
+            origin_name: ctx.name.clone(),
+            method,
+            path,
+            status: res.status().as_u16(),
+            origin,
+            preflight,
+            duration_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+        });
+    }
+    Ok(res)
+}
+
+async fn host_guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let allowed = req.app_data::<web::Data<OriginCtx>>().is_some_and(|ctx| {
+        let host = req.headers().get("host").and_then(|h| h.to_str().ok());
+        ctx.hosts.allows(host)
+    });
+    if !allowed {
+        let res = HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body("sandbox: this Host is not allowed (DNS rebinding protection); use localhost, *.localhost or a configured hostname");
+        return Ok(req.into_response(res).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// Builds and runs every server until `state.shutdown` flips; returns once all have stopped.
+pub async fn run(
+    listeners: Vec<(Role, TcpListener)>,
+    state: SharedState,
+    hosts: HostAllowlist,
+) -> std::io::Result<()> {
+    let mut handles = Vec::new();
+    let mut servers = Vec::new();
+    for (role, listener) in listeners {
+        let name = match role {
+            Role::Static(i) => state.statics[i].name.clone(),
+            Role::Api(i) => state.apis[i].name.clone(),
+        };
+        let ctx = OriginCtx {
+            name,
+            hosts: hosts.clone(),
+            state: state.clone(),
+        };
+        // Both kinds get the same server settings; a macro because the two `HttpServer`s have
+        // different (unnameable) factory types.
+        macro_rules! start {
+            ($server:expr) => {
+                $server
+                    .listen(listener)?
+                    .workers(workers())
+                    .disable_signals()
+                    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+                    .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+                    .run()
+            };
+        }
+        let server = match role {
+            Role::Static(index) => {
+                let st = web::Data::new(frontend::StaticCtx {
+                    state: state.clone(),
+                    index,
+                });
+                start!(HttpServer::new(move || {
+                    App::new()
+                        .app_data(web::Data::new(ctx.clone()))
+                        .app_data(st.clone())
+                        .wrap(from_fn(host_guard))
+                        .wrap(from_fn(access_log))
+                        .configure(livereload::register)
+                        .default_service(web::to(frontend::handle))
+                }))
+            }
+            Role::Api(index) => {
+                let api_ctx = web::Data::new(api::ApiCtx {
+                    state: state.clone(),
+                    index,
+                });
+                let store = state.apis[index].policy.clone();
+                start!(HttpServer::new(move || {
+                    App::new()
+                        .app_data(web::Data::new(ctx.clone()))
+                        .app_data(api_ctx.clone())
+                        .app_data(web::PayloadConfig::new(api::MAX_BODY_BYTES))
+                        .wrap(cors_layer::HotCors::new(store.clone()))
+                        .wrap(from_fn(host_guard))
+                        .wrap(from_fn(access_log))
+                        .default_service(web::to(api::handle))
+                }))
+            }
+        };
+        handles.push(server.handle());
+        servers.push(server);
+    }
+    let mut shutdown = state.shutdown.clone();
+    actix_web::rt::spawn(async move {
+        while !*shutdown.borrow() {
+            if shutdown.changed().await.is_err() {
+                break;
+            }
+        }
+        for h in handles {
+            h.stop(true).await;
+        }
+    });
+    for r in futures_util::future::join_all(servers).await {
+        r?;
+    }
+    Ok(())
+}

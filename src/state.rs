@@ -1,0 +1,158 @@
+//! The one shared state of a running sandbox: every origin, its stores, the event channel to
+//! open pages, the log and the reload status board.
+//!
+//! Built once by `up` after the config is validated and the sockets are bound; cloned (as an
+//! `Arc`) into every server worker and the watcher. Also owns loading a policy or routes file
+//! from a [`FileRef`], so startup and reload go through the same code.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::config::{FileRef, StaticRoot};
+use crate::journal::Log;
+use crate::policy::{self, Policy};
+use crate::reload::Store;
+use crate::routes::{self, Routes};
+use crate::source_file::{LoadError, Source};
+
+/// Pushed to open pages over `/__sandbox/events`. Never carries file contents or absolute
+/// paths: a page on the frontend origin has no business learning the layout of the disk.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Event {
+    StaticChanged {
+        origin: String,
+        files: Vec<String>,
+        css_only: bool,
+    },
+    Reloaded {
+        origin: String,
+        file: String,
+        generation: u64,
+    },
+    ReloadFailed {
+        origin: String,
+        file: String,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+}
+
+/// One API origin: its stores and where they are loaded from.
+#[derive(Debug)]
+pub struct ApiOrigin {
+    pub name: String,
+    pub url: String,
+    pub policy: Store<Policy>,
+    pub routes: Store<Routes>,
+    pub policy_ref: FileRef,
+    pub routes_ref: FileRef,
+    /// Origins the embedded default policy allows (the static origins' URLs).
+    pub default_allowed: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct StaticOrigin {
+    pub name: String,
+    pub url: String,
+    pub root: StaticRoot,
+}
+
+/// The last reload attempt of one file, for `/__sandbox/status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileStatus {
+    pub origin: String,
+    pub file: String,
+    pub generation: u64,
+    pub ok: bool,
+    pub error: Option<String>,
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub apis: Vec<ApiOrigin>,
+    pub statics: Vec<StaticOrigin>,
+    pub events: broadcast::Sender<Event>,
+    pub log: Log,
+    pub status: Mutex<Vec<FileStatus>>,
+    /// Flips to true once on shutdown, so long-lived responses (event streams) end.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+pub type SharedState = Arc<State>;
+
+impl State {
+    pub fn record_status(&self, s: FileStatus) {
+        let mut board = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        match board
+            .iter_mut()
+            .find(|b| b.origin == s.origin && b.file == s.file)
+        {
+            Some(b) => *b = s,
+            None => board.push(s),
+        }
+    }
+
+    /// Publishes to open pages; having no page open is not an error.
+    pub fn publish(&self, e: Event) {
+        let _ = self.events.send(e);
+    }
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Reads and validates a policy file (or builds the embedded default).
+pub fn load_policy(r: &FileRef, default_allowed: &[String]) -> Result<Policy, LoadError> {
+    match r {
+        FileRef::Embedded => Ok(policy::default_for(default_allowed)),
+        FileRef::Path(p) => {
+            let src = Source::read(p)?;
+            policy::load(&src, &file_name(p))
+        }
+    }
+}
+
+/// Reads and validates a routes file (or the embedded default).
+pub fn load_routes(r: &FileRef) -> Result<Routes, LoadError> {
+    match r {
+        FileRef::Embedded => {
+            let src = Source::embedded("embedded default routes", routes::DEFAULT_ROUTES);
+            routes::load(&src, "embedded default routes", Path::new("."))
+        }
+        FileRef::Path(p) => {
+            let src = Source::read(p)?;
+            routes::load(&src, &file_name(p), p.parent().unwrap_or(Path::new(".")))
+        }
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+/// Absolute form of a path without requiring it to exist (a deleted file is still watched).
+pub fn absolute(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    // Canonicalize the parent so watcher events (which report real paths) compare equal.
+    match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => dir.canonicalize().map(|d| d.join(name)).unwrap_or(abs),
+        _ => abs,
+    }
+}

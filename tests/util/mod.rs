@@ -1,0 +1,3 @@
+//! Helpers shared by the integration tests (each test module picks what it needs).
+pub mod chromium;
+pub mod raw_server;
