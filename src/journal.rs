@@ -110,6 +110,18 @@ impl Log {
         );
     }
 
+    /// Every origin is accepting connections.
+    /// JSON only: in text mode the banner already says so.
+    pub fn ready(&self, origins: usize, watched_files: usize) {
+        if self.format == LogFormat::Json {
+            self.emit(
+                "ready",
+                json!({"origins": origins, "watched_files": watched_files}),
+                String::new,
+            );
+        }
+    }
+
     pub fn reloaded(&self, origin: &str, file: &str, generation: u64, changed: &str) {
         self.emit(
             "reloaded",

@@ -64,6 +64,8 @@ impl LoadError {
     pub fn render(&self) -> String {
         match self {
             LoadError::Unreadable { .. } => format!("error: {self}"),
+            // Without a span miette shows no file name, so say it ourselves.
+            LoadError::Invalid(e) if e.span.is_none() => format!("error: {}", e.one_line()),
             LoadError::Invalid(e) => {
                 let mut out = String::new();
                 let handler = miette::GraphicalReportHandler::new_themed(
@@ -178,7 +180,7 @@ impl Source {
                 None,
                 "file is empty",
                 "",
-                Some("an editor may be half-way through saving; the last good version stays in force".into()),
+                Some("write at least one setting; on a reload the last good version stays in force (an editor may be half-way through saving)".into()),
             ));
         }
         Ok(src)

@@ -162,14 +162,71 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
     )?;
 
     let loopback = config.bind.is_loopback();
-    if !loopback {
+    let hosts = HostAllowlist {
+        names: config.origins.iter().map(|o| o.hostname.clone()).collect(),
+        allow_ip_literals: !loopback,
+    };
+    let run_state = state.clone();
+    let watcher_ref = &watcher;
+    let result = actix_web::rt::System::new().block_on(async move {
+        // Signals are registered before anything is announced, so a SIGTERM sent right after
+        // `ready` is never lost to the default handler.
+        let signals = Signals::register()?;
+        announce(&config, &run_state, &ports, watcher_ref);
+        actix_web::rt::spawn(async move {
+            signals.wait().await;
+            let _ = shutdown_tx.send(true);
+        });
+        serve::run(roles.into_iter().zip(listeners).collect(), run_state, hosts).await
+    });
+    drop(watcher);
+    state.log.stopped();
+    result.map_err(UpError::Io)
+}
+
+/// Ctrl-C and SIGTERM, registered at creation.
+struct Signals {
+    #[cfg(unix)]
+    term: actix_web::rt::signal::unix::Signal,
+    #[cfg(unix)]
+    int: actix_web::rt::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use actix_web::rt::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = actix_web::rt::signal::ctrl_c().await;
+    }
+}
+
+/// The banner (text) or the `listening` and `ready` events (JSON), and policy lints.
+fn announce(config: &Config, state: &State, ports: &[u16], watcher: &watch::WatchHandle) {
+    if !config.bind.is_loopback() {
         state.log.warning(&format!(
             "listening on {} exposes the sandbox beyond this machine; anyone who can reach it can use the mock API",
             config.bind
         ));
     }
-    state.log.banner(&banner(&config, &state, &ports, &watcher));
-    for (o, port) in config.origins.iter().zip(&ports) {
+    state.log.banner(&banner(config, state, ports, watcher));
+    for (o, port) in config.origins.iter().zip(ports) {
         state.log.listening(
             &o.name,
             match o.kind() {
@@ -180,6 +237,7 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
             &SocketAddr::new(config.bind, *port).to_string(),
         );
     }
+    state.log.ready(config.origins.len(), watcher.watched_count);
     for api in &state.apis {
         for w in &api.policy.load().value.warnings {
             state.log.warning(&format!(
@@ -188,44 +246,6 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
                 api.policy_ref.display_name()
             ));
         }
-    }
-
-    let hosts = HostAllowlist {
-        names: config.origins.iter().map(|o| o.hostname.clone()).collect(),
-        allow_ip_literals: !loopback,
-    };
-    let run_state = state.clone();
-    let result = actix_web::rt::System::new().block_on(async move {
-        actix_web::rt::spawn(async move {
-            wait_for_signal().await;
-            let _ = shutdown_tx.send(true);
-        });
-        serve::run(roles.into_iter().zip(listeners).collect(), run_state, hosts).await
-    });
-    drop(watcher);
-    state.log.stopped();
-    result.map_err(UpError::Io)
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use actix_web::rt::signal::unix::{signal, SignalKind};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = actix_web::rt::signal::ctrl_c().await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = actix_web::rt::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = actix_web::rt::signal::ctrl_c().await;
     }
 }
 

@@ -1,1 +1,8 @@
+//! One integration-test binary (one link instead of many; actix-web links slowly).
+//! Each module covers one feature against the real `sandbox` binary on loopback.
 
+mod util;
+
+mod bad_input;
+mod hot_reload;
+mod up_serve;

@@ -1,3 +1,4 @@
 //! Helpers shared by the integration tests (each test module picks what it needs).
 pub mod chromium;
 pub mod raw_server;
+pub mod sandbox;

@@ -1,0 +1,233 @@
+//! Issue #2: edits to the policy, the routes and the static root take effect on the next
+//! request, for every way editors save; bad edits keep the last good version; pages hear about
+//! both over `/__sandbox/events`; shutdown is prompt even with a page connected.
+
+use std::io::{BufRead, BufReader};
+use std::time::Duration;
+
+use crate::util::sandbox::*;
+
+fn policy_for(origin: &str) -> String {
+    format!("allowed_origins = [\"{origin}\"]\nallowed_methods = [\"GET\", \"PUT\"]\n")
+}
+
+fn acao_for(api: &str, origin: &str) -> Option<String> {
+    let res = client()
+        .get(format!("{api}/api/student"))
+        .header("Origin", origin)
+        .send()
+        .ok()?;
+    res.headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+#[test]
+fn policy_edit_is_seen_by_the_next_request_for_every_save_style() {
+    let d = project(&policy_for("http://a.localhost:8080"));
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api").to_string();
+    assert_eq!(
+        acao_for(&api, "http://a.localhost:8080").as_deref(),
+        Some("http://a.localhost:8080")
+    );
+    let styles = [
+        SaveStyle::InPlace,
+        SaveStyle::Rename,
+        SaveStyle::DeleteCreate,
+        SaveStyle::InPlace,
+        SaveStyle::Rename,
+    ];
+    for (i, style) in styles.into_iter().enumerate() {
+        let origin = format!("http://o{i}.localhost:8080");
+        let before = sb.event_count();
+        save(&d.path().join("cors.toml"), &policy_for(&origin), style);
+        let got = eventually(&format!("{style:?} save seen"), || {
+            acao_for(&api, &origin).filter(|v| *v == origin)
+        });
+        assert_eq!(got, origin);
+        let e = sb.wait_event_after(before, |e| {
+            e["event"] == "reloaded" && e["file"] == "cors.toml"
+        });
+        assert_eq!(e["generation"], i as u64 + 2, "{style:?}: {e}");
+        assert_eq!(e["changed"], "allowed_origins");
+        // The previous origin is no longer allowed.
+        assert_eq!(acao_for(&api, "http://a.localhost:8080"), None);
+    }
+}
+
+#[test]
+fn invalid_edit_keeps_the_last_good_policy_and_reports_it() {
+    let d = project(&policy_for("http://good.localhost:8080"));
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api").to_string();
+    let bad = [
+        (
+            "allowed_origins = [\"http://x.localhost:8080\"\n",
+            "cors.toml:",
+        ),
+        (
+            "allowed_origins = \"*\"\nsupports_credentials = true\n",
+            "cannot be combined",
+        ),
+        (
+            "allowed_origins = [\"http://x.localhost:8080/\"]\n",
+            "trailing slash",
+        ),
+        ("alowed_origins = []\n", "did you mean `allowed_origins`"),
+    ];
+    for (text, want) in bad {
+        let before = sb.event_count();
+        save(&d.path().join("cors.toml"), text, SaveStyle::Rename);
+        let e = sb.wait_event_after(before, |e| e["event"] == "reload_failed");
+        let err = e["error"].as_str().unwrap();
+        assert!(err.contains(want), "{err}");
+        assert!(
+            err.contains("cors.toml:1:") || err.contains("cors.toml:2:"),
+            "located: {err}"
+        );
+        assert_eq!(
+            acao_for(&api, "http://good.localhost:8080").as_deref(),
+            Some("http://good.localhost:8080")
+        );
+    }
+    // A good save after failures loads normally.
+    let before = sb.event_count();
+    save(
+        &d.path().join("cors.toml"),
+        &policy_for("http://new.localhost:8080"),
+        SaveStyle::InPlace,
+    );
+    sb.wait_event_after(before, |e| e["event"] == "reloaded");
+    assert_eq!(
+        acao_for(&api, "http://new.localhost:8080").as_deref(),
+        Some("http://new.localhost:8080")
+    );
+}
+
+#[test]
+fn routes_edit_is_seen() {
+    let d = project(&policy_for("http://a.localhost:8080"));
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api").to_string();
+    let c = client();
+    assert_eq!(
+        c.get(format!("{api}/api/teacher")).send().unwrap().status(),
+        404
+    );
+    save(
+        &d.path().join("api.toml"),
+        "[[route]]\npath = \"/api/teacher/{id}\"\nstatus = 201\nheaders = { \"X-Total-Count\" = \"1\" }\nbody = \"Sana\"\n",
+        SaveStyle::Rename,
+    );
+    let res = eventually("new route served", || {
+        let r = c.get(format!("{api}/api/teacher/7")).send().ok()?;
+        (r.status() == 201).then_some(r)
+    });
+    assert_eq!(res.headers()["x-total-count"], "1");
+    assert_eq!(res.text().unwrap(), "Sana");
+    assert_eq!(
+        c.get(format!("{api}/api/student")).send().unwrap().status(),
+        404
+    );
+    let e = sb.wait_event(|e| e["event"] == "reloaded" && e["file"] == "api.toml");
+    assert_eq!(e["generation"], 2);
+}
+
+/// Opens the event stream and waits for its greeting, so later edits cannot be missed.
+fn open_events(url: &str) -> BufReader<reqwest::blocking::Response> {
+    let res = client()
+        .get(format!("{url}/__sandbox/events"))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    let mut r = BufReader::new(res);
+    let mut line = String::new();
+    while !line.contains("connected") {
+        line.clear();
+        assert!(
+            r.read_line(&mut line).unwrap() > 0,
+            "stream closed before greeting"
+        );
+    }
+    r
+}
+
+fn next_data(r: &mut BufReader<reqwest::blocking::Response>) -> serde_json::Value {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(r.read_line(&mut line).unwrap() > 0, "stream closed");
+        if let Some(data) = line.strip_prefix("data: ") {
+            return serde_json::from_str(data.trim()).unwrap();
+        }
+    }
+}
+
+#[test]
+fn static_edit_and_failed_reload_reach_open_pages() {
+    let d = project(&policy_for("http://a.localhost:8080"));
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let mut events = open_events(sb.url("frontend"));
+
+    save(
+        &d.path().join("web/index.html"),
+        "<html><body>v2</body></html>",
+        SaveStyle::Rename,
+    );
+    let e = next_data(&mut events);
+    assert_eq!(e["type"], "static-changed", "{e}");
+    assert_eq!(e["files"], serde_json::json!(["index.html"]));
+    assert_eq!(e["css_only"], false);
+    let html = client()
+        .get(sb.url("frontend"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(html.contains("v2"));
+
+    std::fs::write(d.path().join("web/site.css"), "h1 { color: blue }").unwrap();
+    let e = next_data(&mut events);
+    assert_eq!(e["css_only"], true, "{e}");
+
+    save(
+        &d.path().join("cors.toml"),
+        "allowed_origins = [\n",
+        SaveStyle::InPlace,
+    );
+    let e = next_data(&mut events);
+    assert_eq!(e["type"], "reload-failed", "{e}");
+    assert_eq!(e["file"], "cors.toml");
+    assert!(e["line"].as_u64().is_some());
+    let dir = d.path().to_string_lossy().to_string();
+    assert!(
+        !e.to_string().contains(&dir),
+        "no absolute paths in events: {e}"
+    );
+
+    save(
+        &d.path().join("cors.toml"),
+        &policy_for("http://b.localhost:8080"),
+        SaveStyle::InPlace,
+    );
+    let e = next_data(&mut events);
+    assert_eq!(e["type"], "reloaded", "{e}");
+    assert_eq!(e["generation"], 2);
+}
+
+#[test]
+fn shutdown_is_prompt_with_an_open_event_stream() {
+    let d = project(&policy_for("http://a.localhost:8080"));
+    let mut sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let _events = open_events(sb.url("frontend"));
+    let took = sb.terminate(Duration::from_secs(2));
+    assert!(
+        took.is_some(),
+        "still running 2 s after SIGTERM; log:\n{}",
+        sb.output()
+    );
+    sb.wait_event(|e| e["event"] == "stopped");
+}

@@ -1,0 +1,184 @@
+//! Issue #2: both origins serve; the API's CORS headers follow the policy file; the JSON log
+//! has its documented shape. Real binary, loopback, port 0.
+
+use crate::util::sandbox::*;
+
+const POLICY: &str = r#"mode = "actix-cors"
+allowed_origins = ["http://karachi-dev.localhost:8080"]
+allowed_methods = ["GET", "POST", "PUT"]
+allowed_headers = ["Content-Type", "X-PKR-Auth"]
+supports_credentials = true
+"#;
+
+const ALLOWED: &str = "http://karachi-dev.localhost:8080";
+
+fn acao(res: &reqwest::blocking::Response) -> Option<String> {
+    res.headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+#[test]
+fn zero_config_serves_lab_and_default_api() {
+    let d = tempfile::tempdir().unwrap();
+    let sb = TestSandbox::start(d.path(), &["--port", "frontend=0", "--port", "api=0"]);
+    let c = client();
+    let page = c.get(sb.url("frontend")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    let html = page.text().unwrap();
+    assert!(
+        html.contains("<script src=\"/__sandbox/reload.js\"></script>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("sandbox lab"),
+        "embedded lab page expected: {html}"
+    );
+
+    // The default policy allows the frontend's own origin, by host name and by IP.
+    let frontend_origin = sb.public_urls["frontend"].clone();
+    let res = c
+        .get(format!("{}/api/student", sb.url("api")))
+        .header("Origin", &frontend_origin)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(acao(&res).as_deref(), Some(frontend_origin.as_str()));
+    assert_eq!(res.json::<serde_json::Value>().unwrap()["city"], "Lahore");
+    let res = c
+        .get(format!("{}/api/student", sb.url("api")))
+        .header("Origin", "http://evil.test")
+        .send()
+        .unwrap();
+    assert_eq!(acao(&res), None);
+}
+
+#[test]
+fn api_cors_follows_policy_for_allowed_and_disallowed_origins() {
+    let d = project(POLICY);
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let c = client();
+    let api = sb.url("api");
+
+    // Preflight, allowed origin: every announced header is allowed.
+    let res = c
+        .request(reqwest::Method::OPTIONS, format!("{api}/api/payment"))
+        .header("Origin", ALLOWED)
+        .header("Access-Control-Request-Method", "PUT")
+        .header("Access-Control-Request-Headers", "content-type,x-pkr-auth")
+        .send()
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(acao(&res).as_deref(), Some(ALLOWED));
+    assert_eq!(res.headers()["access-control-allow-credentials"], "true");
+    let methods: Vec<String> = res.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .split(',')
+        .map(|m| m.trim().to_string())
+        .collect();
+    for m in ["GET", "POST", "PUT"] {
+        assert!(methods.contains(&m.to_string()), "{methods:?}");
+    }
+    let allow_headers = res.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(allow_headers.contains("x-pkr-auth"), "{allow_headers}");
+
+    // Preflight, disallowed origin: no ACAO.
+    let res = c
+        .request(reqwest::Method::OPTIONS, format!("{api}/api/payment"))
+        .header("Origin", "http://evil.test")
+        .header("Access-Control-Request-Method", "PUT")
+        .send()
+        .unwrap();
+    assert_eq!(acao(&res), None);
+
+    // Actual requests.
+    let res = c
+        .put(format!("{api}/api/payment"))
+        .header("Origin", ALLOWED)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(acao(&res).as_deref(), Some(ALLOWED));
+    let res = c
+        .put(format!("{api}/api/payment"))
+        .header("Origin", "http://localhost:8080")
+        .send()
+        .unwrap();
+    assert_eq!(acao(&res), None);
+
+    // Unknown route: 404 naming the closest route.
+    let res = c.get(format!("{api}/api/studnt")).send().unwrap();
+    assert_eq!(res.status(), 404);
+    let body: serde_json::Value = res.json().unwrap();
+    assert_eq!(body["closest"][0]["path"], "/api/student", "{body}");
+
+    // A static file besides HTML is served with an ETag and no injection.
+    let css = c
+        .get(format!("{}/site.css", sb.url("frontend")))
+        .send()
+        .unwrap();
+    assert!(css.headers().contains_key("etag"));
+    assert_eq!(css.text().unwrap(), "h1 { color: red }");
+}
+
+#[test]
+fn json_log_has_the_documented_shape() {
+    let d = project(POLICY);
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    for name in ["frontend", "api"] {
+        let e = sb.wait_event(|e| e["event"] == "listening" && e["name"] == name);
+        assert!(e["url"].as_str().unwrap().starts_with("http://"), "{e}");
+        assert!(e["time"].is_string());
+    }
+    assert_eq!(
+        sb.public_urls["api"].split(':').nth(1).unwrap(),
+        "//lahore-api.localhost"
+    );
+    let c = client();
+    c.request(
+        reqwest::Method::OPTIONS,
+        format!("{}/api/payment", sb.url("api")),
+    )
+    .header("Origin", ALLOWED)
+    .header("Access-Control-Request-Method", "PUT")
+    .send()
+    .unwrap();
+    let e = sb.wait_event(|e| e["event"] == "request" && e["method"] == "OPTIONS");
+    assert_eq!(e["origin_name"], "api");
+    assert_eq!(e["path"], "/api/payment");
+    assert_eq!(e["origin"], ALLOWED);
+    assert_eq!(e["preflight"], true);
+    assert!(e["status"].as_u64().unwrap() < 300);
+    assert!(e["duration_ms"].as_f64().unwrap() >= 0.0);
+    c.get(sb.url("frontend")).send().unwrap();
+    let e = sb.wait_event(|e| e["event"] == "request" && e["origin_name"] == "frontend");
+    assert_eq!(e["preflight"], false);
+    assert!(e["origin"].is_null());
+}
+
+#[test]
+fn embedded_defaults_fill_missing_routes_and_policy() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "sandbox.toml", "[[origin]]\nname='web'\nkind='static'\nport=0\n\n[[origin]]\nname='api'\nkind='api'\nport=0\n");
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let c = client();
+    let res = c
+        .get(format!("{}/api/students", sb.url("api")))
+        .header("Origin", &sb.public_urls["web"])
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(acao(&res).as_deref(), Some(sb.public_urls["web"].as_str()));
+    assert!(c
+        .get(sb.url("web"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap()
+        .contains("sandbox lab"));
+}
