@@ -2,6 +2,8 @@
 //!
 //! # Layout
 //! Data flows one way: config → state → servers → journal.
+//! - [`browser`]: a pure model of Chromium's CORS algorithm; verdicts with Chromium's error names,
+//!   console messages and a fix. The heart: `up`, `explain`, `check` and `probe` all use it.
 //! - [`cli`]: clap definitions; no I/O.
 //! - [`config`]: `sandbox.toml` (origins, ports, files), validation with file/line/column.
 //! - [`source_file`]: reading a user's file under shared rules and locating its errors.
@@ -13,6 +15,7 @@
 //! - [`journal`]: log lines, text or JSON.
 //! - [`up`]: `sandbox up`, tying the above together.
 
+pub mod browser;
 pub mod cli;
 pub mod config;
 pub mod journal;

@@ -31,7 +31,9 @@ pub enum Lookup {
     /// Present but does not cover this request (and is removed).
     HitAndFail,
     /// Covers the request; seconds until it expires.
-    Hit { expires_in: f64 },
+    Hit {
+        expires_in: f64,
+    },
 }
 
 #[derive(Debug, Clone, Default)]

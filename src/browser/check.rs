@@ -154,10 +154,12 @@ pub fn check_preflight_response(
         return Err(Failure::new(CorsError::PreflightInvalidStatus));
     }
     let h = &response.headers;
-    let methods = parse_allow_list(h.get("access-control-allow-methods").as_deref(), false)
-        .ok_or(Failure::new(CorsError::InvalidAllowMethodsPreflightResponse))?;
-    let headers = parse_allow_list(h.get("access-control-allow-headers").as_deref(), true)
-        .ok_or(Failure::new(CorsError::InvalidAllowHeadersPreflightResponse))?;
+    let methods = parse_allow_list(h.get("access-control-allow-methods").as_deref(), false).ok_or(
+        Failure::new(CorsError::InvalidAllowMethodsPreflightResponse),
+    )?;
+    let headers = parse_allow_list(h.get("access-control-allow-headers").as_deref(), true).ok_or(
+        Failure::new(CorsError::InvalidAllowHeadersPreflightResponse),
+    )?;
     let max_age = parse_max_age(h.get("access-control-max-age").as_deref());
     Ok(PreflightResult {
         credentials: credentials == Credentials::Include,
@@ -184,23 +186,28 @@ impl PreflightResult {
         ))
     }
 
-    /// Header names that need permission, matched case-insensitively. `*` covers all
-    /// but `Authorization` and only without credentials.
-    pub fn check_headers(&self, headers: &[(String, String)]) -> Result<(), Failure> {
+    /// Header names that need permission, matched case-insensitively. `*` covers every
+    /// name only without credentials. Whether it also covers `Authorization` is
+    /// `non_wildcard == false`: the spec says never; Chromium 156 lets a fresh
+    /// preflight's `*` cover it (observed: the request goes through), but its preflight
+    /// cache always applies the spec rule.
+    pub fn check_headers(
+        &self,
+        headers: &[(String, String)],
+        non_wildcard: bool,
+    ) -> Result<(), Failure> {
         let names = cors_unsafe_request_header_names(headers);
-        self.check_header_names(
-            &names,
-            headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("authorization")),
-        )
+        self.check_header_names(&names, non_wildcard)
     }
 
     /// The same check given only the requested names (what a server sees in
     /// `Access-Control-Request-Headers`).
-    pub fn check_header_names(&self, names: &[String], has_authorization: bool) -> Result<(), Failure> {
+    pub fn check_header_names(&self, names: &[String], non_wildcard: bool) -> Result<(), Failure> {
         if !self.credentials && self.headers.contains("*") {
-            if has_authorization && !self.headers.contains("authorization") {
+            let has_authorization = names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case("authorization"));
+            if non_wildcard && has_authorization && !self.headers.contains("authorization") {
                 return Err(Failure::with(
                     CorsError::HeaderDisallowedByPreflightResponse,
                     "authorization",
@@ -220,12 +227,29 @@ impl PreflightResult {
         Ok(())
     }
 
-    /// What the preflight cache asks before reusing an entry (`EnsureAllowedRequest`).
-    pub fn allows(&self, credentials: Credentials, method: &str, headers: &[(String, String)]) -> bool {
+    /// Whether only `*` (not `Authorization` by name) lets an Authorization header
+    /// through: Chromium allows that, the spec, Firefox and Safari do not.
+    pub fn authorization_only_by_wildcard(&self, headers: &[(String, String)]) -> bool {
+        !self.credentials
+            && self.headers.contains("*")
+            && !self.headers.contains("authorization")
+            && cors_unsafe_request_header_names(headers)
+                .iter()
+                .any(|n| n == "authorization")
+    }
+
+    /// What the preflight cache asks before reusing an entry (`EnsureAllowedRequest`,
+    /// which always applies the non-wildcard rule for Authorization).
+    pub fn allows(
+        &self,
+        credentials: Credentials,
+        method: &str,
+        headers: &[(String, String)],
+    ) -> bool {
         if !self.credentials && credentials == Credentials::Include {
             return false;
         }
-        self.check_method(method).is_ok() && self.check_headers(headers).is_ok()
+        self.check_method(method).is_ok() && self.check_headers(headers, true).is_ok()
     }
 }
 
@@ -275,7 +299,8 @@ pub fn readable_headers_cors(headers: &HeaderList, credentials: Credentials) -> 
         if is_forbidden_response_header(&lower) {
             continue;
         }
-        if all || SAFELISTED_RESPONSE_HEADERS.contains(&lower.as_str()) || exposed.contains(&lower) {
+        if all || SAFELISTED_RESPONSE_HEADERS.contains(&lower.as_str()) || exposed.contains(&lower)
+        {
             out.insert(lower);
         }
     }

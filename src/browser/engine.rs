@@ -8,8 +8,8 @@
 use super::cache::{CacheKey, Lookup, PreflightCache};
 use super::catalogue::{console_message, fix_text, CorsError, FixDetails, MessageContext};
 use super::check::{
-    check_access, check_preflight_response, readable_headers_basic, readable_headers_cors,
-    Failure, MAX_MAX_AGE,
+    check_access, check_preflight_response, readable_headers_basic, readable_headers_cors, Failure,
+    MAX_MAX_AGE,
 };
 use super::model::{
     Credentials, FixContext, HeaderList, Mode, Outcome, PreflightRequest, RedirectHop, Request,
@@ -23,7 +23,8 @@ const MAX_REDIRECTS: usize = 20;
 
 /// The schemes Chromium lists in its CorsDisabledScheme message.
 /// Doubt: the list is built at runtime by SchemeRegistry; this is the usual desktop set.
-const CORS_SCHEMES_TEXT: &str = "chrome, chrome-extension, chrome-untrusted, data, http, https, isolated-app";
+const CORS_SCHEMES_TEXT: &str =
+    "chrome, chrome-extension, chrome-untrusted, data, http, https, isolated-app";
 
 pub(crate) struct Exchange<'a> {
     pub request: &'a Request,
@@ -168,7 +169,12 @@ impl Run<'_> {
     }
 
     /// Returns false when the exchange is over (blocked or incomplete).
-    fn preflight(&mut self, response: Option<&Response>, cache: &mut PreflightCache, now: f64) -> bool {
+    fn preflight(
+        &mut self,
+        response: Option<&Response>,
+        cache: &mut PreflightCache,
+        now: f64,
+    ) -> bool {
         self.v.preflight_required = true;
         self.v.preflight_request = Some(self.preflight_request());
         let key = CacheKey {
@@ -202,13 +208,16 @@ impl Run<'_> {
                  (TypeError: Failed to fetch), not a CORS error.",
                 self.current.serialize()
             ));
-            self.v
-                .notes
-                .push("the scenario has no preflight_response although a preflight is needed".to_owned());
+            self.v.notes.push(
+                "the scenario has no preflight_response although a preflight is needed".to_owned(),
+            );
             return false;
         };
         if response.redirect_location().is_some() {
-            self.block(Failure::new(CorsError::PreflightDisallowedRedirect), Some(response));
+            self.block(
+                Failure::new(CorsError::PreflightDisallowedRedirect),
+                Some(response),
+            );
             return false;
         }
         let origin = self.origin_for_check();
@@ -221,10 +230,19 @@ impl Run<'_> {
         };
         let checked = result
             .check_method(&self.method)
-            .and_then(|_| result.check_headers(&self.headers));
+            .and_then(|_| result.check_headers(&self.headers, false));
         if let Err(f) = checked {
             self.block(f, Some(response));
             return false;
+        }
+        if result.authorization_only_by_wildcard(&self.headers) {
+            self.v.notes.push(
+                "Authorization is allowed only through '*' in Access-Control-Allow-Headers: \
+                 Chromium 156 accepts that but the spec, Firefox and Safari do not, and \
+                 Chromium's preflight cache will not reuse this entry; list Authorization \
+                 by name"
+                    .to_owned(),
+            );
         }
         self.note_max_age(response, result.max_age);
         cache.insert(key, result, now);
@@ -234,7 +252,12 @@ impl Run<'_> {
     fn note_max_age(&mut self, response: &Response, max_age: i64) {
         let raw = response.headers.get("access-control-max-age");
         if let Some(raw) = &raw {
-            if raw.trim().parse::<i64>().map(|n| n > MAX_MAX_AGE).unwrap_or(false) {
+            if raw
+                .trim()
+                .parse::<i64>()
+                .map(|n| n > MAX_MAX_AGE)
+                .unwrap_or(false)
+            {
                 self.v.notes.push(format!(
                     "Access-Control-Max-Age: {raw} is capped by Chromium at {MAX_MAX_AGE} s"
                 ));
@@ -252,8 +275,15 @@ impl Run<'_> {
         let acao = response.headers.get("access-control-allow-origin");
         if let Some(acao) = acao {
             if acao != "*" {
-                let vary = response.headers.get("vary").unwrap_or_default().to_ascii_lowercase();
-                if !vary.split(',').any(|v| v.trim() == "origin" || v.trim() == "*") {
+                let vary = response
+                    .headers
+                    .get("vary")
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if !vary
+                    .split(',')
+                    .any(|v| v.trim() == "origin" || v.trim() == "*")
+                {
                     self.v.notes.push(
                         "the response echoes a specific origin without Vary: Origin: a shared \
                          cache could serve it to another origin"
@@ -401,17 +431,14 @@ pub(crate) fn run(
             // Final response.
             if cors_flag {
                 let origin = run.origin_for_check();
-                if let Err(f) = check_access(
-                    true,
-                    &response.headers,
-                    request.credentials,
-                    &origin,
-                ) {
+                if let Err(f) = check_access(true, &response.headers, request.credentials, &origin)
+                {
                     run.block(f, Some(response));
                     return run.v;
                 }
                 run.lint_actual(response);
-                run.v.readable_headers = readable_headers_cors(&response.headers, request.credentials);
+                run.v.readable_headers =
+                    readable_headers_cors(&response.headers, request.credentials);
             } else if opaque {
                 run.v.notes.push(
                     "opaque response (no-cors): status 0, no readable headers or body".to_owned(),
@@ -443,11 +470,15 @@ pub(crate) fn run(
             return run.v;
         };
         if next.has_credentials()
-            && ((cors_mode && (run.tainted || !run.page_origin.same_origin_with(&next))) || cors_flag)
+            && ((cors_mode && (run.tainted || !run.page_origin.same_origin_with(&next)))
+                || cors_flag)
         {
             // Chromium builds this error without a failed parameter, so the console
             // shows empty quotes. Doubt: recorded for the Chromium harness to confirm.
-            run.block(Failure::new(CorsError::RedirectContainsCredentials), Some(response));
+            run.block(
+                Failure::new(CorsError::RedirectContainsCredentials),
+                Some(response),
+            );
             return run.v;
         }
         if !next.origin().eq(&run.current.origin())

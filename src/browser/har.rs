@@ -11,9 +11,7 @@
 use serde_json::Value;
 use thiserror::Error;
 
-use super::model::{
-    Credentials, HeaderList, Initiator, RedirectHop, Request, Response, Scenario,
-};
+use super::model::{Credentials, HeaderList, Initiator, RedirectHop, Request, Response, Scenario};
 use super::request::{is_cors_safelisted_request_header, is_forbidden_request_header};
 use super::url::{Origin, Url};
 
@@ -208,7 +206,9 @@ pub fn scenarios_from_har(json: &Value) -> Result<Vec<Scenario>, HarError> {
                 .unwrap_or_else(|| "GET".to_owned()),
             (None, None) => "GET".to_owned(),
         };
-        let url = actual.map(|a| a.url.clone()).unwrap_or(parsed[i].url.clone());
+        let url = actual
+            .map(|a| a.url.clone())
+            .unwrap_or(parsed[i].url.clone());
         let mut request = Request::new(&url, &origin);
         request.method = method.clone();
         request.headers = page_headers(actual, preflight);
@@ -260,6 +260,7 @@ fn find_next(
     url: &str,
     want_preflight: bool,
 ) -> Option<usize> {
-    (after + 1..entries.len())
-        .find(|&j| !used[j] && same_url(&entries[j].url, url) && entries[j].is_preflight() == want_preflight)
+    (after + 1..entries.len()).find(|&j| {
+        !used[j] && same_url(&entries[j].url, url) && entries[j].is_preflight() == want_preflight
+    })
 }

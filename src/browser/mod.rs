@@ -55,8 +55,8 @@ pub use check::{
 };
 pub use har::{scenarios_from_har, HarError};
 pub use model::{
-    Credentials, FixContext, HeaderList, Initiator, Mode, Outcome, PreflightRequest,
-    PriorExchange, RedirectHop, Request, Response, Scenario, Verdict,
+    Credentials, FixContext, HeaderList, Initiator, Mode, Outcome, PreflightRequest, PriorExchange,
+    RedirectHop, Request, Response, Scenario, Verdict,
 };
 pub use render::render_text;
 pub use request::{
@@ -124,7 +124,10 @@ pub fn judge_preflight(
         headers.push("Origin", origin);
         headers.push("Access-Control-Request-Method", requested_method);
         if !requested_headers.is_empty() {
-            headers.push("Access-Control-Request-Headers", requested_headers.join(","));
+            headers.push(
+                "Access-Control-Request-Headers",
+                requested_headers.join(","),
+            );
         }
         p.headers = headers;
     }

@@ -24,7 +24,11 @@ impl HeaderList {
     pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
         let name = name.into();
         let value = value.into();
-        match self.0.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+        match self
+            .0
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
             Some((_, values)) => values.push(value),
             None => self.0.push((name, vec![value])),
         }
@@ -356,7 +360,10 @@ impl Scenario {
 pub enum FixContext {
     /// The server is the sandbox's mock API; `exact_mode` says the policy file lists
     /// literal header lines instead of actix-cors fields.
-    Sandbox { policy_file: String, exact_mode: bool },
+    Sandbox {
+        policy_file: String,
+        exact_mode: bool,
+    },
     #[default]
     Generic,
 }

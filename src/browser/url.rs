@@ -61,7 +61,18 @@ fn is_forbidden_host_byte(b: u8) -> bool {
         || b == 0x7f
         || matches!(
             b,
-            b'#' | b'%' | b'/' | b':' | b'<' | b'>' | b'?' | b'@' | b'[' | b'\\' | b']' | b'^' | b'|'
+            b'#' | b'%'
+                | b'/'
+                | b':'
+                | b'<'
+                | b'>'
+                | b'?'
+                | b'@'
+                | b'['
+                | b'\\'
+                | b']'
+                | b'^'
+                | b'|'
         )
 }
 
@@ -180,7 +191,9 @@ impl Url {
     }
 
     pub fn effective_port(&self) -> u16 {
-        self.port.or_else(|| default_port(&self.scheme)).unwrap_or(0)
+        self.port
+            .or_else(|| default_port(&self.scheme))
+            .unwrap_or(0)
     }
 
     pub fn origin(&self) -> Origin {
@@ -333,7 +346,8 @@ pub fn gurl_is_valid(value: &str) -> bool {
             return false;
         }
         if let Some(p) = port {
-            if !p.is_empty() && (!p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u16>().is_err())
+            if !p.is_empty()
+                && (!p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u16>().is_err())
             {
                 return false;
             }

@@ -1,0 +1,143 @@
+//! `cargo bench --bench up`: figures for `sandbox up`, printed as a Markdown table.
+//! - policy reload: time from a policy save to the first response carrying the new headers,
+//!   over 100 saves alternating in-place and rename saves (median, p99, worst);
+//! - cold start: process start to both origins answering HTTP (median of 20);
+//! - resident memory when idle.
+//! Loopback only; every loop is bounded. Figures, not pass/fail: machines are noisy.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sandbox");
+const SAVES: usize = 100;
+const STARTS: usize = 20;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(5)).build().unwrap()
+}
+
+fn policy(origin: &str) -> String {
+    format!("allowed_origins = [\"{origin}\"]\nallowed_methods = [\"GET\"]\n")
+}
+
+fn project(dir: &Path, fport: u16, aport: u16) {
+    std::fs::create_dir_all(dir.join("web")).unwrap();
+    std::fs::write(dir.join("web/index.html"), "<html><body>x</body></html>").unwrap();
+    std::fs::write(dir.join("api.toml"), "[[route]]\npath = \"/api/student\"\njson = { name = \"Ahmad\" }\n").unwrap();
+    std::fs::write(dir.join("cors.toml"), policy("http://start.localhost")).unwrap();
+    std::fs::write(
+        dir.join("sandbox.toml"),
+        format!("[[origin]]\nname='frontend'\nkind='static'\nport={fport}\nroot='web'\n[[origin]]\nname='api'\nkind='api'\nport={aport}\nroutes='api.toml'\npolicy='cors.toml'\n"),
+    )
+    .unwrap();
+}
+
+fn spawn(dir: &Path) -> Child {
+    Command::new(BIN)
+        .args(["up", "--config", "sandbox.toml", "--log-format", "json"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_ok(c: &reqwest::blocking::Client, url: &str, deadline: Instant) {
+    while Instant::now() < deadline {
+        if c.get(url).send().is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    panic!("{url} never answered");
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let c = client();
+    let dir = tempfile::tempdir().unwrap();
+    let (fport, aport) = (free_port(), free_port());
+    project(dir.path(), fport, aport);
+
+    // Cold start.
+    let mut starts = Vec::new();
+    for _ in 0..STARTS {
+        let t0 = Instant::now();
+        let mut child = spawn(dir.path());
+        let deadline = t0 + Duration::from_secs(10);
+        wait_ok(&c, &format!("http://127.0.0.1:{fport}/"), deadline);
+        wait_ok(&c, &format!("http://127.0.0.1:{aport}/api/student"), deadline);
+        starts.push(t0.elapsed().as_secs_f64() * 1000.0);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    starts.sort_by(f64::total_cmp);
+
+    // Reload latency and idle memory on one long-running process.
+    let mut child = spawn(dir.path());
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || for _ in BufReader::new(out).lines() {});
+    wait_ok(&c, &format!("http://127.0.0.1:{aport}/api/student"), Instant::now() + Duration::from_secs(10));
+    for _ in 0..50 {
+        let _ = c.get(format!("http://127.0.0.1:{fport}/")).send();
+    }
+    let idle_rss = rss_kib(child.id());
+    let api = format!("http://127.0.0.1:{aport}/api/student");
+    let cors = dir.path().join("cors.toml");
+    let mut inplace = Vec::new();
+    let mut rename = Vec::new();
+    for i in 0..SAVES {
+        let origin = format!("http://o{i}.localhost:8080");
+        let text = policy(&origin);
+        let t0 = Instant::now();
+        if i % 2 == 0 {
+            std::fs::write(&cors, &text).unwrap();
+        } else {
+            let tmp = dir.path().join("cors.toml.tmp");
+            std::fs::write(&tmp, &text).unwrap();
+            std::fs::rename(&tmp, &cors).unwrap();
+        }
+        let deadline = t0 + Duration::from_secs(5);
+        loop {
+            let r = c.get(&api).header("Origin", &origin).send().unwrap();
+            if r.headers().get("access-control-allow-origin").is_some_and(|v| v == origin.as_str()) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "save {i} never seen");
+        }
+        let ms = t0.elapsed().as_secs_f64() * 1000.0;
+        if i % 2 == 0 { inplace.push(ms) } else { rename.push(ms) }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut all: Vec<f64> = inplace.iter().chain(&rename).copied().collect();
+    all.sort_by(f64::total_cmp);
+    inplace.sort_by(f64::total_cmp);
+    rename.sort_by(f64::total_cmp);
+
+    println!("| figure | median | p99 | worst |");
+    println!("|---|---|---|---|");
+    println!("| policy save → new headers, all {} saves (ms) | {:.1} | {:.1} | {:.1} |", all.len(), pct(&all, 0.5), pct(&all, 0.99), all[all.len() - 1]);
+    println!("| … in-place saves (ms) | {:.1} | {:.1} | {:.1} |", pct(&inplace, 0.5), pct(&inplace, 0.99), inplace[inplace.len() - 1]);
+    println!("| … rename saves (ms) | {:.1} | {:.1} | {:.1} |", pct(&rename, 0.5), pct(&rename, 0.99), rename[rename.len() - 1]);
+    println!("| cold start → both origins answer, {STARTS} runs (ms) | {:.1} | {:.1} | {:.1} |", pct(&starts, 0.5), pct(&starts, 0.99), starts[starts.len() - 1]);
+    println!("| idle resident memory (MiB) | {:.1} | | |", idle_rss as f64 / 1024.0);
+}
