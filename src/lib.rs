@@ -12,6 +12,7 @@
 //! - [`reload`]: the swappable [`reload::Store`], event classification and the file watcher.
 //! - [`state`]: the one shared state of a running sandbox.
 //! - [`serve`]: the actix-web servers (static + live reload, API + hot actix-cors).
+//! - [`simulate`]: the API app called in-process with the requests a browser would send.
 //! - [`journal`]: log lines, text or JSON.
 //! - [`up`]: `sandbox up`, tying the above together.
 
@@ -23,6 +24,7 @@ pub mod policy;
 pub mod reload;
 pub mod routes;
 pub mod serve;
+pub mod simulate;
 pub mod source_file;
 pub mod state;
 pub mod up;

@@ -84,19 +84,18 @@ fn origin_url(hostname: &str, port: u16) -> String {
     format!("http://{hostname}:{port}")
 }
 
-/// Runs `sandbox up` to completion.
-pub fn run(opts: UpOptions) -> Result<(), UpError> {
-    let config = config::resolve(opts.config.as_deref(), &opts.overrides)?;
-    let listeners = bind_all(&config)?;
-    let ports: Vec<u16> = listeners
-        .iter()
-        .map(|l| l.local_addr().map(|a| a.port()))
-        .collect::<Result<_, _>>()?;
-
+/// Loads every origin's files (strictly) into a fresh [`State`]. `ports` are the real ports,
+/// which the URLs (and the default policy's allowed origins) use. Also used by `check` and
+/// `fixtures verify`, so they judge exactly what `up` would serve.
+pub fn build_state(
+    config: &Config,
+    ports: &[u16],
+    log: Log,
+) -> Result<(State, Vec<Role>, tokio::sync::watch::Sender<bool>), UpError> {
     let static_urls: Vec<String> = config
         .origins
         .iter()
-        .zip(&ports)
+        .zip(ports)
         .filter(|(o, _)| matches!(o.spec, OriginSpec::Static { .. }))
         .flat_map(|(o, p)| {
             let mut v = vec![origin_url(&o.hostname, *p)];
@@ -110,7 +109,7 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
     let mut apis = Vec::new();
     let mut statics = Vec::new();
     let mut roles = Vec::new();
-    for (o, port) in config.origins.iter().zip(&ports) {
+    for (o, port) in config.origins.iter().zip(ports) {
         let url = origin_url(&o.hostname, *port);
         match &o.spec {
             OriginSpec::Static { root } => {
@@ -141,17 +140,38 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
             }
         }
     }
-
     let (events, _) = broadcast::channel(256);
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let state = Arc::new(State {
+    let state = State {
         apis,
         statics,
         events,
-        log: Log::stdout(opts.log_format),
+        log,
         status: Mutex::new(Vec::new()),
         shutdown: shutdown_rx,
-    });
+    };
+    Ok((state, roles, shutdown_tx))
+}
+
+/// The origins' host names plus loopback names: what every listener answers.
+pub fn host_allowlist(config: &Config) -> HostAllowlist {
+    HostAllowlist {
+        names: config.origins.iter().map(|o| o.hostname.clone()).collect(),
+        allow_ip_literals: !config.bind.is_loopback(),
+    }
+}
+
+/// Runs `sandbox up` to completion.
+pub fn run(opts: UpOptions) -> Result<(), UpError> {
+    let config = config::resolve(opts.config.as_deref(), &opts.overrides)?;
+    let listeners = bind_all(&config)?;
+    let ports: Vec<u16> = listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect::<Result<_, _>>()?;
+
+    let (state, roles, shutdown_tx) = build_state(&config, &ports, Log::stdout(opts.log_format))?;
+    let state = Arc::new(state);
     let watcher = watch::start(
         state.clone(),
         if opts.poll {
@@ -161,11 +181,7 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
         },
     )?;
 
-    let loopback = config.bind.is_loopback();
-    let hosts = HostAllowlist {
-        names: config.origins.iter().map(|o| o.hostname.clone()).collect(),
-        allow_ip_literals: !loopback,
-    };
+    let hosts = host_allowlist(&config);
     let run_state = state.clone();
     let watcher_ref = &watcher;
     let result = actix_web::rt::System::new().block_on(async move {

@@ -99,6 +99,36 @@ async fn host_guard(
         .map(ServiceResponse::map_into_left_body)
 }
 
+/// The API origin's application: what `up` serves and what `simulate` calls in-process.
+pub fn api_app(
+    state: SharedState,
+    index: usize,
+    hosts: HostAllowlist,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let ctx = OriginCtx {
+        name: state.apis[index].name.clone(),
+        hosts,
+        state: state.clone(),
+    };
+    let store = state.apis[index].policy.clone();
+    App::new()
+        .app_data(web::Data::new(ctx))
+        .app_data(web::Data::new(api::ApiCtx { state, index }))
+        .app_data(web::PayloadConfig::new(api::MAX_BODY_BYTES))
+        .wrap(cors_layer::HotCors::new(store))
+        .wrap(from_fn(host_guard))
+        .wrap(from_fn(access_log))
+        .default_service(web::to(api::handle))
+}
+
 /// Builds and runs every server until `state.shutdown` flips; returns once all have stopped.
 pub async fn run(
     listeners: Vec<(Role, TcpListener)>,
@@ -147,21 +177,12 @@ pub async fn run(
                 }))
             }
             Role::Api(index) => {
-                let api_ctx = web::Data::new(api::ApiCtx {
-                    state: state.clone(),
+                let (state, hosts) = (state.clone(), hosts.clone());
+                start!(HttpServer::new(move || api_app(
+                    state.clone(),
                     index,
-                });
-                let store = state.apis[index].policy.clone();
-                start!(HttpServer::new(move || {
-                    App::new()
-                        .app_data(web::Data::new(ctx.clone()))
-                        .app_data(api_ctx.clone())
-                        .app_data(web::PayloadConfig::new(api::MAX_BODY_BYTES))
-                        .wrap(cors_layer::HotCors::new(store.clone()))
-                        .wrap(from_fn(host_guard))
-                        .wrap(from_fn(access_log))
-                        .default_service(web::to(api::handle))
-                }))
+                    hosts.clone()
+                )))
             }
         };
         handles.push(server.handle());

@@ -1,0 +1,196 @@
+//! Plays browser requests against an API origin in-process: the real actix-web app (real
+//! actix-cors, real routes, the exact-mode emitter) called without a socket, with the requests
+//! the browser model says Chromium would send, and the verdict on what came back.
+//!
+//! Used by `sandbox check` and `sandbox fixtures verify`, so both judge exactly what `up`
+//! would serve. Owns the request/response plumbing only; every CORS decision is the
+//! `browser` model's.
+
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::test;
+
+use crate::browser::{
+    self, evaluate, is_forbidden_request_header, normalize_method, FixContext, HeaderList,
+    PriorExchange, RedirectHop, Scenario, Verdict,
+};
+use crate::serve::{api_app, guard::HostAllowlist};
+use crate::state::SharedState;
+
+/// Redirects followed within the API origin before giving up (Chromium allows 20).
+const MAX_HOPS: usize = 5;
+
+/// One request as played: the exchange the browser would have had, and its verdict.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Played {
+    pub scenario: Scenario,
+    pub verdict: Verdict,
+}
+
+/// A request as sent on the wire.
+struct Wire<'a> {
+    method: &'a str,
+    url: &'a str,
+    headers: &'a HeaderList,
+}
+
+/// The path and query of a URL, and its `host[:port]` for the Host header.
+fn split_url(url: &str) -> (String, String) {
+    match url::Url::parse(url) {
+        Ok(u) => {
+            let host = match u.port() {
+                Some(p) => format!("{}:{p}", u.host_str().unwrap_or("localhost")),
+                None => u.host_str().unwrap_or("localhost").to_string(),
+            };
+            let mut path = u.path().to_string();
+            if let Some(q) = u.query() {
+                path.push('?');
+                path.push_str(q);
+            }
+            (path, host)
+        }
+        Err(_) => (url.to_string(), "localhost".into()),
+    }
+}
+
+async fn send<S, B>(app: &S, w: Wire<'_>) -> browser::Response
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let (path, host) = split_url(w.url);
+    let method = actix_web::http::Method::from_bytes(w.method.as_bytes())
+        .unwrap_or(actix_web::http::Method::GET);
+    let mut req = test::TestRequest::default()
+        .method(method)
+        .uri(&path)
+        .insert_header(("host", host));
+    for (name, value) in w.headers.lines() {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
+            req = req.append_header((n, v));
+        }
+    }
+    let res = test::call_service(app, req.to_request()).await;
+    let mut headers = HeaderList::new();
+    for (name, value) in res.headers() {
+        headers.push(
+            name.as_str(),
+            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        );
+    }
+    browser::Response {
+        status: res.status().as_u16(),
+        headers,
+    }
+}
+
+/// The headers the browser puts on the actual request: the page's own (minus those fetch
+/// drops) plus `Origin`.
+fn actual_headers(r: &browser::Request, origin: &str) -> HeaderList {
+    let mut h = HeaderList::new();
+    for (name, value) in r.headers.lines() {
+        if !is_forbidden_request_header(name, value) {
+            h.push(name, value);
+        }
+    }
+    h.push("Origin", origin);
+    h
+}
+
+/// Plays `requests` in order against API origin `index` (earlier ones may fill the preflight
+/// cache for later ones, as on one page).
+pub fn play(
+    state: SharedState,
+    index: usize,
+    hosts: HostAllowlist,
+    requests: &[browser::Request],
+    ctx: &FixContext,
+) -> Vec<Played> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = test::init_service(api_app(state, index, hosts)).await;
+        let mut played: Vec<Played> = Vec::new();
+        for request in requests {
+            let prior: Vec<PriorExchange> = played
+                .iter()
+                .map(|p| PriorExchange {
+                    seconds_before: 0.0,
+                    request: p.scenario.request.clone(),
+                    preflight_response: p.scenario.preflight_response.clone(),
+                    actual_response: p.scenario.actual_response.clone(),
+                })
+                .collect();
+            let mut scenario = Scenario::new(request.clone());
+            scenario.prior = prior;
+            let first = evaluate(&scenario, ctx);
+            if let (true, Some(pre)) = (first.preflight_sent, &first.preflight_request) {
+                let res = send(
+                    &app,
+                    Wire {
+                        method: &pre.method,
+                        url: &pre.url,
+                        headers: &pre.headers,
+                    },
+                )
+                .await;
+                scenario.preflight_response = Some(res);
+                // A preflight that fails stops the browser before the actual request.
+                if !evaluate(&scenario, ctx).is_allowed() {
+                    let verdict = evaluate(&scenario, ctx);
+                    played.push(Played { scenario, verdict });
+                    continue;
+                }
+            }
+            let method = normalize_method(&request.method);
+            let headers = actual_headers(request, &request.origin);
+            let res = send(
+                &app,
+                Wire {
+                    method: &method,
+                    url: &request.url,
+                    headers: &headers,
+                },
+            )
+            .await;
+            let mut next = res.redirect_location().map(str::to_string);
+            scenario.actual_response = Some(res);
+            let mut url = request.url.clone();
+            while let Some(loc) = next.take() {
+                if scenario.redirects.len() >= MAX_HOPS {
+                    break;
+                }
+                let Some(target) = url::Url::parse(&url).ok().and_then(|u| u.join(&loc).ok())
+                else {
+                    break;
+                };
+                let same_origin =
+                    url::Url::parse(&request.url).is_ok_and(|u| u.origin() == target.origin());
+                if !same_origin {
+                    // Another server's answer is unknown here; the verdict says what it needs.
+                    break;
+                }
+                url = target.to_string();
+                let res = send(
+                    &app,
+                    Wire {
+                        method: &method,
+                        url: &url,
+                        headers: &headers,
+                    },
+                )
+                .await;
+                next = res.redirect_location().map(str::to_string);
+                scenario.redirects.push(RedirectHop {
+                    url: Some(url.clone()),
+                    preflight_response: None,
+                    response: res,
+                });
+            }
+            let verdict = evaluate(&scenario, ctx);
+            played.push(Played { scenario, verdict });
+        }
+        played
+    })
+}
