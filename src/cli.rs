@@ -20,6 +20,104 @@ pub struct Cli {
 pub enum Command {
     /// Serve the origins of a sandbox.toml (or the built-in lab and mock API) with hot reload.
     Up(UpArgs),
+    /// Explain recorded exchanges: a scenario JSON file, an array of them, or a DevTools HAR.
+    Explain(ExplainArgs),
+    /// Ask the sandbox's own API (its policy and routes; no server started) what it would
+    /// answer a browser request, and whether the browser would allow it.
+    Check(CheckArgs),
+    /// Send the browser's preflight (if any) and the request to a live server and judge the
+    /// real answers.
+    Probe(ProbeArgs),
+}
+
+/// How a verdict is printed and judged.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print verdicts as JSON (one object, or an array for several).
+    #[arg(long)]
+    pub json: bool,
+    /// Exit with status 1 when any verdict is "blocked" (for CI).
+    #[arg(long)]
+    pub fail_on_blocked: bool,
+}
+
+/// The browser request, as a page would pass it to `fetch()`.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// The page's origin, e.g. http://karachi-dev.localhost:8080 (or `null`).
+    #[arg(long, value_name = "ORIGIN")]
+    pub origin: String,
+    /// The fetch() method; only DELETE, GET, HEAD, OPTIONS, POST and PUT are upper-cased.
+    #[arg(short = 'X', long, default_value = "GET")]
+    pub method: String,
+    /// A request header, `Name: value`. Repeatable.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = crate::answer::parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// fetch()'s credentials mode: omit, same-origin or include.
+    #[arg(long, default_value = "same-origin", value_parser = crate::answer::parse_credentials)]
+    pub credentials: crate::browser::Credentials,
+    /// fetch()'s mode: cors, no-cors or same-origin.
+    #[arg(long, default_value = "cors", value_parser = crate::answer::parse_mode)]
+    pub mode: crate::browser::Mode,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The file to explain, or `-` for standard input.
+    #[arg(value_name = "FILE|-")]
+    pub file: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The sandbox.toml whose API is asked (default: the built-in one).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Which api origin to ask, by name (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub api: Option<String>,
+    /// The path on the API, e.g. /api/student.
+    pub path: String,
+    #[command(flatten)]
+    pub request: RequestArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The URL to probe (http:// only), e.g. http://localhost:5000/api/users.
+    pub url: String,
+    #[command(flatten)]
+    pub request: RequestArgs,
+    /// Seconds to wait for each answer.
+    #[arg(long, default_value_t = 5)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl RequestArgs {
+    pub fn spec(&self) -> crate::answer::RequestSpec {
+        crate::answer::RequestSpec {
+            origin: self.origin.clone(),
+            method: self.method.clone(),
+            headers: self.headers.clone(),
+            credentials: self.credentials,
+            mode: self.mode,
+        }
+    }
+}
+
+impl OutputArgs {
+    pub fn output(&self) -> crate::answer::Output {
+        crate::answer::Output {
+            json: self.json,
+            fail_on_blocked: self.fail_on_blocked,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! Data flows one way: config → state → servers → journal.
+//! - [`answer`]: `explain`, `check` and `probe`: flags in, verdicts out, exit codes.
 //! - [`browser`]: a pure model of Chromium's CORS algorithm; verdicts with Chromium's error names,
 //!   console messages and a fix. The heart: `up`, `explain`, `check` and `probe` all use it.
 //! - [`cli`]: clap definitions; no I/O.
@@ -16,6 +17,7 @@
 //! - [`journal`]: log lines, text or JSON.
 //! - [`up`]: `sandbox up`, tying the above together.
 
+pub mod answer;
 pub mod browser;
 pub mod cli;
 pub mod config;

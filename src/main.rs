@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use sandbox::answer::{self, Answer, AnswerError, CheckOptions, ProbeOptions};
 use sandbox::cli::{Cli, Command};
 use sandbox::config::Overrides;
 use sandbox::up::{self, UpOptions};
@@ -28,6 +29,39 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+        Command::Explain(a) => report(answer::explain(&a.file, a.output.output())),
+        Command::Check(a) => report(answer::check(
+            &CheckOptions {
+                config: a.config,
+                api: a.api,
+                path: a.path,
+                request: a.request.spec(),
+            },
+            a.output.output(),
+        )),
+        Command::Probe(a) => report(answer::probe(
+            &ProbeOptions {
+                url: a.url,
+                request: a.request.spec(),
+                timeout: std::time::Duration::from_secs(a.timeout),
+            },
+            a.output.output(),
+        )),
+    }
+}
+
+/// Prints an answer (exit 0, or 1 for a blocked verdict under --fail-on-blocked) or the
+/// error (exit 2).
+fn report(r: Result<Answer, AnswerError>) -> ExitCode {
+    match r {
+        Ok(a) => {
+            print!("{}", a.text);
+            ExitCode::from(a.exit_code)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -208,10 +208,7 @@ fn rewrite_url(url: &str, n: usize, ports: Ports) -> String {
     } else {
         format!("/{tail}")
     };
-    format!(
-        "{}{userinfo}{host}/s/{n}{tail}",
-        &url[..scheme_end]
-    )
+    format!("{}{userinfo}{host}/s/{n}{tail}", &url[..scheme_end])
 }
 
 fn rewrite_request(request: &mut Value, n: usize, ports: Ports) {
@@ -305,6 +302,8 @@ struct Observed {
     net_errors: Vec<String>,
     console: Vec<String>,
     requests: Vec<String>,
+    /// Header lines of the first actual (non-preflight) request of the main exchange.
+    sent_headers: Vec<String>,
     prior: Vec<Value>,
 }
 
@@ -325,6 +324,7 @@ impl Observed {
             "net_errors": self.net_errors,
             "console": self.console,
             "requests": self.requests,
+            "sent_headers": self.sent_headers,
             "prior": self.prior,
         })
     }
@@ -370,6 +370,12 @@ fn describe(seen: &Seen) -> String {
 
 const CORS_CONSOLE_MARK: &str = "has been blocked by CORS policy";
 
+/// Whether a console line is the one Chromium prints for a blocked fetch (a CORS failure,
+/// or a mode violation such as `same-origin` to another origin).
+fn is_block_message(text: &str) -> bool {
+    text.contains(CORS_CONSOLE_MARK) || text.starts_with("Fetch API cannot load")
+}
+
 async fn run_fetch(page: &Page, request: &Value) -> Result<Value, String> {
     let expr = format!("window.__run({})", fetch_spec(request));
     page.evaluate(&expr).await.map_err(|e| e.to_string())
@@ -406,7 +412,10 @@ async fn drive(
         .unwrap_or("null")
         .to_string();
     let page_url = if origin == "null" {
-        format!("http://frontend.localhost:{}/s/{n}/page?sandboxed", host.frontend.port())
+        format!(
+            "http://frontend.localhost:{}/s/{n}/page?sandboxed",
+            host.frontend.port()
+        )
     } else {
         format!("{origin}/s/{n}/page")
     };
@@ -462,16 +471,19 @@ async fn drive(
             let deadline = Instant::now() + REPORT_WAIT;
             page.wait_until(mark, deadline, |events| {
                 let failed = events.iter().any(|e| e.method == "Network.loadingFailed");
-                let logged = console_lines(events)
-                    .iter()
-                    .any(|l| l.text.contains(CORS_CONSOLE_MARK));
-                failed && logged
+                console_lines(events).iter().any(|l| {
+                    l.text.contains(CORS_CONSOLE_MARK) && failed
+                        || l.text.starts_with("Fetch API cannot load")
+                })
             })
             .await;
         }
     }
     let events: Vec<Event> = page.events_since(mark);
-    for e in events.iter().filter(|e| e.method == "Network.loadingFailed") {
+    for e in events
+        .iter()
+        .filter(|e| e.method == "Network.loadingFailed")
+    {
         let p = &e.params;
         observed.net_errors.push(format!(
             "{}{}",
@@ -494,8 +506,18 @@ async fn drive(
     let lines = console_lines(&events);
     observed.message = lines
         .iter()
-        .find(|l| l.text.contains(CORS_CONSOLE_MARK))
+        .find(|l| is_block_message(&l.text))
         .map(|l| l.text.clone());
+    // A fetch() that throws before any network activity (forbidden method, no-cors with a
+    // non-safelisted method, a bad header) prints nothing of its own: what the developer
+    // sees is the rejection, so that message stands in for the console line.
+    if observed.message.is_none() {
+        if let Some(err) = observed.script_error.as_deref() {
+            if err != "TypeError: Failed to fetch" {
+                observed.message = Some(err.strip_prefix("TypeError: ").unwrap_or(err).to_string());
+            }
+        }
+    }
     observed.console = lines
         .iter()
         .map(|l| format!("[{}/{}] {}", l.source, l.level, l.text))
@@ -513,6 +535,14 @@ async fn drive(
             "method": p.request.header("access-control-request-method"),
             "headers": p.request.header("access-control-request-headers"),
         });
+    }
+    if let Some(first) = main.iter().find(|s| !s.preflight) {
+        observed.sent_headers = first
+            .request
+            .headers
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}"))
+            .collect();
     }
     observed.requests = seen.iter().map(describe).collect();
     Ok(observed)
@@ -594,7 +624,33 @@ fn compare(observed: &Observed, verdict: &Value) -> Vec<Disagreement> {
             model_param,
         );
     }
-    check("message", json!(observed.message), verdict["message"].clone());
+    check(
+        "message",
+        json!(observed.message),
+        verdict["message"].clone(),
+    );
+    // What the preflight asked for, when both sides agree one went out.
+    let model_preflight = &verdict["preflight_request"];
+    if observed.preflight_sent && model_preflight.is_object() {
+        let header = |name: &str| {
+            model_preflight["headers"]
+                .as_object()
+                .and_then(|h| {
+                    h.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v.clone())
+                })
+                .unwrap_or(Value::Null)
+        };
+        check(
+            "preflight_request",
+            observed.preflight_request.clone(),
+            json!({
+                "method": header("access-control-request-method"),
+                "headers": header("access-control-request-headers"),
+            }),
+        );
+    }
     if let Some(readable) = &observed.readable_headers {
         check(
             "readable_headers",
@@ -645,7 +701,11 @@ fn corpus_is_well_formed() {
         assert!(s["request"]["url"].is_string(), "{id}: request.url");
         assert!(s["actual_response"].is_object(), "{id}: actual_response");
         let parsed: Result<sandbox::browser::Scenario, _> = serde_json::from_value(s.clone());
-        assert!(parsed.is_ok(), "{id}: the model rejects it: {:?}", parsed.err());
+        assert!(
+            parsed.is_ok(),
+            "{id}: the model rejects it: {:?}",
+            parsed.err()
+        );
     }
     if std::env::var("SANDBOX_CORS_CORPUS").is_err() {
         assert!(corpus.len() >= 110, "only {} scenarios", corpus.len());
@@ -749,6 +809,9 @@ async fn differential() {
         .await;
     let mut results = results;
     results.sort_by_key(|(n, _, _)| *n);
+    if let Ok(browser) = Arc::try_unwrap(browser) {
+        browser.close().await;
+    }
 
     let mut disagreements = Vec::new();
     let mut observed_json = Vec::new();
@@ -767,15 +830,21 @@ async fn differential() {
                 continue;
             }
         };
-        let verdict = match serde_json::from_value::<sandbox::browser::Scenario>(scenario.clone())
-        {
+        let verdict = match serde_json::from_value::<sandbox::browser::Scenario>(scenario.clone()) {
             Ok(parsed) => {
-                let v = sandbox::browser::evaluate(&parsed, &sandbox::browser::FixContext::Generic);
-                serde_json::to_value(&v).expect("verdict serialises")
+                // A model panic on one scenario is reported with the rest, not instead of them.
+                let evaluated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    sandbox::browser::evaluate(&parsed, &sandbox::browser::FixContext::Generic)
+                }));
+                match evaluated {
+                    Ok(v) => serde_json::to_value(&v).expect("verdict serialises"),
+                    Err(_) => json!({"error": "the model panicked on this scenario"}),
+                }
             }
             Err(e) => json!({"error": format!("model rejects scenario: {e}")}),
         };
         let mut record = observed.to_json();
+        record["request"] = scenario["request"].clone();
         record["model"] = verdict.clone();
         observed_json.push(record);
         let rows = compare(observed, &verdict);

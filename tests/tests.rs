@@ -4,5 +4,6 @@
 mod util;
 
 mod bad_input;
+mod browser_differential;
 mod hot_reload;
 mod up_serve;

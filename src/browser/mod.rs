@@ -173,7 +173,7 @@ pub fn judge_actual(
         redirects: &[],
     };
     let mut v = run(None, &ex, &mut cache, 0.0, ctx);
-    if v.preflight_required && v.cors_error.is_none() && v.message.is_some() {
+    if v.preflight_required && v.cors_error.is_none() && !v.is_allowed() {
         // The missing preflight is not what the server asked about: judge the response.
         let mut get = request.clone();
         get.method = "GET".to_owned();

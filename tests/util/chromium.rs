@@ -32,7 +32,7 @@ pub const SKIP_ENV: &str = "SANDBOX_SKIP_BROWSER";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CdpError {
-    #[error("chromium is not installed (looked for {0}); install it (Debian: `apt-get install chromium`) or set SANDBOX_SKIP_BROWSER=1 to skip browser tests")]
+    #[error("chromium is not installed (looked for {0}); install it (Debian: `apt-get install chromium`), point SANDBOX_CHROMIUM at a binary, or set SANDBOX_SKIP_BROWSER=1 to skip browser tests")]
     NotInstalled(String),
     #[error("could not start chromium: {0}")]
     Spawn(std::io::Error),
@@ -75,6 +75,14 @@ pub fn chromium_path() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Where [`chromium_path`] looks, for error messages.
+fn looked_for() -> String {
+    match std::env::var_os("SANDBOX_CHROMIUM") {
+        Some(p) => format!("SANDBOX_CHROMIUM={}", p.to_string_lossy()),
+        None => format!("{DEFAULT_CHROMIUM} and `chromium` on PATH"),
+    }
+}
+
 /// Whether a Chromium binary is present.
 pub fn chromium_available() -> bool {
     chromium_path().is_some()
@@ -96,10 +104,7 @@ pub fn require_chromium(test: &str) -> bool {
         eprintln!("{test}: skipped, chromium is not installed and {SKIP_ENV}=1");
         return false;
     }
-    panic!(
-        "{test}: {}",
-        CdpError::NotInstalled(DEFAULT_CHROMIUM.to_string())
-    );
+    panic!("{test}: {}", CdpError::NotInstalled(looked_for()));
 }
 
 /// One protocol event, with the session it came from (`None` = the browser session).
@@ -187,7 +192,12 @@ impl Cdp {
     }
 
     /// Sends a command and waits for its reply (`session` = `None` for the browser target).
-    pub async fn call(&self, session: Option<&str>, method: &str, params: Value) -> CdpResult<Value> {
+    pub async fn call(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> CdpResult<Value> {
         let id = self.fresh_id();
         let (tx, rx) = oneshot::channel();
         self.shared
@@ -392,8 +402,7 @@ impl Browser {
 
     /// Like [`Browser::launch`], with extra command-line switches.
     pub async fn launch_with_args(extra: &[&str]) -> CdpResult<Browser> {
-        let binary = chromium_path()
-            .ok_or_else(|| CdpError::NotInstalled(DEFAULT_CHROMIUM.to_string()))?;
+        let binary = chromium_path().ok_or_else(|| CdpError::NotInstalled(looked_for()))?;
         let profile = tempfile::Builder::new()
             .prefix("sandbox-chromium-")
             .tempdir()
@@ -514,10 +523,7 @@ impl Browser {
         if let Some(ctx) = &context {
             params["browserContextId"] = json!(ctx);
         }
-        let created = self
-            .cdp
-            .call(None, "Target.createTarget", params)
-            .await?;
+        let created = self.cdp.call(None, "Target.createTarget", params).await?;
         let target_id = created["targetId"]
             .as_str()
             .ok_or_else(|| CdpError::Unexpected {
@@ -586,14 +592,42 @@ impl Cdp {
     }
 }
 
+impl Browser {
+    /// Asks the browser to quit and waits (bounded) for it to exit; dropping does the rest.
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            self.cdp.call(None, "Browser.close", json!({})),
+        )
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        if let Some(child) = self.child.as_mut() {
+            while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+                // Polling the exit of a process we asked to quit, bounded by the deadline.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
-        // The TempDir removes the profile now that nothing writes to it.
-        drop(self.profile.take());
+        // Helper processes can outlive the browser by a moment and still write into the
+        // profile, so removal is retried until it sticks (bounded).
+        if let Some(profile) = self.profile.take() {
+            let path = profile.path().to_path_buf();
+            let _ = profile.close();
+            let deadline = std::time::Instant::now() + Duration::from_secs(3);
+            while path.exists() && std::time::Instant::now() < deadline {
+                if std::fs::remove_dir_all(&path).is_err() {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
     }
 }
 
@@ -675,12 +709,10 @@ impl Page {
         let reply = self
             .call("Page.captureScreenshot", json!({"format": "png"}))
             .await?;
-        let data = reply["data"]
-            .as_str()
-            .ok_or_else(|| CdpError::Unexpected {
-                method: "Page.captureScreenshot".into(),
-                detail: "no data".into(),
-            })?;
+        let data = reply["data"].as_str().ok_or_else(|| CdpError::Unexpected {
+            method: "Page.captureScreenshot".into(),
+            detail: "no data".into(),
+        })?;
         decode_base64(data).ok_or_else(|| CdpError::Unexpected {
             method: "Page.captureScreenshot".into(),
             detail: "bad base64".into(),
@@ -692,7 +724,10 @@ impl Page {
         self.cdp
             .events_since(mark)
             .into_iter()
-            .filter(|e| self.cdp.belongs_to(e.session_id.as_deref(), &self.session_id))
+            .filter(|e| {
+                self.cdp
+                    .belongs_to(e.session_id.as_deref(), &self.session_id)
+            })
             .collect()
     }
 
@@ -718,7 +753,11 @@ impl Page {
     /// Closes the page, and its browser context if it had its own.
     pub async fn close(self) -> CdpResult<()> {
         self.cdp
-            .call(None, "Target.closeTarget", json!({"targetId": self.target_id}))
+            .call(
+                None,
+                "Target.closeTarget",
+                json!({"targetId": self.target_id}),
+            )
             .await?;
         if let Some(ctx) = &self.context_id {
             self.cdp

@@ -62,6 +62,8 @@ pub struct RawResponse {
     pub body: Vec<u8>,
     /// Append `Content-Length` and `Connection: close` unless the headers already have them.
     pub framing: bool,
+    /// Close the connection without answering at all (the client sees an empty response).
+    pub hang_up: bool,
 }
 
 impl RawResponse {
@@ -72,6 +74,15 @@ impl RawResponse {
             headers: Vec::new(),
             body: Vec::new(),
             framing: true,
+            hang_up: false,
+        }
+    }
+
+    /// No response: the connection is closed as soon as the request has been read.
+    pub fn hang_up() -> RawResponse {
+        RawResponse {
+            hang_up: true,
+            ..RawResponse::new(0)
         }
     }
 
@@ -92,7 +103,11 @@ impl RawResponse {
             .clone()
             .unwrap_or_else(|| reason_phrase(self.status).to_string());
         let mut out = format!("HTTP/1.1 {} {}\r\n", self.status, reason).into_bytes();
-        let has = |name: &str| self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+        let has = |name: &str| {
+            self.headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        };
         let mut lines = self.headers.clone();
         if self.framing {
             let bodyless = self.status == 204 || self.status == 304 || self.status < 200;
@@ -265,6 +280,9 @@ async fn serve_one(
     };
     let response = handler(&request);
     log.lock().unwrap().push(request);
+    if response.hang_up {
+        return Ok(());
+    }
     stream.write_all(&response.to_bytes()).await?;
     stream.flush().await?;
     stream.shutdown().await?;
@@ -513,8 +531,8 @@ fn api_handler(state: Arc<Mutex<HostState>>, site: Site) -> Handler {
                         .body("no scripted hop left"),
                     Some(hop) if preflight => match &hop.preflight {
                         Some(p) => p.clone(),
-                        // A preflight nobody expected: answer it without any CORS headers.
-                        None => RawResponse::new(204),
+                        // A preflight the scenario says gets no response (`null`).
+                        None => RawResponse::hang_up(),
                     },
                     Some(hop) => {
                         let r = hop.actual.clone();

@@ -1,0 +1,66 @@
+//! `sandbox check PATH`: what the sandbox's own API (its current policy and routes, from
+//! the config) would answer the browser, and the verdict — no server is started.
+
+use std::path::PathBuf;
+
+use super::{Answer, AnswerError, Output, RequestSpec};
+use crate::browser::FixContext;
+use crate::config::{self, Overrides};
+use crate::journal::{Log, LogFormat};
+use crate::simulate;
+use crate::up;
+
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub config: Option<PathBuf>,
+    /// Which API origin; the first one when absent.
+    pub api: Option<String>,
+    pub path: String,
+    pub request: RequestSpec,
+}
+
+pub fn check(opts: &CheckOptions, out: Output) -> Result<Answer, AnswerError> {
+    if !opts.path.starts_with('/') {
+        return Err(AnswerError::Usage(format!(
+            "PATH must start with `/` (got `{}`)",
+            opts.path
+        )));
+    }
+    let config = config::resolve(opts.config.as_deref(), &Overrides::default())
+        .map_err(|e| AnswerError::Config(e.render()))?;
+    let ports: Vec<u16> = config.origins.iter().map(|o| o.port).collect();
+    let silent = Log::new(LogFormat::Json, Box::new(std::io::sink()));
+    let (state, _, _) =
+        up::build_state(&config, &ports, silent).map_err(|e| AnswerError::Config(e.render()))?;
+    let index = match &opts.api {
+        None if state.apis.is_empty() => {
+            return Err(AnswerError::Config("the config has no api origin".into()))
+        }
+        None => 0,
+        Some(name) => state
+            .apis
+            .iter()
+            .position(|a| &a.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = state.apis.iter().map(|a| a.name.as_str()).collect();
+                AnswerError::Usage(format!(
+                    "no api origin named `{name}` (api origins: {})",
+                    names.join(", ")
+                ))
+            })?,
+    };
+    let policy = state.apis[index].policy.load();
+    let ctx = FixContext::Sandbox {
+        policy_file: policy.value.file_name.clone(),
+        exact_mode: policy.value.mode_name() == "exact",
+    };
+    let url = format!("{}{}", state.apis[index].url, opts.path);
+    let request = opts.request.to_request(&url);
+    let hosts = up::host_allowlist(&config);
+    let played = simulate::play(std::sync::Arc::new(state), index, hosts, &[request], &ctx);
+    let items: Vec<_> = played
+        .into_iter()
+        .map(|p| (p.scenario, p.verdict))
+        .collect();
+    Ok(out.finish(&items, true))
+}

@@ -1,0 +1,180 @@
+//! The commands that answer "what will the browser do?": `explain` (recorded exchanges),
+//! `check` (the sandbox's own API, in-process) and `probe` (a live server).
+//!
+//! Owns turning flags into a `browser::Request`, printing verdicts (text or `--json`) and the
+//! exit-code rule in one place: 0, or 1 when `--fail-on-blocked` is given and any verdict is
+//! blocked; bad input is an [`AnswerError`] (exit 2).
+
+mod check;
+mod explain;
+mod http;
+mod probe;
+
+use std::fmt::Write as _;
+
+pub use check::{check, CheckOptions};
+pub use explain::explain;
+pub use probe::{probe, ProbeOptions};
+
+use crate::browser::{self, Credentials, HeaderList, Mode, Response, Scenario, Verdict};
+
+/// Bad input to one of the answering commands.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswerError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{path}: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot reach {url}: {reason}")]
+    Network { url: String, reason: String },
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// What the browser is asked to do, from the command line.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    pub origin: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub credentials: Credentials,
+    pub mode: Mode,
+}
+
+impl RequestSpec {
+    pub fn to_request(&self, url: &str) -> browser::Request {
+        let mut r = browser::Request::new(url, &self.origin);
+        r.method = self.method.clone();
+        for (n, v) in &self.headers {
+            r.headers.push(n.clone(), v.clone());
+        }
+        r.credentials = self.credentials;
+        r.mode = self.mode;
+        r
+    }
+}
+
+/// Parses `-H 'Name: value'` the way curl does.
+pub fn parse_header(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once(':')
+        .ok_or_else(|| format!("expected 'Name: value', got `{s}`"))?;
+    let name = name.trim();
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
+        return Err(format!("`{name}` is not a valid header name"));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
+/// Parses `--credentials omit|same-origin|include`.
+pub fn parse_credentials(s: &str) -> Result<Credentials, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("`{s}`: expected omit, same-origin or include"))
+}
+
+/// Parses `--mode cors|no-cors|same-origin`.
+pub fn parse_mode(s: &str) -> Result<Mode, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("`{s}`: expected cors, no-cors or same-origin"))
+}
+
+/// How answers are printed and judged.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Output {
+    pub json: bool,
+    pub fail_on_blocked: bool,
+}
+
+/// The outcome of a command: what to print and the exit code.
+#[derive(Debug)]
+pub struct Answer {
+    pub text: String,
+    pub exit_code: u8,
+}
+
+impl Output {
+    /// Renders verdicts and applies the exit-code rule. `single` keeps a lone scenario's JSON
+    /// an object rather than a one-element array.
+    pub fn finish(&self, items: &[(Scenario, Verdict)], single: bool) -> Answer {
+        let blocked = items.iter().any(|(_, v)| !v.is_allowed());
+        let text = if self.json {
+            let verdicts: Vec<&Verdict> = items.iter().map(|(_, v)| v).collect();
+            let value = if single && verdicts.len() == 1 {
+                serde_json::to_value(verdicts[0])
+            } else {
+                serde_json::to_value(&verdicts)
+            };
+            value.map(|v| format!("{v:#}\n")).unwrap_or_default()
+        } else {
+            items
+                .iter()
+                .map(|(s, v)| with_responses(s, v))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        Answer {
+            text,
+            exit_code: u8::from(self.fail_on_blocked && blocked),
+        }
+    }
+}
+
+fn response_lines(out: &mut String, label: &str, r: &Response) {
+    let _ = writeln!(out, "{label:<10} {}", r.status);
+    for (n, v) in r.headers.lines() {
+        let _ = writeln!(out, "           {n}: {v}");
+    }
+}
+
+/// The model's report plus the raw responses it judged (what `check` and `probe` saw).
+fn with_responses(s: &Scenario, v: &Verdict) -> String {
+    let mut out = browser::render_text(s, v);
+    let mut raw = String::new();
+    if let Some(p) = &s.preflight_response {
+        response_lines(&mut raw, "preflight←", p);
+    }
+    if let Some(a) = &s.actual_response {
+        response_lines(&mut raw, "response←", a);
+    }
+    for (i, hop) in s.redirects.iter().enumerate() {
+        response_lines(&mut raw, &format!("hop {}←", i + 1), &hop.response);
+    }
+    if !raw.is_empty() {
+        out.push_str("answers (as received):\n");
+        out.push_str(&raw);
+    }
+    out
+}
+
+/// Header lines from a list of (name, value).
+pub fn header_list(pairs: &[(String, String)]) -> HeaderList {
+    let mut h = HeaderList::new();
+    for (n, v) in pairs {
+        h.push(n.clone(), v.clone());
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_parsers() {
+        assert_eq!(
+            parse_header("X-PKR-Auth: token 1").unwrap(),
+            ("X-PKR-Auth".into(), "token 1".into())
+        );
+        assert!(parse_header("nocolon").is_err());
+        assert!(parse_header("Bad Name: x").is_err());
+        assert_eq!(parse_credentials("include").unwrap(), Credentials::Include);
+        assert!(parse_credentials("always").is_err());
+        assert_eq!(parse_mode("no-cors").unwrap(), Mode::NoCors);
+    }
+}
