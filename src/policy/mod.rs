@@ -8,6 +8,7 @@
 //! `serve::cors_layer`'s job.
 
 mod actix_mode;
+mod exact_mode;
 mod list;
 
 use serde::Deserialize;
@@ -16,6 +17,7 @@ use toml::Spanned;
 use crate::source_file::{LoadError, Source};
 
 pub use actix_mode::ActixCorsPolicy;
+pub use exact_mode::{ExactPolicy, ExactRule, PathMatch, RequestKind, NGINX_ADD_HEADER_STATUSES};
 pub use list::AnyOr;
 
 /// A validated policy, ready to be served.
@@ -31,12 +33,15 @@ pub struct Policy {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PolicyRules {
     ActixCors(ActixCorsPolicy),
+    /// `mode = "exact"`: literal status and header lines (see `exact_mode`).
+    Exact(ExactPolicy),
 }
 
 impl Policy {
     pub fn mode_name(&self) -> &'static str {
         match self.rules {
             PolicyRules::ActixCors(_) => "actix-cors",
+            PolicyRules::Exact(_) => "exact",
         }
     }
 }
@@ -55,6 +60,14 @@ pub fn describe_change(old: &Policy, new: &Policy) -> Option<String> {
                 fields.join(", ")
             })
         }
+        (PolicyRules::Exact(a), PolicyRules::Exact(b)) => Some(a.describe_change(b)),
+        (_, b) => Some(format!(
+            "mode → {}",
+            match b {
+                PolicyRules::ActixCors(_) => "actix-cors",
+                PolicyRules::Exact(_) => "exact",
+            }
+        )),
     }
 }
 
@@ -63,7 +76,7 @@ struct ModeOnly {
     mode: Option<Spanned<String>>,
 }
 
-const MODES: &[&str] = &["actix-cors"];
+const MODES: &[&str] = &["actix-cors", "exact"];
 
 /// Parses and validates a policy file.
 pub fn load(src: &Source, file_name: &str) -> Result<Policy, LoadError> {
@@ -79,6 +92,14 @@ pub fn load(src: &Source, file_name: &str) -> Result<Policy, LoadError> {
             Ok(Policy {
                 file_name: file_name.to_string(),
                 rules: PolicyRules::ActixCors(rules),
+                warnings,
+            })
+        }
+        "exact" => {
+            let (rules, warnings) = exact_mode::load(src)?;
+            Ok(Policy {
+                file_name: file_name.to_string(),
+                rules: PolicyRules::Exact(rules),
                 warnings,
             })
         }

@@ -17,7 +17,9 @@ supports_credentials = true
 "#,
     )
     .unwrap();
-    let PolicyRules::ActixCors(a) = &p.rules;
+    let PolicyRules::ActixCors(a) = &p.rules else {
+        panic!("expected actix-cors mode")
+    };
     assert_eq!(
         a.allowed_origins,
         AnyOr::List(vec!["http://karachi-dev.localhost:8080".into()])

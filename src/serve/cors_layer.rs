@@ -148,7 +148,12 @@ where
         let snapshot = self.store.load();
         req.extensions_mut()
             .insert(PolicySnapshot(Arc::clone(&snapshot)));
-        let PolicyRules::ActixCors(rules) = &snapshot.value.rules;
+        let rules = match &snapshot.value.rules {
+            PolicyRules::ActixCors(rules) => rules,
+            PolicyRules::Exact(_) => {
+                return super::exact_layer::call(&self.inner, snapshot, req);
+            }
+        };
         let cached = match &*self.built.borrow() {
             Some((p, mw)) if Arc::ptr_eq(p, &snapshot) => Some(Rc::clone(mw)),
             _ => None,

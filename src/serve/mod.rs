@@ -9,6 +9,7 @@
 pub mod api;
 pub mod cors_layer;
 pub mod embedded;
+pub mod exact_layer;
 pub mod frontend;
 pub mod guard;
 pub mod inject;

@@ -1,0 +1,508 @@
+//! `mode = "exact"`: the literal status and header lines a broken server sends, so fixtures
+//! can reproduce what actix-cors refuses to emit (`*` with credentials, two
+//! `Access-Control-Allow-Origin` lines, a 401 or a redirect in answer to a preflight…).
+//!
+//! Owns the file's shape, its validation (with file/line/column) and request matching. It is
+//! pure: it never builds a response; `serve::exact_layer` does that. The header lines are kept
+//! in file order with duplicates, because the order and the duplicates are often the bug.
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::routes::{PathPattern, FRAMING_HEADERS};
+use crate::source_file::{LoadError, Source};
+
+/// A validated exact-mode policy: rules in file order, first match wins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactPolicy {
+    pub rules: Vec<ExactRule>,
+}
+
+/// Which requests a rule answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
+    Preflight,
+    /// Anything else.
+    Actual,
+    Any,
+}
+
+/// How a rule matches the request path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathMatch {
+    /// `*` alone.
+    Any,
+    /// A routes-style pattern with `{name}` segments, or a literal path.
+    Pattern(PathPattern),
+    /// A glob where `*` matches any run of characters, slashes included.
+    Glob(String),
+}
+
+impl PathMatch {
+    pub fn matches(&self, path: &str) -> bool {
+        match self {
+            PathMatch::Any => true,
+            PathMatch::Pattern(p) => p.matches(path).is_some(),
+            PathMatch::Glob(g) => glob_matches(g, path),
+        }
+    }
+}
+
+/// One `[[rule]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactRule {
+    pub request: RequestKind,
+    pub path: PathMatch,
+    /// For a preflight this is compared with `Access-Control-Request-Method`.
+    pub method: Option<String>,
+    /// Compared byte for byte with the request's `Origin`.
+    pub origin: Option<String>,
+    /// The status of a preflight answered by this rule (default 204).
+    pub status: u16,
+    /// Header lines in order; `{origin}` in a value stands for the request's `Origin`.
+    pub headers: Vec<(String, String)>,
+    /// Answer with a redirect to this location instead (status 301, 302, 307 or 308).
+    pub redirect: Option<String>,
+    /// `false` mimics nginx `add_header` without `always`: the lines are only added to
+    /// 200, 201, 204, 206, 301, 302, 303, 304, 307 and 308 responses.
+    pub always: bool,
+    /// Body of a preflight answered by this rule (e.g. an auth layer's error text).
+    pub body: Option<String>,
+}
+
+impl ExactRule {
+    /// Whether this rule answers a request. `method` is the method being asked about (the
+    /// preflight's `Access-Control-Request-Method`, else the request's own).
+    pub fn matches(&self, preflight: bool, method: &str, path: &str, origin: Option<&str>) -> bool {
+        let kind_ok = match self.request {
+            RequestKind::Any => true,
+            RequestKind::Preflight => preflight,
+            RequestKind::Actual => !preflight,
+        };
+        kind_ok
+            && self.method.as_deref().is_none_or(|m| m == method)
+            && self.origin.as_deref().is_none_or(|o| Some(o) == origin)
+            && self.path.matches(path)
+    }
+}
+
+impl ExactPolicy {
+    /// The first rule that answers the request.
+    pub fn find(
+        &self,
+        preflight: bool,
+        method: &str,
+        path: &str,
+        origin: Option<&str>,
+    ) -> Option<&ExactRule> {
+        self.rules
+            .iter()
+            .find(|r| r.matches(preflight, method, path, origin))
+    }
+
+    /// A short description of what differs, for the reload line.
+    pub fn describe_change(&self, other: &Self) -> String {
+        if self.rules.len() != other.rules.len() {
+            return format!("rules: {} → {}", self.rules.len(), other.rules.len());
+        }
+        let changed: Vec<String> = self
+            .rules
+            .iter()
+            .zip(&other.rules)
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .map(|(i, _)| format!("rule {}", i + 1))
+            .collect();
+        changed.join(", ")
+    }
+}
+
+/// Statuses nginx's `add_header` applies to when `always` is not given.
+pub const NGINX_ADD_HEADER_STATUSES: &[u16] = &[200, 201, 204, 206, 301, 302, 303, 304, 307, 308];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[allow(dead_code)]
+    mode: Option<String>,
+    #[serde(default)]
+    rule: Vec<Spanned<RuleEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleEntry {
+    request: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    method: Option<Spanned<String>>,
+    origin: Option<Spanned<String>>,
+    status: Option<Spanned<i64>>,
+    #[serde(default)]
+    headers: Vec<Spanned<String>>,
+    redirect: Option<Spanned<String>>,
+    always: Option<bool>,
+    body: Option<Spanned<String>>,
+}
+
+const KINDS: &[&str] = &["preflight", "actual", "any"];
+
+pub(super) fn load(src: &Source) -> Result<(ExactPolicy, Vec<String>), LoadError> {
+    let f: File = src.parse()?;
+    let mut warnings = Vec::new();
+    if f.rule.is_empty() {
+        warnings.push(
+            "no [[rule]]: preflights reach the routes and no response carries CORS headers"
+                .to_string(),
+        );
+    }
+    let mut rules = Vec::with_capacity(f.rule.len());
+    for (i, entry) in f.rule.into_iter().enumerate() {
+        let n = i + 1;
+        let span = entry.span();
+        let rule = load_rule(src, entry.into_inner(), span)?;
+        lint(&rule, n, &mut warnings);
+        rules.push(rule);
+    }
+    Ok((ExactPolicy { rules }, warnings))
+}
+
+fn load_rule(src: &Source, e: RuleEntry, span: Range<usize>) -> Result<ExactRule, LoadError> {
+    let request = match &e.request {
+        None => RequestKind::Any,
+        Some(r) => match r.get_ref().as_str() {
+            "preflight" => RequestKind::Preflight,
+            "actual" => RequestKind::Actual,
+            "any" => RequestKind::Any,
+            other => {
+                let help = match crate::source_file::did_you_mean(other, KINDS) {
+                    Some(b) => format!("did you mean `{b}`?"),
+                    None => "one of: preflight, actual, any".into(),
+                };
+                return Err(src.error_at(
+                    Some(r.span()),
+                    &format!("unknown request kind `{other}`"),
+                    "here",
+                    Some(help),
+                ));
+            }
+        },
+    };
+    let path = match &e.path {
+        None => PathMatch::Any,
+        Some(p) => parse_path(p.get_ref())
+            .map_err(|msg| src.error_at(Some(p.span()), &msg, "this path", None))?,
+    };
+    let method = match &e.method {
+        None => None,
+        Some(m) if m.get_ref() == "*" => None,
+        Some(m) => {
+            if !is_token(m.get_ref()) {
+                return Err(src.error_at(
+                    Some(m.span()),
+                    &format!("`{}` is not a valid method", m.get_ref()),
+                    "here",
+                    Some("use e.g. \"PUT\", or leave `method` out to match any".into()),
+                ));
+            }
+            Some(crate::routes::normalize_method(m.get_ref()))
+        }
+    };
+    let origin = match &e.origin {
+        None => None,
+        Some(o) => {
+            check_value(src, o.get_ref(), o.span())?;
+            Some(o.get_ref().clone())
+        }
+    };
+    let redirect = match &e.redirect {
+        None => None,
+        Some(r) => {
+            if r.get_ref().trim().is_empty() {
+                return Err(src.error_at(
+                    Some(r.span()),
+                    "redirect needs a location",
+                    "here",
+                    Some("e.g. redirect = \"/api/payment/\" or \"https://lahore-api.localhost:3000/api/payment\"".into()),
+                ));
+            }
+            check_value(src, r.get_ref(), r.span())?;
+            Some(r.get_ref().clone())
+        }
+    };
+    let status = match &e.status {
+        None if redirect.is_some() => 301,
+        None => 204,
+        Some(s) => {
+            let v = *s.get_ref();
+            if !(100..=599).contains(&v) {
+                return Err(src.error_at(
+                    Some(s.span()),
+                    "status must be between 100 and 599",
+                    "here",
+                    None,
+                ));
+            }
+            if request == RequestKind::Actual && redirect.is_none() {
+                return Err(src.error_at(
+                    Some(s.span()),
+                    "`status` does not apply to actual requests",
+                    "here",
+                    Some("an actual request's status comes from its route in the routes file; `status` sets a preflight's status (or a redirect's)".into()),
+                ));
+            }
+            if redirect.is_some() && !matches!(v, 301 | 302 | 307 | 308) {
+                return Err(src.error_at(
+                    Some(s.span()),
+                    "a redirect's status is 301, 302, 307 or 308",
+                    "here",
+                    None,
+                ));
+            }
+            v as u16
+        }
+    };
+    if let (Some(b), RequestKind::Actual) = (&e.body, request) {
+        return Err(src.error_at(
+            Some(b.span()),
+            "`body` does not apply to actual requests",
+            "here",
+            Some("an actual request's body comes from its route in the routes file".into()),
+        ));
+    }
+    let mut headers = Vec::with_capacity(e.headers.len());
+    for line in &e.headers {
+        headers.push(parse_header_line(src, line.get_ref(), line.span())?);
+    }
+    let _ = span;
+    Ok(ExactRule {
+        request,
+        path,
+        method,
+        origin,
+        status,
+        headers,
+        redirect,
+        always: e.always.unwrap_or(true),
+        body: e.body.map(|b| b.into_inner()),
+    })
+}
+
+/// `Name: value` → (name, trimmed value), refusing what would corrupt the response.
+fn parse_header_line(
+    src: &Source,
+    line: &str,
+    span: Range<usize>,
+) -> Result<(String, String), LoadError> {
+    let Some((name, value)) = line.split_once(':') else {
+        return Err(src.error_at(
+            Some(span),
+            &format!("`{line}` is not a header line"),
+            "here",
+            Some("write \"Name: value\", e.g. \"Access-Control-Allow-Origin: {origin}\"".into()),
+        ));
+    };
+    if !is_token(name) {
+        return Err(src.error_at(
+            Some(span),
+            &format!("`{name}` is not a valid header name"),
+            "here",
+            Some("a header name is letters, digits and -, with no spaces before the colon".into()),
+        ));
+    }
+    if FRAMING_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err(src.error_at(
+            Some(span),
+            &format!("`{name}` is owned by the server"),
+            "here",
+            Some("framing headers (Content-Length, Transfer-Encoding, Connection, …) are set by the server; a policy setting them would corrupt the response".into()),
+        ));
+    }
+    check_value(src, value, span.clone())?;
+    let value = value.trim_matches([' ', '\t']);
+    let rest = value.replace("{origin}", "");
+    if rest.contains('{') {
+        return Err(src.error_at(
+            Some(span),
+            "unknown placeholder in a header value",
+            "here",
+            Some("the only placeholder is {origin}, the request's Origin".into()),
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
+fn check_value(src: &Source, v: &str, span: Range<usize>) -> Result<(), LoadError> {
+    if v.contains(['\r', '\n', '\0']) {
+        return Err(src.error_at(
+            Some(span),
+            "the value contains CR, LF or NUL",
+            "here",
+            Some("a header value is a single line".into()),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_path(text: &str) -> Result<PathMatch, String> {
+    if text == "*" {
+        return Ok(PathMatch::Any);
+    }
+    if text.contains('*') {
+        if text.contains(['{', '}']) {
+            return Err(
+                "a path is either a glob with `*` or a pattern with `{name}`, not both".into(),
+            );
+        }
+        if !text.starts_with('/') {
+            return Err(format!("a path starts with `/`, e.g. `/{text}`"));
+        }
+        return Ok(PathMatch::Glob(text.to_string()));
+    }
+    PathPattern::parse(text).map(PathMatch::Pattern)
+}
+
+/// `*` matches any run of characters (slashes too); everything else is literal.
+fn glob_matches(glob: &str, text: &str) -> bool {
+    let parts: Vec<&str> = glob.split('*').collect();
+    let (first, rest) = match parts.split_first() {
+        Some(x) => x,
+        None => return text.is_empty(),
+    };
+    let Some(mut remaining) = text.strip_prefix(first) else {
+        return false;
+    };
+    let Some((last, middle)) = rest.split_last() else {
+        return remaining.is_empty();
+    };
+    for part in middle {
+        match remaining.find(part) {
+            Some(at) => remaining = &remaining[at + part.len()..],
+            None => return false,
+        }
+    }
+    remaining.len() >= last.len() && remaining.ends_with(last)
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Legal but dangerous or surprising rules; fixtures rely on these words being said.
+fn lint(rule: &ExactRule, n: usize, warnings: &mut Vec<String>) {
+    let values = |name: &str| -> Vec<&str> {
+        rule.headers
+            .iter()
+            .filter(|(h, _)| h.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let acao = values("access-control-allow-origin");
+    let credentials = values("access-control-allow-credentials")
+        .iter()
+        .any(|v| *v == "true");
+    if credentials && rule.origin.is_none() && acao.iter().any(|v| *v == "{origin}") {
+        warnings.push(format!(
+            "rule {n} reflects any Origin with Access-Control-Allow-Credentials: true: any website your users visit can read these responses with their cookies; match `origin` or send a fixed list of trusted origins"
+        ));
+    }
+    if acao.len() > 1 {
+        warnings.push(format!(
+            "rule {n} sends Access-Control-Allow-Origin {} times; browsers refuse more than one value",
+            acao.len()
+        ));
+    }
+    for v in values("access-control-max-age") {
+        if v.parse::<i64>().is_ok_and(|m| m > 7200) {
+            warnings.push(format!(
+                "rule {n}: Access-Control-Max-Age: {v}: Chromium caps preflight caching at 7200 s; a cached preflight can hide later policy changes for that long"
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn load_text(text: &str) -> Result<(ExactPolicy, Vec<String>), LoadError> {
+        let src = Source::from_bytes(Path::new("cors.toml"), text.as_bytes().to_vec())?;
+        load(&src)
+    }
+
+    #[test]
+    fn parses_rules_in_order_with_duplicates() {
+        let (p, w) = load_text(
+            r#"mode = "exact"
+[[rule]]
+request = "preflight"
+path = "/api/*"
+method = "put"
+status = 200
+headers = ["Access-Control-Allow-Origin: *", "Access-Control-Allow-Origin: {origin}"]
+"#,
+        )
+        .unwrap();
+        let r = &p.rules[0];
+        assert_eq!(r.method.as_deref(), Some("PUT"));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.headers.len(), 2);
+        assert_eq!(r.headers[1].1, "{origin}");
+        assert!(w.iter().any(|w| w.contains("2 times")), "{w:?}");
+        assert!(p.find(true, "PUT", "/api/x/y", Some("http://a")).is_some());
+        assert!(p.find(false, "PUT", "/api/x", Some("http://a")).is_none());
+        assert!(p.find(true, "GET", "/api/x", None).is_none());
+    }
+
+    #[test]
+    fn refuses_bad_lines_with_location() {
+        let e = load_text("mode = \"exact\"\n[[rule]]\nheaders = [\"Content-Length: 3\"]\n")
+            .unwrap_err();
+        assert_eq!(e.line_col(), Some((3, 12)), "{}", e.one_line());
+        assert!(e.one_line().contains("owned by the server"));
+        let e = load_text("mode = \"exact\"\n[[rule]]\nheaders = [\"X-A: b\\r\\nX-B: c\"]\n")
+            .unwrap_err();
+        assert!(e.one_line().contains("CR, LF or NUL"), "{}", e.one_line());
+        let e = load_text("mode = \"exact\"\n[[rule]]\nheaders = [\"Bad Name: x\"]\n").unwrap_err();
+        assert!(e.one_line().contains("not a valid header name"));
+        let e = load_text("mode = \"exact\"\n[[rule]]\nstatus = 700\n").unwrap_err();
+        assert!(e.one_line().contains("between 100 and 599"));
+        let e = load_text("mode = \"exact\"\n[[rule]]\nheders = []\n").unwrap_err();
+        assert!(
+            e.one_line().contains("did you mean `headers`?"),
+            "{}",
+            e.one_line()
+        );
+        let e = load_text("mode = \"exact\"\n[[rule]]\nrequest = \"prefligt\"\n").unwrap_err();
+        assert!(e.one_line().contains("did you mean `preflight`?"));
+        let e = load_text("mode = \"exact\"\n[[rule]]\nrequest = \"actual\"\nstatus = 200\n")
+            .unwrap_err();
+        assert!(e.one_line().contains("does not apply to actual"));
+        let e =
+            load_text("mode = \"exact\"\n[[rule]]\nredirect = \"/x\"\nstatus = 200\n").unwrap_err();
+        assert!(e.one_line().contains("301, 302, 307 or 308"));
+    }
+
+    #[test]
+    fn reflection_with_credentials_is_linted() {
+        let (_, w) = load_text(
+            "mode = \"exact\"\n[[rule]]\nheaders = [\"Access-Control-Allow-Origin: {origin}\", \"Access-Control-Allow-Credentials: true\"]\n",
+        )
+        .unwrap();
+        assert!(w.iter().any(|w| w.contains("reflects any Origin")), "{w:?}");
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_matches("/api/*", "/api/a/b"));
+        assert!(glob_matches("/api/*/x", "/api/a/b/x"));
+        assert!(!glob_matches("/api/*/x", "/api/a/b"));
+        assert!(glob_matches("*", ""));
+        assert!(!glob_matches("/a*", "/b"));
+    }
+}
