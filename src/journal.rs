@@ -9,6 +9,8 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use serde::Serialize;
+
+use crate::serve::verdict::VerdictSummary;
 use serde_json::json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -29,6 +31,12 @@ pub struct RequestRecord {
     pub origin: Option<String>,
     pub preflight: bool,
     pub duration_ms: f64,
+    /// What the browser will decide (API origins, cross-origin requests only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<VerdictSummary>,
+    /// Present when a credentialed fetch would fare differently than this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict_if_credentialed: Option<VerdictSummary>,
 }
 
 pub struct Log {
@@ -172,7 +180,7 @@ impl Log {
     pub fn request(&self, r: &RequestRecord) {
         let fields = serde_json::to_value(r).unwrap_or_default();
         self.emit("request", fields, || {
-            format!(
+            let mut line = format!(
                 "{} {:<8} {:<7} {} {} origin={} {}{:.1}ms",
                 now_clock(),
                 r.origin_name,
@@ -182,7 +190,17 @@ impl Log {
                 r.origin.as_deref().unwrap_or("-"),
                 if r.preflight { "preflight " } else { "" },
                 r.duration_ms
-            )
+            );
+            if let Some(v) = &r.verdict {
+                line.push_str("  ");
+                line.push_str(&v.short());
+            }
+            if let Some(v) = &r.verdict_if_credentialed {
+                line.push_str("  (with credentials: ");
+                line.push_str(&v.short());
+                line.push(')');
+            }
+            line
         });
     }
 
@@ -220,6 +238,8 @@ mod tests {
             origin: Some("http://localhost:8080".into()),
             preflight: true,
             duration_ms: 0.4,
+            verdict: None,
+            verdict_if_credentialed: None,
         });
         log.banner("ignored in json");
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();

@@ -100,6 +100,33 @@ fn actual_headers(r: &browser::Request, origin: &str) -> HeaderList {
     h
 }
 
+/// The policy's own reason for a refusal makes a better fix than the response does (an
+/// actix-cors 400 looks like a missing origin to the browser whatever the cause).
+fn refine_fix(p: &mut Played, policy: &crate::reload::Versioned<crate::policy::Policy>) {
+    let crate::policy::PolicyRules::ActixCors(rules) = &policy.value.rules else {
+        return;
+    };
+    if p.verdict.is_allowed() || p.verdict.cors_error.is_none() {
+        return;
+    }
+    let r = &p.scenario.request;
+    let pairs: Vec<(String, String)> = r
+        .headers
+        .lines()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let headers: Vec<String> = browser::cors_unsafe_request_header_names(&pairs);
+    let method = normalize_method(&r.method);
+    let preflight = p
+        .verdict
+        .preflight_request
+        .as_ref()
+        .map(|_| (method.as_str(), headers.as_slice()));
+    if let Some(fix) = rules.refusal(&policy.value.file_name, &r.origin, preflight) {
+        p.verdict.fix = Some(fix);
+    }
+}
+
 /// Plays `requests` in order against API origin `index` (earlier ones may fill the preflight
 /// cache for later ones, as on one page).
 pub fn play(
@@ -109,6 +136,7 @@ pub fn play(
     requests: &[browser::Request],
     ctx: &FixContext,
 ) -> Vec<Played> {
+    let policy = state.apis[index].policy.load();
     actix_web::rt::System::new().block_on(async move {
         let app = test::init_service(api_app(state, index, hosts)).await;
         let mut played: Vec<Played> = Vec::new();
@@ -190,6 +218,9 @@ pub fn play(
             }
             let verdict = evaluate(&scenario, ctx);
             played.push(Played { scenario, verdict });
+        }
+        for p in &mut played {
+            refine_fix(p, &policy);
         }
         played
     })

@@ -53,6 +53,25 @@ pub struct ApiOrigin {
     pub routes_ref: FileRef,
     /// Origins the embedded default policy allows (the static origins' URLs).
     pub default_allowed: Vec<String>,
+    /// When a browser last got an allowed preflight, and for how many seconds it may cache
+    /// it: a policy change within that window may be masked by the cached answer.
+    pub last_preflight: Mutex<Option<(std::time::Instant, u64)>>,
+}
+
+impl ApiOrigin {
+    pub fn note_preflight_cached(&self, max_age_secs: u64) {
+        if let Ok(mut g) = self.last_preflight.lock() {
+            *g = Some((std::time::Instant::now(), max_age_secs));
+        }
+    }
+
+    /// Seconds a cached preflight may still mask a policy change, if any.
+    pub fn preflight_cache_remaining(&self) -> Option<u64> {
+        let g = self.last_preflight.lock().ok()?;
+        let (at, max_age) = (*g)?;
+        let elapsed = at.elapsed().as_secs();
+        (elapsed < max_age).then(|| max_age - elapsed)
+    }
 }
 
 #[derive(Debug)]

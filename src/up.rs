@@ -136,6 +136,7 @@ pub fn build_state(
                     policy_ref: policy.clone(),
                     routes_ref: routes.clone(),
                     default_allowed: static_urls.clone(),
+                    last_preflight: Mutex::new(None),
                 });
             }
         }

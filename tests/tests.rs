@@ -3,7 +3,9 @@
 
 mod util;
 
+mod answer;
 mod bad_input;
 mod browser_differential;
 mod hot_reload;
 mod up_serve;
+mod security;

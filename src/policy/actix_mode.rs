@@ -25,6 +25,48 @@ pub struct ActixCorsPolicy {
 }
 
 impl ActixCorsPolicy {
+    /// Why actix-cors refuses a request under this policy, as a change to `file`; `None` when
+    /// it does not. actix-cors answers a refused preflight with a bare 400, which the browser
+    /// reports as a missing Access-Control-Allow-Origin even when the origin is allowed and a
+    /// header or method is the real cause, so the fix has to come from the policy itself.
+    pub fn refusal(
+        &self,
+        file: &str,
+        origin: &str,
+        preflight: Option<(&str, &[String])>,
+    ) -> Option<String> {
+        if let AnyOr::List(list) = &self.allowed_origins {
+            if !list.iter().any(|o| o == origin) {
+                return Some(format!("add \"{origin}\" to allowed_origins in {file}"));
+            }
+        }
+        let (method, headers) = preflight?;
+        if !self.preflight {
+            return Some(format!(
+                "set preflight = true in {file}: OPTIONS requests now go to the routes"
+            ));
+        }
+        if let AnyOr::List(list) = &self.allowed_methods {
+            if !list.iter().any(|m| m.eq_ignore_ascii_case(method)) {
+                return Some(format!("add \"{method}\" to allowed_methods in {file}"));
+            }
+        }
+        if let AnyOr::List(list) = &self.allowed_headers {
+            let missing: Vec<String> = headers
+                .iter()
+                .filter(|h| !list.iter().any(|a| a.eq_ignore_ascii_case(h)))
+                .map(|h| format!("\"{h}\""))
+                .collect();
+            if !missing.is_empty() {
+                return Some(format!(
+                    "add {} to allowed_headers in {file}",
+                    missing.join(", ")
+                ));
+            }
+        }
+        None
+    }
+
     /// Names of the fields that differ, in file order.
     pub fn changed_fields(&self, other: &Self) -> Vec<&'static str> {
         let mut out = Vec::new();

@@ -105,3 +105,42 @@ fn lints_warn_without_refusing() {
     let p = load_str("allowed_origins = \"*\"\n").unwrap();
     assert!(p.warnings.is_empty());
 }
+
+#[test]
+fn refusal_names_the_policy_field_at_fault() {
+    let p = load_str(
+        "allowed_origins = [\"http://a.localhost\"]\nallowed_methods = [\"GET\", \"PUT\"]\nallowed_headers = [\"X-PKR-Auth\"]\n",
+    )
+    .unwrap();
+    let PolicyRules::ActixCors(a) = &p.rules else {
+        panic!()
+    };
+    let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        a.refusal("cors.toml", "http://b.localhost", None).unwrap(),
+        "add \"http://b.localhost\" to allowed_origins in cors.toml"
+    );
+    assert_eq!(a.refusal("cors.toml", "http://a.localhost", None), None);
+    assert_eq!(
+        a.refusal("cors.toml", "http://a.localhost", Some(("DELETE", &h(&[]))))
+            .unwrap(),
+        "add \"DELETE\" to allowed_methods in cors.toml"
+    );
+    assert_eq!(
+        a.refusal(
+            "cors.toml",
+            "http://a.localhost",
+            Some(("PUT", &h(&["x-pkr-auth", "x-other", "content-type"])))
+        )
+        .unwrap(),
+        "add \"x-other\", \"content-type\" to allowed_headers in cors.toml"
+    );
+    assert_eq!(
+        a.refusal(
+            "cors.toml",
+            "http://a.localhost",
+            Some(("PUT", &h(&["x-pkr-auth"])))
+        ),
+        None
+    );
+}

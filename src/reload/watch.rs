@@ -348,6 +348,12 @@ impl Worker {
                 let fp = self.fingerprint(i);
                 self.last_seen.insert(i, fp);
                 state.log.reloaded(&api.name, &file, generation, &changed);
+                if let (Target::Policy(_), Some(secs)) = (self.targets[i], api.preflight_cache_remaining()) {
+                    state.log.warning(&format!(
+                        "{}: a browser may answer preflights from its cache for up to {secs} s more (max-age of the last preflight); reload the page with the cache disabled, or lower max_age, to see this change at once",
+                        api.name
+                    ));
+                }
                 state.record_status(FileStatus {
                     origin: api.name.clone(),
                     file: file.clone(),

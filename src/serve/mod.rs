@@ -14,6 +14,7 @@ pub mod frontend;
 pub mod guard;
 pub mod inject;
 pub mod livereload;
+pub mod verdict;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, App, Error, HttpResponse, HttpServer};
+use actix_web::{web, App, Error, HttpMessage, HttpResponse, HttpServer};
 
 use crate::journal::RequestRecord;
 use crate::state::SharedState;
@@ -38,6 +39,8 @@ pub enum Role {
 #[derive(Clone)]
 struct OriginCtx {
     name: String,
+    /// The API origin's index, for per-request verdicts; `None` on static origins.
+    api: Option<usize>,
     hosts: HostAllowlist,
     state: SharedState,
 }
@@ -64,10 +67,41 @@ async fn access_log(
         .get("origin")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    // Only cross-origin requests to an API get a verdict; capture what it needs now, since
+    // the request is moved into the inner service.
+    let seen = match (&ctx, &origin) {
+        (Some(c), Some(o)) => c.api.map(|i| {
+            let url = format!("{}{}", c.state.apis[i].url, req.uri());
+            verdict::Seen::capture(req.headers(), o.clone(), url, req.method().as_str())
+        }),
+        _ => None,
+    };
     let preflight = req.method() == actix_web::http::Method::OPTIONS
         && req.headers().contains_key("access-control-request-method");
     let res = next.call(req).await?;
     if let Some(ctx) = ctx {
+        let verdicts = seen.map(|seen| {
+            let snapshot = res.request().extensions().get::<cors_layer::PolicySnapshot>().cloned();
+            let response = verdict::response_of(res.status().as_u16(), res.headers());
+            let v = verdict::verdicts(&seen, &response, snapshot.as_ref().map(|s| &s.0.value));
+            if seen.preflight && v.verdict.outcome == crate::browser::Outcome::Allowed {
+                if let Some(i) = ctx.api {
+                    let max_age = res
+                        .headers()
+                        .get("access-control-max-age")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .unwrap_or(5)
+                        .min(7200);
+                    ctx.state.apis[i].note_preflight_cached(max_age);
+                }
+            }
+            v
+        });
+        let (verdict, verdict_if_credentialed) = match verdicts {
+            Some(v) => (Some(v.verdict), v.if_credentialed),
+            None => (None, None),
+        };
         ctx.state.log.request(&RequestRecord {
             origin_name: ctx.name.clone(),
             method,
@@ -76,6 +110,8 @@ async fn access_log(
             origin,
             preflight,
             duration_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            verdict,
+            verdict_if_credentialed,
         });
     }
     Ok(res)
@@ -86,8 +122,11 @@ async fn host_guard(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let allowed = req.app_data::<web::Data<OriginCtx>>().is_some_and(|ctx| {
-        let host = req.headers().get("host").and_then(|h| h.to_str().ok());
-        ctx.hosts.allows(host)
+        // Exactly one Host (RFC 9112 §3.2): with two, a proxy and this check could each
+        // believe a different one.
+        let mut hosts = req.headers().get_all("host");
+        let host = hosts.next().and_then(|h| h.to_str().ok());
+        hosts.next().is_none() && ctx.hosts.allows(host)
     });
     if !allowed {
         let res = HttpResponse::Forbidden()
@@ -116,6 +155,7 @@ pub fn api_app(
 > {
     let ctx = OriginCtx {
         name: state.apis[index].name.clone(),
+        api: Some(index),
         hosts,
         state: state.clone(),
     };
@@ -145,6 +185,7 @@ pub async fn run(
         };
         let ctx = OriginCtx {
             name,
+            api: None,
             hosts: hosts.clone(),
             state: state.clone(),
         };
