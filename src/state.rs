@@ -40,6 +40,8 @@ pub enum Event {
         column: Option<usize>,
         message: String,
     },
+    /// An API request and its verdict, for the inspector.
+    Request { entry: crate::journal::Entry },
 }
 
 /// One API origin: its stores and where they are loaded from.
@@ -56,6 +58,14 @@ pub struct ApiOrigin {
     /// When a browser last got an allowed preflight, and for how many seconds it may cache
     /// it: a policy change within that window may be masked by the cached answer.
     pub last_preflight: Mutex<Option<(std::time::Instant, u64)>>,
+    /// The text the policy and routes in force were loaded from, for the inspector.
+    pub sources: Mutex<Sources>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Sources {
+    pub policy: String,
+    pub routes: String,
 }
 
 impl ApiOrigin {
@@ -100,14 +110,27 @@ pub struct State {
     pub events: broadcast::Sender<Event>,
     pub log: Log,
     pub status: Mutex<Vec<FileStatus>>,
+    /// Recent reload attempts, newest last, for the inspector.
+    pub history: Mutex<std::collections::VecDeque<FileStatus>>,
+    /// Recent requests with their verdicts, for the inspector.
+    pub journal: crate::journal::Ring,
     /// Flips to true once on shutdown, so long-lived responses (event streams) end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 pub type SharedState = Arc<State>;
 
+/// Reload attempts kept for the inspector.
+const HISTORY: usize = 50;
+
 impl State {
     pub fn record_status(&self, s: FileStatus) {
+        if let Ok(mut h) = self.history.lock() {
+            if h.len() >= HISTORY {
+                h.pop_front();
+            }
+            h.push_back(s.clone());
+        }
         let mut board = self.status.lock().unwrap_or_else(|e| e.into_inner());
         match board
             .iter_mut()
@@ -124,6 +147,14 @@ impl State {
     }
 }
 
+/// Seconds since the Unix epoch with millisecond precision.
+pub fn unix_now_f64() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| (d.as_millis() as f64) / 1000.0)
+        .unwrap_or(0.0)
+}
+
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -131,27 +162,33 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Reads and validates a policy file (or builds the embedded default).
-pub fn load_policy(r: &FileRef, default_allowed: &[String]) -> Result<Policy, LoadError> {
+/// Reads and validates a policy file (or builds the embedded default). Also returns the text
+/// it was loaded from, which the inspector shows as "in force".
+pub fn load_policy(r: &FileRef, default_allowed: &[String]) -> Result<(Policy, String), LoadError> {
     match r {
-        FileRef::Embedded => Ok(policy::default_for(default_allowed)),
+        FileRef::Embedded => Ok((
+            policy::default_for(default_allowed)?,
+            policy::default_text(default_allowed),
+        )),
         FileRef::Path(p) => {
             let src = Source::read(p)?;
-            policy::load(&src, &file_name(p))
+            Ok((policy::load(&src, &file_name(p))?, src.text))
         }
     }
 }
 
-/// Reads and validates a routes file (or the embedded default).
-pub fn load_routes(r: &FileRef) -> Result<Routes, LoadError> {
+/// Reads and validates a routes file (or the embedded default), with its text.
+pub fn load_routes(r: &FileRef) -> Result<(Routes, String), LoadError> {
     match r {
         FileRef::Embedded => {
             let src = Source::embedded("embedded default routes", routes::DEFAULT_ROUTES);
-            routes::load(&src, "embedded default routes", Path::new("."))
+            let routes = routes::load(&src, "embedded default routes", Path::new("."))?;
+            Ok((routes, src.text))
         }
         FileRef::Path(p) => {
             let src = Source::read(p)?;
-            routes::load(&src, &file_name(p), p.parent().unwrap_or(Path::new(".")))
+            let routes = routes::load(&src, &file_name(p), p.parent().unwrap_or(Path::new(".")))?;
+            Ok((routes, src.text))
         }
     }
 }

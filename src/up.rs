@@ -17,7 +17,7 @@ use crate::reload::watch::{self, WatcherKind};
 use crate::reload::Store;
 use crate::serve::{self, guard::HostAllowlist, Role};
 use crate::source_file::LoadError;
-use crate::state::{load_policy, load_routes, ApiOrigin, State, StaticOrigin};
+use crate::state::{load_policy, load_routes, ApiOrigin, Sources, State, StaticOrigin};
 
 /// Everything `up` takes from the command line.
 #[derive(Debug, Clone, Default)]
@@ -125,8 +125,8 @@ pub fn build_state(
                     origin: o.name.clone(),
                     error,
                 };
-                let p = load_policy(policy, &static_urls).map_err(load_err)?;
-                let r = load_routes(routes).map_err(load_err)?;
+                let (p, policy_text) = load_policy(policy, &static_urls).map_err(load_err)?;
+                let (r, routes_text) = load_routes(routes).map_err(load_err)?;
                 roles.push(Role::Api(apis.len()));
                 apis.push(ApiOrigin {
                     name: o.name.clone(),
@@ -137,6 +137,10 @@ pub fn build_state(
                     routes_ref: routes.clone(),
                     default_allowed: static_urls.clone(),
                     last_preflight: Mutex::new(None),
+                    sources: Mutex::new(Sources {
+                        policy: policy_text,
+                        routes: routes_text,
+                    }),
                 });
             }
         }
@@ -149,6 +153,8 @@ pub fn build_state(
         events,
         log,
         status: Mutex::new(Vec::new()),
+        history: Mutex::new(Default::default()),
+        journal: crate::journal::Ring::new(crate::journal::RING_CAPACITY),
         shutdown: shutdown_rx,
     };
     Ok((state, roles, shutdown_tx))

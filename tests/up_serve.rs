@@ -182,3 +182,53 @@ fn embedded_defaults_fill_missing_routes_and_policy() {
         .unwrap()
         .contains("sandbox lab"));
 }
+
+#[test]
+fn inspector_feed_lists_api_requests_and_what_is_in_force() {
+    let d = project(POLICY);
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let c = client();
+    c.get(format!("{}/api/student", sb.url("api")))
+        .header("Origin", "http://evil.test")
+        .send()
+        .unwrap();
+    let entries: serde_json::Value = eventually("journal entry", || {
+        let v: serde_json::Value = c
+            .get(format!("{}/__sandbox/requests", sb.url("frontend")))
+            .send()
+            .ok()?
+            .json()
+            .ok()?;
+        (!v.as_array()?.is_empty()).then_some(v)
+    });
+    let e = &entries[0];
+    assert_eq!(e["path"], "/api/student");
+    assert_eq!(
+        e["verdict"]["cors_error"], "MissingAllowOriginHeader",
+        "{e}"
+    );
+    assert_eq!(e["policy_generation"], 1);
+    assert!(
+        e["request_headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h[0] == "origin" && h[1] == "http://evil.test"),
+        "{e}"
+    );
+    let f: serde_json::Value = c
+        .get(format!("{}/__sandbox/in-force", sb.url("frontend")))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(f["apis"][0]["policy"]["text"], POLICY);
+    assert_eq!(f["apis"][0]["routes"]["generation"], 1);
+    // Same-origin only.
+    let res = c
+        .get(format!("{}/__sandbox/requests", sb.url("frontend")))
+        .header("Origin", "http://evil.test")
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}

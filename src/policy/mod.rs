@@ -119,33 +119,29 @@ pub fn load(src: &Source, file_name: &str) -> Result<Policy, LoadError> {
     }
 }
 
-/// The default policy of the zero-config API: the frontend's origins, the usual methods and
+/// The text of the zero-config API's policy: the frontend's origins, the usual methods and
 /// headers, credentials on. No max-age, so a browser re-asks within 5 s of a change.
-pub fn default_for(frontend_origins: &[String]) -> Policy {
-    Policy {
-        file_name: "embedded default policy".into(),
-        rules: PolicyRules::ActixCors(ActixCorsPolicy {
-            allowed_origins: AnyOr::List(frontend_origins.to_vec()),
-            allowed_methods: AnyOr::List(
-                ["GET", "POST", "PUT", "PATCH", "DELETE"]
-                    .map(String::from)
-                    .to_vec(),
-            ),
-            allowed_headers: AnyOr::List(
-                ["Content-Type", "Authorization", "X-PKR-Auth"]
-                    .map(String::from)
-                    .to_vec(),
-            ),
-            expose_headers: AnyOr::List(vec!["X-Total-Count".into()]),
-            supports_credentials: true,
-            max_age: None,
-            send_wildcard: false,
-            vary: true,
-            block_on_origin_mismatch: false,
-            preflight: true,
-        }),
-        warnings: vec![],
-    }
+pub fn default_text(frontend_origins: &[String]) -> String {
+    let origins: Vec<String> = frontend_origins
+        .iter()
+        .map(|o| format!("\"{o}\""))
+        .collect();
+    format!(
+        "# embedded default policy (write a cors.toml and point sandbox.toml at it to edit)\n\
+         mode = \"actix-cors\"\n\
+         allowed_origins = [{}]\n\
+         allowed_methods = [\"GET\", \"POST\", \"PUT\", \"PATCH\", \"DELETE\"]\n\
+         allowed_headers = [\"Content-Type\", \"Authorization\", \"X-PKR-Auth\"]\n\
+         expose_headers = [\"X-Total-Count\"]\n\
+         supports_credentials = true\n",
+        origins.join(", ")
+    )
+}
+
+/// The default policy itself, parsed from [`default_text`] so the two never disagree.
+pub fn default_for(frontend_origins: &[String]) -> Result<Policy, LoadError> {
+    let src = Source::embedded("embedded default policy", &default_text(frontend_origins));
+    load(&src, "embedded default policy")
 }
 
 #[cfg(test)]

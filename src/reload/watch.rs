@@ -317,7 +317,10 @@ impl Worker {
         };
         let file = file_ref.display_name();
         let outcome: Result<(u64, String), LoadError> = match self.targets[i] {
-            Target::Policy(_) => load_policy(file_ref, &api.default_allowed).map(|p| {
+            Target::Policy(_) => load_policy(file_ref, &api.default_allowed).map(|(p, text)| {
+                if let Ok(mut s) = api.sources.lock() {
+                    s.policy = text;
+                }
                 let old = api.policy.load();
                 let changed = crate::policy::describe_change(&old.value, &p);
                 match changed {
@@ -325,7 +328,10 @@ impl Worker {
                     Some(c) => (api.policy.swap(p), c),
                 }
             }),
-            Target::Routes(_) => load_routes(file_ref).map(|r| {
+            Target::Routes(_) => load_routes(file_ref).map(|(r, text)| {
+                if let Ok(mut s) = api.sources.lock() {
+                    s.routes = text;
+                }
                 let old = api.routes.load();
                 if old.value == r {
                     return (old.generation, "no change in meaning".to_string());
@@ -348,7 +354,9 @@ impl Worker {
                 let fp = self.fingerprint(i);
                 self.last_seen.insert(i, fp);
                 state.log.reloaded(&api.name, &file, generation, &changed);
-                if let (Target::Policy(_), Some(secs)) = (self.targets[i], api.preflight_cache_remaining()) {
+                if let (Target::Policy(_), Some(secs)) =
+                    (self.targets[i], api.preflight_cache_remaining())
+                {
                     state.log.warning(&format!(
                         "{}: a browser may answer preflights from its cache for up to {secs} s more (max-age of the last preflight); reload the page with the cache disabled, or lower max_age, to see this change at once",
                         api.name

@@ -27,7 +27,9 @@ pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.route("/__sandbox/events", web::get().to(events))
         .route("/__sandbox/reload.js", web::get().to(reload_js))
         .route("/__sandbox/config.json", web::get().to(config_json))
-        .route("/__sandbox/status", web::get().to(status));
+        .route("/__sandbox/status", web::get().to(status))
+        .route("/__sandbox/requests", web::get().to(requests))
+        .route("/__sandbox/in-force", web::get().to(in_force));
 }
 
 fn forbidden() -> HttpResponse {
@@ -81,6 +83,47 @@ async fn status(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({"apis": apis, "reloads": files}))
+}
+
+/// Recent API requests with headers and verdicts, oldest first (the inspector's table).
+async fn requests(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
+    if !same_origin(req.headers()) {
+        return forbidden();
+    }
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(ctx.state.journal.recent())
+}
+
+/// The policy and routes in force for every API origin (their text and generation) and the
+/// recent reload attempts.
+async fn in_force(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
+    if !same_origin(req.headers()) {
+        return forbidden();
+    }
+    let s = &ctx.state;
+    let apis: Vec<_> = s
+        .apis
+        .iter()
+        .map(|a| {
+            let p = a.policy.load();
+            let r = a.routes.load();
+            let src = a.sources.lock().map(|g| g.clone()).unwrap_or_default();
+            json!({
+                "name": a.name, "url": a.url,
+                "policy": {"file": p.value.file_name, "mode": p.value.mode_name(), "generation": p.generation, "text": src.policy, "warnings": p.value.warnings},
+                "routes": {"file": r.value.file_name, "generation": r.generation, "text": src.routes, "count": r.value.routes.len()},
+            })
+        })
+        .collect();
+    let history: Vec<_> = s
+        .history
+        .lock()
+        .map(|h| h.iter().cloned().collect())
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({"apis": apis, "reloads": history}))
 }
 
 /// Whether an event concerns pages of static origin `name`.

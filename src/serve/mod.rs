@@ -81,7 +81,11 @@ async fn access_log(
     let res = next.call(req).await?;
     if let Some(ctx) = ctx {
         let verdicts = seen.map(|seen| {
-            let snapshot = res.request().extensions().get::<cors_layer::PolicySnapshot>().cloned();
+            let snapshot = res
+                .request()
+                .extensions()
+                .get::<cors_layer::PolicySnapshot>()
+                .cloned();
             let response = verdict::response_of(res.status().as_u16(), res.headers());
             let v = verdict::verdicts(&seen, &response, snapshot.as_ref().map(|s| &s.0.value));
             if seen.preflight && v.verdict.outcome == crate::browser::Outcome::Allowed {
@@ -102,7 +106,7 @@ async fn access_log(
             Some(v) => (Some(v.verdict), v.if_credentialed),
             None => (None, None),
         };
-        ctx.state.log.request(&RequestRecord {
+        let record = RequestRecord {
             origin_name: ctx.name.clone(),
             method,
             path,
@@ -112,7 +116,36 @@ async fn access_log(
             duration_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
             verdict,
             verdict_if_credentialed,
-        });
+        };
+        ctx.state.log.request(&record);
+        if ctx.api.is_some() {
+            // The inspector's feed: API requests only (a static origin's own page loads and
+            // event streams would drown them).
+            let headers = |h: &actix_web::http::header::HeaderMap| -> Vec<(String, String)> {
+                h.iter()
+                    .map(|(n, v)| {
+                        (
+                            n.to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect()
+            };
+            let generation = res
+                .request()
+                .extensions()
+                .get::<cors_layer::PolicySnapshot>()
+                .map(|s| s.0.generation);
+            let entry = ctx.state.journal.push(crate::journal::Entry {
+                id: 0,
+                at: crate::state::unix_now_f64(),
+                record,
+                request_headers: headers(res.request().headers()),
+                response_headers: headers(res.headers()),
+                policy_generation: generation,
+            });
+            ctx.state.publish(crate::state::Event::Request { entry });
+        }
     }
     Ok(res)
 }

@@ -1,9 +1,15 @@
+//! The journal: the terminal log and the ring of recent requests (see [`ring`]).
+//!
 //! The terminal log: one line per request, per reload attempt and per listener, as text or as
 //! JSON objects (an interface: the `event` names and fields are documented in README.md and
 //! kept stable).
 //!
 //! Owns formatting and writing whole lines. It does not decide what happened; callers pass
 //! finished records. Lines are written under one lock so concurrent workers never interleave.
+
+mod ring;
+
+pub use ring::{Entry, Ring, RING_CAPACITY};
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -21,7 +27,7 @@ pub enum LogFormat {
 }
 
 /// One request as the access log reports it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RequestRecord {
     pub origin_name: String,
     pub method: String,
