@@ -14,6 +14,7 @@
 //! - [`state`]: the one shared state of a running sandbox.
 //! - [`serve`]: the actix-web servers (static + live reload, API + hot actix-cors).
 //! - [`simulate`]: the API app called in-process with the requests a browser would send.
+//! - [`fixtures`]: the fixture library (one CORS bug per folder): list, show, verify, new.
 //! - [`journal`]: log lines, text or JSON.
 //! - [`up`]: `sandbox up`, tying the above together.
 
@@ -21,6 +22,7 @@ pub mod answer;
 pub mod browser;
 pub mod cli;
 pub mod config;
+pub mod fixtures;
 pub mod journal;
 pub mod policy;
 pub mod reload;
