@@ -4,6 +4,7 @@
 //! Path handling: the request path is percent-decoded once; encoded slashes, backslashes, NUL,
 //! `.`/`..` segments and dot-files are refused; the resolved file must be inside the root after
 //! symlinks are resolved, and must be a regular file (a FIFO would block a worker).
+//! Cross-site `no-cors` loads (another site's `<script src>`) are refused before any of that.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -12,6 +13,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::embedded;
+use super::guard::cross_site_no_cors;
 use super::inject::inject;
 use crate::config::StaticRoot;
 use crate::state::SharedState;
@@ -102,18 +104,9 @@ fn fxhash(b: &[u8]) -> u64 {
 }
 
 pub async fn handle(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
-    let raw = req.uri().path();
-    let rel = match safe_relative_path(raw) {
-        Ok(r) => r,
-        Err(PathRejection::BadEncoding) => {
-            return HttpResponse::BadRequest().body("bad path encoding")
-        }
-        Err(PathRejection::Forbidden) => return not_found(raw),
-    };
-    let mut res = match &ctx.state.statics[ctx.index].root {
-        StaticRoot::Embedded => serve_embedded(&req, &rel, raw),
-        StaticRoot::Dir(root) => serve_dir(&req, root, &rel, raw).await,
-    };
+    let mut res = respond(&req, &ctx).await;
+    // On every answer, refusals included: a 404 page echoes the path, and must never be
+    // sniffed into something else.
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     res.headers_mut().insert(
@@ -123,9 +116,34 @@ pub async fn handle(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse
     res
 }
 
+async fn respond(req: &HttpRequest, ctx: &StaticCtx) -> HttpResponse {
+    if cross_site_no_cors(req.headers()) {
+        return HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body("sandbox: cross-site script, style and image loads of this dev server's files are refused");
+    }
+    let raw = req.uri().path();
+    let rel = match safe_relative_path(raw) {
+        Ok(r) => r,
+        Err(PathRejection::BadEncoding) => {
+            return HttpResponse::BadRequest()
+                .content_type("text/plain; charset=utf-8")
+                .body("bad path encoding")
+        }
+        Err(PathRejection::Forbidden) => return not_found(raw),
+    };
+    match &ctx.state.statics[ctx.index].root {
+        StaticRoot::Embedded => serve_embedded(req, &rel, raw),
+        StaticRoot::Dir(root) => serve_dir(req, root, &rel, raw).await,
+    }
+}
+
 fn redirect_to_slash(raw: &str) -> HttpResponse {
+    // One leading slash only: `//host/dir` would make the Location protocol-relative, an
+    // open redirect to another host.
+    let local = raw.trim_start_matches('/');
     HttpResponse::TemporaryRedirect()
-        .insert_header((header::LOCATION, format!("{raw}/")))
+        .insert_header((header::LOCATION, format!("/{local}/")))
         .finish()
 }
 
@@ -178,14 +196,17 @@ async fn serve_dir(req: &HttpRequest, root: &Path, rel: &Path, raw: &str) -> Htt
     }
 }
 
-enum Resolved {
+/// What a safe relative path names under a root.
+#[derive(Debug)]
+pub enum Resolved {
+    /// A regular file (canonical path, inside the root).
     File(PathBuf),
     /// A folder's index.html; `/dir` is redirected to `/dir/` so its relative links resolve.
     DirIndex(PathBuf),
 }
 
 /// Resolves `rel` under `root`, following symlinks only while they stay inside the root.
-fn resolve_in_root(root: &Path, rel: &Path) -> std::io::Result<Resolved> {
+pub fn resolve_in_root(root: &Path, rel: &Path) -> std::io::Result<Resolved> {
     let root = root.canonicalize()?;
     let mut full = root.join(rel).canonicalize()?;
     if !full.starts_with(&root) {

@@ -88,6 +88,21 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// True for a cross-site `no-cors` load (`<script src>`, `<link rel=stylesheet>`, `<img>`):
+/// classic scripts ignore the same-origin policy, so a page elsewhere could run a developer's
+/// bundle and read its globals (webpack-dev-server CVE-2025-30359). Such loads have no
+/// business on a dev server's static origin; navigations (`navigate`) and same-site pages are
+/// unaffected, and clients that send no Fetch metadata are let through.
+pub fn cross_site_no_cors(headers: &HeaderMap) -> bool {
+    let is = |name: &str, want: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(want))
+    };
+    is("sec-fetch-site", "cross-site") && is("sec-fetch-mode", "no-cors")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +181,17 @@ mod tests {
             ("host", "localhost:8080"),
             ("sec-fetch-site", "same-site")
         ])));
+    }
+
+    #[test]
+    fn cross_site_no_cors_rule() {
+        let h = |site, mode| headers(&[("sec-fetch-site", site), ("sec-fetch-mode", mode)]);
+        assert!(cross_site_no_cors(&h("cross-site", "no-cors")));
+        assert!(cross_site_no_cors(&h("Cross-Site", "NO-CORS")));
+        assert!(!cross_site_no_cors(&h("cross-site", "navigate")));
+        assert!(!cross_site_no_cors(&h("cross-site", "cors")));
+        assert!(!cross_site_no_cors(&h("same-site", "no-cors")));
+        assert!(!cross_site_no_cors(&h("same-origin", "no-cors")));
+        assert!(!cross_site_no_cors(&headers(&[])));
     }
 }

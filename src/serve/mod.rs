@@ -7,6 +7,7 @@
 //! tests can pass port-0 sockets) and stop when the shutdown flag flips.
 
 pub mod api;
+pub mod body_deadline;
 pub mod cors_layer;
 pub mod embedded;
 pub mod exact_layer;
@@ -140,6 +141,7 @@ async fn access_log(
                 id: 0,
                 at: crate::state::unix_now_f64(),
                 record,
+                query: Some(res.request().query_string().to_string()).filter(|q| !q.is_empty()),
                 request_headers: headers(res.request().headers()),
                 response_headers: headers(res.headers()),
                 policy_generation: generation,
@@ -197,6 +199,7 @@ pub fn api_app(
         .app_data(web::Data::new(ctx))
         .app_data(web::Data::new(api::ApiCtx { state, index }))
         .app_data(web::PayloadConfig::new(api::MAX_BODY_BYTES))
+        .wrap(from_fn(body_deadline::read_api_body))
         .wrap(cors_layer::HotCors::new(store))
         .wrap(from_fn(host_guard))
         .wrap(from_fn(access_log))

@@ -39,17 +39,23 @@ impl TestSandbox {
     /// Starts `sandbox up --log-format json` with `args` (port overrides are the caller's), in
     /// `dir`, and waits until every origin has logged `listening`.
     pub fn start(dir: &Path, args: &[&str]) -> TestSandbox {
-        let mut child = Command::new(BIN)
-            .arg("up")
+        Self::start_with(dir, args, |_| {})
+    }
+
+    /// Like [`TestSandbox::start`], letting the caller adjust the command first (e.g. run it
+    /// as another user).
+    pub fn start_with(dir: &Path, args: &[&str], adjust: impl FnOnce(&mut Command)) -> TestSandbox {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("up")
             .arg("--log-format")
             .arg("json")
             .args(args)
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn sandbox");
+            .stderr(Stdio::piped());
+        adjust(&mut cmd);
+        let mut child = cmd.spawn().expect("spawn sandbox");
         let lines = Arc::new((Mutex::new(Lines::default()), Condvar::new()));
         let out = child.stdout.take().unwrap();
         let l2 = lines.clone();
