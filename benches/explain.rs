@@ -54,6 +54,12 @@ fn main() {
     println!("| figure | value |");
     println!("|---|---|");
     println!("| model, in-process: scenarios judged per second | {per_sec:.0} ({} scenarios × {rounds} rounds, {blocked} blocked verdicts) |", scenarios.len());
-    println!("| `sandbox explain --json` on 1000 scenarios, median of 5 (ms) | {:.1} |", runs[2]);
-    println!("| … i.e. scenarios per second end to end | {:.0} |", 1000.0 / (runs[2] / 1000.0));
+    println!(
+        "| `sandbox explain --json` on 1000 scenarios, median of 5 (ms) | {:.1} |",
+        runs[2]
+    );
+    println!(
+        "| … i.e. scenarios per second end to end | {:.0} |",
+        1000.0 / (runs[2] / 1000.0)
+    );
 }

@@ -1,6 +1,8 @@
 //! `cargo bench --bench up`: figures for `sandbox up`, printed as a Markdown table.
 //! - policy reload: time from a policy save to the first response carrying the new headers,
-//!   over 100 saves alternating in-place and rename saves (median, p99, worst);
+//!   over 200 saves alternating in-place and rename saves (median, p99, worst);
+//! - live reload: time from a save under the static root to the event reaching a connected
+//!   client (median, p99, worst over 100 saves);
 //! - cold start: process start to both origins answering HTTP (median of 20);
 //! - resident memory when idle.
 //! Loopback only; every loop is bounded. Figures, not pass/fail: machines are noisy.
@@ -11,15 +13,24 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sandbox");
-const SAVES: usize = 100;
+const SAVES: usize = 200;
+const STATIC_SAVES: usize = 100;
 const STARTS: usize = 20;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(5)).build().unwrap()
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
 }
 
 fn policy(origin: &str) -> String {
@@ -29,7 +40,11 @@ fn policy(origin: &str) -> String {
 fn project(dir: &Path, fport: u16, aport: u16) {
     std::fs::create_dir_all(dir.join("web")).unwrap();
     std::fs::write(dir.join("web/index.html"), "<html><body>x</body></html>").unwrap();
-    std::fs::write(dir.join("api.toml"), "[[route]]\npath = \"/api/student\"\njson = { name = \"Ahmad\" }\n").unwrap();
+    std::fs::write(
+        dir.join("api.toml"),
+        "[[route]]\npath = \"/api/student\"\njson = { name = \"Ahmad\" }\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("cors.toml"), policy("http://start.localhost")).unwrap();
     std::fs::write(
         dir.join("sandbox.toml"),
@@ -84,7 +99,11 @@ fn main() {
         let mut child = spawn(dir.path());
         let deadline = t0 + Duration::from_secs(10);
         wait_ok(&c, &format!("http://127.0.0.1:{fport}/"), deadline);
-        wait_ok(&c, &format!("http://127.0.0.1:{aport}/api/student"), deadline);
+        wait_ok(
+            &c,
+            &format!("http://127.0.0.1:{aport}/api/student"),
+            deadline,
+        );
         starts.push(t0.elapsed().as_secs_f64() * 1000.0);
         let _ = child.kill();
         let _ = child.wait();
@@ -95,7 +114,11 @@ fn main() {
     let mut child = spawn(dir.path());
     let out = child.stdout.take().unwrap();
     std::thread::spawn(move || for _ in BufReader::new(out).lines() {});
-    wait_ok(&c, &format!("http://127.0.0.1:{aport}/api/student"), Instant::now() + Duration::from_secs(10));
+    wait_ok(
+        &c,
+        &format!("http://127.0.0.1:{aport}/api/student"),
+        Instant::now() + Duration::from_secs(10),
+    );
     for _ in 0..50 {
         let _ = c.get(format!("http://127.0.0.1:{fport}/")).send();
     }
@@ -118,14 +141,55 @@ fn main() {
         let deadline = t0 + Duration::from_secs(5);
         loop {
             let r = c.get(&api).header("Origin", &origin).send().unwrap();
-            if r.headers().get("access-control-allow-origin").is_some_and(|v| v == origin.as_str()) {
+            if r.headers()
+                .get("access-control-allow-origin")
+                .is_some_and(|v| v == origin.as_str())
+            {
                 break;
             }
             assert!(Instant::now() < deadline, "save {i} never seen");
         }
         let ms = t0.elapsed().as_secs_f64() * 1000.0;
-        if i % 2 == 0 { inplace.push(ms) } else { rename.push(ms) }
+        if i % 2 == 0 {
+            inplace.push(ms)
+        } else {
+            rename.push(ms)
+        }
     }
+    // Live reload: a connected event-stream client, timed from each save to its event.
+    let mut events = BufReader::new(
+        reqwest::blocking::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap()
+            .get(format!("http://127.0.0.1:{fport}/__sandbox/events"))
+            .send()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    while !line.contains("connected") {
+        line.clear();
+        events.read_line(&mut line).unwrap();
+    }
+    let mut live = Vec::new();
+    let page = dir.path().join("web/index.html");
+    for i in 0..STATIC_SAVES {
+        let t0 = Instant::now();
+        std::fs::write(&page, format!("<html><body>{i}</body></html>")).unwrap();
+        loop {
+            line.clear();
+            assert!(
+                events.read_line(&mut line).unwrap() > 0,
+                "event stream closed"
+            );
+            if line.starts_with("data: ") && line.contains("static-changed") {
+                break;
+            }
+        }
+        live.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    live.sort_by(f64::total_cmp);
     let _ = child.kill();
     let _ = child.wait();
     let mut all: Vec<f64> = inplace.iter().chain(&rename).copied().collect();
@@ -135,9 +199,34 @@ fn main() {
 
     println!("| figure | median | p99 | worst |");
     println!("|---|---|---|---|");
-    println!("| policy save → new headers, all {} saves (ms) | {:.1} | {:.1} | {:.1} |", all.len(), pct(&all, 0.5), pct(&all, 0.99), all[all.len() - 1]);
-    println!("| … in-place saves (ms) | {:.1} | {:.1} | {:.1} |", pct(&inplace, 0.5), pct(&inplace, 0.99), inplace[inplace.len() - 1]);
-    println!("| … rename saves (ms) | {:.1} | {:.1} | {:.1} |", pct(&rename, 0.5), pct(&rename, 0.99), rename[rename.len() - 1]);
-    println!("| cold start → both origins answer, {STARTS} runs (ms) | {:.1} | {:.1} | {:.1} |", pct(&starts, 0.5), pct(&starts, 0.99), starts[starts.len() - 1]);
-    println!("| idle resident memory (MiB) | {:.1} | | |", idle_rss as f64 / 1024.0);
+    println!(
+        "| policy save → new headers, all {} saves (ms) | {:.1} | {:.1} | {:.1} |",
+        all.len(),
+        pct(&all, 0.5),
+        pct(&all, 0.99),
+        all[all.len() - 1]
+    );
+    println!(
+        "| … in-place saves (ms) | {:.1} | {:.1} | {:.1} |",
+        pct(&inplace, 0.5),
+        pct(&inplace, 0.99),
+        inplace[inplace.len() - 1]
+    );
+    println!(
+        "| … rename saves (ms) | {:.1} | {:.1} | {:.1} |",
+        pct(&rename, 0.5),
+        pct(&rename, 0.99),
+        rename[rename.len() - 1]
+    );
+    println!("| static save → live-reload event at a connected page, {} saves (ms) | {:.1} | {:.1} | {:.1} |", live.len(), pct(&live, 0.5), pct(&live, 0.99), live[live.len() - 1]);
+    println!(
+        "| cold start → both origins answer, {STARTS} runs (ms) | {:.1} | {:.1} | {:.1} |",
+        pct(&starts, 0.5),
+        pct(&starts, 0.99),
+        starts[starts.len() - 1]
+    );
+    println!(
+        "| idle resident memory (MiB) | {:.1} | | |",
+        idle_rss as f64 / 1024.0
+    );
 }
