@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the origins of a sandbox.toml (or the built-in lab and mock API) with hot reload.
     Up(UpArgs),
+    /// The fixture library: one CORS bug per folder (list, show, verify, new).
+    Fixtures(FixturesArgs),
     /// Explain recorded exchanges: a scenario JSON file, an array of them, or a DevTools HAR.
     Explain(ExplainArgs),
     /// Ask the sandbox's own API (its policy and routes; no server started) what it would
@@ -138,4 +140,51 @@ pub struct UpArgs {
     /// Log format: `text` for people, `json` for one JSON object per line (see README).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Serve a fixture: a name under ./fixtures or a path to a fixture folder.
+    #[arg(long, value_name = "NAME|DIR", conflicts_with = "config")]
+    pub fixture: Option<String>,
+    /// With --fixture: serve the fixture's cors.fixed.toml instead of its buggy cors.toml.
+    #[arg(long, requires = "fixture")]
+    pub fixed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FixturesArgs {
+    /// The folder holding the fixtures.
+    #[arg(long, value_name = "DIR", default_value = "fixtures", global = true)]
+    pub dir: PathBuf,
+    #[command(subcommand)]
+    pub command: FixturesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FixturesCommand {
+    /// List the fixtures with the errors they reproduce.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The story, the requests, what Chromium prints, and the fix as a diff.
+    Show {
+        /// The fixture's name (or a path to its folder).
+        name: String,
+    },
+    /// Check, without a browser, that each buggy policy reproduces its errors and each fixed
+    /// policy lets every request through. Exit status 1 on any mismatch.
+    Verify {
+        /// Fixtures to verify (default: all).
+        names: Vec<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Scaffold a new fixture that verifies as it is.
+    New {
+        /// Lower-case letters, digits and `-`.
+        name: String,
+        /// Only regenerate static/index.html from the fixture's fixture.toml.
+        #[arg(long)]
+        page: bool,
+    },
 }

@@ -1,20 +1,34 @@
 //! The `sandbox` binary: parse, dispatch, report. Exit codes: 0 ok, 1 a question answered
 //! "blocked" under `--fail-on-blocked`, 2 bad input or a failure to start.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
 use sandbox::answer::{self, Answer, AnswerError, CheckOptions, ProbeOptions};
-use sandbox::cli::{Cli, Command};
+use sandbox::cli::{Cli, Command, FixturesCommand};
 use sandbox::config::Overrides;
+use sandbox::fixtures;
 use sandbox::up::{self, UpOptions};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Up(a) => {
+            // Held until `up` returns: removes the generated config of `--fixed`.
+            let (config, _generated) = match &a.fixture {
+                None => (a.config, None),
+                Some(f) => match fixtures::resolve_up(Path::new(fixtures::DEFAULT_DIR), f, a.fixed)
+                {
+                    Ok((path, guard)) => (Some(path), guard),
+                    Err(e) => {
+                        eprintln!("{}", e.render());
+                        return ExitCode::from(2);
+                    }
+                },
+            };
             let opts = UpOptions {
-                config: a.config,
+                config,
                 overrides: Overrides {
                     bind: a.host,
                     ports: a.ports,
@@ -24,6 +38,31 @@ fn main() -> ExitCode {
             };
             match up::run(opts) {
                 Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{}", e.render());
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Fixtures(a) => {
+            let root = a.dir;
+            let cmd = match a.command {
+                FixturesCommand::List { json } => fixtures::Cmd::List { root, json },
+                FixturesCommand::Show { name } => fixtures::Cmd::Show { root, name },
+                FixturesCommand::Verify { names, json } => {
+                    fixtures::Cmd::Verify { root, names, json }
+                }
+                FixturesCommand::New { name, page } => fixtures::Cmd::New {
+                    root,
+                    name,
+                    page_only: page,
+                },
+            };
+            match fixtures::run(cmd) {
+                Ok(out) => {
+                    print!("{}", out.stdout);
+                    ExitCode::from(out.exit_code)
+                }
                 Err(e) => {
                     eprintln!("{}", e.render());
                     ExitCode::from(2)
