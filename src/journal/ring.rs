@@ -22,6 +22,10 @@ pub struct Entry {
     pub at: f64,
     #[serde(flatten)]
     pub record: RequestRecord,
+    /// The request's query string (without `?`), when it had one: the lab page tags each
+    /// request it sends with a unique `lab=` parameter to find its entries here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
     pub request_headers: Vec<(String, String)>,
     pub response_headers: Vec<(String, String)>,
     /// The policy generation the request was served under.
@@ -80,6 +84,7 @@ mod tests {
                 verdict: None,
                 verdict_if_credentialed: None,
             },
+            query: None,
             request_headers: vec![],
             response_headers: vec![],
             policy_generation: None,

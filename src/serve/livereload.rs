@@ -1,6 +1,7 @@
 //! `/__sandbox/*` on static origins: the event stream (Server-Sent Events), the reload script,
 //! and small same-origin JSON endpoints (`config.json`: the URLs of this sandbox's origins;
-//! `status`: generations and the last reload result of every file).
+//! `status`: generations and the last reload result of every file), and the request inspector
+//! page at `/__sandbox/` (HTML, script and stylesheet compiled in from `inspector/`).
 //!
 //! Every endpoint here is same-origin only and never sends Access-Control-Allow-Origin: a page
 //! on another site must not be able to watch a developer's reloads.
@@ -19,6 +20,16 @@ use super::guard::same_origin;
 use crate::state::Event;
 
 pub const RELOAD_JS: &str = include_str!("reload.js");
+const INSPECTOR_HTML: &str = include_str!("inspector/inspector.html");
+const INSPECTOR_JS: &str = include_str!("inspector/inspector.js");
+const INSPECTOR_CSS: &str = include_str!("inspector/inspector.css");
+
+/// The inspector renders header values a cross-origin page could influence; it only ever uses
+/// `textContent`, and this policy makes sure nothing but its own files could run or be loaded
+/// even if that slipped. `frame-ancestors 'none'`: no other site may frame it.
+const INSPECTOR_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
 
 /// A comment line this often keeps proxies and idle timers from closing the stream.
 const KEEPALIVE: Duration = Duration::from_secs(15);
@@ -29,7 +40,42 @@ pub fn register(cfg: &mut web::ServiceConfig) {
         .route("/__sandbox/config.json", web::get().to(config_json))
         .route("/__sandbox/status", web::get().to(status))
         .route("/__sandbox/requests", web::get().to(requests))
-        .route("/__sandbox/in-force", web::get().to(in_force));
+        .route("/__sandbox/in-force", web::get().to(in_force))
+        .route("/__sandbox", web::get().to(inspector_redirect))
+        .route("/__sandbox/", web::get().to(inspector_html))
+        .route("/__sandbox/inspector.js", web::get().to(inspector_js))
+        .route("/__sandbox/inspector.css", web::get().to(inspector_css));
+}
+
+async fn inspector_redirect() -> HttpResponse {
+    // The page's relative links resolve against `/__sandbox/`.
+    HttpResponse::TemporaryRedirect()
+        .insert_header((header::LOCATION, "/__sandbox/"))
+        .finish()
+}
+
+fn inspector_file(req: &HttpRequest, content_type: &str, body: &'static str) -> HttpResponse {
+    if !same_origin(req.headers()) {
+        return forbidden();
+    }
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, INSPECTOR_CSP))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body)
+}
+
+async fn inspector_html(req: HttpRequest) -> HttpResponse {
+    inspector_file(&req, "text/html; charset=utf-8", INSPECTOR_HTML)
+}
+
+async fn inspector_js(req: HttpRequest) -> HttpResponse {
+    inspector_file(&req, "text/javascript; charset=utf-8", INSPECTOR_JS)
+}
+
+async fn inspector_css(req: HttpRequest) -> HttpResponse {
+    inspector_file(&req, "text/css; charset=utf-8", INSPECTOR_CSS)
 }
 
 fn forbidden() -> HttpResponse {

@@ -1,0 +1,636 @@
+// sandbox CORS lab: compose a request, send it with fetch() from this (frontend) origin, and
+// show side by side what the page saw, what the API received and answered, and the verdict
+// sandbox's model of Chromium computed for the request the API received.
+//
+// ─── The lab URL format (version 1) ────────────────────────────────────────────────────────
+// The whole form lives in the query string of the lab page's own URL, so a state can be shared
+// as a link, and `sandbox fixtures new NAME --from-lab 'URL'` can turn it into a fixture
+// request. Parameters (all optional; a parameter equal to its default is left out; unknown
+// parameters are ignored; values are application/x-www-form-urlencoded as URLSearchParams
+// writes them, so `+` is a space and `%2F` a slash):
+//
+//   api=NAME          the API origin's name (`apis[].name` in /__sandbox/config.json, i.e.
+//                     `name` in sandbox.toml). Default: the first API origin.
+//   method=M          the request method, exactly as typed. Default: GET.
+//   path=/P?Q         path (and query) on the API origin; always starts with `/`.
+//                     Default: /api/student.
+//   h=Name: value     one request header; repeat `h` for more, in order. Split at the first
+//                     `:`; spaces after the colon are dropped. Empty names are never written.
+//   body=TEXT         the request body. Absent: no body (an empty body is also "none").
+//   credentials=C     omit | same-origin | include (fetch's `credentials`). Default: same-origin.
+//   mode=M            cors | no-cors | same-origin (fetch's `mode`). Default: cors.
+//                     fixture.toml has no mode: a fixture only reproduces `cors`.
+//   preset=ID         informational: the preset the state started from (a name suggestion).
+//
+// Example:
+//   http://localhost:8080/?method=PUT&path=%2Fapi%2Fpayment&h=Content-Type%3A+application%2Fjson
+//     &h=X-PKR-Auth%3A+demo-token&body=%7B%22amount_pkr%22%3A2500%7D&credentials=include
+// maps to the fixture request
+//   method = "PUT", path = "/api/payment",
+//   headers = { "Content-Type" = "application/json", "X-PKR-Auth" = "demo-token" },
+//   body = '{"amount_pkr":2500}', credentials = "include"
+//
+// When sending, the lab appends `lab=<nonce>` to the request's query; the API's journal keeps
+// each request's query, so the lab finds exactly its own preflight and actual request in
+// /__sandbox/requests and the `sandbox:request` events. The nonce is never part of the lab URL.
+// ───────────────────────────────────────────────────────────────────────────────────────────
+(function () {
+  "use strict";
+
+  var DEFAULTS = { api: "", method: "GET", path: "/api/student", credentials: "same-origin", mode: "cors" };
+
+  // The tutorial's cases, against the embedded default API and policy (which allows this
+  // origin, GET/POST/PUT/PATCH/DELETE, Content-Type/Authorization/X-PKR-Auth, exposes
+  // X-Total-Count, with credentials). `note` says what to expect and what to try.
+  var PRESETS = [
+    {
+      id: "simple-get", label: "Simple GET",
+      state: { method: "GET", path: "/api/student", headers: [] },
+      note: "A simple request: no preflight. The API's Access-Control-Allow-Origin decides whether the page may read the answer."
+    },
+    {
+      id: "blocked-get", label: "Blocked GET (X-Other)",
+      state: { method: "GET", path: "/api/student", headers: [["X-Other", "1"]] },
+      note: "A custom header the policy does not allow: the preflight fails and the GET is never sent."
+    },
+    {
+      id: "wildcard-credentials", label: "Wildcard + credentials",
+      state: { method: "GET", path: "/api/student", headers: [], credentials: "include" },
+      note: "credentials: include. The default policy echoes this origin with Allow-Credentials, so it passes; with allowed_origins = \"*\" (exact mode) Chromium blocks it as WildcardOriginNotAllowed."
+    },
+    {
+      id: "pkr-auth-put", label: "PUT with X-PKR-Auth",
+      state: {
+        method: "PUT", path: "/api/payment",
+        headers: [["Content-Type", "application/json"], ["X-PKR-Auth", "demo-token"]],
+        body: "{\"amount_pkr\":2500}"
+      },
+      note: "A custom auth header with PUT: preflighted. Remove X-PKR-Auth from allowed_headers in the policy to see it blocked."
+    },
+    {
+      id: "preflighted-put", label: "Preflighted PUT",
+      state: {
+        method: "PUT", path: "/api/payment",
+        headers: [["Content-Type", "application/json"]], body: "{\"amount_pkr\":2500}"
+      },
+      note: "PUT is not a simple method and application/json not a simple Content-Type: the browser asks first with OPTIONS."
+    },
+    {
+      id: "total-count", label: "Read X-Total-Count",
+      state: { method: "GET", path: "/api/students", headers: [] },
+      note: "The page can read X-Total-Count only because the policy exposes it (expose_headers)."
+    },
+    {
+      id: "delete", label: "DELETE a student",
+      state: { method: "DELETE", path: "/api/students/7", headers: [] },
+      note: "DELETE is preflighted; the API answers 204 with no body."
+    },
+    {
+      id: "slow", label: "Slow answer",
+      state: { method: "GET", path: "/api/slow", headers: [] },
+      note: "The API waits 1.5 s before answering."
+    }
+  ];
+
+  var config = null; // /__sandbox/config.json
+  var presetId = "";
+  var current = null; // the request in flight or last sent: {nonce, state, entries: Map}
+
+  function $(id) { return document.getElementById(id); }
+
+  // Builds an element; children may be strings (text nodes, never parsed as HTML) or nodes.
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        if (k === "text") e.textContent = attrs[k];
+        else if (k === "class") e.className = attrs[k];
+        else if (attrs[k] !== undefined && attrs[k] !== null) e.setAttribute(k, attrs[k]);
+      });
+    }
+    (children || []).forEach(function (c) {
+      if (c === null || c === undefined) return;
+      e.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return e;
+  }
+
+  function replace(node, children) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    children.forEach(function (c) { if (c) node.appendChild(c); });
+  }
+
+  // ── form state ⇄ URL ─────────────────────────────────────────────────────────────────────
+
+  function readForm() {
+    var headers = [];
+    document.querySelectorAll("#header-rows .header-row").forEach(function (row) {
+      var n = row.querySelector(".h-name").value.trim();
+      var v = row.querySelector(".h-value").value;
+      if (n) headers.push([n, v]);
+    });
+    return {
+      api: $("api").value,
+      method: $("method").value.trim() || "GET",
+      path: normalisePath($("path").value),
+      headers: headers,
+      body: $("body").value,
+      credentials: $("credentials").value,
+      mode: $("mode").value
+    };
+  }
+
+  function normalisePath(p) {
+    p = (p || "").trim();
+    if (!p) return DEFAULTS.path;
+    return p.charAt(0) === "/" ? p : "/" + p;
+  }
+
+  function fillForm(s) {
+    if (s.api && Array.prototype.some.call($("api").options, function (o) { return o.value === s.api; })) {
+      $("api").value = s.api;
+    }
+    $("method").value = s.method || DEFAULTS.method;
+    $("path").value = s.path || DEFAULTS.path;
+    replace($("header-rows"), []);
+    (s.headers || []).forEach(function (h) { addHeaderRow(h[0], h[1]); });
+    $("body").value = s.body || "";
+    $("credentials").value = s.credentials || DEFAULTS.credentials;
+    $("mode").value = s.mode || DEFAULTS.mode;
+    updateDerived();
+  }
+
+  function stateToQuery(s) {
+    var q = new URLSearchParams();
+    var firstApi = config && config.apis.length ? config.apis[0].name : "";
+    if (s.api && s.api !== firstApi) q.set("api", s.api);
+    if (s.method !== DEFAULTS.method) q.set("method", s.method);
+    if (s.path !== DEFAULTS.path) q.set("path", s.path);
+    s.headers.forEach(function (h) { q.append("h", h[0] + ": " + h[1]); });
+    if (s.body) q.set("body", s.body);
+    if (s.credentials !== DEFAULTS.credentials) q.set("credentials", s.credentials);
+    if (s.mode !== DEFAULTS.mode) q.set("mode", s.mode);
+    if (presetId) q.set("preset", presetId);
+    return q.toString();
+  }
+
+  function queryToState(search) {
+    var q = new URLSearchParams(search);
+    presetId = q.get("preset") || "";
+    return {
+      api: q.get("api") || "",
+      method: q.get("method") || DEFAULTS.method,
+      path: normalisePath(q.get("path") || DEFAULTS.path),
+      headers: q.getAll("h").map(function (line) {
+        var i = line.indexOf(":");
+        return i < 0 ? [line.trim(), ""] : [line.slice(0, i).trim(), line.slice(i + 1).replace(/^ +/, "")];
+      }).filter(function (h) { return h[0]; }),
+      body: q.get("body") || "",
+      credentials: oneOf(q.get("credentials"), ["omit", "same-origin", "include"], DEFAULTS.credentials),
+      mode: oneOf(q.get("mode"), ["cors", "no-cors", "same-origin"], DEFAULTS.mode)
+    };
+  }
+
+  function oneOf(v, allowed, dflt) { return allowed.indexOf(v) >= 0 ? v : dflt; }
+
+  function labUrl(s) {
+    var q = stateToQuery(s);
+    return location.origin + location.pathname + (q ? "?" + q : "");
+  }
+
+  function updateDerived() {
+    var s = readForm();
+    var url = labUrl(s);
+    if (url !== location.href) history.replaceState(null, "", url);
+    $("fetch-code").textContent = fetchCode(s);
+    var api = apiByName(s.api);
+    $("api-origin").textContent = api ? api.url : "(no API origin)";
+    if (!$("fixture-box").hidden) $("fixture-command").value = fixtureCommand(s);
+  }
+
+  function apiByName(name) {
+    if (!config) return null;
+    for (var i = 0; i < config.apis.length; i++) if (config.apis[i].name === name) return config.apis[i];
+    return config.apis[0] || null;
+  }
+
+  function fetchCode(s) {
+    var api = apiByName(s.api);
+    var init = [];
+    if (s.method !== "GET") init.push("  method: " + JSON.stringify(s.method));
+    if (s.headers.length) {
+      init.push("  headers: {\n" + s.headers.map(function (h) {
+        return "    " + JSON.stringify(h[0]) + ": " + JSON.stringify(h[1]);
+      }).join(",\n") + "\n  }");
+    }
+    if (s.body) init.push("  body: " + JSON.stringify(s.body));
+    if (s.credentials !== DEFAULTS.credentials) init.push("  credentials: " + JSON.stringify(s.credentials));
+    if (s.mode !== DEFAULTS.mode) init.push("  mode: " + JSON.stringify(s.mode));
+    var url = JSON.stringify((api ? api.url : "") + s.path);
+    return "fetch(" + url + (init.length ? ", {\n" + init.join(",\n") + "\n}" : "") + ")";
+  }
+
+  function fixtureName() {
+    var base = presetId || "lab-request";
+    return base.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "lab-request";
+  }
+
+  function fixtureCommand(s) {
+    // URLSearchParams percent-encodes `'`, so single quotes are safe around the URL.
+    return "sandbox fixtures new " + fixtureName() + " --from-lab '" + labUrl(s) + "'";
+  }
+
+  // ── header rows ──────────────────────────────────────────────────────────────────────────
+
+  var rowCount = 0;
+  function addHeaderRow(name, value) {
+    rowCount++;
+    var nameId = "h-name-" + rowCount, valueId = "h-value-" + rowCount;
+    var name_ = el("input", { id: nameId, class: "h-name", spellcheck: "false", placeholder: "Header-Name" });
+    var value_ = el("input", { id: valueId, class: "h-value", spellcheck: "false", placeholder: "value" });
+    name_.value = name || "";
+    value_.value = value || "";
+    var remove = el("button", { type: "button", class: "small remove", "aria-label": "Remove this header", text: "×" });
+    var row = el("div", { class: "header-row" }, [
+      el("label", { for: nameId, class: "visually-hidden", text: "Header name" }), name_,
+      el("label", { for: valueId, class: "visually-hidden", text: "Header value" }), value_,
+      remove
+    ]);
+    remove.addEventListener("click", function () { row.remove(); formChanged(); });
+    $("header-rows").appendChild(row);
+    return row;
+  }
+
+  function formChanged() {
+    updateDerived();
+  }
+
+  // ── sending ──────────────────────────────────────────────────────────────────────────────
+
+  function nonce() {
+    var a = new Uint32Array(2);
+    crypto.getRandomValues(a);
+    return a[0].toString(36) + a[1].toString(36);
+  }
+
+  function send(ev) {
+    if (ev) ev.preventDefault();
+    var s = readForm();
+    updateDerived();
+    var api = apiByName(s.api);
+    if (!api) {
+      $("form-status").textContent = "This sandbox has no API origin to send to.";
+      return;
+    }
+    var n = nonce();
+    var url = api.url + s.path + (s.path.indexOf("?") >= 0 ? "&" : "?") + "lab=" + n;
+    current = { nonce: n, state: s, api: api, entries: {}, page: null, sentAt: Date.now() };
+    var mine = current;
+    $("results").setAttribute("aria-busy", "true");
+    $("send").disabled = true;
+    $("form-status").textContent = "Sending " + s.method + " " + s.path + " …";
+    renderAll();
+
+    // No `cache` option: Chromium would add Cache-Control/Pragma request headers the user did
+    // not write, and they would show up in "what the API received".
+    var init = { method: s.method, credentials: s.credentials, mode: s.mode };
+    var outcome;
+    try {
+      var h = new Headers();
+      s.headers.forEach(function (x) { h.append(x[0], x[1]); });
+      init.headers = h;
+      if (s.body) init.body = s.body;
+      outcome = fetch(url, init).then(function (res) {
+        var headers = [];
+        res.headers.forEach(function (v, k) { headers.push([k, v]); });
+        return res.text().then(function (text) {
+          return { ok: true, status: res.status, statusText: res.statusText, type: res.type, headers: headers, body: text };
+        }, function (e) {
+          return { ok: true, status: res.status, statusText: res.statusText, type: res.type, headers: headers, body: "", bodyError: String(e) };
+        });
+      }, function (e) {
+        return { ok: false, error: e.name + ": " + e.message };
+      });
+    } catch (e) {
+      // new Headers() and fetch() throw synchronously for malformed names, values or init.
+      outcome = Promise.resolve({ ok: false, error: e.name + ": " + e.message, beforeSending: true });
+    }
+    outcome.then(function (page) {
+      if (current !== mine) return;
+      mine.page = page;
+      $("send").disabled = false;
+      $("form-status").textContent = "";
+      // The API journals a request before its response leaves, so by now every entry of this
+      // exchange is listed; the live events keep filling in anything later.
+      return fetch("/__sandbox/requests", { cache: "no-store" }).then(function (r) { return r.json(); })
+        .then(function (list) { list.forEach(noteEntry); })
+        .catch(function () {});
+    }).then(function () {
+      if (current !== mine) return;
+      mine.settled = true;
+      $("results").setAttribute("aria-busy", "false");
+      renderAll();
+    });
+  }
+
+  function entryNonce(e) {
+    if (!e.query) return null;
+    return new URLSearchParams(e.query).get("lab");
+  }
+
+  function noteEntry(e) {
+    if (!current || entryNonce(e) !== current.nonce) return;
+    current.entries[e.id] = e;
+    if (current.settled) renderAll();
+  }
+
+  // ── verdicts ─────────────────────────────────────────────────────────────────────────────
+
+  // The API cannot see the page's credentials mode; it judged the request as it arrived and
+  // added `verdict_if_credentialed` when credentials would change the answer. The lab knows.
+  function verdictOf(entry, s) {
+    if (!entry) return null;
+    if (s.credentials === "include" && entry.verdict_if_credentialed) return entry.verdict_if_credentialed;
+    return entry.verdict || null;
+  }
+
+  function exchange() {
+    var list = Object.keys(current.entries).map(function (k) { return current.entries[k]; })
+      .sort(function (a, b) { return a.id - b.id; });
+    return {
+      preflight: list.filter(function (e) { return e.preflight; })[0] || null,
+      actual: list.filter(function (e) { return !e.preflight; })[0] || null
+    };
+  }
+
+  function overall(x, s) {
+    var pv = verdictOf(x.preflight, s), av = verdictOf(x.actual, s);
+    if (pv && pv.outcome === "blocked") return { v: pv, stage: "preflight" };
+    if (av) return { v: av, stage: "actual request" };
+    if (pv) return { v: pv, stage: "preflight" };
+    return null;
+  }
+
+  // ── rendering ────────────────────────────────────────────────────────────────────────────
+
+  function headerTable(headers, caption, highlight) {
+    if (!headers || !headers.length) return el("p", { class: "empty", text: "(no headers)" });
+    var rows = headers.map(function (h) {
+      var hot = highlight && highlight(h[0]);
+      return el("tr", hot ? { class: "hot" } : null, [el("th", { scope: "row", text: h[0] }), el("td", { text: h[1] })]);
+    });
+    return el("table", { class: "headers-table" }, [el("caption", { class: "visually-hidden", text: caption }), el("tbody", null, rows)]);
+  }
+
+  function isCorsHeader(n) {
+    n = n.toLowerCase();
+    return n.indexOf("access-control-") === 0 || n === "origin" || n === "vary";
+  }
+
+  function renderAll() {
+    if (!current) return;
+    var s = current.state;
+    var x = exchange();
+    renderVerdict(x, s);
+    renderPage(s);
+    renderReceived(x, s);
+    renderAnswered(x);
+  }
+
+  function renderVerdict(x, s) {
+    var box = $("verdict");
+    var body = $("verdict-body");
+    if (!current.page) {
+      box.dataset.outcome = "pending";
+      box.dataset.corsError = "";
+      replace(body, [el("p", { class: "empty", text: "Waiting for the browser…" })]);
+      return;
+    }
+    var o = overall(x, s);
+    var parts = [];
+    if (s.mode === "no-cors") {
+      parts.push(el("p", { class: "mode-note", text: "mode: no-cors — the browser makes no CORS check and hands the page an opaque response (status 0, no headers, no body). What follows is the verdict for mode cors." }));
+    }
+    if (!o) {
+      box.dataset.outcome = current.page.ok ? "none" : "blocked";
+      box.dataset.corsError = "";
+      var why;
+      if (current.page.beforeSending) why = "fetch() refused the request before sending it: " + current.page.error;
+      else if (s.mode === "same-origin") why = "mode: same-origin forbids a cross-origin request: the browser failed it without sending anything.";
+      else if (!current.page.ok) why = "Nothing reached the API. " + current.page.error + " (the API may be down, or the browser refused the request before sending it).";
+      else why = "The API has no record of this request.";
+      parts.push(el("p", { class: "outcome", text: current.page.ok ? "No verdict" : "Failed before reaching the API" }));
+      parts.push(el("p", { text: why }));
+      replace(body, parts);
+      return;
+    }
+    var v = o.v;
+    box.dataset.outcome = v.outcome;
+    box.dataset.corsError = v.cors_error || "";
+    if (v.outcome === "allowed") {
+      parts.push(el("p", { class: "outcome" }, [el("span", { class: "badge ok", text: "Allowed" }), " the page may read the response"]));
+    } else {
+      parts.push(el("p", { class: "outcome" }, [
+        el("span", { class: "badge bad", text: "Blocked" }), " at the " + o.stage + ": ",
+        el("code", { class: "cors-error", text: v.cors_error || "(no CorsError)" })
+      ]));
+      if (v.failed_parameter) parts.push(el("p", null, ["Failed parameter: ", el("code", { text: v.failed_parameter })]));
+    }
+    if (v.message) {
+      parts.push(el("p", { class: "label", text: "Console message" }));
+      parts.push(el("pre", { class: "console", text: v.message }));
+    }
+    if (v.fix) {
+      parts.push(el("p", { class: "label", text: "Fix" }));
+      parts.push(el("p", { class: "fix", text: v.fix }));
+    }
+    if (x.preflight === null && needsPreflight(s) && x.actual) {
+      parts.push(el("p", { class: "note", text: "No preflight reached the API although this request needs one: the browser used a cached preflight (Access-Control-Max-Age). A policy change may not show until it expires." }));
+    }
+    var pageBlocked = !current.page.ok;
+    if (s.mode === "cors" && (pageBlocked !== (v.outcome === "blocked"))) {
+      parts.push(el("p", { class: "note", text: pageBlocked
+        ? "The page got an error although the model allows the exchange: a network error, or the request was cancelled."
+        : "The page read the response although the model blocks it: please report this as a model bug." }));
+    }
+    replace(body, parts);
+  }
+
+  var SAFE_METHODS = ["GET", "HEAD", "POST"];
+  var SAFE_HEADERS = ["accept", "accept-language", "content-language", "content-type", "range"];
+  var SAFE_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"];
+
+  // Roughly the Fetch standard's rule; only used to explain a missing preflight.
+  function needsPreflight(s) {
+    if (SAFE_METHODS.indexOf(s.method.toUpperCase()) < 0) return true;
+    return s.headers.some(function (h) {
+      var n = h[0].toLowerCase();
+      if (SAFE_HEADERS.indexOf(n) < 0) return true;
+      if (n === "content-type") return SAFE_TYPES.indexOf(h[1].split(";")[0].trim().toLowerCase()) < 0;
+      return false;
+    });
+  }
+
+  function renderPage(s) {
+    var body = $("page-saw-body");
+    var p = current.page;
+    if (!p) { replace(body, [el("p", { class: "empty", text: "Waiting…" })]); return; }
+    if (!p.ok) {
+      replace(body, [
+        el("p", { class: "page-error" }, [el("code", { id: "page-error", text: p.error })]),
+        el("p", { class: "note", text: "That is all a script learns when CORS blocks a request: the reason is only in the console (and in the verdict here)." })
+      ]);
+      return;
+    }
+    var parts = [el("p", { class: "status-line" }, [
+      "Status ", el("code", { id: "page-status", text: String(p.status) + (p.statusText ? " " + p.statusText : "") }),
+      " · response.type ", el("code", { text: p.type })
+    ])];
+    parts.push(el("p", { class: "label", text: "Headers the script can read" }));
+    parts.push(headerTable(p.headers, "Readable response headers"));
+    if (p.body) {
+      parts.push(el("p", { class: "label", text: "Body" }));
+      parts.push(el("pre", { class: "body", text: p.body.length > 2000 ? p.body.slice(0, 2000) + "…" : p.body }));
+    }
+    replace(body, parts);
+  }
+
+  function requestLine(e) {
+    var q = e.query ? "?" + e.query : "";
+    return el("p", { class: "req-line" }, [
+      el("span", { class: "tag " + (e.preflight ? "pre" : "act"), text: e.preflight ? "preflight" : "actual" }), " ",
+      el("code", { text: e.method + " " + e.path + q })
+    ]);
+  }
+
+  function renderReceived(x, s) {
+    var body = $("api-received-body");
+    if (!x.preflight && !x.actual) {
+      replace(body, [el("p", { class: "empty", text: current.page ? "Nothing: no request reached the API." : "Waiting…" })]);
+      return;
+    }
+    var parts = [];
+    [x.preflight, x.actual].forEach(function (e) {
+      if (!e) return;
+      var sec = el("div", { class: "exchange " + (e.preflight ? "preflight" : "actual"), "data-entry-id": String(e.id) }, [
+        requestLine(e),
+        headerTable(e.request_headers, "Request headers as they arrived", isCorsHeader)
+      ]);
+      parts.push(sec);
+    });
+    if (x.preflight && !x.actual && current.page) {
+      var pv = verdictOf(x.preflight, s);
+      parts.push(el("p", { class: "note", text: pv && pv.outcome === "blocked"
+        ? "The actual request was never sent: the preflight failed."
+        : "No actual request (yet)." }));
+    }
+    replace(body, parts);
+  }
+
+  function renderAnswered(x) {
+    var body = $("api-answered-body");
+    if (!x.preflight && !x.actual) {
+      replace(body, [el("p", { class: "empty", text: current.page ? "Nothing." : "Waiting…" })]);
+      return;
+    }
+    var parts = [];
+    [x.preflight, x.actual].forEach(function (e) {
+      if (!e) return;
+      parts.push(el("div", { class: "exchange " + (e.preflight ? "preflight" : "actual") }, [
+        el("p", { class: "req-line" }, [
+          el("span", { class: "tag " + (e.preflight ? "pre" : "act"), text: e.preflight ? "preflight" : "actual" }), " ",
+          el("code", { text: String(e.status) }),
+          " in " + e.duration_ms + " ms, policy generation " + (e.policy_generation == null ? "?" : e.policy_generation)
+        ]),
+        headerTable(e.response_headers, "Response headers as sent", isCorsHeader)
+      ]));
+    });
+    replace(body, parts);
+  }
+
+  // ── presets, policy, wiring ──────────────────────────────────────────────────────────────
+
+  function renderPresets() {
+    var box = $("presets");
+    PRESETS.forEach(function (p) {
+      var b = el("button", { type: "button", class: "preset", "data-preset": p.id, "aria-pressed": "false", text: p.label });
+      b.addEventListener("click", function () { applyPreset(p); });
+      box.appendChild(b);
+    });
+  }
+
+  function applyPreset(p) {
+    presetId = p.id;
+    var s = Object.assign({ api: $("api").value, headers: [], body: "", credentials: DEFAULTS.credentials, mode: DEFAULTS.mode }, p.state);
+    fillForm(s);
+    markPreset();
+  }
+
+  function markPreset() {
+    var note = "";
+    document.querySelectorAll("#presets .preset").forEach(function (b) {
+      var on = b.dataset.preset === presetId;
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    PRESETS.forEach(function (p) { if (p.id === presetId) note = p.note; });
+    $("preset-note").textContent = note;
+  }
+
+  function loadPolicy() {
+    fetch("/__sandbox/in-force", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (f) {
+      var api = apiByName($("api").value);
+      var a = f.apis.filter(function (x) { return api && x.name === api.name; })[0] || f.apis[0];
+      if (!a) return;
+      $("policy-gen").textContent = "(" + a.policy.file + ", generation " + a.policy.generation + ")";
+      $("policy-text").textContent = a.policy.text;
+    }).catch(function () {});
+  }
+
+  function copy(text, what) {
+    var done = function () { $("form-status").textContent = what + " copied."; };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { $("form-status").textContent = "Copy failed: select the text and copy it yourself."; });
+    } else {
+      $("form-status").textContent = "Select the text and copy it yourself.";
+    }
+  }
+
+  function init() {
+    $("self-origin").textContent = location.origin;
+    renderPresets();
+    $("add-header").addEventListener("click", function () {
+      var row = addHeaderRow("", "");
+      row.querySelector(".h-name").focus();
+    });
+    $("request-form").addEventListener("input", formChanged);
+    $("request-form").addEventListener("change", formChanged);
+    $("request-form").addEventListener("submit", send);
+    $("copy-link").addEventListener("click", function () { updateDerived(); copy(location.href, "Link"); });
+    $("make-fixture").addEventListener("click", function () {
+      $("fixture-box").hidden = false;
+      $("fixture-command").value = fixtureCommand(readForm());
+      $("fixture-command").focus();
+      $("fixture-command").select();
+    });
+    $("copy-fixture").addEventListener("click", function () { copy($("fixture-command").value, "Command"); });
+    window.addEventListener("sandbox:request", function (ev) { if (ev.detail && ev.detail.entry) noteEntry(ev.detail.entry); });
+    window.addEventListener("sandbox:reloaded", loadPolicy);
+
+    fetch("/__sandbox/config.json", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (c) {
+      config = c;
+      c.apis.forEach(function (a) {
+        $("api").appendChild(el("option", { value: a.name, text: a.name + " — " + a.url }));
+      });
+    }).catch(function () {
+      config = { apis: [], statics: [] };
+      $("form-status").textContent = "Could not read /__sandbox/config.json: is this page served by sandbox?";
+    }).then(function () {
+      fillForm(queryToState(location.search));
+      markPreset();
+      loadPolicy();
+      document.body.dataset.ready = "true";
+    });
+  }
+
+  init();
+})();
