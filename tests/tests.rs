@@ -6,6 +6,8 @@ mod util;
 mod answer;
 mod bad_input;
 mod browser_differential;
+mod fixtures_browser;
+mod fixtures_verify;
 mod hot_reload;
 mod up_serve;
 mod security;

@@ -1,0 +1,305 @@
+//! Every fixture in a real headless Chromium: the page served by `sandbox up --fixture` must
+//! fail each request with the `corsError` (DevTools `Network.loadingFailed`) that
+//! `fixture.toml` names; then the fixed policy is saved over the buggy one (hot reload, no
+//! restart) and the same page, loaded again, must get every request through.
+//!
+//! Each fixture runs from a temp copy with both origins on port 0. The policies name the
+//! fixture's configured ports (8080/3000), so once the real ports are known they are written
+//! into the copy's policy files, which the sandbox hot-reloads before the page is opened.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::fixtures_verify::copy_dir;
+use crate::util::chromium::{self, Browser, Event, Page};
+use crate::util::sandbox::{save, SaveStyle, TestSandbox};
+
+/// How long a page may take to run all of its requests and report their failures.
+const PAGE_DEADLINE: Duration = Duration::from_secs(20);
+
+/// What one request did in the browser.
+#[derive(Debug)]
+struct Seen {
+    ok: bool,
+    headers: Vec<String>,
+    cors_error: Option<String>,
+}
+
+/// The configured port of each origin in a fixture's sandbox.toml.
+fn configured_ports(dir: &Path) -> Vec<(String, u16)> {
+    let text = std::fs::read_to_string(dir.join("sandbox.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    table["origin"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["name"].as_str().unwrap().to_string(),
+                o["port"].as_integer().unwrap() as u16,
+            )
+        })
+        .collect()
+}
+
+/// `text` with every `:CONFIGURED` port replaced by the port the sandbox really bound.
+fn with_real_ports(text: &str, map: &[(u16, u16)]) -> String {
+    let mut out = text.to_string();
+    for (from, to) in map {
+        out = out.replace(&format!(":{from}"), &format!(":{to}"));
+    }
+    out
+}
+
+/// Saves `text` as the fixture's cors.toml and waits for the sandbox to reload it (nothing
+/// to wait for when the content does not change: the watcher skips no-op saves).
+fn install_policy(sb: &TestSandbox, path: &Path, text: &str) {
+    if std::fs::read_to_string(path).unwrap() == text {
+        return;
+    }
+    let before = sb.event_count();
+    save(path, text, SaveStyle::Rename);
+    let e = sb.wait_event_after(before, |e| {
+        (e["event"] == "reloaded" || e["event"] == "reload_failed") && e["file"] == "cors.toml"
+    });
+    assert_eq!(e["event"], "reloaded", "{e}");
+}
+
+/// Loads the page, waits for its requests and for Chromium's report of each failure.
+async fn run_page(page: &Page, url: &str, api: &str, expected: usize) -> Vec<Seen> {
+    let mark = page.cdp.mark();
+    page.navigate(url).await.expect("navigate");
+    let results = page
+        .evaluate("window.fixtureResults")
+        .await
+        .expect("page results");
+    let results = results.as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), expected, "{results:?}");
+    let blocked = results.iter().filter(|r| r["ok"] != true).count();
+    let deadline = Instant::now() + PAGE_DEADLINE;
+    let reported = page
+        .wait_until(mark, deadline, |events| {
+            failures(events, api)
+                .iter()
+                .filter(|f| f.1.is_some())
+                .count()
+                >= blocked
+        })
+        .await;
+    let events = page.events_since(mark);
+    let fails = failures(&events, api);
+    assert!(
+        reported,
+        "Chromium reported {} CORS failures, the page saw {blocked} blocked requests: {fails:?}",
+        fails.len()
+    );
+    let mut seen = Vec::new();
+    let mut failed = fails.into_iter();
+    for r in &results {
+        let ok = r["ok"] == true;
+        let cors_error = if ok {
+            None
+        } else {
+            failed.next().and_then(|f| f.1)
+        };
+        seen.push(Seen {
+            ok,
+            headers: r["headers"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|h| h.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            cors_error,
+        });
+    }
+    seen
+}
+
+/// The page's failed requests to the API (preflights excluded), in order, with their
+/// `corsErrorStatus.corsError`.
+fn failures(events: &[Event], api: &str) -> Vec<(String, Option<String>)> {
+    let mut info: Vec<(String, String, String)> = Vec::new(); // (id, url, type)
+    let mut out = Vec::new();
+    for e in events {
+        let id = e.params["requestId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        match e.method.as_str() {
+            "Network.requestWillBeSent" => {
+                let kind = if e.params["initiator"]["type"] == "preflight" {
+                    "Preflight"
+                } else {
+                    e.params["type"].as_str().unwrap_or_default()
+                };
+                info.push((
+                    id,
+                    e.params["request"]["url"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    kind.to_string(),
+                ));
+            }
+            "Network.loadingFailed" => {
+                let Some((_, url, kind)) = info.iter().rev().find(|i| i.0 == id) else {
+                    continue;
+                };
+                // A preflight's own failure is reported again on the request it was for; a
+                // cancelled load is the previous document's, aborted by the navigation.
+                let preflight = kind == "Preflight" || e.params["type"] == "Preflight";
+                if !url.starts_with(api) || preflight || e.params["canceled"] == true {
+                    continue;
+                }
+                let error = e.params["corsErrorStatus"]["corsError"]
+                    .as_str()
+                    .map(str::to_string);
+                out.push((url.clone(), error));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn check_fixture(rt: &tokio::runtime::Runtime, browser: &Browser, name: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(name);
+    copy_dir(&repo.join("fixtures").join(name), &dir);
+    let fixture: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.join("fixture.toml")).unwrap()).unwrap();
+    let fixture = serde_json::to_value(fixture).unwrap();
+    let requests = fixture["request"].as_array().unwrap().clone();
+
+    let configured = configured_ports(&dir);
+    let mut args = vec!["--fixture".to_string(), dir.display().to_string()];
+    for (origin, _) in &configured {
+        args.push("--port".into());
+        args.push(format!("{origin}=0"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let sb = TestSandbox::start(tmp.path(), &args);
+    let real = |origin: &str| -> u16 {
+        sb.public_urls[origin]
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let map: Vec<(u16, u16)> = configured.iter().map(|(o, p)| (*p, real(o))).collect();
+    let page_url = format!("{}/", sb.public_urls["frontend"]);
+    let api = sb.public_urls["api"].clone();
+    let cors = dir.join("cors.toml");
+    let buggy = with_real_ports(&std::fs::read_to_string(&cors).unwrap(), &map);
+    let fixed = with_real_ports(
+        &std::fs::read_to_string(dir.join("cors.fixed.toml")).unwrap(),
+        &map,
+    );
+    install_policy(&sb, &cors, &buggy);
+
+    rt.block_on(async {
+        let page = browser.new_isolated_page().await.expect("page");
+        let seen = run_page(&page, &page_url, &api, requests.len()).await;
+        for (r, s) in requests.iter().zip(&seen) {
+            let want_error = r.get("cors_error").and_then(Value::as_str);
+            let want_ok = r["expect"].as_str() == Some("allowed");
+            if s.ok != want_ok || s.cors_error.as_deref() != want_error {
+                problems.push(format!(
+                    "{name} buggy {}: expected {}, Chromium: {}",
+                    r["name"],
+                    want_error.unwrap_or("allowed"),
+                    if s.ok {
+                        "allowed".to_string()
+                    } else {
+                        format!("blocked ({:?})", s.cors_error)
+                    }
+                ));
+            }
+            for h in r
+                .get("unreadable")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let h = h.as_str().unwrap().to_ascii_lowercase();
+                if s.headers.contains(&h) {
+                    problems.push(format!("{name} buggy: script could read {h}"));
+                }
+            }
+        }
+        // The fix, saved over the buggy policy while the sandbox runs.
+        tokio::task::block_in_place(|| install_policy(&sb, &cors, &fixed));
+        let seen = run_page(&page, &page_url, &api, requests.len()).await;
+        for (r, s) in requests.iter().zip(&seen) {
+            if !s.ok {
+                problems.push(format!(
+                    "{name} fixed {}: still blocked ({:?})",
+                    r["name"], s.cors_error
+                ));
+            }
+            for h in r
+                .get("unreadable")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let h = h.as_str().unwrap().to_ascii_lowercase();
+                if !s.headers.contains(&h) {
+                    problems.push(format!("{name} fixed: script still cannot read {h}"));
+                }
+            }
+        }
+        let _ = page.close().await;
+    });
+    problems
+}
+
+#[test]
+fn every_fixture_behaves_in_chromium_as_its_fixture_says() {
+    if !chromium::require_chromium("fixtures_browser") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let browser = rt.block_on(Browser::launch()).expect("launch chromium");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(repo.join("fixtures"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("fixture.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    if let Ok(only) = std::env::var("SANDBOX_FIXTURES_ONLY") {
+        names.retain(|n| only.split(',').any(|o| o.trim() == n));
+    }
+    assert!(!names.is_empty(), "no fixtures found");
+    let mut problems = Vec::new();
+    for name in &names {
+        problems.extend(check_fixture(&rt, &browser, name));
+    }
+    rt.block_on(browser.close());
+    assert!(
+        problems.is_empty(),
+        "{} of {} fixtures disagree with Chromium:\n{}",
+        problems.len(),
+        names.len(),
+        problems.join("\n")
+    );
+    eprintln!(
+        "fixtures_browser: {} fixtures agree with Chromium",
+        names.len()
+    );
+}

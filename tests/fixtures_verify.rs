@@ -1,0 +1,254 @@
+//! `sandbox fixtures …` against the repository's fixture library, through the real binary:
+//! every fixture verifies (buggy policy reproduces its errors, fixed policy allows all), a
+//! broken fixture is reported with exit status 1, bad input exits 2, and
+//! `sandbox up --fixture` serves a fixture's exact-mode policy on the wire, byte for byte.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::util::sandbox::{client, run_cli, TestSandbox};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies a fixture folder into `to` (fixtures are small and flat apart from `static/`).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_whole_library_verifies() {
+    let (code, out, err) = run_cli(&repo(), &["fixtures", "verify", "--json"]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let fixtures = v["fixtures"].as_array().unwrap();
+    let failed: Vec<&Value> = fixtures.iter().filter(|f| f["ok"] != true).collect();
+    assert!(
+        failed.is_empty(),
+        "fixtures that do not verify: {failed:#?}"
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(fixtures.len() >= 16, "only {} fixtures", fixtures.len());
+    // Every fixture reproduces at least one thing with its buggy policy: an error, a hidden
+    // header or a lint.
+    for f in fixtures {
+        let blocked = f["buggy"]["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["outcome"] == "blocked");
+        let linted = !f["buggy"]["lints"].as_array().unwrap().is_empty();
+        let hidden = f["name"] == "expose-headers-missing";
+        assert!(blocked || linted || hidden, "{} shows no bug", f["name"]);
+        for r in f["fixed"]["requests"].as_array().unwrap() {
+            assert_eq!(r["outcome"], "allowed", "{}: {r}", f["name"]);
+        }
+    }
+    let (code, text, _) = run_cli(&repo(), &["fixtures", "verify"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.contains(&format!("{0} of {0} fixtures verify", fixtures.len())),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_fixture_that_no_longer_reproduces_fails_with_1() {
+    let d = tempfile::tempdir().unwrap();
+    let fx = d.path().join("wrong-port");
+    copy_dir(&repo().join("fixtures/wrong-port"), &fx);
+    // "Fix" the buggy policy: the fixture no longer shows its bug.
+    std::fs::copy(fx.join("cors.fixed.toml"), fx.join("cors.toml")).unwrap();
+    let (code, out, err) = run_cli(
+        d.path(),
+        &["fixtures", "--dir", ".", "verify", "wrong-port"],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("expected blocked (AllowOriginMismatch), got allowed"),
+        "{out}"
+    );
+    assert!(out.contains("0 of 1 fixtures verify"), "{out}");
+}
+
+#[test]
+fn list_and_show() {
+    let (code, out, _) = run_cli(&repo(), &["fixtures", "list", "--json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for must in [
+        "tutorial-wildcard-with-credentials",
+        "tutorial-custom-header-not-allowed",
+        "tutorial-missing-allow-origin",
+        "tutorial-put-preflight-unhandled",
+        "null-origin-sandboxed-iframe",
+    ] {
+        assert!(names.contains(&must), "{must} missing from {names:?}");
+    }
+
+    let (code, out, _) = run_cli(
+        &repo(),
+        &["fixtures", "show", "tutorial-wildcard-with-credentials"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'."), "{out}");
+    assert!(
+        out.contains("--- cors.toml\n+++ cors.fixed.toml\n@@ "),
+        "{out}"
+    );
+    assert!(out.contains("\n+mode = \"actix-cors\"\n"), "{out}");
+
+    let (_, out, _) = run_cli(
+        &repo(),
+        &["fixtures", "show", "reflect-any-origin-with-credentials"],
+    );
+    assert!(out.contains("reflects any Origin"), "{out}");
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let (code, _, err) = run_cli(&repo(), &["fixtures", "show", "wrong-prot"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `wrong-port`?"), "{err}");
+    let d = tempfile::tempdir().unwrap();
+    let fx = d.path().join("broken");
+    copy_dir(&repo().join("fixtures/wrong-port"), &fx);
+    std::fs::write(
+        fx.join("cors.toml"),
+        "mode = \"exact\"\n[[rule]]\nheaders = [\"Transfer-Encoding: chunked\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_cli(d.path(), &["fixtures", "--dir", ".", "verify"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cors.toml"), "{err}");
+    assert!(err.contains("owned by the server"), "{err}");
+    let (code, _, err) = run_cli(d.path(), &["up", "--fixture", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no fixture named `nope`"), "{err}");
+}
+
+#[test]
+fn up_fixture_serves_exact_lines_and_fixed_serves_the_fix() {
+    let d = tempfile::tempdir().unwrap();
+    let fx = d.path().join("duplicate-allow-origin");
+    copy_dir(&repo().join("fixtures/duplicate-allow-origin"), &fx);
+    let ports = ["--port", "frontend=0", "--port", "api=0"];
+    let fixture = fx.to_str().unwrap();
+
+    let buggy = TestSandbox::start(d.path(), &[&["--fixture", fixture][..], &ports].concat());
+    let origin = "http://karachi-dev.localhost:8080";
+    let res = client()
+        .get(format!("{}/api/student", buggy.url("api")))
+        .header("Host", "lahore-api.localhost")
+        .header("Origin", origin)
+        .send()
+        .unwrap();
+    let acao: Vec<&str> = res
+        .headers()
+        .get_all("access-control-allow-origin")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(acao, vec!["*", origin], "both lines, in file order");
+    drop(buggy);
+
+    let fixed = TestSandbox::start(
+        d.path(),
+        &[&["--fixture", fixture, "--fixed"][..], &ports].concat(),
+    );
+    let res = client()
+        .get(format!("{}/api/student", fixed.url("api")))
+        .header("Host", "lahore-api.localhost")
+        .header("Origin", origin)
+        .send()
+        .unwrap();
+    let acao: Vec<&str> = res
+        .headers()
+        .get_all("access-control-allow-origin")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(acao, vec![origin]);
+}
+
+#[test]
+fn exact_mode_on_the_wire_preflight_redirect_and_error_statuses() {
+    let d = tempfile::tempdir().unwrap();
+    let ports = ["--port", "frontend=0", "--port", "api=0"];
+    for name in ["redirected-preflight", "error-500-without-cors"] {
+        copy_dir(&repo().join("fixtures").join(name), &d.path().join(name));
+    }
+    let origin = "http://karachi-dev.localhost:8080";
+
+    let fx = d.path().join("redirected-preflight");
+    let sb = TestSandbox::start(
+        d.path(),
+        &[&["--fixture", fx.to_str().unwrap()][..], &ports].concat(),
+    );
+    let res = client()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/payment", sb.url("api")),
+        )
+        .header("Host", "lahore-api.localhost")
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "PUT")
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 301);
+    assert_eq!(res.headers()["location"], "/api/payment/");
+    // Without Access-Control-Request-Method, OPTIONS is an ordinary request for the routes.
+    let res = client()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/payment", sb.url("api")),
+        )
+        .header("Host", "lahore-api.localhost")
+        .header("Origin", origin)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    drop(sb);
+
+    let fx = d.path().join("error-500-without-cors");
+    let sb = TestSandbox::start(
+        d.path(),
+        &[&["--fixture", fx.to_str().unwrap()][..], &ports].concat(),
+    );
+    let get = |path: &str| {
+        client()
+            .get(format!("{}{path}", sb.url("api")))
+            .header("Host", "lahore-api.localhost")
+            .header("Origin", origin)
+            .send()
+            .unwrap()
+    };
+    let ok = get("/api/student");
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["access-control-allow-origin"], origin);
+    let failed = get("/api/report");
+    assert_eq!(failed.status(), 500);
+    assert!(
+        failed
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none(),
+        "always = false drops the lines on a 500, as nginx does"
+    );
+}
