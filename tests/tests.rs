@@ -9,5 +9,6 @@ mod browser_differential;
 mod fixtures_browser;
 mod fixtures_verify;
 mod hot_reload;
+mod lab_browser;
 mod up_serve;
 mod security;

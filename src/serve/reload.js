@@ -152,10 +152,15 @@
   function connect() {
     var es = new EventSource("/__sandbox/events");
     es.onopen = function () {
+      // Lets a test (or a curious developer) tell that the page is listening.
+      window.__sandboxLive = true;
       dispatch("connected", {});
       catchUp();
     };
-    es.onerror = function () { dispatch("disconnected", {}); };
+    es.onerror = function () {
+      window.__sandboxLive = false;
+      dispatch("disconnected", {});
+    };
     es.onmessage = function (msg) {
       var ev;
       try { ev = JSON.parse(msg.data); } catch (e) { return; }

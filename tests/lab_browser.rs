@@ -1,0 +1,543 @@
+//! The lab page, the request inspector and the reload overlay in real headless Chromium.
+//!
+//! The lab sends its requests with `fetch` from the frontend origin, so these tests see what a
+//! developer sees: Chromium really sends (or refuses) the preflight, the API journals what
+//! arrived, and the page shows the verdict the API's model computed. Screenshots are kept under
+//! `target/test-artifacts/` (not committed) for a human to look at.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::util::chromium::{self, Browser, Page};
+use crate::util::sandbox::{client, project, save, SaveStyle, TestSandbox};
+
+/// How long the page may take to show something; generous for shared CI machines.
+const PAGE_DEADLINE_MS: u64 = 15_000;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&dir).expect("create target/test-artifacts");
+    dir
+}
+
+async fn screenshot(page: &Page, name: &str) {
+    let png = page.screenshot_png().await.expect("screenshot");
+    let path = artifacts().join(name);
+    std::fs::write(&path, png).expect("write screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
+
+async fn viewport(page: &Page, width: u32, height: u32) {
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
+    )
+    .await
+    .expect("set viewport");
+}
+
+/// Polls `expr` inside the page (every 25 ms, bounded by [`PAGE_DEADLINE_MS`]) until it is
+/// truthy, and returns its value. On timeout, fails with `what` and the page's visible text.
+async fn wait_for(page: &Page, expr: &str, what: &str) -> Value {
+    let script = format!(
+        "new Promise((resolve) => {{
+           const t0 = Date.now();
+           (function check() {{
+             let v = null;
+             try {{ v = ({expr}); }} catch (e) {{ v = null; }}
+             if (v) resolve(v);
+             else if (Date.now() - t0 > {PAGE_DEADLINE_MS}) resolve(null);
+             else setTimeout(check, 25);
+           }})();
+         }})"
+    );
+    let v = page.evaluate(&script).await.expect("evaluate");
+    if v.is_null() || v == Value::Bool(false) {
+        let text = page
+            .evaluate("document.body ? document.body.innerText : ''")
+            .await
+            .unwrap_or_default();
+        panic!("timed out waiting for {what}; the page shows:\n{text}");
+    }
+    v
+}
+
+async fn text_of(page: &Page, selector: &str) -> String {
+    let expr = format!(
+        "(document.querySelector({}) || {{}}).innerText || ''",
+        serde_json::to_string(selector).unwrap()
+    );
+    page.evaluate(&expr)
+        .await
+        .expect("evaluate")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Fills the lab's form through its own controls (the "+ Add header" button makes the rows)
+/// and presses "Send". `headers` replaces any rows already there.
+async fn fill_and_send(
+    page: &Page,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    credentials: &str,
+) {
+    let script = format!(
+        "(() => {{
+           const set = (id, v) => {{
+             const e = document.getElementById(id);
+             e.value = v;
+             e.dispatchEvent(new Event('input', {{ bubbles: true }}));
+             e.dispatchEvent(new Event('change', {{ bubbles: true }}));
+           }};
+           document.querySelectorAll('#header-rows .header-row .remove').forEach(b => b.click());
+           set('method', {method});
+           set('path', {path});
+           for (const [n, v] of {headers}) {{
+             document.getElementById('add-header').click();
+             const rows = document.querySelectorAll('#header-rows .header-row');
+             const row = rows[rows.length - 1];
+             const name = row.querySelector('.h-name'), value = row.querySelector('.h-value');
+             name.value = n; name.dispatchEvent(new Event('input', {{ bubbles: true }}));
+             value.value = v; value.dispatchEvent(new Event('input', {{ bubbles: true }}));
+           }}
+           set('body', {body});
+           set('credentials', {credentials});
+           set('mode', 'cors');
+           document.getElementById('send').click();
+           return true;
+         }})()",
+        method = json!(method),
+        path = json!(path),
+        headers = json!(headers
+            .iter()
+            .map(|(n, v)| vec![n.to_string(), v.to_string()])
+            .collect::<Vec<_>>()),
+        body = json!(body),
+        credentials = json!(credentials),
+    );
+    page.evaluate(&script).await.expect("fill the form");
+}
+
+/// Waits until the lab shows a settled verdict for the request just sent.
+async fn settled_verdict(page: &Page) -> (String, String) {
+    let v = wait_for(
+        page,
+        "document.getElementById('results').getAttribute('aria-busy') === 'false' && \
+         ['allowed', 'blocked'].includes(document.getElementById('verdict').dataset.outcome) && \
+         [document.getElementById('verdict').dataset.outcome, document.getElementById('verdict').dataset.corsError]",
+        "the lab's verdict",
+    )
+    .await;
+    (
+        v[0].as_str().unwrap_or_default().to_string(),
+        v[1].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+#[test]
+fn lab_shows_verdicts_and_the_inspector_lists_them() {
+    if !chromium::require_chromium("lab_browser") {
+        return;
+    }
+    // Zero config: the embedded lab on the frontend origin, the default API whose embedded
+    // policy allows exactly that origin (GET/POST/PUT/PATCH/DELETE, Content-Type,
+    // Authorization and X-PKR-Auth, credentials).
+    let dir = tempfile::tempdir().unwrap();
+    let sb = TestSandbox::start(dir.path(), &["--port", "frontend=0", "--port", "api=0"]);
+    runtime().block_on(lab_and_inspector(&sb));
+}
+
+async fn lab_and_inspector(sb: &TestSandbox) {
+    // The public URL (http://localhost:PORT) is the origin the default policy allows.
+    let frontend = sb.public_urls["frontend"].trim_end_matches('/').to_string();
+    let api = sb.public_urls["api"].trim_end_matches('/').to_string();
+    let browser = Browser::launch().await.expect("launch chromium");
+    let page = browser.new_isolated_page().await.expect("page");
+    viewport(&page, 1280, 800).await;
+    page.navigate(&format!("{frontend}/"))
+        .await
+        .expect("load the lab");
+    wait_for(
+        &page,
+        "document.body.dataset.ready === 'true'",
+        "the lab to load its config",
+    )
+    .await;
+    let api_shown = text_of(&page, "#api-origin").await;
+    assert_eq!(api_shown, api, "the lab targets the default API");
+
+    // Blocked: X-Other is not in the default policy's allowed headers, so the preflight fails
+    // and the GET is never sent.
+    fill_and_send(
+        &page,
+        "GET",
+        "/api/student",
+        &[("X-Other", "1")],
+        "",
+        "same-origin",
+    )
+    .await;
+    let (outcome, cors_error) = settled_verdict(&page).await;
+    assert_eq!(outcome, "blocked");
+    assert_eq!(cors_error, "PreflightMissingAllowOriginHeader");
+    let verdict = text_of(&page, "#verdict").await;
+    assert!(
+        verdict.contains("PreflightMissingAllowOriginHeader"),
+        "{verdict}"
+    );
+    assert!(
+        verdict.contains("has been blocked by CORS policy"),
+        "the console message: {verdict}"
+    );
+    assert!(verdict.contains("Fix"), "a fix is shown: {verdict}");
+    let saw = text_of(&page, "#page-saw").await;
+    assert!(saw.contains("TypeError: Failed to fetch"), "{saw}");
+    let received = text_of(&page, "#api-received").await;
+    assert!(received.contains("PREFLIGHT"), "{received}");
+    assert!(
+        received.contains("access-control-request-headers\tx-other"),
+        "the preflight as it arrived: {received}"
+    );
+    assert!(
+        received.contains("never sent"),
+        "no actual request: {received}"
+    );
+    assert!(
+        received.contains(&format!("origin\t{frontend}")),
+        "{received}"
+    );
+    let answered = text_of(&page, "#api-answered").await;
+    assert!(
+        answered.contains("400"),
+        "actix-cors refuses with 400: {answered}"
+    );
+    screenshot(&page, "lab-blocked.png").await;
+
+    // Allowed: a preflighted, credentialed PUT with the custom X-PKR-Auth header.
+    fill_and_send(
+        &page,
+        "PUT",
+        "/api/payment",
+        &[
+            ("Content-Type", "application/json"),
+            ("X-PKR-Auth", "demo-token"),
+        ],
+        "{\"amount_pkr\":2500}",
+        "include",
+    )
+    .await;
+    let (outcome, cors_error) = settled_verdict(&page).await;
+    assert_eq!((outcome.as_str(), cors_error.as_str()), ("allowed", ""));
+    wait_for(
+        &page,
+        "document.querySelectorAll('#api-received .exchange').length === 2",
+        "the preflight and the actual request",
+    )
+    .await;
+    let saw = text_of(&page, "#page-saw").await;
+    assert!(saw.contains("200"), "{saw}");
+    assert!(saw.contains("paid"), "the page read the body: {saw}");
+    let received = text_of(&page, "#api-received").await;
+    assert!(
+        received.contains("x-pkr-auth\tdemo-token"),
+        "the actual request's header as it arrived: {received}"
+    );
+    assert!(
+        received.contains("access-control-request-method\tPUT"),
+        "{received}"
+    );
+    let answered = text_of(&page, "#api-answered").await;
+    assert!(
+        answered.contains(&format!("access-control-allow-origin\t{frontend}")),
+        "{answered}"
+    );
+    assert!(
+        answered.contains("access-control-allow-credentials\ttrue"),
+        "{answered}"
+    );
+    screenshot(&page, "lab-allowed.png").await;
+
+    // The form lives in the URL: reloading it restores the request, and the fixture command
+    // carries that URL.
+    let href = page
+        .evaluate("location.href")
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(href.contains("method=PUT"), "{href}");
+    assert!(href.contains("X-PKR-Auth"), "{href}");
+    assert!(href.contains("credentials=include"), "{href}");
+    page.evaluate("document.getElementById('make-fixture').click(); true")
+        .await
+        .unwrap();
+    let command = page
+        .evaluate("document.getElementById('fixture-command').value")
+        .await
+        .unwrap();
+    assert_eq!(
+        command.as_str().unwrap(),
+        format!("sandbox fixtures new lab-request --from-lab '{href}'")
+    );
+    page.navigate(&href).await.expect("reload the shared URL");
+    wait_for(&page, "document.body.dataset.ready === 'true'", "the lab").await;
+    let restored = page
+        .evaluate(
+            "[document.getElementById('method').value, document.getElementById('path').value, \
+              Array.from(document.querySelectorAll('#header-rows .header-row')).map(r => \
+                r.querySelector('.h-name').value + ': ' + r.querySelector('.h-value').value), \
+              document.getElementById('body').value, document.getElementById('credentials').value]",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        restored,
+        json!([
+            "PUT",
+            "/api/payment",
+            ["Content-Type: application/json", "X-PKR-Auth: demo-token"],
+            "{\"amount_pkr\":2500}",
+            "include"
+        ])
+    );
+
+    // A narrow window: everything stacks, nothing scrolls sideways.
+    viewport(&page, 400, 900).await;
+    let overflow = page
+        .evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "horizontal overflow {overflow}"
+    );
+    screenshot(&page, "lab-narrow.png").await;
+
+    // The inspector lists both exchanges, each preflight grouped with its actual request.
+    viewport(&page, 1280, 800).await;
+    page.navigate(&format!("{frontend}/__sandbox/"))
+        .await
+        .expect("load the inspector");
+    let groups = wait_for(
+        &page,
+        "(() => { const g = Array.from(document.querySelectorAll('#requests-table tbody.group')) \
+           .map(b => [b.dataset.outcome, Array.from(b.querySelectorAll('tr.entry')).map(r => r.className + ' ' + r.innerText)]); \
+           return g.length >= 2 && window.__sandboxLive === true && g; })()",
+        "the inspector's table",
+    )
+    .await;
+    let groups = groups.as_array().unwrap();
+    let blocked = groups
+        .iter()
+        .find(|g| g[0] == "blocked")
+        .unwrap_or_else(|| panic!("no blocked group: {groups:?}"));
+    assert_eq!(blocked[1].as_array().unwrap().len(), 1, "{blocked:?}");
+    let row = blocked[1][0].as_str().unwrap();
+    assert!(
+        row.contains("preflight") && row.contains("OPTIONS /api/student"),
+        "{row}"
+    );
+    assert!(row.contains("PreflightMissingAllowOriginHeader"), "{row}");
+    let allowed = groups
+        .iter()
+        .find(|g| g[0] == "allowed")
+        .unwrap_or_else(|| panic!("no allowed group: {groups:?}"));
+    let rows: Vec<&str> = allowed[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "preflight + PUT grouped: {rows:?}");
+    assert!(rows[0].contains("OPTIONS /api/payment"), "{rows:?}");
+    assert!(rows[1].contains("PUT /api/payment"), "{rows:?}");
+
+    // Its detail pane shows the raw headers, the verdict and the fix.
+    page.evaluate(
+        "document.querySelector('#requests-table tbody.group[data-outcome=blocked]').click(); true",
+    )
+    .await
+    .unwrap();
+    let detail = text_of(&page, "#detail").await;
+    assert!(
+        detail.contains("PreflightMissingAllowOriginHeader"),
+        "{detail}"
+    );
+    assert!(detail.contains("Fix:"), "{detail}");
+    assert!(detail.contains("x-other"), "{detail}");
+
+    // Live: a request made now appears without reloading the inspector.
+    let url = format!("{}/api/students?live=1", sb.url("api"));
+    let origin = frontend.clone();
+    let status = tokio::task::spawn_blocking(move || {
+        client()
+            .get(url)
+            .header("Origin", origin)
+            .send()
+            .expect("request to the API")
+            .status()
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    wait_for(
+        &page,
+        "Array.from(document.querySelectorAll('#requests-table tr.entry')).some(r => r.innerText.includes('/api/students?live=1'))",
+        "the live request in the inspector",
+    )
+    .await;
+    let in_force = text_of(&page, ".in-force").await;
+    assert!(in_force.contains("embedded default policy"), "{in_force}");
+    assert!(in_force.contains("generation 1"), "{in_force}");
+    screenshot(&page, "inspector.png").await;
+
+    page.close().await.ok();
+    browser.close().await;
+}
+
+#[test]
+fn a_broken_policy_save_shows_the_overlay_on_every_page_and_a_good_one_clears_it() {
+    if !chromium::require_chromium("lab_browser") {
+        return;
+    }
+    let good =
+        "mode = \"actix-cors\"\nallowed_origins = \"*\"\nallowed_methods = [\"GET\", \"PUT\"]\n";
+    let dir = project(good);
+    // Serve the lab from the project's static root: the overlay must work on any page the
+    // reload script is injected into, and on the inspector.
+    let web = dir.path().join("web");
+    for f in ["index.html", "lab.js", "lab.css"] {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("static").join(f),
+            web.join(f),
+        )
+        .expect("copy the lab into web/");
+    }
+    let sb = TestSandbox::start(dir.path(), &["--config", "sandbox.toml"]);
+    runtime().block_on(overlay(&sb, good));
+}
+
+async fn overlay(sb: &TestSandbox, good: &str) {
+    let frontend = sb.public_urls["frontend"].trim_end_matches('/').to_string();
+    let policy = sb.dir.join("cors.toml");
+    let browser = Browser::launch().await.expect("launch chromium");
+    let lab = browser.new_isolated_page().await.expect("page");
+    let inspector = browser.new_isolated_page().await.expect("page");
+    viewport(&lab, 1280, 800).await;
+    viewport(&inspector, 1280, 800).await;
+    lab.navigate(&format!("{frontend}/")).await.expect("lab");
+    inspector
+        .navigate(&format!("{frontend}/__sandbox/"))
+        .await
+        .expect("inspector");
+    for p in [&lab, &inspector] {
+        wait_for(p, "window.__sandboxLive === true", "the event stream").await;
+    }
+
+    // A typo'd key on line 3: the reload fails, the old policy stays, every page says so.
+    let mark = sb.event_count();
+    save(
+        &policy,
+        "mode = \"actix-cors\"\nallowed_origins = \"*\"\nallowed_method = [\"GET\"]\n",
+        SaveStyle::Rename,
+    );
+    tokio::task::block_in_place(|| sb.wait_event_after(mark, |e| e["event"] == "reload_failed"));
+    for p in [&lab, &inspector] {
+        let text = wait_for(
+            p,
+            "(() => { const o = document.getElementById('__sandbox_overlay'); \
+               return o && o.getAttribute('role') === 'alert' && o.innerText; })()",
+            "the overlay",
+        )
+        .await;
+        let text = text.as_str().unwrap();
+        assert!(text.contains("cors.toml did not load"), "{text}");
+        assert!(text.contains("cors.toml:3:"), "file and line: {text}");
+        assert!(text.contains("allowed_method"), "the message: {text}");
+        assert!(text.contains("last good version"), "{text}");
+    }
+    screenshot(&lab, "overlay-lab.png").await;
+    let history = wait_for(
+        &inspector,
+        "(() => { const t = document.querySelector('.history').innerText; return t.includes('failed') && t; })()",
+        "the failed reload in the inspector's history",
+    )
+    .await;
+    assert!(history.as_str().unwrap().contains("cors.toml"), "{history}");
+    screenshot(&inspector, "overlay-inspector.png").await;
+
+    // Dismissable: the close button removes it (on this page only).
+    inspector
+        .evaluate(
+            "document.querySelector('#__sandbox_overlay .__sandbox_overlay_close').click(); true",
+        )
+        .await
+        .unwrap();
+    wait_for(
+        &inspector,
+        "!document.getElementById('__sandbox_overlay')",
+        "the dismissed overlay to go",
+    )
+    .await;
+
+    // A page opened after the failure still shows it (from /__sandbox/status).
+    let late = browser.new_isolated_page().await.expect("page");
+    late.navigate(&format!("{frontend}/"))
+        .await
+        .expect("late page");
+    let text = wait_for(
+        &late,
+        "(() => { const o = document.getElementById('__sandbox_overlay'); return o && o.innerText; })()",
+        "the overlay on a page opened after the failure",
+    )
+    .await;
+    assert!(text.as_str().unwrap().contains("cors.toml"), "{text}");
+
+    // The good version clears it everywhere.
+    let mark = sb.event_count();
+    // Not the first version (one more method), so nothing can skip it as unchanged and the
+    // policy really moves to generation 2.
+    save(
+        &policy,
+        &good.replace("\"PUT\"]", "\"PUT\", \"POST\"]"),
+        SaveStyle::InPlace,
+    );
+    tokio::task::block_in_place(|| sb.wait_event_after(mark, |e| e["event"] == "reloaded"));
+    for p in [&lab, &late] {
+        wait_for(
+            p,
+            "!document.getElementById('__sandbox_overlay')",
+            "the overlay to clear",
+        )
+        .await;
+    }
+    // The inspector refetches what is in force after the reload: generation 2, and the
+    // history lists the failure and the good load.
+    wait_for(
+        &inspector,
+        "document.querySelector('.in-force').innerText.includes('generation 2') && \
+         document.querySelector('.history tr.ok') && document.querySelector('.history tr.bad')",
+        "generation 2 and both reloads in the inspector",
+    )
+    .await;
+    screenshot(&lab, "overlay-cleared.png").await;
+
+    for p in [lab, inspector, late] {
+        p.close().await.ok();
+    }
+    browser.close().await;
+}
