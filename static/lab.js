@@ -330,6 +330,8 @@
       mine.settled = true;
       $("results").setAttribute("aria-busy", "false");
       renderAll();
+      // On a narrow window the results are below the form: bring the verdict into view.
+      if (window.matchMedia("(max-width: 980px)").matches) $("verdict").scrollIntoView({ block: "start" });
     });
   }
 
