@@ -402,10 +402,8 @@ fn lint(rule: &ExactRule, n: usize, warnings: &mut Vec<String>) {
             .collect()
     };
     let acao = values("access-control-allow-origin");
-    let credentials = values("access-control-allow-credentials")
-        .iter()
-        .any(|v| *v == "true");
-    if credentials && rule.origin.is_none() && acao.iter().any(|v| *v == "{origin}") {
+    let credentials = values("access-control-allow-credentials").contains(&"true");
+    if credentials && rule.origin.is_none() && acao.contains(&"{origin}") {
         warnings.push(format!(
             "rule {n} reflects any Origin with Access-Control-Allow-Credentials: true: any website your users visit can read these responses with their cookies; match `origin` or send a fixed list of trusted origins"
         ));
