@@ -64,8 +64,11 @@ impl LoadError {
     pub fn render(&self) -> String {
         match self {
             LoadError::Unreadable { .. } => format!("error: {self}"),
-            // Without a span miette shows no file name, so say it ourselves.
-            LoadError::Invalid(e) if e.span.is_none() => format!("error: {}", e.one_line()),
+            // Without a span miette shows no file name, so say it ourselves. A huge line (a
+            // generated one-line file, a nesting bomb) would flood the terminal: same.
+            LoadError::Invalid(e) if e.span.is_none() || e.line_too_long_to_show() => {
+                format!("error: {}", e.one_line())
+            }
             LoadError::Invalid(e) => {
                 let mut out = String::new();
                 let handler = miette::GraphicalReportHandler::new_themed(
@@ -96,7 +99,19 @@ pub struct SourceError {
     pub line_col: Option<(usize, usize)>,
 }
 
+/// Reports quote the offending line only up to this length.
+const MAX_SHOWN_LINE: usize = 400;
+
 impl SourceError {
+    /// Whether the line the span points at is too long to quote in a report.
+    fn line_too_long_to_show(&self) -> bool {
+        let text = self.src.inner();
+        let at = floor_char_boundary(text, self.span.map_or(0, |s| s.offset()).min(text.len()));
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        end - start > MAX_SHOWN_LINE
+    }
+
     pub fn one_line(&self) -> String {
         let mut s = match self.line_col {
             Some((l, c)) => format!("{}:{}:{}: {}", self.path.display(), l, c, self.message),
@@ -128,8 +143,15 @@ impl Source {
     /// Reads a file under the shared rules. A BOM is dropped (Windows editors write one) and
     /// CRLF is left alone (TOML accepts it); anything that is not UTF-8 is refused.
     pub fn read(path: &Path) -> Result<Source, LoadError> {
-        let meta =
-            std::fs::metadata(path).map_err(|e| LoadError::unreadable(path, io_reason(&e)))?;
+        Self::from_bytes(path, Self::read_bytes(path)?)
+    }
+
+    /// The raw bytes of a file under the size and file-type rules, read once; the watcher
+    /// fingerprints and parses these same bytes, so what it reports is what it saw.
+    pub fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
+        use std::io::Read;
+        let unreadable = |e: std::io::Error| LoadError::unreadable(path, io_reason(&e));
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
         if meta.is_dir() {
             return Err(LoadError::unreadable(
                 path,
@@ -139,14 +161,34 @@ impl Source {
         if !meta.is_file() {
             return Err(LoadError::unreadable(path, "is not a regular file"));
         }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(LoadError::unreadable(
+        let too_big = |len: u64| {
+            LoadError::unreadable(
                 path,
-                format!("is {} bytes; the limit is {MAX_FILE_BYTES}", meta.len()),
-            ));
+                format!("is {len} bytes; the limit is {MAX_FILE_BYTES}"),
+            )
+        };
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_big(meta.len()));
         }
-        let bytes = std::fs::read(path).map_err(|e| LoadError::unreadable(path, io_reason(&e)))?;
-        Self::from_bytes(path, bytes)
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        // Non-blocking open: if a FIFO replaced the file since the check above, opening it
+        // must not wait for a writer forever.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+        let file = options.open(path).map_err(unreadable)?;
+        if !file.metadata().map_err(unreadable)?.is_file() {
+            return Err(LoadError::unreadable(path, "is not a regular file"));
+        }
+        // The file may have grown since it was measured; never read more than the limit.
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(unreadable)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_big(bytes.len() as u64));
+        }
+        Ok(bytes)
     }
 
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Source, LoadError> {
@@ -349,6 +391,14 @@ mod tests {
         assert!(e.one_line().contains("not valid UTF-8"), "{}", e.one_line());
         let e = Source::from_bytes(Path::new("x.toml"), b"  \n".to_vec()).unwrap_err();
         assert!(e.one_line().contains("empty"));
+    }
+
+    #[test]
+    fn nesting_bombs_are_refused_with_a_short_report() {
+        let deep = format!("a = {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let e = src(&deep).parse::<Demo>().unwrap_err();
+        assert!(e.one_line().contains("recursion"), "{}", e.one_line());
+        assert!(e.render().len() < 1000, "{}", e.render().len());
     }
 
     #[test]

@@ -420,8 +420,8 @@ fn foreign_host_headers_are_refused_on_every_origin() {
     }
 }
 
-/// The four `/__sandbox/*` endpoints answer only their own origin's pages and never carry
-/// `Access-Control-Allow-Origin`.
+/// The `/__sandbox/*` endpoints (event stream, scripts, status, the inspector and its data)
+/// answer only their own origin's pages and never carry `Access-Control-Allow-Origin`.
 #[test]
 fn sandbox_endpoints_are_same_origin_only() {
     let d = attack_project();
@@ -449,6 +449,11 @@ fn sandbox_endpoints_are_same_origin_only() {
         "/__sandbox/reload.js",
         "/__sandbox/config.json",
         "/__sandbox/status",
+        "/__sandbox/requests",
+        "/__sandbox/in-force",
+        "/__sandbox/",
+        "/__sandbox/inspector.js",
+        "/__sandbox/inspector.css",
     ] {
         for headers in &cross {
             let h: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -461,6 +466,8 @@ fn sandbox_endpoints_are_same_origin_only() {
         "/__sandbox/reload.js",
         "/__sandbox/config.json",
         "/__sandbox/status",
+        "/__sandbox/requests",
+        "/__sandbox/in-force",
     ] {
         let res = get(
             &a,

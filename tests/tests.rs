@@ -10,5 +10,6 @@ mod fixtures_browser;
 mod fixtures_verify;
 mod hot_reload;
 mod lab_browser;
-mod up_serve;
+mod reload_faults;
 mod security;
+mod up_serve;

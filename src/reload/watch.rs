@@ -22,8 +22,10 @@ use notify_debouncer_full::{
 
 use super::classify::{css_only, Action, Watched};
 use crate::config::{FileRef, StaticRoot};
-use crate::source_file::LoadError;
-use crate::state::{absolute, load_policy, load_routes, unix_now, Event, FileStatus, SharedState};
+use crate::policy::Policy;
+use crate::routes::Routes;
+use crate::source_file::{LoadError, Source};
+use crate::state::{absolute, unix_now, Event, FileStatus, SharedState};
 
 /// Quiet time before a burst of events is acted on. Editors finish a save within a few
 /// milliseconds; keeping this short is what makes a policy edit visible "within milliseconds".
@@ -163,7 +165,7 @@ pub fn start(state: SharedState, kind: WatcherKind) -> Result<WatchHandle, Watch
     };
     worker.watch_all()?;
     for (i, _) in worker.targets.iter().enumerate() {
-        let fp = worker.fingerprint(i);
+        let (_, fp, _) = worker.snapshot(i);
         worker.last_seen.insert(i, fp);
     }
     let watched_count = worker.watched.files.iter().map(Vec::len).sum::<usize>()
@@ -289,27 +291,34 @@ impl Worker {
         }
     }
 
-    /// A hash of every byte the target would load, or of the error reading it.
-    fn fingerprint(&self, i: usize) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        for f in &self.watched.files[i] {
-            match std::fs::read(f) {
-                Ok(bytes) => bytes.hash(&mut h),
-                Err(e) => e.kind().to_string().hash(&mut h),
-            }
-            if f.is_dir() {
-                "dir".hash(&mut h);
-            }
+    /// What target `i` would load now: the main file's bytes, read once (so the fingerprint
+    /// and the parse see the same bytes: read twice, a save landing in between would be
+    /// reported twice, or a newer save marked as seen and never loaded), a digest of them, and
+    /// the fingerprint of those plus every body file.
+    fn snapshot(&self, i: usize) -> (u64, u64, Result<Vec<u8>, LoadError>) {
+        let main = match self.file_ref(i) {
+            FileRef::Path(p) => Source::read_bytes(p),
+            FileRef::Embedded => Err(LoadError::unreadable(Path::new("embedded"), "embedded")),
+        };
+        let digest = digest_main(&main);
+        let fp = fingerprint(digest, &self.watched.files[i][1..]);
+        (digest, fp, main)
+    }
+
+    fn file_ref(&self, i: usize) -> &FileRef {
+        match self.targets[i] {
+            Target::Policy(a) => &self.state.apis[a].policy_ref,
+            Target::Routes(a) => &self.state.apis[a].routes_ref,
         }
-        h.finish()
     }
 
     fn reload(&mut self, i: usize) {
-        let fp = self.fingerprint(i);
+        let (digest, fp, main) = self.snapshot(i);
         if self.last_seen.get(&i) == Some(&fp) {
             return;
         }
         self.last_seen.insert(i, fp);
+        let files_before = self.watched.files[i].clone();
         let state = Arc::clone(&self.state);
         let (api, file_ref) = match self.targets[i] {
             Target::Policy(a) => (&state.apis[a], &state.apis[a].policy_ref),
@@ -317,7 +326,7 @@ impl Worker {
         };
         let file = file_ref.display_name();
         let outcome: Result<(u64, String), LoadError> = match self.targets[i] {
-            Target::Policy(_) => load_policy(file_ref, &api.default_allowed).map(|(p, text)| {
+            Target::Policy(_) => load_policy_from(file_ref, main).map(|(p, text)| {
                 if let Ok(mut s) = api.sources.lock() {
                     s.policy = text;
                 }
@@ -328,7 +337,7 @@ impl Worker {
                     Some(c) => (api.policy.swap(p), c),
                 }
             }),
-            Target::Routes(_) => load_routes(file_ref).map(|(r, text)| {
+            Target::Routes(_) => load_routes_from(file_ref, main).map(|(r, text)| {
                 if let Ok(mut s) = api.sources.lock() {
                     s.routes = text;
                 }
@@ -350,9 +359,12 @@ impl Worker {
                 if let Err(e) = self.watch_all() {
                     state.log.warning(&e.to_string());
                 }
-                // Refresh the fingerprint: body files may have been added to the set.
-                let fp = self.fingerprint(i);
-                self.last_seen.insert(i, fp);
+                // New body files join the fingerprint. The main file is not read again: if it
+                // changed meanwhile, its event must still find a different fingerprint.
+                if self.watched.files[i] != files_before {
+                    let fp = fingerprint(digest, &self.watched.files[i][1..]);
+                    self.last_seen.insert(i, fp);
+                }
                 state.log.reloaded(&api.name, &file, generation, &changed);
                 if let (Target::Policy(_), Some(secs)) =
                     (self.targets[i], api.preflight_cache_remaining())
@@ -403,6 +415,60 @@ impl Worker {
             }
         }
     }
+}
+
+/// A digest of a main file's bytes, or of why it could not be read (missing, a folder,
+/// permission denied, too big: each a state of its own, reported once).
+fn digest_main(main: &Result<Vec<u8>, LoadError>) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match main {
+        Ok(bytes) => (0u8, bytes).hash(&mut h),
+        Err(e) => (1u8, e.one_line()).hash(&mut h),
+    }
+    h.finish()
+}
+
+/// The fingerprint of everything a target loads: its main file's digest and each body file.
+/// Body files are read under the same rules (size limit, no blocking on a FIFO).
+fn fingerprint(main_digest: u64, bodies: &[PathBuf]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    main_digest.hash(&mut h);
+    for f in bodies {
+        digest_main(&Source::read_bytes(f)).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// `state::load_policy` for bytes already read: parses exactly what was fingerprinted.
+fn load_policy_from(
+    r: &FileRef,
+    main: Result<Vec<u8>, LoadError>,
+) -> Result<(Policy, String), LoadError> {
+    let FileRef::Path(p) = r else {
+        return Err(LoadError::unreadable(Path::new("embedded"), "not a file"));
+    };
+    let src = Source::from_bytes(p, main?)?;
+    Ok((crate::policy::load(&src, &file_name(p))?, src.text))
+}
+
+/// `state::load_routes` for bytes already read (body files are read by the routes loader).
+fn load_routes_from(
+    r: &FileRef,
+    main: Result<Vec<u8>, LoadError>,
+) -> Result<(Routes, String), LoadError> {
+    let FileRef::Path(p) = r else {
+        return Err(LoadError::unreadable(Path::new("embedded"), "not a file"));
+    };
+    let src = Source::from_bytes(p, main?)?;
+    let dir = p.parent().unwrap_or(Path::new("."));
+    Ok((crate::routes::load(&src, &file_name(p), dir)?, src.text))
+}
+
+/// The name shown for a file (`cors.toml`), as `state` names it.
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
 }
 
 /// The error without the absolute path (events go to pages; DESIGN.md §6).

@@ -29,7 +29,7 @@ impl HostAllowlist {
         {
             return true;
         }
-        if self.names.iter().any(|n| *n == name) {
+        if self.names.contains(&name) {
             return true;
         }
         self.allow_ip_literals
