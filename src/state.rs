@@ -116,6 +116,32 @@ pub struct State {
     pub journal: crate::journal::Ring,
     /// Flips to true once on shutdown, so long-lived responses (event streams) end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Benchmark-only switches, so `benches/run` can show what each layer costs.
+    pub bench: BenchSwitches,
+}
+
+/// Set from `SANDBOX_BENCH_BARE_API`: `verdict` turns off the per-request verdict and journal;
+/// any other value also turns off the CORS layer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BenchSwitches {
+    pub no_verdict: bool,
+    pub no_cors: bool,
+}
+
+impl BenchSwitches {
+    pub fn from_env(value: Option<&str>) -> Self {
+        match value {
+            None => BenchSwitches::default(),
+            Some("verdict") => BenchSwitches {
+                no_verdict: true,
+                no_cors: false,
+            },
+            Some(_) => BenchSwitches {
+                no_verdict: true,
+                no_cors: true,
+            },
+        }
+    }
 }
 
 pub type SharedState = Arc<State>;

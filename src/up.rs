@@ -19,6 +19,10 @@ use crate::serve::{self, guard::HostAllowlist, Role};
 use crate::source_file::LoadError;
 use crate::state::{load_policy, load_routes, ApiOrigin, Sources, State, StaticOrigin};
 
+/// Benchmark-only: `verdict` serves API routes without verdicts and journal; any other value
+/// also without the CORS layer (see `state::BenchSwitches`).
+pub const BARE_API_ENV: &str = "SANDBOX_BENCH_BARE_API";
+
 /// Everything `up` takes from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct UpOptions {
@@ -156,6 +160,7 @@ pub fn build_state(
         history: Mutex::new(Default::default()),
         journal: crate::journal::Ring::new(crate::journal::RING_CAPACITY),
         shutdown: shutdown_rx,
+        bench: Default::default(),
     };
     Ok((state, roles, shutdown_tx))
 }
@@ -177,7 +182,10 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
         .map(|l| l.local_addr().map(|a| a.port()))
         .collect::<Result<_, _>>()?;
 
-    let (state, roles, shutdown_tx) = build_state(&config, &ports, Log::stdout(opts.log_format))?;
+    let (mut state, roles, shutdown_tx) =
+        build_state(&config, &ports, Log::stdout(opts.log_format))?;
+    state.bench =
+        crate::state::BenchSwitches::from_env(std::env::var(BARE_API_ENV).ok().as_deref());
     let state = Arc::new(state);
     let watcher = watch::start(
         state.clone(),

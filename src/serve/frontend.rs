@@ -169,30 +169,45 @@ fn serve_embedded(req: &HttpRequest, rel: &Path, raw: &str) -> HttpResponse {
         .body(bytes.to_vec())
 }
 
-async fn serve_dir(req: &HttpRequest, root: &Path, rel: &Path, raw: &str) -> HttpResponse {
-    let root = root.to_path_buf();
-    let rel = rel.to_path_buf();
-    let looked_up = web::block(move || resolve_in_root(&root, &rel)).await;
-    let path = match looked_up {
-        Ok(Ok(Resolved::File(p))) => p,
-        Ok(Ok(Resolved::DirIndex(_))) if !raw.ends_with('/') => return redirect_to_slash(raw),
-        Ok(Ok(Resolved::DirIndex(p))) => p,
-        _ => return not_found(raw),
+/// What a request path leads to: the file opened, an HTML body read, or why not.
+enum Found {
+    File(NamedFile),
+    Html(Vec<u8>),
+    RedirectToSlash,
+    Missing,
+}
+
+/// Files up to this size are read in one go on the worker instead of being streamed in chunks
+/// from the blocking pool: for the small assets of a dev page that is several times faster.
+const SYNC_READ_LIMIT: u64 = 256 * 1024;
+
+fn find(root: &Path, rel: &Path, wants_slash: bool) -> Found {
+    let path = match resolve_in_root(root, rel) {
+        Ok(Resolved::File(p)) => p,
+        Ok(Resolved::DirIndex(_)) if wants_slash => return Found::RedirectToSlash,
+        Ok(Resolved::DirIndex(p)) => p,
+        Err(_) => return Found::Missing,
     };
     if is_html(&path) {
-        let p = path.clone();
-        return match web::block(move || std::fs::read(p)).await {
-            Ok(Ok(body)) => html_response(req, &body),
-            _ => not_found(raw),
-        };
+        return std::fs::read(&path).map_or(Found::Missing, Found::Html);
     }
-    match web::block(move || NamedFile::open(path)).await {
-        Ok(Ok(f)) => f
+    NamedFile::open(path).map_or(Found::Missing, Found::File)
+}
+
+async fn serve_dir(req: &HttpRequest, root: &Path, rel: &Path, raw: &str) -> HttpResponse {
+    // Resolved and opened on the worker itself: a handful of stat/open calls on a local disk
+    // take microseconds, far less than a hop to the blocking pool (which halved throughput).
+    // Nothing here can block for long: FIFOs and devices are refused by `stat` before any open.
+    match find(&root, &rel, !raw.ends_with('/')) {
+        Found::File(f) => f
             .use_etag(true)
             .use_last_modified(true)
             .disable_content_disposition()
+            .read_mode_threshold(SYNC_READ_LIMIT)
             .into_response(req),
-        _ => not_found(raw),
+        Found::Html(body) => html_response(req, &body),
+        Found::RedirectToSlash => redirect_to_slash(raw),
+        Found::Missing => not_found(raw),
     }
 }
 

@@ -71,6 +71,7 @@ async fn access_log(
     // Only cross-origin requests to an API get a verdict; capture what it needs now, since
     // the request is moved into the inner service.
     let seen = match (&ctx, &origin) {
+        (Some(c), Some(_)) if c.state.bench.no_verdict => None,
         (Some(c), Some(o)) => c.api.map(|i| {
             let url = format!("{}{}", c.state.apis[i].url, req.uri());
             verdict::Seen::capture(req.headers(), o.clone(), url, req.method().as_str())
@@ -88,7 +89,7 @@ async fn access_log(
                 .get::<cors_layer::PolicySnapshot>()
                 .cloned();
             let response = verdict::response_of(res.status().as_u16(), res.headers());
-            let v = verdict::verdicts(&seen, &response, snapshot.as_ref().map(|s| &s.0.value));
+            let v = verdict::verdicts(&seen, &response, snapshot.as_ref().map(|s| s.0.as_ref()));
             if seen.preflight && v.verdict.outcome == crate::browser::Outcome::Allowed {
                 if let Some(i) = ctx.api {
                     let max_age = res
@@ -119,7 +120,7 @@ async fn access_log(
             verdict_if_credentialed,
         };
         ctx.state.log.request(&record);
-        if ctx.api.is_some() {
+        if ctx.api.is_some() && !ctx.state.bench.no_verdict {
             // The inspector's feed: API requests only (a static origin's own page loads and
             // event streams would drown them).
             let headers = |h: &actix_web::http::header::HeaderMap| -> Vec<(String, String)> {
@@ -146,7 +147,10 @@ async fn access_log(
                 response_headers: headers(res.headers()),
                 policy_generation: generation,
             });
-            ctx.state.publish(crate::state::Event::Request { entry });
+            // Only pages with an open event stream want it; skip the event otherwise.
+            if ctx.state.events.receiver_count() > 0 {
+                ctx.state.publish(crate::state::Event::Request { entry });
+            }
         }
     }
     Ok(res)
@@ -195,12 +199,16 @@ pub fn api_app(
         state: state.clone(),
     };
     let store = state.apis[index].policy.clone();
+    let bare = state.bench.no_cors;
     App::new()
         .app_data(web::Data::new(ctx))
         .app_data(web::Data::new(api::ApiCtx { state, index }))
         .app_data(web::PayloadConfig::new(api::MAX_BODY_BYTES))
         .wrap(from_fn(body_deadline::read_api_body))
-        .wrap(cors_layer::HotCors::new(store))
+        .wrap(actix_web::middleware::Condition::new(
+            !bare,
+            cors_layer::HotCors::new(store),
+        ))
         .wrap(from_fn(host_guard))
         .wrap(from_fn(access_log))
         .default_service(web::to(api::handle))
@@ -230,6 +238,14 @@ pub async fn run(
         macro_rules! start {
             ($server:expr) => {
                 $server
+                    // Files are written as a head and then body chunks; with Nagle's algorithm
+                    // on, the second write waits for the client's delayed ACK (~20-40 ms per
+                    // keep-alive request).
+                    .on_connect(|conn, _| {
+                        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                            let _ = tcp.set_nodelay(true);
+                        }
+                    })
                     .listen(listener)?
                     .workers(workers())
                     .disable_signals()

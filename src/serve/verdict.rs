@@ -11,6 +11,7 @@ use crate::browser::{
     judge_actual, judge_preflight, Credentials, FixContext, HeaderList, Outcome, Response, Verdict,
 };
 use crate::policy::{Policy, PolicyRules};
+use crate::reload::Versioned;
 
 /// What the log keeps of a verdict.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -160,8 +161,63 @@ fn refine_fix(v: &mut VerdictSummary, seen: &Seen, policy: Option<&Policy>) {
     }
 }
 
-/// Judges an exchange under the policy it was served with.
-pub fn verdicts(seen: &Seen, response: &Response, policy: Option<&Policy>) -> Verdicts {
+/// Verdicts remembered per worker thread. A dev session repeats the same few exchanges, and
+/// judging one runs the whole model twice (with and without credentials), which was 40% of a
+/// request's instructions; a hit costs a hash and a clone.
+const MEMO_CAPACITY: usize = 512;
+
+thread_local! {
+    static MEMO: std::cell::RefCell<std::collections::HashMap<u64, Verdicts>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Everything a verdict depends on: the policy version, the request as seen, and the parts of
+/// the response the browser reads for CORS (status, `Access-Control-*`, `Location`).
+fn memo_key(seen: &Seen, response: &Response, policy: Option<&Versioned<Policy>>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    // The generation only grows, and the URL names the API origin, so a reload can never be
+    // answered from an older policy's entries.
+    policy
+        .map(|p| (p.generation, &p.value.file_name))
+        .hash(&mut h);
+    seen.origin.hash(&mut h);
+    seen.url.hash(&mut h);
+    seen.method.hash(&mut h);
+    seen.preflight.hash(&mut h);
+    seen.requested_method.hash(&mut h);
+    seen.requested_headers.hash(&mut h);
+    seen.has_cookies.hash(&mut h);
+    response.status.hash(&mut h);
+    for (n, v) in response.headers.lines() {
+        let lower = n.to_ascii_lowercase();
+        if lower.starts_with("access-control-") || lower == "location" {
+            lower.hash(&mut h);
+            v.hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+/// Judges an exchange under the policy (and generation) it was served with, remembering
+/// recent answers.
+pub fn verdicts(seen: &Seen, response: &Response, policy: Option<&Versioned<Policy>>) -> Verdicts {
+    let key = memo_key(seen, response, policy);
+    if let Some(v) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
+        return v;
+    }
+    let v = judge_all(seen, response, policy.map(|p| &p.value));
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= MEMO_CAPACITY {
+            m.clear();
+        }
+        m.insert(key, v.clone());
+    });
+    v
+}
+
+fn judge_all(seen: &Seen, response: &Response, policy: Option<&Policy>) -> Verdicts {
     let ctx = match policy {
         Some(p) => FixContext::Sandbox {
             policy_file: p.file_name.clone(),
