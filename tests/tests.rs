@@ -10,6 +10,7 @@ mod fixtures_browser;
 mod fixtures_verify;
 mod hot_reload;
 mod lab_browser;
+mod load;
 mod reload_faults;
 mod security;
 mod up_serve;
