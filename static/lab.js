@@ -56,7 +56,7 @@
     {
       id: "wildcard-credentials", label: "Wildcard + credentials",
       state: { method: "GET", path: "/api/student", headers: [], credentials: "include" },
-      note: "credentials: include. The default policy echoes this origin with Allow-Credentials, so it passes; with allowed_origins = \"*\" (exact mode) Chromium blocks it as WildcardOriginNotAllowed."
+      note: "credentials: include. The default policy echoes this origin with Allow-Credentials, so it passes. With allowed_origins = \"*\" and send_wildcard = true the API answers Access-Control-Allow-Origin: * and Chromium blocks it as WildcardOriginNotAllowed."
     },
     {
       id: "pkr-auth-put", label: "PUT with X-PKR-Auth",
