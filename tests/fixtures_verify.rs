@@ -4,10 +4,11 @@
 //! `sandbox up --fixture` serves a fixture's exact-mode policy on the wire, byte for byte.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::sandbox::{client, run_cli, TestSandbox};
+use crate::util::sandbox::{client, run_cli, save, SaveStyle, TestSandbox};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -168,7 +169,7 @@ fn up_fixture_serves_exact_lines_and_fixed_serves_the_fix() {
     assert_eq!(acao, vec!["*", origin], "both lines, in file order");
     drop(buggy);
 
-    let fixed = TestSandbox::start(
+    let mut fixed = TestSandbox::start(
         d.path(),
         &[&["--fixture", fixture, "--fixed"][..], &ports].concat(),
     );
@@ -185,6 +186,17 @@ fn up_fixture_serves_exact_lines_and_fixed_serves_the_fix() {
         .map(|v| v.to_str().unwrap())
         .collect();
     assert_eq!(acao, vec![origin]);
+    // `--fixed` serves a generated config from a private temp folder, removed on exit.
+    let generated = std::env::temp_dir().join(format!(
+        "sandbox-fixture-duplicate-allow-origin-{}",
+        fixed.pid()
+    ));
+    assert!(generated.join("sandbox.toml").is_file());
+    assert!(
+        fixed.terminate(Duration::from_secs(5)).is_some(),
+        "no exit on SIGTERM"
+    );
+    assert!(!generated.exists(), "{} left behind", generated.display());
 }
 
 #[test]
@@ -250,5 +262,68 @@ fn exact_mode_on_the_wire_preflight_redirect_and_error_statuses() {
             .get("access-control-allow-origin")
             .is_none(),
         "always = false drops the lines on a 500, as nginx does"
+    );
+}
+
+#[test]
+fn exact_policy_hot_reloads_and_a_bad_save_keeps_the_last_good() {
+    let d = tempfile::tempdir().unwrap();
+    let fx = d.path().join("wrong-port");
+    copy_dir(&repo().join("fixtures/wrong-port"), &fx);
+    let sb = TestSandbox::start(
+        d.path(),
+        &[
+            "--fixture",
+            fx.to_str().unwrap(),
+            "--port",
+            "frontend=0",
+            "--port",
+            "api=0",
+        ],
+    );
+    let origin = "http://karachi-dev.localhost:8080";
+    let acao = || {
+        client()
+            .get(format!("{}/api/student", sb.url("api")))
+            .header("Host", "lahore-api.localhost")
+            .header("Origin", origin)
+            .send()
+            .unwrap()
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    assert_eq!(acao().as_deref(), Some("http://karachi-dev.localhost:5173"));
+
+    let before = sb.event_count();
+    save(
+        &fx.join("cors.toml"),
+        "mode = \"exact\"\n[[rule]]\nrequest = \"actual\"\nheaders = [\"Access-Control-Allow-Origin: {origin}\"]\n",
+        SaveStyle::Rename,
+    );
+    let e = sb.wait_event_after(before, |e| {
+        e["event"] == "reloaded" && e["file"] == "cors.toml"
+    });
+    assert_eq!(e["changed"], "rule 1", "{e}");
+    assert_eq!(acao().as_deref(), Some(origin));
+
+    let before = sb.event_count();
+    save(
+        &fx.join("cors.toml"),
+        "mode = \"exact\"\n[[rule]]\nheaders = [\"X-Injected: a\\r\\nSet-Cookie: b\"]\n",
+        SaveStyle::InPlace,
+    );
+    let e = sb.wait_event_after(before, |e| {
+        e["event"] == "reload_failed" && e["file"] == "cors.toml"
+    });
+    let error = e["error"].as_str().unwrap();
+    assert!(
+        error.contains("cors.toml:3:12: the value contains CR, LF or NUL"),
+        "{error}"
+    );
+    assert_eq!(
+        acao().as_deref(),
+        Some(origin),
+        "the last good policy stays"
     );
 }
