@@ -394,7 +394,7 @@
     var s = current.state;
     var x = exchange();
     renderVerdict(x, s);
-    renderPage(s);
+    renderPage(s, x);
     renderReceived(x, s);
     renderAnswered(x);
   }
@@ -473,7 +473,7 @@
     });
   }
 
-  function renderPage(s) {
+  function renderPage(s, x) {
     var body = $("page-saw-body");
     var p = current.page;
     if (!p) { replace(body, [el("p", { class: "empty", text: "Waiting…" })]); return; }
@@ -490,6 +490,22 @@
     ])];
     parts.push(el("p", { class: "label", text: "Headers the script can read" }));
     parts.push(headerTable(p.headers, "Readable response headers"));
+    // What the API sent that the script was not allowed to see: only the CORS-safelisted
+    // response headers and those in Access-Control-Expose-Headers are readable.
+    if (x.actual && p.type === "cors") {
+      var readable = {};
+      p.headers.forEach(function (h) { readable[h[0].toLowerCase()] = true; });
+      var hidden = [];
+      (x.actual.response_headers || []).forEach(function (h) {
+        var n = h[0].toLowerCase();
+        if (!readable[n] && hidden.indexOf(n) < 0) hidden.push(n);
+      });
+      if (hidden.length) {
+        parts.push(el("p", { class: "label", text: "Sent by the API but hidden from the script" }));
+        parts.push(el("p", { class: "hidden-headers" }, [el("code", { id: "hidden-headers", text: hidden.join(", ") })]));
+        parts.push(el("p", { class: "note", text: "To read one, add it to expose_headers in the policy." }));
+      }
+    }
     if (p.body) {
       parts.push(el("p", { class: "label", text: "Body" }));
       parts.push(el("pre", { class: "body", text: p.body.length > 2000 ? p.body.slice(0, 2000) + "…" : p.body }));

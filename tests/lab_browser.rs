@@ -315,6 +315,19 @@ async fn lab_and_inspector(sb: &TestSandbox) {
         ])
     );
 
+    // A preset: X-Total-Count is readable because the default policy exposes it; the CORS
+    // response headers themselves are listed as hidden from the script.
+    page.evaluate("document.querySelector('#presets [data-preset=total-count]').click(); document.getElementById('send').click(); true")
+        .await
+        .unwrap();
+    let (outcome, _) = settled_verdict(&page).await;
+    assert_eq!(outcome, "allowed");
+    let saw = text_of(&page, "#page-saw").await;
+    assert!(saw.contains("x-total-count\t3"), "{saw}");
+    let hidden = text_of(&page, "#hidden-headers").await;
+    assert!(hidden.contains("access-control-allow-origin"), "{hidden}");
+    assert!(!hidden.contains("x-total-count"), "{hidden}");
+
     // A narrow window: everything stacks, nothing scrolls sideways.
     viewport(&page, 400, 900).await;
     let overflow = page
@@ -354,8 +367,8 @@ async fn lab_and_inspector(sb: &TestSandbox) {
     assert!(row.contains("PreflightMissingAllowOriginHeader"), "{row}");
     let allowed = groups
         .iter()
-        .find(|g| g[0] == "allowed")
-        .unwrap_or_else(|| panic!("no allowed group: {groups:?}"));
+        .find(|g| g[0] == "allowed" && g[1].to_string().contains("PUT /api/payment"))
+        .unwrap_or_else(|| panic!("no allowed PUT group: {groups:?}"));
     let rows: Vec<&str> = allowed[1]
         .as_array()
         .unwrap()
