@@ -761,3 +761,29 @@ fn a_body_file_changing_on_its_own_reloads_the_routes() {
     let s = status_of(&sb, "api.toml");
     assert_eq!(s["ok"], true, "{s}");
 }
+
+/// Errors reach pages (status board, overlay events) without the project's absolute folder,
+/// even when a loader names a resolved path.
+#[test]
+fn errors_shown_to_pages_name_no_absolute_paths() {
+    let d = project(&policy(1));
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    std::os::unix::fs::symlink("/etc/hostname", d.path().join("link.json")).unwrap();
+    let before = sb.event_count();
+    save(
+        &d.path().join("api.toml"),
+        "[[route]]\npath = \"/api/x\"\nfile = \"link.json\"\n",
+        SaveStyle::Rename,
+    );
+    let e = sb.wait_event_after(before, |e| e["event"] == "reload_failed");
+    assert!(e["error"].as_str().unwrap().contains("outside"), "{e}");
+    let s = status_of(&sb, "api.toml");
+    let error = s["error"].as_str().unwrap();
+    assert!(error.contains("outside"), "{s}");
+    for dir in [d.path().to_path_buf(), d.path().canonicalize().unwrap()] {
+        assert!(
+            !error.contains(dir.to_str().unwrap()),
+            "absolute path shown to pages: {s}"
+        );
+    }
+}

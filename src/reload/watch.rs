@@ -473,11 +473,29 @@ fn file_name(p: &Path) -> String {
 
 /// The error without the absolute path (events go to pages; DESIGN.md §6).
 fn event_message(e: &LoadError) -> String {
-    match e {
+    let message = match e {
         LoadError::Unreadable { reason, .. } => reason.clone(),
         LoadError::Invalid(s) => match &s.help {
             Some(h) => format!("{} (hint: {h})", s.message),
             None => s.message.clone(),
         },
+    };
+    without_folder(&message, e.path())
+}
+
+/// `message` with the folder of `file` left out, so names read relative to it: loaders
+/// sometimes name a resolved path (`data.json` is outside /home/…), which a page must not see.
+fn without_folder(message: &str, file: &Path) -> String {
+    let mut out = message.to_string();
+    let given = std::env::current_dir().unwrap_or_default().join(file);
+    let folders = [absolute(file), given]
+        .into_iter()
+        .filter_map(|p| p.parent().map(Path::to_path_buf));
+    for dir in folders {
+        let dir = dir.display().to_string();
+        if dir.len() > 1 {
+            out = out.replace(&format!("{dir}/"), "").replace(&dir, ".");
+        }
     }
+    out
 }
