@@ -231,3 +231,22 @@ fn shutdown_is_prompt_with_an_open_event_stream() {
     );
     sb.wait_event(|e| e["event"] == "stopped");
 }
+
+#[test]
+fn poll_mode_sees_saves_too() {
+    let d = project(&policy_for("http://a.localhost:8080"));
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml", "--poll"]);
+    let api = sb.url("api").to_string();
+    for (i, style) in [SaveStyle::InPlace, SaveStyle::Rename]
+        .into_iter()
+        .enumerate()
+    {
+        let origin = format!("http://p{i}.localhost:8080");
+        save(&d.path().join("cors.toml"), &policy_for(&origin), style);
+        eventually(&format!("--poll {style:?} save seen"), || {
+            acao_for(&api, &origin).filter(|v| *v == origin)
+        });
+    }
+    let e = sb.wait_event(|e| e["event"] == "reloaded");
+    assert_eq!(e["generation"], 2);
+}
