@@ -408,6 +408,11 @@ fn lint(rule: &ExactRule, n: usize, warnings: &mut Vec<String>) {
             "rule {n} reflects any Origin with Access-Control-Allow-Credentials: true: any website your users visit can read these responses with their cookies; match `origin` or send a fixed list of trusted origins"
         ));
     }
+    if credentials && acao.contains(&"*") {
+        warnings.push(format!(
+            "rule {n} sends Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true: browsers block every credentialed request it answers"
+        ));
+    }
     if acao.len() > 1 {
         warnings.push(format!(
             "rule {n} sends Access-Control-Allow-Origin {} times; browsers refuse more than one value",
@@ -493,6 +498,42 @@ headers = ["Access-Control-Allow-Origin: *", "Access-Control-Allow-Origin: {orig
         )
         .unwrap();
         assert!(w.iter().any(|w| w.contains("reflects any Origin")), "{w:?}");
+    }
+
+    #[test]
+    fn patterns_origins_and_changes() {
+        let text = "mode = \"exact\"\n[[rule]]\nrequest = \"actual\"\npath = \"/api/students/{id}\"\norigin = \"http://a.localhost:8080\"\nalways = false\nheaders = [\"X-A: 1\"]\n";
+        let (p, _) = load_text(text).unwrap();
+        let r = &p.rules[0];
+        assert!(!r.always);
+        assert!(p
+            .find(
+                false,
+                "GET",
+                "/api/students/7",
+                Some("http://a.localhost:8080")
+            )
+            .is_some());
+        assert!(p
+            .find(
+                false,
+                "GET",
+                "/api/students/7/x",
+                Some("http://a.localhost:8080")
+            )
+            .is_none());
+        assert!(p
+            .find(
+                false,
+                "GET",
+                "/api/students/7",
+                Some("http://b.localhost:8080")
+            )
+            .is_none());
+        let (q, _) = load_text(&text.replace("X-A: 1", "X-A: 2")).unwrap();
+        assert_eq!(p.describe_change(&q), "rule 1");
+        let (two, _) = load_text(&format!("{text}[[rule]]\n")).unwrap();
+        assert_eq!(p.describe_change(&two), "rules: 1 → 2");
     }
 
     #[test]
