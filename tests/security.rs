@@ -347,6 +347,25 @@ fn cross_site_no_cors_loads_are_refused() {
         let res = get(&a, "/site.css", "localhost", headers);
         assert_eq!(res.status, 200, "{headers:?}");
     }
+    // A sandboxed iframe of this origin's own page (an opaque origin, so "cross-site") still
+    // names the page in Referer; a foreign page cannot.
+    let no_cors = ["Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: no-cors"];
+    let port = a.rsplit(':').next().unwrap();
+    let host = format!("localhost:{port}");
+    let own = format!("Referer: http://localhost:{port}/widget.html");
+    let res = get(&a, "/site.css", &host, &[no_cors[0], no_cors[1], &own]);
+    assert_eq!(res.status, 200, "own page's sandboxed iframe");
+    for foreign in [
+        "Referer: http://evil.example/".to_string(),
+        format!("Referer: http://localhost:{port}.evil.example/"),
+        format!(
+            "Referer: http://localhost:{}/",
+            port.parse::<u32>().unwrap() + 1
+        ),
+    ] {
+        let res = get(&a, "/site.css", &host, &[no_cors[0], no_cors[1], &foreign]);
+        assert_eq!(res.status, 403, "{foreign}");
+    }
 }
 
 /// DNS rebinding: a page on evil.example re-pointed at 127.0.0.1 still says `Host:

@@ -4,7 +4,7 @@
 //! `Host: evil.example`), and the same-origin rule for `/__sandbox/*` (Origin and
 //! Sec-Fetch-Site), so no other site can read the event stream or status.
 
-use actix_web::http::header::{HeaderMap, HOST, ORIGIN};
+use actix_web::http::header::{HeaderMap, HOST, ORIGIN, REFERER};
 
 /// Which Host headers an origin answers.
 #[derive(Debug, Clone)]
@@ -92,7 +92,10 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 /// classic scripts ignore the same-origin policy, so a page elsewhere could run a developer's
 /// bundle and read its globals (webpack-dev-server CVE-2025-30359). Such loads have no
 /// business on a dev server's static origin; navigations (`navigate`) and same-site pages are
-/// unaffected, and clients that send no Fetch metadata are let through.
+/// unaffected, and clients that send no Fetch metadata are let through. So are loads whose
+/// `Referer` is a page of this very origin: a sandboxed iframe of the developer's own page
+/// has an opaque origin, which makes its loads "cross-site", but browsers still send the
+/// page's origin as Referer, and a foreign page cannot forge one.
 pub fn cross_site_no_cors(headers: &HeaderMap) -> bool {
     let is = |name: &str, want: &str| {
         headers
@@ -100,7 +103,25 @@ pub fn cross_site_no_cors(headers: &HeaderMap) -> bool {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case(want))
     };
-    is("sec-fetch-site", "cross-site") && is("sec-fetch-mode", "no-cors")
+    is("sec-fetch-site", "cross-site")
+        && is("sec-fetch-mode", "no-cors")
+        && !referred_by_this_origin(headers)
+}
+
+/// Whether `Referer` names a page whose host and port are exactly this request's `Host`.
+fn referred_by_this_origin(headers: &HeaderMap) -> bool {
+    let get = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(referer), Some(host)) = (get(REFERER), get(HOST)) else {
+        return false;
+    };
+    let Some(rest) = referer
+        .strip_prefix("http://")
+        .or_else(|| referer.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    !authority.is_empty() && authority.eq_ignore_ascii_case(host.trim())
 }
 
 #[cfg(test)]
@@ -193,5 +214,29 @@ mod tests {
         assert!(!cross_site_no_cors(&h("same-site", "no-cors")));
         assert!(!cross_site_no_cors(&h("same-origin", "no-cors")));
         assert!(!cross_site_no_cors(&headers(&[])));
+        let with_referer = |r| {
+            headers(&[
+                ("host", "localhost:8080"),
+                ("sec-fetch-site", "cross-site"),
+                ("sec-fetch-mode", "no-cors"),
+                ("referer", r),
+            ])
+        };
+        // A sandboxed iframe of this origin's own page.
+        assert!(!cross_site_no_cors(&with_referer("http://localhost:8080/")));
+        assert!(!cross_site_no_cors(&with_referer(
+            "http://LOCALHOST:8080/a/b.html?x"
+        )));
+        for foreign in [
+            "http://evil.example/",
+            "http://localhost:8081/",
+            "http://localhost/",
+            "http://localhost:8080.evil.example/",
+            "http://localhost:8080@evil.example/",
+            "localhost:8080",
+            "",
+        ] {
+            assert!(cross_site_no_cors(&with_referer(foreign)), "{foreign}");
+        }
     }
 }
