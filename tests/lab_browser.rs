@@ -418,6 +418,18 @@ async fn lab_and_inspector(sb: &TestSandbox) {
     assert!(in_force.contains("generation 1"), "{in_force}");
     screenshot(&page, "inspector.png").await;
 
+    // The inspector on a narrow window: one column, no sideways scrolling.
+    viewport(&page, 400, 900).await;
+    let overflow = page
+        .evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "horizontal overflow {overflow}"
+    );
+    screenshot(&page, "inspector-narrow.png").await;
+
     page.close().await.ok();
     browser.close().await;
 }

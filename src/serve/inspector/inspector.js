@@ -156,7 +156,7 @@
         "data-outcome": v ? v.outcome : "none",
         tabindex: "0",
         "aria-label": describe(g),
-        "aria-selected": g.key === selectedKey ? "true" : "false"
+        "aria-current": g.key === selectedKey ? "true" : null
       });
       if (g.preflight) body.appendChild(row(g, g.preflight, "preflight"));
       if (g.actual) body.appendChild(row(g, g.actual, g.preflight ? "actual paired" : "actual"));
@@ -187,7 +187,10 @@
     Array.prototype.forEach.call($("requests-table").tBodies, function (b) {
       var on = b.dataset.key === key;
       b.classList.toggle("selected", on);
-      b.setAttribute("aria-selected", on ? "true" : "false");
+      // aria-current, not aria-selected: a tbody is not a grid row, and this is "the one
+      // shown in the detail pane".
+      if (on) b.setAttribute("aria-current", "true");
+      else b.removeAttribute("aria-current");
     });
     renderDetail();
   }
