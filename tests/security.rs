@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use sandbox::serve::frontend::{resolve_in_root, safe_relative_path, Resolved};
 
-use crate::util::raw_http::{self, addr, get, send, time_to_close};
+use crate::util::raw_http::{self, addr, drip_until_closed, get, send, time_to_close};
 use crate::util::sandbox::*;
 
 /// Text that must never appear in any response: it lives outside the static root.
@@ -600,6 +600,24 @@ fn slow_clients_are_cut_off() {
                 std::thread::spawn(move || time_to_close(&a, p, limit)),
             ));
         }
+    }
+    // Dripping a byte every 300 ms does not restart the clock: the deadline is for the whole
+    // head, and for the whole body.
+    let drips: [(&str, &[u8], &[u8]); 2] = [
+        ("frontend", b"GET / HTTP/1.1\r\nX-Drip: ", b"abcdefgh"),
+        ("api", slow_body, b"0123456789"),
+    ];
+    for (origin, prefix, drip) in drips {
+        let a = addr(sb.url(origin)).to_string();
+        let every = Duration::from_millis(300);
+        cases.push((
+            format!(
+                "{origin} dripping after {:?}",
+                String::from_utf8_lossy(prefix)
+            ),
+            origin == "api",
+            std::thread::spawn(move || drip_until_closed(&a, prefix, drip, every, limit)),
+        ));
     }
     for (what, is_slow_body, h) in cases {
         let (took, got) = h.join().unwrap();

@@ -134,3 +134,40 @@ pub fn time_to_close(addr: &str, prefix: &[u8], limit: Duration) -> (Option<Dura
     }
     (None, got)
 }
+
+/// Sends `prefix`, then one byte of `drip` every `every`, and reports when the server closed
+/// the connection (`None` if still open after `limit`) and what it answered. A server whose
+/// timeout restarts on every byte never closes such a client.
+pub fn drip_until_closed(
+    addr: &str,
+    prefix: &[u8],
+    drip: &[u8],
+    every: Duration,
+    limit: Duration,
+) -> (Option<Duration>, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let started = Instant::now();
+    s.write_all(prefix).unwrap();
+    s.set_read_timeout(Some(every)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut next = drip.iter().cycle();
+    while started.elapsed() < limit {
+        match s.read(&mut buf) {
+            Ok(0) => return (Some(started.elapsed()), got),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if s.write_all(&[*next.next().unwrap_or(&b'x')]).is_err() {
+                    return (Some(started.elapsed()), got);
+                }
+            }
+            Err(_) => return (Some(started.elapsed()), got),
+        }
+    }
+    (None, got)
+}
