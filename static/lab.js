@@ -411,17 +411,31 @@
     var o = overall(x, s);
     var parts = [];
     if (s.mode === "no-cors") {
-      parts.push(el("p", { class: "mode-note", text: "mode: no-cors — the browser makes no CORS check and hands the page an opaque response (status 0, no headers, no body). What follows is the verdict for mode cors." }));
+      parts.push(el("p", { class: "mode-note", text: "mode: no-cors — the browser makes no CORS check and hands the page an opaque response (status 0, no headers, no body)." +
+        (o ? " What follows is the verdict the same request would get in mode cors." : "") }));
     }
     if (!o) {
-      box.dataset.outcome = current.page.ok ? "none" : "blocked";
+      var reached = x.preflight || x.actual;
+      box.dataset.outcome = reached || current.page.ok ? "none" : "blocked";
       box.dataset.corsError = "";
-      var why;
-      if (current.page.beforeSending) why = "fetch() refused the request before sending it: " + current.page.error;
-      else if (s.mode === "same-origin") why = "mode: same-origin forbids a cross-origin request: the browser failed it without sending anything.";
-      else if (!current.page.ok) why = "Nothing reached the API. " + current.page.error + " (the API may be down, or the browser refused the request before sending it).";
-      else why = "The API has no record of this request.";
-      parts.push(el("p", { class: "outcome", text: current.page.ok ? "No verdict" : "Failed before reaching the API" }));
+      var title, why;
+      if (reached) {
+        title = "No CORS verdict";
+        why = "The request reached the API without an Origin header (Chromium sends none with a no-cors GET or HEAD), so there was nothing for CORS to decide.";
+      } else if (current.page.beforeSending) {
+        title = "Failed before reaching the API";
+        why = "fetch() refused the request before sending it: " + current.page.error;
+      } else if (s.mode === "same-origin") {
+        title = "Failed before reaching the API";
+        why = "mode: same-origin forbids a cross-origin request: the browser failed it without sending anything.";
+      } else if (!current.page.ok) {
+        title = "Failed before reaching the API";
+        why = "Nothing reached the API. " + current.page.error + " (the API may be down, or the browser refused the request before sending it).";
+      } else {
+        title = "No verdict";
+        why = "The API has no record of this request.";
+      }
+      parts.push(el("p", { class: "outcome", text: title }));
       parts.push(el("p", { text: why }));
       replace(body, parts);
       return;

@@ -566,3 +566,77 @@ async fn overlay(sb: &TestSandbox, good: &str) {
     }
     browser.close().await;
 }
+
+#[test]
+fn lab_explains_modes_that_skip_or_forbid_cors() {
+    if !chromium::require_chromium("lab_browser") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sb = TestSandbox::start(dir.path(), &["--port", "frontend=0", "--port", "api=0"]);
+    runtime().block_on(modes(&sb));
+}
+
+/// Sets the mode select and sends what the form holds.
+async fn send_with_mode(page: &Page, mode: &str) {
+    let script = format!(
+        "(() => {{ const m = document.getElementById('mode'); m.value = {mode}; \
+           m.dispatchEvent(new Event('change', {{ bubbles: true }})); \
+           document.getElementById('send').click(); return true; }})()",
+        mode = json!(mode)
+    );
+    page.evaluate(&script).await.expect("send");
+}
+
+async fn modes(sb: &TestSandbox) {
+    let frontend = sb.public_urls["frontend"].trim_end_matches('/').to_string();
+    let browser = Browser::launch().await.expect("launch chromium");
+    let page = browser.new_isolated_page().await.expect("page");
+    viewport(&page, 1280, 800).await;
+    // The state comes from the URL: a simple GET in mode same-origin.
+    page.navigate(&format!(
+        "{frontend}/?path=%2Fapi%2Fstudents&mode=same-origin"
+    ))
+    .await
+    .expect("load the lab");
+    wait_for(&page, "document.body.dataset.ready === 'true'", "the lab").await;
+    send_with_mode(&page, "same-origin").await;
+    wait_for(
+        &page,
+        "document.getElementById('results').getAttribute('aria-busy') === 'false'",
+        "the same-origin request to settle",
+    )
+    .await;
+    let verdict = text_of(&page, "#verdict").await;
+    assert!(
+        verdict.contains("Failed before reaching the API"),
+        "{verdict}"
+    );
+    assert!(verdict.contains("mode: same-origin"), "{verdict}");
+    let received = text_of(&page, "#api-received").await;
+    assert!(
+        received.contains("no request reached the API"),
+        "{received}"
+    );
+
+    // no-cors: the request goes out, the browser checks nothing and the page gets an opaque
+    // response; the lab still shows what the API received and the verdict for mode cors.
+    send_with_mode(&page, "no-cors").await;
+    wait_for(
+        &page,
+        "document.getElementById('results').getAttribute('aria-busy') === 'false' && \
+         document.querySelectorAll('#api-received .exchange').length === 1",
+        "the no-cors request to settle",
+    )
+    .await;
+    let saw = text_of(&page, "#page-saw").await;
+    assert!(saw.contains("opaque"), "{saw}");
+    assert!(saw.contains("Status 0"), "{saw}");
+    let verdict = text_of(&page, "#verdict").await;
+    assert!(verdict.contains("mode: no-cors"), "{verdict}");
+    assert!(verdict.contains("without an Origin header"), "{verdict}");
+    screenshot(&page, "lab-no-cors.png").await;
+
+    page.close().await.ok();
+    browser.close().await;
+}
