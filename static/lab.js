@@ -375,8 +375,8 @@
 
   // ── rendering ────────────────────────────────────────────────────────────────────────────
 
-  function headerTable(headers, caption, highlight) {
-    if (!headers || !headers.length) return el("p", { class: "empty", text: "(no headers)" });
+  function headerTable(headers, caption, highlight, emptyText) {
+    if (!headers || !headers.length) return el("p", { class: "empty", text: emptyText || "(no headers)" });
     var rows = headers.map(function (h) {
       var hot = highlight && highlight(h[0]);
       return el("tr", hot ? { class: "hot" } : null, [el("th", { scope: "row", text: h[0] }), el("td", { text: h[1] })]);
@@ -574,7 +574,9 @@
           el("code", { text: String(e.status) }),
           " in " + e.duration_ms + " ms, policy generation " + (e.policy_generation == null ? "?" : e.policy_generation)
         ]),
-        headerTable(e.response_headers, "Response headers as sent", isCorsHeader)
+        // The journal sees the response before the HTTP server adds Date and Content-Length.
+        headerTable(e.response_headers, "Response headers as sent", isCorsHeader,
+          "(no headers besides Date and Content-Length: no CORS headers at all)")
       ]));
     });
     replace(body, parts);
