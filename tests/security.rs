@@ -30,6 +30,7 @@ fn attack_project() -> tempfile::TempDir {
     write(p, "outside/secret.txt", OUTSIDE_SECRET);
     write(p, "web/.env", DOTENV_SECRET);
     write(p, "web/sub/index.html", "<html><body>sub</body></html>");
+    write(p, "web/noindex/listed-secret-name.txt", "x");
     std::os::unix::fs::symlink(p.join("outside/secret.txt"), p.join("web/leak.txt")).unwrap();
     std::os::unix::fs::symlink(p.join("outside"), p.join("web/leakdir")).unwrap();
     std::os::unix::fs::symlink("/etc/passwd", p.join("web/passwd")).unwrap();
@@ -124,6 +125,12 @@ fn traversal_and_hidden_file_requests_are_refused_and_leak_nothing() {
     let alias = get(&a, "/alias.css", "localhost", &[]);
     assert_eq!(alias.status, 200);
     assert!(alias.body_text().contains("color: red"));
+    // No directory listings.
+    for target in ["/noindex/", "/noindex", "/leakdir/"] {
+        let res = get(&a, target, "localhost", &[]);
+        assert_eq!(res.status, 404, "{target}");
+        assert!(!res.body_text().contains("listed-secret-name"), "{target}");
+    }
     for target in TRAVERSALS {
         let res = get(&a, target, "localhost", &[]);
         assert!(
