@@ -729,6 +729,61 @@ fn listeners_bind_loopback_by_default_and_follow_host() {
     }
 }
 
+/// Runs the command in a network namespace of its own, where a wide bind reaches nobody.
+fn in_private_network(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: unshare(2) between fork and exec touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::unshare(libc::CLONE_NEWNET) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// `--host 0.0.0.0` moves every listener and prints a warning. Run in a private network
+/// namespace so the test exposes nothing; skipped (with the reason) where that needs
+/// privileges this process lacks.
+#[test]
+fn a_wide_bind_warns_and_moves_every_listener() {
+    let mut probe = std::process::Command::new(BIN);
+    probe.arg("--version").stdout(std::process::Stdio::null());
+    in_private_network(&mut probe);
+    if let Err(e) = probe.status() {
+        println!("SKIPPED a_wide_bind_warns: cannot create a private network namespace ({e})");
+        return;
+    }
+    let d = attack_project();
+    let sb = TestSandbox::start_with(
+        d.path(),
+        &["--config", "sandbox.toml", "--host", "0.0.0.0"],
+        in_private_network,
+    );
+    let events = sb.events();
+    let listening: Vec<_> = events
+        .iter()
+        .filter(|e| e["event"] == "listening")
+        .collect();
+    assert_eq!(listening.len(), 2);
+    for e in listening {
+        let bind = e["bind"].as_str().unwrap();
+        assert!(bind.starts_with("0.0.0.0:"), "{e}");
+        // Proof the namespace is private: not even this machine's loopback reaches it.
+        let port = bind.rsplit(':').next().unwrap();
+        assert!(std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_err());
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "warning"
+                && e["message"].as_str().unwrap_or("").contains("0.0.0.0")),
+        "no warning for a wide bind:\n{}",
+        sb.output()
+    );
+}
+
 /// Route header values with CR, LF or NUL, and framing headers, are refused when the routes
 /// load (at startup, exit 2) and on reload (last good kept): response splitting is
 /// impossible.
