@@ -5,6 +5,7 @@
 //!   client (median, p99, worst over 100 saves);
 //! - cold start: process start to both origins answering HTTP (median of 20);
 //! - resident memory when idle.
+//!
 //! Loopback only; every loop is bounded. Figures, not pass/fail: machines are noisy.
 
 use std::io::{BufRead, BufReader};

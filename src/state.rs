@@ -41,7 +41,7 @@ pub enum Event {
         message: String,
     },
     /// An API request and its verdict, for the inspector.
-    Request { entry: crate::journal::Entry },
+    Request { entry: Box<crate::journal::Entry> },
 }
 
 /// One API origin: its stores and where they are loaded from.

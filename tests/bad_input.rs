@@ -11,9 +11,17 @@ fn up(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
 
 const TWO: &str = "[[origin]]\nname='web'\nkind='static'\nport=0\n\n[[origin]]\nname='api'\nkind='api'\nport=0\nroutes='api.toml'\npolicy='cors.toml'\n";
 
+/// (what, files to write, arguments to `up`, what the output must contain)
+type Case<'a> = (
+    &'a str,
+    &'a [(&'a str, &'a str)],
+    &'a [&'a str],
+    &'a [&'a str],
+);
+
 #[test]
 fn each_bad_input_exits_2_with_a_located_message() {
-    let cases: &[(&str, &[(&str, &str)], &[&str], &[&str])] = &[
+    let cases: &[Case] = &[
         ("missing config", &[], &["--config", "nope.toml"], &["nope.toml", "no such file"]),
         ("invalid toml", &[("sandbox.toml", "[[origin]\n")], &["--config", "sandbox.toml"], &["sandbox.toml:1:"]),
         ("unknown key", &[("sandbox.toml", "[[origin]]\nname='a'\nkind='api'\nprot=1\n")], &["--config", "sandbox.toml"], &["sandbox.toml:4:1", "unknown key `prot`", "did you mean `port`?"]),

@@ -316,7 +316,7 @@ fn token_list(
                 if item == "*" {
                     return Err(src.error_at(
                         Some(span.clone()),
-                        &format!("\"*\" inside a list is not a wildcard here"),
+                        "\"*\" inside a list is not a wildcard here",
                         "here",
                         Some("write the field as \"*\" (without brackets) to allow any".into()),
                     ));

@@ -171,7 +171,7 @@ fn serve_embedded(req: &HttpRequest, rel: &Path, raw: &str) -> HttpResponse {
 
 /// What a request path leads to: the file opened, an HTML body read, or why not.
 enum Found {
-    File(NamedFile),
+    File(Box<NamedFile>),
     Html(Vec<u8>),
     RedirectToSlash,
     Missing,
@@ -191,14 +191,14 @@ fn find(root: &Path, rel: &Path, wants_slash: bool) -> Found {
     if is_html(&path) {
         return std::fs::read(&path).map_or(Found::Missing, Found::Html);
     }
-    NamedFile::open(path).map_or(Found::Missing, Found::File)
+    NamedFile::open(path).map_or(Found::Missing, |f| Found::File(Box::new(f)))
 }
 
 async fn serve_dir(req: &HttpRequest, root: &Path, rel: &Path, raw: &str) -> HttpResponse {
     // Resolved and opened on the worker itself: a handful of stat/open calls on a local disk
     // take microseconds, far less than a hop to the blocking pool (which halved throughput).
     // Nothing here can block for long: FIFOs and devices are refused by `stat` before any open.
-    match find(&root, &rel, !raw.ends_with('/')) {
+    match find(root, rel, !raw.ends_with('/')) {
         Found::File(f) => f
             .use_etag(true)
             .use_last_modified(true)

@@ -8,8 +8,11 @@
 
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, HttpResponse};
 use bytes::Bytes;
 use futures_util::stream;
 use serde_json::json;
@@ -34,17 +37,42 @@ const INSPECTOR_CSP: &str = "default-src 'none'; script-src 'self'; style-src 's
 /// A comment line this often keeps proxies and idle timers from closing the stream.
 const KEEPALIVE: Duration = Duration::from_secs(15);
 
+/// Registers every `/__sandbox` endpoint in one scope behind one same-origin guard, so no
+/// endpoint can forget the check; unknown paths under it are 404, never a static file.
 pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.route("/__sandbox/events", web::get().to(events))
-        .route("/__sandbox/reload.js", web::get().to(reload_js))
-        .route("/__sandbox/config.json", web::get().to(config_json))
-        .route("/__sandbox/status", web::get().to(status))
-        .route("/__sandbox/requests", web::get().to(requests))
-        .route("/__sandbox/in-force", web::get().to(in_force))
-        .route("/__sandbox", web::get().to(inspector_redirect))
-        .route("/__sandbox/", web::get().to(inspector_html))
-        .route("/__sandbox/inspector.js", web::get().to(inspector_js))
-        .route("/__sandbox/inspector.css", web::get().to(inspector_css));
+    cfg.service(
+        web::scope("/__sandbox")
+            .wrap(from_fn(same_origin_only))
+            .route("", web::get().to(inspector_redirect))
+            .route("/", web::get().to(inspector_html))
+            .route("/events", web::get().to(events))
+            .route("/reload.js", web::get().to(reload_js))
+            .route("/config.json", web::get().to(config_json))
+            .route("/status", web::get().to(status))
+            .route("/requests", web::get().to(requests))
+            .route("/in-force", web::get().to(in_force))
+            .route("/inspector.js", web::get().to(inspector_js))
+            .route("/inspector.css", web::get().to(inspector_css)),
+    );
+}
+
+async fn same_origin_only(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !same_origin(req.headers()) {
+        return Ok(req.into_response(forbidden()).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// JSON that must never be cached: it describes the live state of the sandbox.
+fn live_json(value: impl serde::Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(value)
 }
 
 async fn inspector_redirect() -> HttpResponse {
@@ -54,10 +82,7 @@ async fn inspector_redirect() -> HttpResponse {
         .finish()
 }
 
-fn inspector_file(req: &HttpRequest, content_type: &str, body: &'static str) -> HttpResponse {
-    if !same_origin(req.headers()) {
-        return forbidden();
-    }
+fn inspector_file(content_type: &str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -66,36 +91,30 @@ fn inspector_file(req: &HttpRequest, content_type: &str, body: &'static str) -> 
         .body(body)
 }
 
-async fn inspector_html(req: HttpRequest) -> HttpResponse {
-    inspector_file(&req, "text/html; charset=utf-8", INSPECTOR_HTML)
+async fn inspector_html() -> HttpResponse {
+    inspector_file("text/html; charset=utf-8", INSPECTOR_HTML)
 }
 
-async fn inspector_js(req: HttpRequest) -> HttpResponse {
-    inspector_file(&req, "text/javascript; charset=utf-8", INSPECTOR_JS)
+async fn inspector_js() -> HttpResponse {
+    inspector_file("text/javascript; charset=utf-8", INSPECTOR_JS)
 }
 
-async fn inspector_css(req: HttpRequest) -> HttpResponse {
-    inspector_file(&req, "text/css; charset=utf-8", INSPECTOR_CSS)
+async fn inspector_css() -> HttpResponse {
+    inspector_file("text/css; charset=utf-8", INSPECTOR_CSS)
 }
 
 fn forbidden() -> HttpResponse {
     HttpResponse::Forbidden().body("sandbox endpoints are same-origin only")
 }
 
-async fn reload_js(req: HttpRequest) -> HttpResponse {
-    if !same_origin(req.headers()) {
-        return forbidden();
-    }
+async fn reload_js() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(RELOAD_JS)
 }
 
-async fn config_json(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
-    if !same_origin(req.headers()) {
-        return forbidden();
-    }
+async fn config_json(ctx: web::Data<StaticCtx>) -> HttpResponse {
     let s = &ctx.state;
     let apis: Vec<_> = s
         .apis
@@ -110,15 +129,10 @@ async fn config_json(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpRespons
         .iter()
         .map(|o| json!({"name": o.name, "url": o.url}))
         .collect();
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({"self": s.statics[ctx.index].name, "apis": apis, "statics": statics}))
+    live_json(json!({"self": s.statics[ctx.index].name, "apis": apis, "statics": statics}))
 }
 
-async fn status(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
-    if !same_origin(req.headers()) {
-        return forbidden();
-    }
+async fn status(ctx: web::Data<StaticCtx>) -> HttpResponse {
     let s = &ctx.state;
     let apis: Vec<_> = s
         .apis
@@ -126,27 +140,17 @@ async fn status(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
         .map(|a| json!({"name": a.name, "policy_generation": a.policy.load().generation, "routes_generation": a.routes.load().generation}))
         .collect();
     let files = s.status.lock().map(|b| b.clone()).unwrap_or_default();
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({"apis": apis, "reloads": files}))
+    live_json(json!({"apis": apis, "reloads": files}))
 }
 
 /// Recent API requests with headers and verdicts, oldest first (the inspector's table).
-async fn requests(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
-    if !same_origin(req.headers()) {
-        return forbidden();
-    }
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(ctx.state.journal.recent())
+async fn requests(ctx: web::Data<StaticCtx>) -> HttpResponse {
+    live_json(ctx.state.journal.recent())
 }
 
 /// The policy and routes in force for every API origin (their text and generation) and the
 /// recent reload attempts.
-async fn in_force(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
-    if !same_origin(req.headers()) {
-        return forbidden();
-    }
+async fn in_force(ctx: web::Data<StaticCtx>) -> HttpResponse {
     let s = &ctx.state;
     let apis: Vec<_> = s
         .apis
@@ -167,9 +171,7 @@ async fn in_force(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
         .lock()
         .map(|h| h.iter().cloned().collect())
         .unwrap_or_default();
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({"apis": apis, "reloads": history}))
+    live_json(json!({"apis": apis, "reloads": history}))
 }
 
 /// Whether an event concerns pages of static origin `name`.
@@ -185,10 +187,7 @@ fn frame(e: &Event) -> Bytes {
     Bytes::from(format!("data: {data}\n\n"))
 }
 
-async fn events(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
-    if !same_origin(req.headers()) {
-        return forbidden();
-    }
+async fn events(ctx: web::Data<StaticCtx>) -> HttpResponse {
     let rx = ctx.state.events.subscribe();
     let shutdown = ctx.state.shutdown.clone();
     let name = ctx.state.statics[ctx.index].name.clone();

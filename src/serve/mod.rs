@@ -149,7 +149,9 @@ async fn access_log(
             });
             // Only pages with an open event stream want it; skip the event otherwise.
             if ctx.state.events.receiver_count() > 0 {
-                ctx.state.publish(crate::state::Event::Request { entry });
+                ctx.state.publish(crate::state::Event::Request {
+                    entry: Box::new(entry),
+                });
             }
         }
     }
