@@ -146,6 +146,10 @@ pub struct UpArgs {
     /// With --fixture: serve the fixture's cors.fixed.toml instead of its buggy cors.toml.
     #[arg(long, requires = "fixture")]
     pub fixed: bool,
+    /// Save `[[resource]]` state next to each seed (`<seed>.state.json`) after every change,
+    /// and start from it next time.
+    #[arg(long)]
+    pub persist: bool,
 }
 
 #[derive(Debug, Args)]
@@ -186,5 +190,8 @@ pub enum FixturesCommand {
         /// Only regenerate static/index.html from the fixture's fixture.toml.
         #[arg(long)]
         page: bool,
+        /// Make the fixture's request from a CORS lab URL ("Make a fixture" in the lab).
+        #[arg(long, value_name = "URL", conflicts_with = "page")]
+        from_lab: Option<String>,
     },
 }

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
                 },
                 poll: a.poll,
                 log_format: a.log_format,
+                persist: a.persist,
             };
             match up::run(opts) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -52,10 +53,15 @@ fn main() -> ExitCode {
                 FixturesCommand::Verify { names, json } => {
                     fixtures::Cmd::Verify { root, names, json }
                 }
-                FixturesCommand::New { name, page } => fixtures::Cmd::New {
+                FixturesCommand::New {
+                    name,
+                    page,
+                    from_lab,
+                } => fixtures::Cmd::New {
                     root,
                     name,
                     page_only: page,
+                    from_lab,
                 },
             };
             match fixtures::run(cmd) {

@@ -60,6 +60,8 @@ pub struct ApiOrigin {
     pub last_preflight: Mutex<Option<(std::time::Instant, u64)>>,
     /// The text the policy and routes in force were loaded from, for the inspector.
     pub sources: Mutex<Sources>,
+    /// The `[[resource]]` tables' current items; outlives routes reloads.
+    pub resources: crate::routes::resources::Store,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -30,6 +30,8 @@ pub struct UpOptions {
     pub overrides: Overrides,
     pub poll: bool,
     pub log_format: LogFormat,
+    /// Save `[[resource]]` state next to each seed after every change.
+    pub persist: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +147,7 @@ pub fn build_state(
                         policy: policy_text,
                         routes: routes_text,
                     }),
+                    resources: Default::default(),
                 });
             }
         }
@@ -167,8 +170,14 @@ pub fn build_state(
 
 /// The origins' host names plus loopback names: what every listener answers.
 pub fn host_allowlist(config: &Config) -> HostAllowlist {
+    let mut names: Vec<String> = config.origins.iter().map(|o| o.hostname.clone()).collect();
+    // `--host 127.0.0.2` (or any address given) must be reachable by its own address.
+    names.push(match config.bind {
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+    });
     HostAllowlist {
-        names: config.origins.iter().map(|o| o.hostname.clone()).collect(),
+        names,
         allow_ip_literals: !config.bind.is_loopback(),
     }
 }
@@ -186,6 +195,9 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
         build_state(&config, &ports, Log::stdout(opts.log_format))?;
     state.bench =
         crate::state::BenchSwitches::from_env(std::env::var(BARE_API_ENV).ok().as_deref());
+    for api in &state.apis {
+        api.resources.set_persist(opts.persist);
+    }
     let state = Arc::new(state);
     let watcher = watch::start(
         state.clone(),

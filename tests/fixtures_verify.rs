@@ -327,3 +327,43 @@ fn exact_policy_hot_reloads_and_a_bad_save_keeps_the_last_good() {
         "the last good policy stays"
     );
 }
+
+/// Issue #6: the lab's "Make a fixture" command accepts the lab's URL, and the fixture it
+/// makes verifies as it is (buggy policy reproduces an error, the fixed one allows).
+#[test]
+fn fixtures_new_from_lab_makes_a_fixture_that_verifies() {
+    let d = tempfile::tempdir().unwrap();
+    let url = "http://localhost:8080/?method=PUT&path=%2Fapi%2Fpayment&h=Content-Type%3A+application%2Fjson&h=X-PKR-Auth%3A+demo-token&body=%7B%22amount_pkr%22%3A2500%7D&credentials=include";
+    let (code, out, err) = run_cli(
+        d.path(),
+        &[
+            "fixtures",
+            "new",
+            "--dir",
+            "fx",
+            "pkr-put",
+            "--from-lab",
+            url,
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let toml = std::fs::read_to_string(d.path().join("fx/pkr-put/fixture.toml")).unwrap();
+    assert!(toml.contains("headers = { \"Content-Type\" = \"application/json\", \"X-PKR-Auth\" = \"demo-token\" }"), "{toml}");
+    assert!(toml.contains("credentials = \"include\""), "{toml}");
+    let (code, out, err) = run_cli(d.path(), &["fixtures", "verify", "--dir", "fx", "pkr-put"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = run_cli(
+        d.path(),
+        &[
+            "fixtures",
+            "new",
+            "--dir",
+            "fx",
+            "nope",
+            "--from-lab",
+            "http://x/?mode=no-cors",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("reproduces `cors` requests only"), "{err}");
+}

@@ -726,6 +726,9 @@ fn listeners_bind_loopback_by_default_and_follow_host() {
         );
         let res = get(&bind, "/", "localhost", &[]);
         assert_ne!(res.status, 0, "{bind} not serving");
+        // The address it was told to bind is a name it answers to.
+        let res = get(&bind, "/", &bind, &[]);
+        assert_ne!(res.status, 403, "{bind} refuses its own address as Host");
     }
 }
 

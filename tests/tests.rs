@@ -11,6 +11,7 @@ mod fixtures_verify;
 mod hot_reload;
 mod lab_browser;
 mod load;
+mod mock_api;
 mod reload_faults;
 mod security;
 mod up_serve;

@@ -4,13 +4,24 @@
 //! and path; `serve::api` turns it into an HTTP response. Bodies from `file = …` are read at
 //! load time (so one request sees one version, and a file can never be read through a request
 //! path) and must stay inside the routes file's folder. Pure apart from reading those files.
+//!
+//! Issue #8 grows a route into a small "real" API: [`template`]s that read the request,
+//! several [`Response`]s chosen by rules or in turn, latency and [`Faults`] (per route or from
+//! `[defaults]`), stateful REST [`resources`] seeded from JSON, and an `upstream` that unmatched
+//! (or `proxy = true`) requests are forwarded to.
 
 mod file;
 mod matching;
+pub mod resources;
+pub mod template;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 pub use matching::{PathPattern, Segment};
+use serde_json::Value;
+use template::{Expr, Helpers, RequestData, Template};
 
 use crate::source_file::{LoadError, Source};
 
@@ -19,8 +30,27 @@ use crate::source_file::{LoadError, Source};
 pub struct Routes {
     pub file_name: String,
     pub routes: Vec<Route>,
-    /// Files that bodies were read from, so the watcher can reload when one changes.
+    /// Files that bodies (and resource seeds) were read from, so the watcher can reload when
+    /// one changes.
     pub body_files: Vec<PathBuf>,
+    /// `[[resource]]` tables: stateful REST collections at `/api/<name>`.
+    pub resources: Vec<resources::ResourceSpec>,
+    /// Where unmatched requests (and `proxy = true` routes) are forwarded.
+    pub upstream: Option<Upstream>,
+    /// Latency and faults for resources and proxied requests (`[defaults]`); routes have
+    /// these merged in already.
+    pub defaults: Faults,
+}
+
+/// `upstream = "http://127.0.0.1:5000"`: loopback, plain HTTP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upstream {
+    pub url: String,
+    pub host: String,
+    pub port: u16,
+    /// `cors = "upstream"`: the upstream's own CORS answers (preflights included) reach the
+    /// browser untouched, instead of the sandbox's policy.
+    pub pass_cors: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,11 +58,157 @@ pub struct Route {
     /// Upper-cased unless it is an extension method, which HTTP keeps case-sensitive.
     pub method: String,
     pub path: PathPattern,
+    /// What the route can answer, in file order; the route's own fields, if any, come last as
+    /// the unconditional fallback.
+    pub responses: Vec<Response>,
+    pub pick: Pick,
+    pub faults: Faults,
+    /// Forward to the upstream instead of answering.
+    pub proxy: bool,
+    /// Requests this route has seen since it was loaded (`{{seq}}`, `pick = "sequence"`).
+    pub counter: Counter,
+}
+
+/// One possible answer of a route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// Every condition must hold (`when = { query.x = "1" }`); none means always.
+    pub when: Vec<(Expr, Value)>,
     pub status: u16,
-    /// Extra response headers, in file order.
-    pub headers: Vec<(String, String)>,
+    /// Extra response headers, in file order; values may hold placeholders.
+    pub headers: Vec<(String, Template)>,
     pub body: Body,
-    pub delay_ms: u64,
+    /// Set when the body holds placeholders; `body` is then only the content type.
+    pub dynamic: Option<DynamicBody>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DynamicBody {
+    Text(Template),
+    Json(JsonTemplate),
+}
+
+/// A `json = …` body with placeholders in its string values (keys are literal).
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonTemplate {
+    Literal(Value),
+    Text(Template),
+    Array(Vec<JsonTemplate>),
+    Object(Vec<(String, JsonTemplate)>),
+}
+
+impl JsonTemplate {
+    pub fn render(&self, req: &RequestData, h: &mut Helpers<'_>) -> Value {
+        match self {
+            JsonTemplate::Literal(v) => v.clone(),
+            JsonTemplate::Text(t) => t.render_json(req, h),
+            JsonTemplate::Array(a) => Value::Array(a.iter().map(|j| j.render(req, h)).collect()),
+            JsonTemplate::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, j)| (k.clone(), j.render(req, h)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// How a route picks among the responses whose `when` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pick {
+    #[default]
+    First,
+    Sequence,
+    Random,
+}
+
+/// Latency and failure injection.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Faults {
+    /// Inclusive range; equal ends for a fixed delay.
+    pub delay_ms: (u64, u64),
+    /// Probability (0..=1) of answering `error_status` instead.
+    pub error_rate: f64,
+    pub error_status: u16,
+    pub fault: Option<Fault>,
+    /// Spread the body over this long, in chunks.
+    pub slow_body_ms: u64,
+}
+
+/// Connection-level failures: no HTTP response at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// An orderly close (FIN) before any byte of a response.
+    Close,
+    /// A TCP reset (RST).
+    Reset,
+}
+
+/// A per-route request counter. Equal to every other counter, so a reload that changes
+/// nothing keeps the routes (and their counts) in place.
+#[derive(Debug, Clone, Default)]
+pub struct Counter(Arc<AtomicU64>);
+
+impl PartialEq for Counter {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Counter {
+    /// Counts one request and returns its number, from 1.
+    pub fn next(&self) -> u64 {
+        self.0.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+impl Route {
+    /// The response for request number `seq`, among those whose `when` holds; `None` when no
+    /// response applies.
+    pub fn choose(
+        &self,
+        req: &RequestData,
+        seq: u64,
+        random: &mut dyn FnMut() -> u64,
+    ) -> Option<&Response> {
+        let candidates: Vec<&Response> = self
+            .responses
+            .iter()
+            .filter(|r| r.when.iter().all(|(e, want)| condition_holds(e, want, req)))
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let i = match self.pick {
+            Pick::First => 0,
+            Pick::Sequence => ((seq.max(1) - 1) % candidates.len() as u64) as usize,
+            Pick::Random => (random() % candidates.len() as u64) as usize,
+        };
+        Some(candidates[i])
+    }
+}
+
+/// Compares as text, so `query.page = 2` holds for `?page=2` and `body.n = "2"` for `{"n": 2}`.
+fn condition_holds(e: &Expr, want: &Value, req: &RequestData) -> bool {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let pair = |pairs: &[(String, String)], n: &str| {
+        pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
+    };
+    let got = match e {
+        Expr::Param(n) => pair(&req.params, n),
+        Expr::Query(n) => pair(&req.query, n),
+        Expr::Header(n) => pair(&req.headers, n),
+        Expr::Cookie(n) => pair(&req.cookies, n),
+        Expr::Body(path) => req
+            .body
+            .as_ref()
+            .and_then(|b| template::body_at(b, path))
+            .map(text),
+        _ => None,
+    };
+    got.is_some_and(|g| g == text(want))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +237,23 @@ pub const FRAMING_HEADERS: &[&str] = &[
 ];
 
 impl Routes {
+    /// The resource at `path` (`/api/<name>` or `/api/<name>/<id>`), with the id if any.
+    pub fn find_resource(&self, path: &str) -> Option<(&resources::ResourceSpec, Option<String>)> {
+        let rest = path.strip_prefix(resources::PREFIX)?;
+        let (name, id) = match rest.split_once('/') {
+            Some((n, id)) if !id.is_empty() && !id.contains('/') => (n, Some(id)),
+            Some(_) => return None,
+            None => (rest, None),
+        };
+        let spec = self.resources.iter().find(|r| r.name == name)?;
+        let id = id.map(|i| {
+            percent_encoding::percent_decode_str(i)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
+        Some((spec, id))
+    }
+
     /// The first route, in file order, whose method and path match. `HEAD` also matches `GET`.
     pub fn find(&self, method: &str, path: &str) -> Option<Match<'_>> {
         let try_method = |m: &str| {
@@ -120,6 +313,7 @@ pub fn normalize_method(m: &str) -> String {
     }
 }
 
+/// The routes of the zero-config API.
 /// The routes of the zero-config API.
 pub const DEFAULT_ROUTES: &str = include_str!("default_routes.toml");
 

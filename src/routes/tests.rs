@@ -13,9 +13,7 @@ fn default_routes_load_and_match() {
     let m = r.find("GET", "/api/students/7").unwrap();
     assert_eq!(m.params, vec![("id".to_string(), "7".to_string())]);
     assert_eq!(
-        r.find("GET", "/api/student")
-            .unwrap()
-            .route
+        r.find("GET", "/api/student").unwrap().route.responses[0]
             .body
             .content_type,
         "application/json"
@@ -44,8 +42,11 @@ fn file_bodies_are_read_and_confined() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("s.json"), b"[1,2]").unwrap();
     let r = load_in(d.path(), "[[route]]\npath='/x'\nfile='s.json'\n").unwrap();
-    assert_eq!(&r.routes[0].body.bytes[..], b"[1,2]");
-    assert_eq!(r.routes[0].body.content_type, "application/json");
+    assert_eq!(&r.routes[0].responses[0].body.bytes[..], b"[1,2]");
+    assert_eq!(
+        r.routes[0].responses[0].body.content_type,
+        "application/json"
+    );
     assert_eq!(r.body_files.len(), 1);
     let e = load_in(d.path(), "[[route]]\npath='/x'\nfile='../etc/passwd'\n").unwrap_err();
     assert!(e.one_line().contains("api.toml:3:6"), "{}", e.one_line());

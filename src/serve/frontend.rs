@@ -188,10 +188,32 @@ fn find(root: &Path, rel: &Path, wants_slash: bool) -> Found {
         Ok(Resolved::DirIndex(p)) => p,
         Err(_) => return Found::Missing,
     };
+    let Some(file) = open_regular(&path) else {
+        return Found::Missing;
+    };
     if is_html(&path) {
-        return std::fs::read(&path).map_or(Found::Missing, Found::Html);
+        let mut body = Vec::new();
+        return match std::io::Read::read_to_end(&mut &file, &mut body) {
+            Ok(_) => Found::Html(body),
+            Err(_) => Found::Missing,
+        };
     }
-    NamedFile::open(path).map_or(Found::Missing, |f| Found::File(Box::new(f)))
+    NamedFile::from_file(file, path).map_or(Found::Missing, |f| Found::File(Box::new(f)))
+}
+
+/// Opens a file without blocking and keeps it only if the opened file is a regular one. The
+/// check is made on the open descriptor, so a file swapped for a FIFO after `resolve_in_root`
+/// looked at it can neither block a worker (the open does not wait for a writer) nor be read.
+fn open_regular(path: &Path) -> Option<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).ok()?;
+    file.metadata().ok()?.is_file().then_some(file)
 }
 
 async fn serve_dir(req: &HttpRequest, root: &Path, rel: &Path, raw: &str) -> HttpResponse {

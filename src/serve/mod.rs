@@ -211,6 +211,8 @@ pub fn api_app(
             !bare,
             cors_layer::HotCors::new(store),
         ))
+        // Outside the CORS layer: `cors = "upstream"` lets the upstream answer CORS itself.
+        .wrap(from_fn(api::upstream_cors))
         .wrap(from_fn(host_guard))
         .wrap(from_fn(access_log))
         .default_service(web::to(api::handle))
@@ -243,9 +245,12 @@ pub async fn run(
                     // Files are written as a head and then body chunks; with Nagle's algorithm
                     // on, the second write waits for the client's delayed ACK (~20-40 ms per
                     // keep-alive request).
-                    .on_connect(|conn, _| {
+                    .on_connect(|conn, ext| {
                         if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
                             let _ = tcp.set_nodelay(true);
+                            // For `fault = "reset"` (api.rs): the socket, to set SO_LINGER.
+                            use std::os::fd::AsRawFd;
+                            ext.insert(api::ConnFd(tcp.as_raw_fd()));
                         }
                     })
                     .listen(listener)?
