@@ -30,6 +30,21 @@ pub enum Command {
     /// Send the browser's preflight (if any) and the request to a live server and judge the
     /// real answers.
     Probe(ProbeArgs),
+    /// Generate a routes file from an OpenAPI 3 document's examples (JSON).
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The OpenAPI 3 document (JSON) whose examples become `[[route]]`s.
+    #[arg(long, value_name = "FILE")]
+    pub from_openapi: PathBuf,
+    /// Where to write the routes file.
+    #[arg(short, long, value_name = "FILE", default_value = "api.toml")]
+    pub output: PathBuf,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// How a verdict is printed and judged.

@@ -75,6 +75,21 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Init(a) => {
+            match sandbox::routes::openapi::run(&a.from_openapi, &a.output, a.force) {
+                Ok(notes) => {
+                    for n in notes {
+                        eprintln!("note: {n}");
+                    }
+                    println!("wrote {}", a.output.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Explain(a) => report(answer::explain(&a.file, a.output.output())),
         Command::Check(a) => report(answer::check(
             &CheckOptions {

@@ -718,3 +718,40 @@ fn upstream_through_the_sandbox_policy_and_its_own() {
     );
     assert!(up.received().iter().any(|r| r.method == "OPTIONS"));
 }
+
+#[test]
+fn init_from_openapi_generates_routes_that_serve_the_examples() {
+    let d = project(&policy_allowing(PAGE));
+    write(
+        d.path(),
+        "openapi.json",
+        r#"{"openapi": "3.0.3", "info": {"title": "Students", "version": "1"},
+            "paths": {
+              "/api/students/{id}": {"get": {"responses": {"200": {"content": {"application/json": {"example": {"id": 1, "name": "Ahmad"}}}}}}},
+              "/api/students": {"post": {"responses": {"201": {"content": {"application/json": {"example": {"id": 2}}}}}}}
+            }}"#,
+    );
+    let (code, _, err) = run_cli(d.path(), &["init", "--from-openapi", "openapi.json"]);
+    assert_eq!(code, 2, "api.toml exists: {err}");
+    assert!(err.contains("--force"), "{err}");
+    let (code, out, err) = run_cli(
+        d.path(),
+        &["init", "--from-openapi", "openapi.json", "--force"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote api.toml"), "{out}");
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api");
+    assert_eq!(
+        get_json(&format!("{api}/api/students/5")),
+        (200, json!({"id": 1, "name": "Ahmad"}))
+    );
+    let r = client().post(format!("{api}/api/students")).send().unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let (code, _, err) = run_cli(
+        d.path(),
+        &["init", "--from-openapi", "sandbox.toml", "-o", "x.toml"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("not JSON"), "{err}");
+}

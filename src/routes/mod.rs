@@ -12,6 +12,7 @@
 
 mod file;
 mod matching;
+pub mod openapi;
 pub mod resources;
 pub mod template;
 
