@@ -175,11 +175,21 @@ impl Store {
         if fresh {
             // First use, or the seed changed under a reload: start over from the seed, or
             // (persisting, first use only) from the state saved last time.
-            let saved = (self.persisting() && !tables.contains_key(&spec.name))
+            let seed_changed = tables.contains_key(&spec.name);
+            let saved = (self.persisting() && !seed_changed)
                 .then(|| std::fs::read(state_path(&spec.seed_path)).ok())
                 .flatten()
                 .and_then(|b| parse_seed(&b).ok());
             let items = saved.unwrap_or_else(|| spec.seed.as_ref().clone());
+            if seed_changed && self.persisting() {
+                // Otherwise a restart would bring back the state from before the new seed.
+                if let Err(e) = save_atomically(&state_path(&spec.seed_path), &items) {
+                    return Reply::error(
+                        500,
+                        format!("the new seed is in force but not saved: {e}"),
+                    );
+                }
+            }
             tables.insert(
                 spec.name.clone(),
                 Table {
@@ -191,7 +201,6 @@ impl Store {
         let Some(table) = tables.get_mut(&spec.name) else {
             return Reply::error(500, "resource table missing");
         };
-        let before = table.items.len();
         let reply = match (method, id) {
             ("GET" | "HEAD", None) => list(&table.items, query),
             ("GET" | "HEAD", Some(id)) => match position(&table.items, id) {
@@ -223,7 +232,6 @@ impl Store {
         };
         let wrote = matches!(method, "POST" | "PUT" | "PATCH" | "DELETE")
             && (200..300).contains(&reply.status);
-        let _ = before;
         if wrote && self.persisting() {
             // Saved under the lock, so files land in the order the changes happened.
             if let Err(e) = save_atomically(&state_path(&spec.seed_path), &table.items) {
@@ -453,6 +461,25 @@ mod tests {
             let e = parse_seed(text.as_bytes()).unwrap_err().to_string();
             assert!(e.contains(want), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn lists_and_collections_are_capped() {
+        let many: Vec<Value> = (1..=MAX_ITEMS).map(|i| json!({"id": i})).collect();
+        let s = spec(Value::Array(many));
+        let store = Store::default();
+        let mut r = || 1u64;
+        let l = store.handle(&s, "GET", None, &[], b"", &mut r);
+        assert_eq!(l.body.unwrap().as_array().unwrap().len(), MAX_PAGE);
+        assert_eq!(
+            l.headers[0].1,
+            MAX_ITEMS.to_string(),
+            "the total is the real one"
+        );
+        let l = store.handle(&s, "GET", None, &q(&[("_limit", "5000")]), b"", &mut r);
+        assert_eq!(l.body.unwrap().as_array().unwrap().len(), MAX_PAGE);
+        let full = store.handle(&s, "POST", None, &[], b"{}", &mut r);
+        assert_eq!(full.status, 507);
     }
 
     #[test]
