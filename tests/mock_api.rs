@@ -742,6 +742,23 @@ fn upstream_through_the_sandbox_policy_and_its_own() {
         "GET, POST, DELETE"
     );
     assert!(up.received().iter().any(|r| r.method == "OPTIONS"));
+    assert!(
+        up.received()
+            .iter()
+            .all(|r| r.header("host") == Some(&format!("127.0.0.1:{}", up.port())[..])),
+        "the upstream sees its own Host"
+    );
+
+    // An upstream that is down is a 502 with a JSON reason, not a hang.
+    drop(up);
+    let res = eventually("the upstream is gone", || {
+        let r = c.get(format!("{api}/api/users")).send().ok()?;
+        (r.status().as_u16() == 502).then_some(r)
+    });
+    assert!(res.json::<Value>().unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("upstream"));
 }
 
 #[test]
