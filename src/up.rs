@@ -120,10 +120,15 @@ pub fn build_state(
         match &o.spec {
             OriginSpec::Static { root } => {
                 roles.push(Role::Static(statics.len()));
+                // Canonical once here, so requests need not resolve the root again.
+                let root = match root {
+                    StaticRoot::Dir(d) => StaticRoot::Dir(d.canonicalize().unwrap_or(d.clone())),
+                    StaticRoot::Embedded => StaticRoot::Embedded,
+                };
                 statics.push(StaticOrigin {
                     name: o.name.clone(),
                     url,
-                    root: root.clone(),
+                    root,
                 });
             }
             OriginSpec::Api { routes, policy } => {
@@ -224,6 +229,7 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
     });
     drop(watcher);
     state.log.stopped();
+    state.log.flush();
     result.map_err(UpError::Io)
 }
 

@@ -12,7 +12,7 @@ mod ring;
 pub use ring::{Entry, Ring, RING_CAPACITY};
 
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::mpsc;
 
 use serde::Serialize;
 
@@ -45,9 +45,44 @@ pub struct RequestRecord {
     pub verdict_if_credentialed: Option<VerdictSummary>,
 }
 
+/// Lines go to one writer thread, so a worker never waits on the terminal (a slow terminal
+/// must not slow the API down) and lines written under load share one flush.
 pub struct Log {
     format: LogFormat,
-    out: Mutex<Box<dyn Write + Send>>,
+    tx: mpsc::Sender<Msg>,
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+enum Msg {
+    Line(String),
+    /// Write everything queued before this, then answer.
+    Flush(mpsc::Sender<()>),
+}
+
+fn write_lines(mut out: Box<dyn Write + Send>, rx: mpsc::Receiver<Msg>) {
+    let mut out = std::io::BufWriter::new(&mut out);
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            match msg {
+                Msg::Line(l) => {
+                    let _ = writeln!(out, "{l}");
+                }
+                Msg::Flush(ack) => {
+                    let _ = out.flush();
+                    let _ = ack.send(());
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        let _ = out.flush();
+    }
+    let _ = out.flush();
 }
 
 impl std::fmt::Debug for Log {
@@ -75,9 +110,19 @@ fn now_clock() -> String {
 
 impl Log {
     pub fn new(format: LogFormat, out: Box<dyn Write + Send>) -> Self {
-        Log {
-            format,
-            out: Mutex::new(out),
+        let (tx, rx) = mpsc::channel();
+        // If the thread cannot start, lines are dropped rather than the sandbox failing.
+        let _ = std::thread::Builder::new()
+            .name("sandbox-log".into())
+            .spawn(move || write_lines(out, rx));
+        Log { format, tx }
+    }
+
+    /// Returns once every line logged so far has been written.
+    pub fn flush(&self) {
+        let (ack, done) = mpsc::channel();
+        if self.tx.send(Msg::Flush(ack)).is_ok() {
+            let _ = done.recv_timeout(std::time::Duration::from_secs(2));
         }
     }
 
@@ -90,10 +135,7 @@ impl Log {
     }
 
     fn write_line(&self, line: &str) {
-        // A poisoned lock only means another thread panicked mid-write; keep logging.
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        let _ = self.tx.send(Msg::Line(line.to_string()));
     }
 
     fn emit(&self, event: &str, fields: serde_json::Value, text: impl FnOnce() -> String) {
@@ -233,7 +275,7 @@ impl Log {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
 
     #[derive(Clone, Default)]
     struct Buf(Arc<Mutex<Vec<u8>>>);
@@ -263,6 +305,7 @@ mod tests {
             verdict_if_credentialed: None,
         });
         log.banner("ignored in json");
+        log.flush();
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 1);

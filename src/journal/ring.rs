@@ -46,16 +46,17 @@ impl Ring {
         }
     }
 
-    /// Stores an entry (its `id` is assigned here) and returns it.
-    pub fn push(&self, mut e: Entry) -> Entry {
+    /// Stores an entry and returns the id assigned to it (the caller copies the entry first
+    /// only when a page is listening, so an unwatched sandbox pays for no copy).
+    pub fn push(&self, mut e: Entry) -> u64 {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         g.0 += 1;
         e.id = g.0;
         if g.1.len() >= self.cap {
             g.1.pop_front();
         }
-        g.1.push_back(e.clone());
-        e
+        g.1.push_back(e);
+        g.0
     }
 
     /// Entries oldest first.

@@ -182,7 +182,7 @@ enum Found {
 const SYNC_READ_LIMIT: u64 = 256 * 1024;
 
 fn find(root: &Path, rel: &Path, wants_slash: bool) -> Found {
-    let path = match resolve_in_root(root, rel) {
+    let path = match resolve_in_canonical_root(root, rel) {
         Ok(Resolved::File(p)) => p,
         Ok(Resolved::DirIndex(_)) if wants_slash => return Found::RedirectToSlash,
         Ok(Resolved::DirIndex(p)) => p,
@@ -244,20 +244,26 @@ pub enum Resolved {
 
 /// Resolves `rel` under `root`, following symlinks only while they stay inside the root.
 pub fn resolve_in_root(root: &Path, rel: &Path) -> std::io::Result<Resolved> {
-    let root = root.canonicalize()?;
+    resolve_in_canonical_root(&root.canonicalize()?, rel)
+}
+
+/// [`resolve_in_root`] for a root that is already canonical (the server canonicalises each
+/// static root once at startup: doing it per request cost a chain of `lstat` calls).
+pub fn resolve_in_canonical_root(root: &Path, rel: &Path) -> std::io::Result<Resolved> {
     let mut full = root.join(rel).canonicalize()?;
-    if !full.starts_with(&root) {
+    if !full.starts_with(root) {
         return Err(std::io::ErrorKind::NotFound.into());
     }
-    if full.is_dir() {
+    let meta = std::fs::metadata(&full)?;
+    if meta.is_dir() {
         full.push("index.html");
         let full = full.canonicalize()?;
-        if !full.starts_with(&root) || !std::fs::metadata(&full)?.is_file() {
+        if !full.starts_with(root) || !std::fs::metadata(&full)?.is_file() {
             return Err(std::io::ErrorKind::NotFound.into());
         }
         return Ok(Resolved::DirIndex(full));
     }
-    if !std::fs::metadata(&full)?.is_file() {
+    if !meta.is_file() {
         return Err(std::io::ErrorKind::NotFound.into());
     }
     Ok(Resolved::File(full))

@@ -138,7 +138,7 @@ async fn access_log(
                 .extensions()
                 .get::<cors_layer::PolicySnapshot>()
                 .map(|s| s.0.generation);
-            let entry = ctx.state.journal.push(crate::journal::Entry {
+            let mut entry = crate::journal::Entry {
                 id: 0,
                 at: crate::state::unix_now_f64(),
                 record,
@@ -146,12 +146,15 @@ async fn access_log(
                 request_headers: headers(res.request().headers()),
                 response_headers: headers(res.headers()),
                 policy_generation: generation,
-            });
-            // Only pages with an open event stream want it; skip the event otherwise.
+            };
+            // Only pages with an open event stream want it; skip the copy otherwise.
             if ctx.state.events.receiver_count() > 0 {
+                entry.id = ctx.state.journal.push(entry.clone());
                 ctx.state.publish(crate::state::Event::Request {
                     entry: Box::new(entry),
                 });
+            } else {
+                ctx.state.journal.push(entry);
             }
         }
     }
