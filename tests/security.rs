@@ -8,7 +8,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use sandbox::serve::frontend::{resolve_in_root, safe_relative_path, Resolved};
+use sandbox::serve::beneath::{Opened, Root};
+use sandbox::serve::frontend::safe_relative_path;
 
 use crate::util::raw_http::{self, addr, drip_until_closed, get, send, time_to_close};
 use crate::util::sandbox::*;
@@ -895,13 +896,14 @@ proptest! {
                     rel.components().all(|c| matches!(c, std::path::Component::Normal(_))),
                     "{raw:?} -> {rel:?}"
                 );
-                if let Ok(found) = resolve_in_root(&root, &rel) {
-                    let p = match found {
-                        Resolved::File(p) | Resolved::DirIndex(p) => p,
+                if let Ok(found) = Root::new(&root).open(&rel) {
+                    let (file, p) = match found {
+                        Opened::File(f, p) | Opened::DirIndex(f, p) => (f, p),
                     };
                     prop_assert!(p.starts_with(&croot), "{raw:?} -> {}", p.display());
-                    prop_assert!(std::fs::metadata(&p).unwrap().is_file());
-                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    prop_assert!(file.metadata().unwrap().is_file());
+                    let mut text = String::new();
+                    let _ = std::io::Read::read_to_string(&mut &file, &mut text);
                     prop_assert!(!text.contains(OUTSIDE_SECRET), "{raw:?}");
                     prop_assert!(!text.contains(DOTENV_SECRET), "{raw:?}");
                 }

@@ -12,6 +12,7 @@ use actix_files::NamedFile;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::beneath::{Opened, Root};
 use super::embedded;
 use super::guard::cross_site_no_cors;
 use super::inject::inject;
@@ -21,6 +22,18 @@ use crate::state::SharedState;
 pub struct StaticCtx {
     pub state: SharedState,
     pub index: usize,
+    /// The root folder, opened once (`None`: the embedded lab).
+    pub root: Option<Root>,
+}
+
+impl StaticCtx {
+    pub fn new(state: SharedState, index: usize) -> Self {
+        let root = match &state.statics[index].root {
+            StaticRoot::Dir(d) => Some(Root::new(d)),
+            StaticRoot::Embedded => None,
+        };
+        StaticCtx { state, index, root }
+    }
 }
 
 /// Why a path was refused; every variant answers 404 or 400 without echoing the path raw.
@@ -132,9 +145,9 @@ async fn respond(req: &HttpRequest, ctx: &StaticCtx) -> HttpResponse {
         }
         Err(PathRejection::Forbidden) => return not_found(raw),
     };
-    match &ctx.state.statics[ctx.index].root {
-        StaticRoot::Embedded => serve_embedded(req, &rel, raw),
-        StaticRoot::Dir(root) => serve_dir(req, root, &rel, raw).await,
+    match &ctx.root {
+        None => serve_embedded(req, &rel, raw),
+        Some(root) => serve_dir(req, root, &rel, raw).await,
     }
 }
 
@@ -181,15 +194,12 @@ enum Found {
 /// from the blocking pool: for the small assets of a dev page that is several times faster.
 const SYNC_READ_LIMIT: u64 = 256 * 1024;
 
-fn find(root: &Path, rel: &Path, wants_slash: bool) -> Found {
-    let path = match resolve_in_canonical_root(root, rel) {
-        Ok(Resolved::File(p)) => p,
-        Ok(Resolved::DirIndex(_)) if wants_slash => return Found::RedirectToSlash,
-        Ok(Resolved::DirIndex(p)) => p,
+fn find(root: &Root, rel: &Path, wants_slash: bool) -> Found {
+    let (file, path) = match root.open(rel) {
+        Ok(Opened::File(f, p)) => (f, p),
+        Ok(Opened::DirIndex(..)) if wants_slash => return Found::RedirectToSlash,
+        Ok(Opened::DirIndex(f, p)) => (f, p),
         Err(_) => return Found::Missing,
-    };
-    let Some(file) = open_regular(&path) else {
-        return Found::Missing;
     };
     if is_html(&path) {
         let mut body = Vec::new();
@@ -201,25 +211,10 @@ fn find(root: &Path, rel: &Path, wants_slash: bool) -> Found {
     NamedFile::from_file(file, path).map_or(Found::Missing, |f| Found::File(Box::new(f)))
 }
 
-/// Opens a file without blocking and keeps it only if the opened file is a regular one. The
-/// check is made on the open descriptor, so a file swapped for a FIFO after `resolve_in_root`
-/// looked at it can neither block a worker (the open does not wait for a writer) nor be read.
-fn open_regular(path: &Path) -> Option<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options.open(path).ok()?;
-    file.metadata().ok()?.is_file().then_some(file)
-}
-
-async fn serve_dir(req: &HttpRequest, root: &Path, rel: &Path, raw: &str) -> HttpResponse {
-    // Resolved and opened on the worker itself: a handful of stat/open calls on a local disk
-    // take microseconds, far less than a hop to the blocking pool (which halved throughput).
-    // Nothing here can block for long: FIFOs and devices are refused by `stat` before any open.
+async fn serve_dir(req: &HttpRequest, root: &Root, rel: &Path, raw: &str) -> HttpResponse {
+    // Opened on the worker itself: one `openat2` on a local disk takes microseconds, far less
+    // than a hop to the blocking pool (which halved throughput). Nothing here can block for
+    // long: files are opened non-blocking, and FIFOs and devices are refused.
     match find(root, rel, !raw.ends_with('/')) {
         Found::File(f) => f
             .use_etag(true)
@@ -231,40 +226,4 @@ async fn serve_dir(req: &HttpRequest, root: &Path, rel: &Path, raw: &str) -> Htt
         Found::RedirectToSlash => redirect_to_slash(raw),
         Found::Missing => not_found(raw),
     }
-}
-
-/// What a safe relative path names under a root.
-#[derive(Debug)]
-pub enum Resolved {
-    /// A regular file (canonical path, inside the root).
-    File(PathBuf),
-    /// A folder's index.html; `/dir` is redirected to `/dir/` so its relative links resolve.
-    DirIndex(PathBuf),
-}
-
-/// Resolves `rel` under `root`, following symlinks only while they stay inside the root.
-pub fn resolve_in_root(root: &Path, rel: &Path) -> std::io::Result<Resolved> {
-    resolve_in_canonical_root(&root.canonicalize()?, rel)
-}
-
-/// [`resolve_in_root`] for a root that is already canonical (the server canonicalises each
-/// static root once at startup: doing it per request cost a chain of `lstat` calls).
-pub fn resolve_in_canonical_root(root: &Path, rel: &Path) -> std::io::Result<Resolved> {
-    let mut full = root.join(rel).canonicalize()?;
-    if !full.starts_with(root) {
-        return Err(std::io::ErrorKind::NotFound.into());
-    }
-    let meta = std::fs::metadata(&full)?;
-    if meta.is_dir() {
-        full.push("index.html");
-        let full = full.canonicalize()?;
-        if !full.starts_with(root) || !std::fs::metadata(&full)?.is_file() {
-            return Err(std::io::ErrorKind::NotFound.into());
-        }
-        return Ok(Resolved::DirIndex(full));
-    }
-    if !meta.is_file() {
-        return Err(std::io::ErrorKind::NotFound.into());
-    }
-    Ok(Resolved::File(full))
 }

@@ -7,6 +7,7 @@
 //! tests can pass port-0 sockets) and stop when the shutdown flag flips.
 
 pub mod api;
+pub mod beneath;
 pub mod body_deadline;
 pub mod cors_layer;
 pub mod embedded;
@@ -266,10 +267,7 @@ pub async fn run(
         }
         let server = match role {
             Role::Static(index) => {
-                let st = web::Data::new(frontend::StaticCtx {
-                    state: state.clone(),
-                    index,
-                });
+                let st = web::Data::new(frontend::StaticCtx::new(state.clone(), index));
                 start!(HttpServer::new(move || {
                     App::new()
                         .app_data(web::Data::new(ctx.clone()))

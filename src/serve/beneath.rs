@@ -1,0 +1,182 @@
+//! Opening a file beneath a static root, so that no path or symlink can lead out of it.
+//!
+//! On Linux the root is opened once and every file is opened relative to it with
+//! `openat2(…, RESOLVE_BENEATH)`: the kernel itself refuses any resolution (`..`, an absolute
+//! or escaping symlink) that leaves the root, in one system call. Elsewhere, or when the
+//! kernel lacks `openat2` (before 5.6, or a seccomp filter), the path is canonicalised and
+//! checked to lie inside the root, then opened. Either way files are opened non-blocking and
+//! checked on the open descriptor, so a FIFO or device can neither hang a worker nor be read.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A static root, opened once.
+#[derive(Debug)]
+pub struct Root {
+    /// Canonical path of the root.
+    pub dir: PathBuf,
+    #[cfg(target_os = "linux")]
+    fd: Option<std::os::fd::OwnedFd>,
+}
+
+/// What was opened for a request path.
+#[derive(Debug)]
+pub enum Opened {
+    /// A regular file, with the path it was found at (for its content type).
+    File(File, PathBuf),
+    /// `rel` is a folder; this is its `index.html`.
+    DirIndex(File, PathBuf),
+}
+
+impl Root {
+    pub fn new(dir: &Path) -> Root {
+        let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        #[cfg(target_os = "linux")]
+        let fd = File::open(&dir).ok().map(std::os::fd::OwnedFd::from);
+        Root {
+            #[cfg(target_os = "linux")]
+            fd,
+            dir,
+        }
+    }
+
+    /// Opens `rel` (already free of `..` and dot segments) beneath the root; a folder gives
+    /// its `index.html`. Anything missing, escaping or not a regular file is `NotFound`.
+    pub fn open(&self, rel: &Path) -> io::Result<Opened> {
+        let file = self.open_beneath(rel)?;
+        let meta = file.metadata()?;
+        if meta.is_dir() {
+            let index = rel.join("index.html");
+            let file = self.open_beneath(&index)?;
+            return regular(file).map(|f| Opened::DirIndex(f, self.dir.join(index)));
+        }
+        regular(file).map(|f| Opened::File(f, self.dir.join(rel)))
+    }
+
+    fn open_beneath(&self, rel: &Path) -> io::Result<File> {
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = &self.fd {
+            match openat2_beneath(fd, rel) {
+                Err(e)
+                    if e.raw_os_error() == Some(libc::ENOSYS)
+                        || e.raw_os_error() == Some(libc::EPERM) => {}
+                other => return other,
+            }
+        }
+        let full = self.dir.join(rel).canonicalize()?;
+        if !full.starts_with(&self.dir) {
+            return Err(io::ErrorKind::NotFound.into());
+        }
+        open_nonblocking(&full)
+    }
+}
+
+fn not_found() -> io::Error {
+    io::ErrorKind::NotFound.into()
+}
+
+fn regular(file: File) -> io::Result<File> {
+    if file.metadata()?.is_file() {
+        Ok(file)
+    } else {
+        Err(not_found())
+    }
+}
+
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+#[cfg(target_os = "linux")]
+fn openat2_beneath(dir: &std::os::fd::OwnedFd, rel: &Path) -> io::Result<File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::ffi::OsStrExt;
+    let rel = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    };
+    let c = std::ffi::CString::new(rel.as_os_str().as_bytes()).map_err(|_| not_found())?;
+    // SAFETY: `open_how` is plain data; zeroed is its documented "no options" state.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) as u64;
+    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+    // SAFETY: valid directory fd, NUL-terminated path, and `how` with its true size.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        // Escapes are EXDEV; report them like any missing file.
+        return Err(match e.raw_os_error() {
+            Some(libc::ENOSYS) | Some(libc::EPERM) => e,
+            Some(libc::EXDEV) | Some(libc::ELOOP) => not_found(),
+            _ => e,
+        });
+    }
+    // SAFETY: the kernel just returned this new descriptor; we own it.
+    Ok(unsafe { File::from_raw_fd(fd as i32) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_inside_and_refuses_escapes() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("sub")).unwrap();
+        std::fs::write(d.path().join("a.txt"), "a").unwrap();
+        std::fs::write(d.path().join("sub/index.html"), "<p>").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(outside.path().join("secret.txt"), d.path().join("out.txt"))
+                .unwrap();
+            std::os::unix::fs::symlink(d.path().join("a.txt"), d.path().join("abs-in.txt"))
+                .unwrap();
+            std::os::unix::fs::symlink("a.txt", d.path().join("rel-in.txt")).unwrap();
+        }
+        let root = Root::new(d.path());
+        assert!(matches!(
+            root.open(Path::new("a.txt")),
+            Ok(Opened::File(..))
+        ));
+        assert!(matches!(
+            root.open(Path::new("sub")),
+            Ok(Opened::DirIndex(..))
+        ));
+        assert!(matches!(
+            root.open(Path::new("rel-in.txt")),
+            Ok(Opened::File(..))
+        ));
+        assert_eq!(
+            root.open(Path::new("out.txt")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        assert_eq!(
+            root.open(Path::new("missing")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        // An absolute symlink is refused even when it points inside (RESOLVE_BENEATH), or
+        // allowed by the fallback's check; it never leads outside either way.
+        if let Ok(Opened::File(_, p)) = root.open(Path::new("abs-in.txt")) {
+            assert!(p.starts_with(&root.dir));
+        }
+    }
+}
