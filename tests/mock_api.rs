@@ -795,5 +795,25 @@ fn init_from_openapi_generates_routes_that_serve_the_examples() {
         &["init", "--from-openapi", "sandbox.toml", "-o", "x.toml"],
     );
     assert_eq!(code, 2);
-    assert!(err.contains("not JSON"), "{err}");
+    assert!(
+        err.contains("neither JSON nor YAML") || err.contains("not an OpenAPI 3 document"),
+        "{err}"
+    );
+    // The same document in YAML, as most OpenAPI documents are written.
+    write(
+        d.path(),
+        "openapi.yaml",
+        "openapi: 3.0.3\ninfo: {title: Students, version: '1'}\npaths:\n  /api/teachers/{id}:\n    get:\n      responses:\n        '200':\n          content:\n            application/json:\n              example: {id: 7, name: Sana}\n",
+    );
+    let (code, out, err) = run_cli(
+        d.path(),
+        &["init", "--from-openapi", "openapi.yaml", "-o", "y.toml"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote y.toml"), "{out}");
+    let routes = std::fs::read_to_string(d.path().join("y.toml")).unwrap();
+    assert!(
+        routes.contains("/api/teachers/{id}") && routes.contains("Sana"),
+        "{routes}"
+    );
 }

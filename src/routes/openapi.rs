@@ -1,17 +1,17 @@
 //! `sandbox init --from-openapi FILE`: a routes file from an OpenAPI 3 document's examples.
 //!
 //! One `[[route]]` per operation, answering the example of its first successful response
-//! (`example`, the first of `examples`, or the schema's `example`), with that status. JSON
-//! input only: no YAML parser is in the dependency tree, and adding one for an importer is not
-//! worth it (`yq -o json` converts). [`to_routes`] is pure; [`run`] reads and writes the files.
+//! (`example`, the first of `examples`, or the schema's `example`), with that status. Reads
+//! JSON or YAML (most OpenAPI documents are written in YAML). [`to_routes`] is pure; [`run`]
+//! reads and writes the files.
 
 use serde::Serialize;
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenApiError {
-    #[error("not JSON (YAML is not supported; convert it with e.g. `yq -o json`): {0}")]
-    NotJson(#[from] serde_json::Error),
+    #[error("neither JSON nor YAML: {0}")]
+    Unreadable(String),
     #[error("not an OpenAPI 3 document: no `openapi: \"3.x\"` field")]
     NotOpenApi3,
     #[error("the document has no `paths`")]
@@ -40,9 +40,17 @@ struct RouteOut {
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options"];
 
+/// A document as JSON when it looks like JSON (for JSON's own error positions), else YAML.
+fn parse(text: &str) -> Result<Value, OpenApiError> {
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(text).map_err(|e| OpenApiError::Unreadable(e.to_string()));
+    }
+    serde_saphyr::from_str::<Value>(text).map_err(|e| OpenApiError::Unreadable(e.to_string()))
+}
+
 /// Converts a document; also returns notes on what was skipped, for the terminal.
 pub fn to_routes(text: &str, source_name: &str) -> Result<(String, Vec<String>), OpenApiError> {
-    let doc: Value = serde_json::from_str(text)?;
+    let doc = parse(text)?;
     if !doc
         .get("openapi")
         .and_then(Value::as_str)
@@ -300,9 +308,14 @@ mod tests {
             to_routes("{}", "x"),
             Err(OpenApiError::NotOpenApi3)
         ));
+        // YAML is read too: this one is an OpenAPI 3 document without paths.
         assert!(matches!(
             to_routes("openapi: 3.0.0", "x"),
-            Err(OpenApiError::NotJson(_))
+            Err(OpenApiError::NoPaths)
+        ));
+        assert!(matches!(
+            to_routes("{ \"openapi\": ", "x"),
+            Err(OpenApiError::Unreadable(_))
         ));
     }
 }
