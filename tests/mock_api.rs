@@ -817,3 +817,64 @@ fn init_from_openapi_generates_routes_that_serve_the_examples() {
         "{routes}"
     );
 }
+
+#[test]
+fn templates_in_body_files_render_and_bad_ones_are_located_in_the_file() {
+    let d = project(&policy_allowing(PAGE));
+    write(d.path(), "student.json", "{\n  \"id\": \"{{params.id}}\",\n  \"name\": \"{{query.name}}\",\n  \"tags\": [\"a\", \"{{headers.x-tag}}\"]\n}\n");
+    write(d.path(), "hello.txt", "hello {{query.name}}!\n");
+    write(
+        d.path(),
+        "plain.json",
+        "{\"literal\": \"{ not a placeholder }\"}",
+    );
+    write(
+        d.path(),
+        "api.toml",
+        "[[route]]\npath = \"/api/students/{id}\"\nfile = \"student.json\"\n\n[[route]]\npath = \"/api/hello\"\nfile = \"hello.txt\"\n\n[[route]]\npath = \"/api/plain\"\nfile = \"plain.json\"\n",
+    );
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api");
+    let r = client()
+        .get(format!("{api}/api/students/7?name=Sa%22na"))
+        .header("X-Tag", "new")
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/json");
+    // A quote in the request stays inside its JSON string.
+    assert_eq!(
+        r.json::<Value>().unwrap(),
+        json!({"id": "7", "name": "Sa\"na", "tags": ["a", "new"]})
+    );
+    let r = client()
+        .get(format!("{api}/api/hello?name=Ahmad"))
+        .send()
+        .unwrap();
+    assert_eq!(r.text().unwrap(), "hello Ahmad!\n");
+    assert_eq!(
+        get_json(&format!("{api}/api/plain")),
+        (200, json!({"literal": "{ not a placeholder }"}))
+    );
+    drop(sb);
+
+    // An unknown placeholder is a load error pointing into the body file, not a 500 later.
+    write(
+        d.path(),
+        "student.json",
+        "{\n  \"id\": \"{{param.id}}\"\n}\n",
+    );
+    let (code, _, err) = run_cli(
+        d.path(),
+        &[
+            "up",
+            "--config",
+            "sandbox.toml",
+            "--port",
+            "frontend=0",
+            "--port",
+            "api=0",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("student.json") && err.contains("2:"), "{err}");
+}

@@ -489,7 +489,7 @@ impl Loader<'_> {
         }
         let mut dynamic = None;
         let mut body = if let Some(j) = e.json {
-            let jt = json_template(src, &j.span(), j.get_ref(), params)?;
+            let jt = json_template(src, &j.span(), &toml_to_json(j.get_ref()), params)?;
             if !matches!(jt, JsonTemplate::Literal(_)) {
                 dynamic = Some(DynamicBody::Json(jt));
             }
@@ -510,6 +510,7 @@ impl Loader<'_> {
             }
         } else if let Some(fref) = e.file {
             let (path, bytes) = read_body_file(src, self.dir, fref)?;
+            dynamic = file_template(&path, &bytes, params)?;
             let ct = mime_guess::from_path(&path)
                 .first_or_octet_stream()
                 .essence_str()
@@ -603,31 +604,31 @@ fn template(
 fn json_template(
     src: &Source,
     span: &Range<usize>,
-    v: &toml::Value,
+    v: &Value,
     params: &[String],
 ) -> Result<JsonTemplate, LoadError> {
     Ok(match v {
-        toml::Value::String(s) => {
+        Value::String(s) => {
             let t = template(src, span, s, params)?;
             if t.is_dynamic() {
                 JsonTemplate::Text(t)
             } else {
-                JsonTemplate::Literal(Value::String(s.clone()))
+                JsonTemplate::Literal(v.clone())
             }
         }
-        toml::Value::Array(a) => {
+        Value::Array(a) => {
             let items = a
                 .iter()
                 .map(|x| json_template(src, span, x, params))
                 .collect::<Result<Vec<_>, _>>()?;
             if items.iter().all(|i| matches!(i, JsonTemplate::Literal(_))) {
-                JsonTemplate::Literal(toml_to_json(v))
+                JsonTemplate::Literal(v.clone())
             } else {
                 JsonTemplate::Array(items)
             }
         }
-        toml::Value::Table(t) => {
-            let items = t
+        Value::Object(o) => {
+            let items = o
                 .iter()
                 .map(|(k, x)| Ok((k.clone(), json_template(src, span, x, params)?)))
                 .collect::<Result<Vec<_>, LoadError>>()?;
@@ -635,13 +636,42 @@ fn json_template(
                 .iter()
                 .all(|(_, i)| matches!(i, JsonTemplate::Literal(_)))
             {
-                JsonTemplate::Literal(toml_to_json(v))
+                JsonTemplate::Literal(v.clone())
             } else {
                 JsonTemplate::Object(items)
             }
         }
-        other => JsonTemplate::Literal(toml_to_json(other)),
+        other => JsonTemplate::Literal(other.clone()),
     })
+}
+
+/// Placeholders in a `file = …` body. Only UTF-8 files that contain `{{` are templates, so
+/// binary files and plain data are served byte for byte. A JSON file is rendered value by
+/// value (so request data can never break its syntax); anything else as text. Errors point
+/// into the body file itself.
+fn file_template(
+    path: &std::path::Path,
+    bytes: &[u8],
+    params: &[String],
+) -> Result<Option<DynamicBody>, LoadError> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(None);
+    };
+    if !text.contains("{{") {
+        return Ok(None);
+    }
+    let fsrc = Source {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+    };
+    let whole = 0..text.len();
+    let is_json = path.extension().is_some_and(|e| e == "json");
+    if let (true, Ok(v)) = (is_json, serde_json::from_str::<Value>(text)) {
+        let jt = json_template(&fsrc, &whole, &v, params)?;
+        return Ok((!matches!(jt, JsonTemplate::Literal(_))).then_some(DynamicBody::Json(jt)));
+    }
+    let t = template(&fsrc, &whole, text, params)?;
+    Ok(t.is_dynamic().then_some(DynamicBody::Text(t)))
 }
 
 /// `when = { query.page = "2", headers.x-user = "sana", body.kind = "a" }`: TOML's dotted keys
