@@ -23,6 +23,7 @@ use super::guard::same_origin;
 use crate::state::Event;
 
 pub const RELOAD_JS: &str = include_str!("reload.js");
+const FIXTURE_JS: &str = include_str!("fixture.js");
 const INSPECTOR_HTML: &str = include_str!("inspector/inspector.html");
 const INSPECTOR_JS: &str = include_str!("inspector/inspector.js");
 const INSPECTOR_CSS: &str = include_str!("inspector/inspector.css");
@@ -47,6 +48,7 @@ pub fn register(cfg: &mut web::ServiceConfig) {
             .route("/", web::get().to(inspector_html))
             .route("/events", web::get().to(events))
             .route("/reload.js", web::get().to(reload_js))
+            .route("/fixture.js", web::get().to(fixture_js))
             .route("/config.json", web::get().to(config_json))
             .route("/status", web::get().to(status))
             .route("/requests", web::get().to(requests))
@@ -105,6 +107,14 @@ async fn inspector_css() -> HttpResponse {
 
 fn forbidden() -> HttpResponse {
     HttpResponse::Forbidden().body("sandbox endpoints are same-origin only")
+}
+
+/// The runner every fixture page loads (see `fixtures::page`).
+async fn fixture_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(FIXTURE_JS)
 }
 
 async fn reload_js() -> HttpResponse {
