@@ -62,11 +62,7 @@ pub fn parse_header(s: &str) -> Result<(String, String), String> {
         .split_once(':')
         .ok_or_else(|| format!("expected 'Name: value', got `{s}`"))?;
     let name = name.trim();
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-    {
+    if !browser::is_token(name) {
         return Err(format!("`{name}` is not a valid header name"));
     }
     Ok((name.to_string(), value.trim().to_string()))

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::list::{AnyOr, SpannedList};
+use crate::browser::is_token;
 use crate::source_file::{LoadError, Source};
 
 /// A validated actix-cors policy. Lists keep the user's spelling and order.
@@ -294,12 +295,6 @@ fn check_origin(src: &Source, v: &str, span: Range<usize>) -> Result<(), LoadErr
         }
     }
     Ok(())
-}
-
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn token_list(

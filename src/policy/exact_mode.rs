@@ -11,7 +11,8 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::routes::{PathPattern, FRAMING_HEADERS};
+use crate::browser::is_token;
+use crate::routes::{header_problem, HeaderProblem, PathPattern};
 use crate::source_file::{LoadError, Source};
 
 /// A validated exact-mode policy: rules in file order, first match wins.
@@ -304,23 +305,30 @@ fn parse_header_line(
             Some("write \"Name: value\", e.g. \"Access-Control-Allow-Origin: {origin}\"".into()),
         ));
     };
-    if !is_token(name) {
-        return Err(src.error_at(
-            Some(span),
-            &format!("`{name}` is not a valid header name"),
-            "here",
-            Some("a header name is letters, digits and -, with no spaces before the colon".into()),
-        ));
+    let bad = |message: String, hint: &str| {
+        Err(src.error_at(Some(span.clone()), &message, "here", Some(hint.into())))
+    };
+    match header_problem(name, value) {
+        None => {}
+        Some(HeaderProblem::BadName) => {
+            return bad(
+                format!("`{name}` is not a valid header name"),
+                "a header name is letters, digits and -, with no spaces before the colon",
+            )
+        }
+        Some(HeaderProblem::Framing) => {
+            return bad(
+                format!("`{name}` is owned by the server"),
+                "framing headers (Content-Length, Transfer-Encoding, Connection, …) are set by the server; a policy setting them would corrupt the response",
+            )
+        }
+        Some(HeaderProblem::LineBreak) => {
+            return bad(
+                "the value contains CR, LF or NUL".into(),
+                "a header value is a single line",
+            )
+        }
     }
-    if FRAMING_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-        return Err(src.error_at(
-            Some(span),
-            &format!("`{name}` is owned by the server"),
-            "here",
-            Some("framing headers (Content-Length, Transfer-Encoding, Connection, …) are set by the server; a policy setting them would corrupt the response".into()),
-        ));
-    }
-    check_value(src, value, span.clone())?;
     let value = value.trim_matches([' ', '\t']);
     let rest = value.replace("{origin}", "");
     if rest.contains('{') {
@@ -384,12 +392,6 @@ fn glob_matches(glob: &str, text: &str) -> bool {
         }
     }
     remaining.len() >= last.len() && remaining.ends_with(last)
-}
-
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Legal but dangerous or surprising rules; fixtures rely on these words being said.

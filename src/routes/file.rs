@@ -9,8 +9,8 @@ use toml::Spanned;
 
 use super::template::{Expr, Template};
 use super::{
-    normalize_method, resources, Body, Counter, DynamicBody, Fault, Faults, JsonTemplate,
-    PathPattern, Pick, Response, Route, Routes, Segment, Upstream, FRAMING_HEADERS,
+    header_problem, normalize_method, resources, Body, Counter, DynamicBody, Fault, Faults,
+    HeaderProblem, JsonTemplate, PathPattern, Pick, Response, Route, Routes, Segment, Upstream,
 };
 use crate::source_file::{LoadError, Source, MAX_FILE_BYTES};
 
@@ -336,11 +336,7 @@ impl Loader<'_> {
             Some(m) if m.get_ref() == "*" => "*".to_string(),
             Some(m) => {
                 let v = m.get_ref();
-                if v.is_empty()
-                    || !v
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-                {
+                if !crate::browser::is_token(v) {
                     return Err(src.error_at(
                         Some(m.span()),
                         &format!("`{v}` is not a valid method"),
@@ -741,35 +737,19 @@ fn check_header(
     value: &str,
     span: std::ops::Range<usize>,
 ) -> Result<(), LoadError> {
-    let valid_name = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    if !valid_name {
-        return Err(src.error_at(
-            Some(span),
-            &format!("`{name}` is not a valid header name"),
-            "in these headers",
-            None,
-        ));
-    }
-    if FRAMING_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-        return Err(src.error_at(
-            Some(span),
-            &format!("`{name}` is set by the server itself"),
-            "in these headers",
+    let (message, hint) = match header_problem(name, value) {
+        None => return Ok(()),
+        Some(HeaderProblem::BadName) => (format!("`{name}` is not a valid header name"), None),
+        Some(HeaderProblem::Framing) => (
+            format!("`{name}` is set by the server itself"),
             Some("remove it: the server frames the body".into()),
-        ));
-    }
-    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-        return Err(src.error_at(
-            Some(span),
-            &format!("the value of `{name}` contains CR, LF or NUL"),
-            "in these headers",
+        ),
+        Some(HeaderProblem::LineBreak) => (
+            format!("the value of `{name}` contains CR, LF or NUL"),
             Some("header values are a single line".into()),
-        ));
-    }
-    Ok(())
+        ),
+    };
+    Err(src.error_at(Some(span), &message, "in these headers", hint))
 }
 
 /// Resolves `file = …` inside the routes file's folder: symlinks and `..` may not escape it.

@@ -303,14 +303,31 @@ pub fn load(src: &Source, file_name: &str, dir: &std::path::Path) -> Result<Rout
     file::load(src, file_name, dir)
 }
 
-/// Normalises a method the way fetch does: only the six standard methods are upper-cased.
-pub fn normalize_method(m: &str) -> String {
-    const STANDARD: &[&str] = &["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
-    let upper = m.to_ascii_uppercase();
-    if STANDARD.contains(&upper.as_str()) {
-        upper
+/// Methods are normalised the way fetch does it (the browser model owns that rule).
+pub use crate::browser::normalize_method;
+
+/// Why a header line from a routes or policy file cannot be sent as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderProblem {
+    /// The name is not an HTTP token.
+    BadName,
+    /// The server owns this header (body framing, connection management).
+    Framing,
+    /// CR, LF or NUL in the value: response splitting.
+    LineBreak,
+}
+
+/// The one check both the routes file and exact-mode policies apply to headers they send;
+/// each reports it in its own words.
+pub fn header_problem(name: &str, value: &str) -> Option<HeaderProblem> {
+    if !crate::browser::is_token(name) {
+        Some(HeaderProblem::BadName)
+    } else if FRAMING_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        Some(HeaderProblem::Framing)
+    } else if value.contains(['\r', '\n', '\0']) {
+        Some(HeaderProblem::LineBreak)
     } else {
-        m.to_string()
+        None
     }
 }
 
