@@ -103,6 +103,28 @@ struct Worker {
     /// Fingerprint of what the last attempt saw, so a touch or a repeated bad save is not
     /// reported twice.
     last_seen: HashMap<usize, u64>,
+    /// The same for files under static roots: one save can arrive as two debounced batches
+    /// (a rename's two halves), and open pages should reload once, not twice.
+    static_seen: HashMap<PathBuf, u64>,
+}
+
+/// Static files larger than this are fingerprinted by size and time instead of content.
+const STATIC_HASH_LIMIT: u64 = 1024 * 1024;
+
+/// What a static file holds now (or that it is gone), cheaply comparable.
+fn static_fingerprint(path: &Path) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match std::fs::metadata(path) {
+        Err(e) => e.kind().to_string().hash(&mut h),
+        Ok(m) if !m.is_file() || m.len() > STATIC_HASH_LIMIT => {
+            (m.is_dir(), m.len(), m.modified().ok()).hash(&mut h)
+        }
+        Ok(_) => match std::fs::read(path) {
+            Ok(bytes) => bytes.hash(&mut h),
+            Err(e) => e.kind().to_string().hash(&mut h),
+        },
+    }
+    h.finish()
 }
 
 /// Starts watching everything the state's origins load from disk.
@@ -162,6 +184,7 @@ pub fn start(state: SharedState, kind: WatcherKind) -> Result<WatchHandle, Watch
         dirs: Arc::clone(&dirs),
         watched_dirs: BTreeSet::new(),
         last_seen: HashMap::new(),
+        static_seen: HashMap::new(),
     };
     worker.watch_all()?;
     for (i, _) in worker.targets.iter().enumerate() {
@@ -272,7 +295,13 @@ impl Worker {
         for action in self.watched.classify(paths) {
             match action {
                 Action::Reload(i) => self.reload(i),
-                Action::Static { origin, rel } => statics.entry(origin).or_default().push(rel),
+                Action::Static { origin, rel } => {
+                    let full = self.watched.roots[origin].join(&rel);
+                    let fp = static_fingerprint(&full);
+                    if self.static_seen.insert(full, fp) != Some(fp) {
+                        statics.entry(origin).or_default().push(rel);
+                    }
+                }
             }
         }
         for (origin, rels) in statics {
