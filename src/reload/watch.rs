@@ -394,6 +394,16 @@ impl Worker {
                     let fp = fingerprint(digest, &self.watched.files[i][1..]);
                     self.last_seen.insert(i, fp);
                 }
+                // The status board first: whoever sees the log line or the event and then
+                // asks /__sandbox/status must find this outcome, not the one before it.
+                state.record_status(FileStatus {
+                    origin: api.name.clone(),
+                    file: file.clone(),
+                    generation,
+                    ok: true,
+                    error: None,
+                    at: unix_now(),
+                });
                 state.log.reloaded(&api.name, &file, generation, &changed);
                 if let (Target::Policy(_), Some(secs)) =
                     (self.targets[i], api.preflight_cache_remaining())
@@ -403,14 +413,6 @@ impl Worker {
                         api.name
                     ));
                 }
-                state.record_status(FileStatus {
-                    origin: api.name.clone(),
-                    file: file.clone(),
-                    generation,
-                    ok: true,
-                    error: None,
-                    at: unix_now(),
-                });
                 state.publish(Event::Reloaded {
                     origin: api.name.clone(),
                     file,
@@ -422,9 +424,6 @@ impl Worker {
                     Target::Policy(_) => api.policy.load().generation,
                     Target::Routes(_) => api.routes.load().generation,
                 };
-                state
-                    .log
-                    .reload_failed(&api.name, &file, &e.one_line(), &e.render());
                 state.record_status(FileStatus {
                     origin: api.name.clone(),
                     file: file.clone(),
@@ -433,6 +432,9 @@ impl Worker {
                     error: Some(event_message(&e)),
                     at: unix_now(),
                 });
+                state
+                    .log
+                    .reload_failed(&api.name, &file, &e.one_line(), &e.render());
                 let (line, column) = e.line_col().unzip();
                 state.publish(Event::ReloadFailed {
                     origin: api.name.clone(),
