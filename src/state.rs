@@ -91,6 +91,8 @@ pub struct StaticOrigin {
     pub name: String,
     pub url: String,
     pub root: StaticRoot,
+    /// How many changes the watcher has seen under the root; file caches empty when it moves.
+    pub changes: std::sync::atomic::AtomicU64,
 }
 
 /// The last reload attempt of one file, for `/__sandbox/status`.

@@ -129,6 +129,7 @@ pub fn build_state(
                     name: o.name.clone(),
                     url,
                     root,
+                    changes: Default::default(),
                 });
             }
             OriginSpec::Api { routes, policy } => {

@@ -2,6 +2,7 @@
 //! has its documented shape. Real binary, loopback, port 0.
 
 use crate::util::sandbox::*;
+use std::time::Duration;
 
 const POLICY: &str = r#"mode = "actix-cors"
 allowed_origins = ["http://karachi-dev.localhost:8080"]
@@ -231,4 +232,74 @@ fn inspector_feed_lists_api_requests_and_what_is_in_force() {
         .send()
         .unwrap();
     assert_eq!(res.status(), 403);
+}
+
+/// Small static files are answered from memory once they have settled; the cache must never
+/// hand out a version the disk no longer holds, nor anything a path can no longer reach.
+#[test]
+fn cached_static_files_follow_the_disk() {
+    let d = project(POLICY);
+    let css = d.path().join("web/site.css");
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let url = format!("{}/site.css", sb.url("frontend"));
+    let c = client();
+    // The cache takes a file only once its ctime is comfortably past (50 ms; see
+    // serve::file_cache). Wait for that condition itself.
+    eventually("site.css settled", || {
+        let age = std::fs::metadata(&css)
+            .ok()?
+            .modified()
+            .ok()?
+            .elapsed()
+            .ok()?;
+        (age > Duration::from_millis(200)).then_some(())
+    });
+    let original = std::fs::read_to_string(&css).unwrap();
+    let first = c.get(&url).send().unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(first.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(first.headers().contains_key("last-modified"));
+    assert_eq!(first.text().unwrap(), original);
+    // Served again (now from memory), revalidated, by range and by HEAD.
+    let again = c.get(&url).send().unwrap();
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(again.text().unwrap(), original);
+    let revalidated = c.get(&url).header("If-None-Match", &etag).send().unwrap();
+    assert_eq!(revalidated.status(), 304);
+    let range = c.get(&url).header("Range", "bytes=0-1").send().unwrap();
+    assert_eq!(range.status(), 206);
+    assert_eq!(range.text().unwrap(), &original[..2]);
+    let head = c.head(&url).send().unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["content-length"].to_str().unwrap(),
+        original.len().to_string()
+    );
+    assert_eq!(head.text().unwrap(), "");
+
+    // Rewritten in place with the same size: the very next request sees it, on this
+    // connection and on fresh ones (each worker keeps its own cache).
+    let changed = original.replace("red", "tan");
+    assert_eq!(changed.len(), original.len());
+    std::fs::write(&css, &changed).unwrap();
+    for c in [c.clone(), client(), client()] {
+        let res = c.get(&url).send().unwrap();
+        assert_ne!(res.headers()["etag"].to_str().unwrap(), etag);
+        assert_eq!(res.text().unwrap(), changed);
+    }
+    let stale = c.get(&url).header("If-None-Match", &etag).send().unwrap();
+    assert_eq!(stale.status(), 200);
+
+    // Swapped for a symlink out of the root, then deleted: nothing cached is served.
+    #[cfg(unix)]
+    {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.css"), &changed).unwrap();
+        std::fs::remove_file(&css).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.css"), &css).unwrap();
+        let res = c.get(&url).send().unwrap();
+        assert_eq!(res.status(), 404);
+    }
+    let _ = std::fs::remove_file(&css);
+    assert_eq!(c.get(&url).send().unwrap().status(), 404);
 }

@@ -311,6 +311,10 @@ impl Worker {
                 .map(|r| r.to_string_lossy().into_owned())
                 .collect();
             let css = css_only(&rels);
+            // Before anyone hears of the change, so a page reloading at once gets new bytes.
+            self.state.statics[origin]
+                .changes
+                .fetch_add(1, std::sync::atomic::Ordering::Release);
             self.state.log.static_changed(&name, &files, css);
             self.state.publish(Event::StaticChanged {
                 origin: name,

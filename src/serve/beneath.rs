@@ -72,6 +72,84 @@ impl Root {
     }
 }
 
+/// One version of a file, told apart without reading it: which file (device, inode) and its
+/// size and times. Writing a file moves its ctime, which no user call can set back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    /// `None` where the platform does not expose inode and ctime (nothing is cached there).
+    pub fn of(meta: &std::fs::Metadata) -> Option<Stamp> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some(Stamp {
+                dev: meta.dev(),
+                ino: meta.ino(),
+                size: meta.size(),
+                mtime: (meta.mtime(), meta.mtime_nsec()),
+                ctime: (meta.ctime(), meta.ctime_nsec()),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            None
+        }
+    }
+
+    /// When the file last changed in any way (content, mode, links), in nanoseconds since
+    /// the epoch.
+    pub fn ctime_nanos(&self) -> i128 {
+        i128::from(self.ctime.0) * 1_000_000_000 + i128::from(self.ctime.1)
+    }
+
+    /// Whether the file system keeps sub-second times (FAT and some network mounts do not).
+    pub fn fine_grained(&self) -> bool {
+        self.ctime.1 != 0 || self.mtime.1 != 0
+    }
+}
+
+impl Root {
+    /// The stamp of `rel` beneath the root now, following symlinks (a symlink that leads
+    /// elsewhere gives another file's stamp, which matches nothing cached).
+    pub fn stamp(&self, rel: &Path) -> io::Result<Stamp> {
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = &self.fd {
+            return fstatat(fd, rel);
+        }
+        let meta = std::fs::metadata(self.dir.join(rel))?;
+        Stamp::of(&meta).ok_or_else(not_found)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn fstatat(dir: &std::os::fd::OwnedFd, rel: &Path) -> io::Result<Stamp> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(rel.as_os_str().as_bytes()).map_err(|_| not_found())?;
+    // SAFETY: `stat` is plain data, fully written by a successful call.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid directory fd, NUL-terminated path, and a `stat` to write into.
+    if unsafe { libc::fstatat(dir.as_raw_fd(), c.as_ptr(), &mut st, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // The same fields `Stamp::of` reads through std, so the two always compare equal.
+    Ok(Stamp {
+        dev: st.st_dev,
+        ino: st.st_ino,
+        size: st.st_size as u64,
+        mtime: (st.st_mtime, st.st_mtime_nsec),
+        ctime: (st.st_ctime, st.st_ctime_nsec),
+    })
+}
+
 fn not_found() -> io::Error {
     io::ErrorKind::NotFound.into()
 }

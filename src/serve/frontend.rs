@@ -12,8 +12,9 @@ use actix_files::NamedFile;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::beneath::{Opened, Root};
+use super::beneath::{Opened, Root, Stamp};
 use super::embedded;
+use super::file_cache::{self, cacheable_request, Entry, FileCache};
 use super::guard::cross_site_no_cors;
 use super::inject::inject;
 use crate::config::StaticRoot;
@@ -116,8 +117,12 @@ fn fxhash(b: &[u8]) -> u64 {
     h.finish()
 }
 
-pub async fn handle(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
-    let mut res = respond(&req, &ctx).await;
+pub async fn handle(
+    req: HttpRequest,
+    ctx: web::Data<StaticCtx>,
+    cache: web::Data<FileCache>,
+) -> HttpResponse {
+    let mut res = respond(&req, &ctx, &cache).await;
     // On every answer, refusals included: a 404 page echoes the path, and must never be
     // sniffed into something else.
     res.headers_mut()
@@ -129,13 +134,22 @@ pub async fn handle(req: HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse
     res
 }
 
-async fn respond(req: &HttpRequest, ctx: &StaticCtx) -> HttpResponse {
+async fn respond(req: &HttpRequest, ctx: &StaticCtx, cache: &FileCache) -> HttpResponse {
     if cross_site_no_cors(req.headers()) {
         return HttpResponse::Forbidden()
             .content_type("text/plain; charset=utf-8")
             .body("sandbox: cross-site script, style and image loads of this dev server's files are refused");
     }
     let raw = req.uri().path();
+    let changes = ctx.state.statics[ctx.index]
+        .changes
+        .load(std::sync::atomic::Ordering::Acquire);
+    let use_cache = ctx.root.is_some() && cacheable_request(req);
+    if use_cache {
+        if let Some(hit) = ctx.root.as_ref().and_then(|r| cache.get(raw, r, changes)) {
+            return hit.respond(req);
+        }
+    }
     let rel = match safe_relative_path(raw) {
         Ok(r) => r,
         Err(PathRejection::BadEncoding) => {
@@ -147,7 +161,15 @@ async fn respond(req: &HttpRequest, ctx: &StaticCtx) -> HttpResponse {
     };
     match &ctx.root {
         None => serve_embedded(req, &rel, raw),
-        Some(root) => serve_dir(req, root, &rel, raw).await,
+        Some(root) => {
+            let found = find(root, &rel, !raw.ends_with('/'), use_cache);
+            if let Found::Cacheable(entry) = &found {
+                if file_cache::settled(&entry.stamp, std::time::SystemTime::now()) {
+                    cache.put(raw, (**entry).clone(), changes);
+                }
+            }
+            serve_found(req, found, raw)
+        }
     }
 }
 
@@ -182,10 +204,12 @@ fn serve_embedded(req: &HttpRequest, rel: &Path, raw: &str) -> HttpResponse {
         .body(bytes.to_vec())
 }
 
-/// What a request path leads to: the file opened, an HTML body read, or why not.
+/// What a request path leads to: the file opened, an HTML body read, a small file read in
+/// full, or why not.
 enum Found {
     File(Box<NamedFile>),
     Html(Vec<u8>),
+    Cacheable(Box<Entry>),
     RedirectToSlash,
     Missing,
 }
@@ -194,28 +218,45 @@ enum Found {
 /// from the blocking pool: for the small assets of a dev page that is several times faster.
 const SYNC_READ_LIMIT: u64 = 256 * 1024;
 
-fn find(root: &Root, rel: &Path, wants_slash: bool) -> Found {
+// Opened and read on the worker itself: one `openat2` on a local disk takes microseconds, far
+// less than a hop to the blocking pool (which halved throughput). Nothing here can block for
+// long: files are opened non-blocking, and FIFOs and devices are refused.
+fn find(root: &Root, rel: &Path, wants_slash: bool, for_cache: bool) -> Found {
     let (file, path) = match root.open(rel) {
         Ok(Opened::File(f, p)) => (f, p),
         Ok(Opened::DirIndex(..)) if wants_slash => return Found::RedirectToSlash,
         Ok(Opened::DirIndex(f, p)) => (f, p),
         Err(_) => return Found::Missing,
     };
-    if is_html(&path) {
+    let html = is_html(&path);
+    // What a cache entry needs: the file's stamp, read from the open descriptor, and where
+    // below the root it is, to stamp it again on later requests.
+    let cacheable = match (for_cache, file.metadata()) {
+        (true, Ok(meta)) if html || meta.len() <= SYNC_READ_LIMIT => Stamp::of(&meta)
+            .zip(file_cache::below(root, &path))
+            .map(|(stamp, below)| (stamp, below, meta)),
+        _ => None,
+    };
+    if html || cacheable.is_some() {
         let mut body = Vec::new();
-        return match std::io::Read::read_to_end(&mut &file, &mut body) {
-            Ok(_) => Found::Html(body),
-            Err(_) => Found::Missing,
+        if std::io::Read::read_to_end(&mut &file, &mut body).is_err() {
+            return Found::Missing;
+        }
+        return match cacheable {
+            Some((stamp, below, _)) if html => {
+                Found::Cacheable(Box::new(Entry::html(below, stamp, inject(&body))))
+            }
+            Some((stamp, below, meta)) => {
+                Found::Cacheable(Box::new(Entry::file(below, stamp, &meta, body)))
+            }
+            None => Found::Html(body),
         };
     }
     NamedFile::from_file(file, path).map_or(Found::Missing, |f| Found::File(Box::new(f)))
 }
 
-async fn serve_dir(req: &HttpRequest, root: &Root, rel: &Path, raw: &str) -> HttpResponse {
-    // Opened on the worker itself: one `openat2` on a local disk takes microseconds, far less
-    // than a hop to the blocking pool (which halved throughput). Nothing here can block for
-    // long: files are opened non-blocking, and FIFOs and devices are refused.
-    match find(root, rel, !raw.ends_with('/')) {
+fn serve_found(req: &HttpRequest, found: Found, raw: &str) -> HttpResponse {
+    match found {
         Found::File(f) => f
             .use_etag(true)
             .use_last_modified(true)
@@ -223,6 +264,7 @@ async fn serve_dir(req: &HttpRequest, root: &Root, rel: &Path, raw: &str) -> Htt
             .read_mode_threshold(SYNC_READ_LIMIT)
             .into_response(req),
         Found::Html(body) => html_response(req, &body),
+        Found::Cacheable(entry) => entry.respond(req),
         Found::RedirectToSlash => redirect_to_slash(raw),
         Found::Missing => not_found(raw),
     }

@@ -12,6 +12,7 @@ pub mod body_deadline;
 pub mod cors_layer;
 pub mod embedded;
 pub mod exact_layer;
+pub mod file_cache;
 pub mod frontend;
 pub mod guard;
 pub mod inject;
@@ -272,6 +273,8 @@ pub async fn run(
                     App::new()
                         .app_data(web::Data::new(ctx.clone()))
                         .app_data(st.clone())
+                        // Per worker, created here: a hit takes no lock.
+                        .app_data(web::Data::new(file_cache::FileCache::default()))
                         .wrap(from_fn(host_guard))
                         .wrap(from_fn(access_log))
                         .configure(livereload::register)
