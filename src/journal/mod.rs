@@ -9,10 +9,11 @@
 
 mod ring;
 
-pub use ring::{Entry, Ring, RING_CAPACITY};
+pub use ring::{Entry, HeaderLines, Ring, RING_CAPACITY};
 
 use std::io::Write;
 use std::sync::mpsc;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -39,10 +40,10 @@ pub struct RequestRecord {
     pub duration_ms: f64,
     /// What the browser will decide (API origins, cross-origin requests only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<VerdictSummary>,
+    pub verdict: Option<Arc<VerdictSummary>>,
     /// Present when a credentialed fetch would fare differently than this one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verdict_if_credentialed: Option<VerdictSummary>,
+    pub verdict_if_credentialed: Option<Arc<VerdictSummary>>,
 }
 
 /// Lines go to one writer thread, so a worker never waits on the terminal (a slow terminal
@@ -64,8 +65,14 @@ enum Msg {
     Flush(mpsc::Sender<()>),
 }
 
+/// After writing a batch the writer naps this long before it waits again. A sender wakes the
+/// writer only when it is waiting, and under load that wake-up (a futex call and a context
+/// switch on every request) cost more than the line itself; napping, it is woken at most a few
+/// hundred times a second, and a line reaches the terminal at most this much later.
+const BATCH_NAP: std::time::Duration = std::time::Duration::from_millis(2);
+
 fn write_lines(mut out: Box<dyn Write + Send>, rx: mpsc::Receiver<Msg>) {
-    let mut out = std::io::BufWriter::new(&mut out);
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, &mut out);
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
         while let Some(msg) = next {
@@ -81,6 +88,8 @@ fn write_lines(mut out: Box<dyn Write + Send>, rx: mpsc::Receiver<Msg>) {
             next = rx.try_recv().ok();
         }
         let _ = out.flush();
+        // Lines sent meanwhile queue up without waking anyone; the next `recv` takes them.
+        std::thread::sleep(BATCH_NAP);
     }
     let _ = out.flush();
 }
@@ -255,11 +264,11 @@ impl Log {
                 );
                 if let Some(v) = &r.verdict {
                     line.push_str("  ");
-                    line.push_str(&v.short());
+                    line.push_str(v.short());
                 }
                 if let Some(v) = &r.verdict_if_credentialed {
                     line.push_str("  (with credentials: ");
-                    line.push_str(&v.short());
+                    line.push_str(v.brief());
                     line.push(')');
                 }
                 line
@@ -275,7 +284,7 @@ impl Log {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     #[derive(Clone, Default)]
     struct Buf(Arc<Mutex<Vec<u8>>>);

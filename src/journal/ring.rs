@@ -5,9 +5,11 @@
 //! can tell which entries it has already shown.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use serde::Serialize;
+use serde::ser::SerializeSeq;
+use serde::{Serialize, Serializer};
 
 use super::RequestRecord;
 
@@ -26,43 +28,121 @@ pub struct Entry {
     /// request it sends with a unique `lab=` parameter to find its entries here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
-    pub request_headers: Vec<(String, String)>,
-    pub response_headers: Vec<(String, String)>,
+    pub request_headers: HeaderLines,
+    pub response_headers: HeaderLines,
     /// The policy generation the request was served under.
     pub policy_generation: Option<u64>,
 }
 
+/// Header lines packed into one buffer: every API request stores two of these, and one
+/// buffer costs two allocations where a pair of strings per line cost two per line.
+/// Serialised as the `[[name, value], …]` pairs the pages read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HeaderLines {
+    text: String,
+    /// Where each line's name and value end in `text`.
+    ends: Vec<(u32, u32)>,
+}
+
+impl HeaderLines {
+    /// Values that are not UTF-8 are kept with replacement characters, as a page shows them.
+    pub fn new<'a>(lines: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
+        let mut out = HeaderLines {
+            text: String::with_capacity(256),
+            ends: Vec::with_capacity(8),
+        };
+        for (name, value) in lines {
+            out.text.push_str(name);
+            let name_end = out.text.len() as u32;
+            match std::str::from_utf8(value) {
+                Ok(v) => out.text.push_str(v),
+                Err(_) => out.text.push_str(&String::from_utf8_lossy(value)),
+            }
+            out.ends.push((name_end, out.text.len() as u32));
+        }
+        out
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&(name_end, value_end)| {
+            let (n, v) = (name_end as usize, value_end as usize);
+            let line = (&self.text[start..n], &self.text[n..v]);
+            start = v;
+            line
+        })
+    }
+}
+
+impl Serialize for HeaderLines {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.ends.len()))?;
+        for line in self.iter() {
+            seq.serialize_element(&line)?;
+        }
+        seq.end()
+    }
+}
+
+/// Shards: requests are served by several worker threads at once, and with one lock they
+/// queued on it (a contended lock puts a thread to sleep, which cost more than the entry).
+const SHARDS: usize = 8;
+
+/// The ring, split into shards that each keep the newest `cap` of their own entries; the
+/// newest `cap` overall are always among them.
 #[derive(Debug)]
 pub struct Ring {
     cap: usize,
-    inner: Mutex<(u64, VecDeque<Entry>)>,
+    next_id: AtomicU64,
+    shards: Vec<Mutex<VecDeque<Entry>>>,
+}
+
+thread_local! {
+    /// Which shard this thread writes to, dealt out in turn as threads first push.
+    static SHARD: usize = {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS
+    };
 }
 
 impl Ring {
     pub fn new(cap: usize) -> Self {
         Ring {
             cap,
-            inner: Mutex::new((0, VecDeque::with_capacity(cap))),
+            next_id: AtomicU64::new(0),
+            shards: (0..SHARDS).map(|_| Mutex::new(VecDeque::new())).collect(),
         }
     }
 
     /// Stores an entry and returns the id assigned to it (the caller copies the entry first
     /// only when a page is listening, so an unwatched sandbox pays for no copy).
     pub fn push(&self, mut e: Entry) -> u64 {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        g.0 += 1;
-        e.id = g.0;
-        if g.1.len() >= self.cap {
-            g.1.pop_front();
-        }
-        g.1.push_back(e);
-        g.0
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        e.id = id;
+        let shard = SHARD.with(|s| *s);
+        let mut q = self.shards[shard].lock().unwrap_or_else(|p| p.into_inner());
+        let evicted = if q.len() >= self.cap {
+            q.pop_front()
+        } else {
+            None
+        };
+        q.push_back(e);
+        // Freed after the lock is let go.
+        drop(q);
+        drop(evicted);
+        id
     }
 
-    /// Entries oldest first.
+    /// The newest `cap` entries, oldest first.
     pub fn recent(&self) -> Vec<Entry> {
-        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        g.1.iter().cloned().collect()
+        let mut all: Vec<Entry> = Vec::new();
+        for shard in &self.shards {
+            let q = shard.lock().unwrap_or_else(|p| p.into_inner());
+            all.extend(q.iter().cloned());
+        }
+        all.sort_by_key(|e| e.id);
+        let skip = all.len().saturating_sub(self.cap);
+        all.split_off(skip)
     }
 }
 
@@ -86,10 +166,31 @@ mod tests {
                 verdict_if_credentialed: None,
             },
             query: None,
-            request_headers: vec![],
-            response_headers: vec![],
+            request_headers: HeaderLines::default(),
+            response_headers: HeaderLines::default(),
             policy_generation: None,
         }
+    }
+
+    #[test]
+    fn header_lines_serialise_as_pairs_in_order() {
+        let h = HeaderLines::new([
+            ("origin", b"http://a.localhost".as_slice()),
+            ("x-empty", b"".as_slice()),
+            ("x-bytes", b"caf\xe9".as_slice()),
+        ]);
+        assert_eq!(
+            serde_json::to_value(&h).unwrap(),
+            serde_json::json!([
+                ["origin", "http://a.localhost"],
+                ["x-empty", ""],
+                ["x-bytes", "caf\u{fffd}"]
+            ])
+        );
+        assert_eq!(
+            serde_json::to_value(HeaderLines::default()).unwrap(),
+            serde_json::json!([])
+        );
     }
 
     #[test]
@@ -100,5 +201,26 @@ mod tests {
         }
         let ids: Vec<u64> = r.recent().iter().map(|e| e.id).collect();
         assert_eq!(ids, vec![3, 4, 5]);
+    }
+
+    #[test]
+    fn threads_writing_at_once_leave_the_newest_entries_in_order() {
+        let r = std::sync::Arc::new(Ring::new(50));
+        let threads: Vec<_> = (0..SHARDS + 3)
+            .map(|_| {
+                let r = std::sync::Arc::clone(&r);
+                std::thread::spawn(move || {
+                    for _ in 0..40 {
+                        r.push(entry());
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let total = (SHARDS as u64 + 3) * 40;
+        let ids: Vec<u64> = r.recent().iter().map(|e| e.id).collect();
+        assert_eq!(ids, ((total - 49)..=total).collect::<Vec<_>>());
     }
 }

@@ -67,45 +67,44 @@ async fn access_log(
     let path = req.path().to_string();
     let origin = req
         .headers()
-        .get("origin")
+        .get(actix_web::http::header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    // Only cross-origin requests to an API get a verdict; capture what it needs now, since
-    // the request is moved into the inner service.
-    let seen = match (&ctx, &origin) {
-        (Some(c), Some(_)) if c.state.bench.no_verdict => None,
-        (Some(c), Some(o)) => c.api.map(|i| {
-            let url = format!("{}{}", c.state.apis[i].url, req.uri());
-            verdict::Seen::capture(req.headers(), o.clone(), url, req.method().as_str())
-        }),
-        _ => None,
-    };
     let preflight = req.method() == actix_web::http::Method::OPTIONS
-        && req.headers().contains_key("access-control-request-method");
+        && req
+            .headers()
+            .contains_key(actix_web::http::header::ACCESS_CONTROL_REQUEST_METHOD);
     let res = next.call(req).await?;
     if let Some(ctx) = ctx {
-        let verdicts = seen.map(|seen| {
-            let snapshot = res
-                .request()
-                .extensions()
-                .get::<cors_layer::PolicySnapshot>()
-                .cloned();
-            let response = verdict::response_of(res.status().as_u16(), res.headers());
-            let v = verdict::verdicts(&seen, &response, snapshot.as_ref().map(|s| s.0.as_ref()));
-            if seen.preflight && v.verdict.outcome == crate::browser::Outcome::Allowed {
-                if let Some(i) = ctx.api {
-                    let max_age = res
-                        .headers()
-                        .get("access-control-max-age")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .unwrap_or(5)
-                        .min(7200);
-                    ctx.state.apis[i].note_preflight_cached(max_age);
-                }
+        // Only cross-origin requests to an API get a verdict. The response still holds the
+        // request, so the verdict reads both where they are and copies nothing unless the
+        // exchange is new to this worker.
+        let verdicts = match ctx.api {
+            Some(i) if origin.is_some() && !ctx.state.bench.no_verdict => {
+                let extensions = res.request().extensions();
+                let snapshot = extensions.get::<cors_layer::PolicySnapshot>();
+                verdict::verdicts(
+                    res.request(),
+                    &ctx.state.apis[i].url,
+                    res.status().as_u16(),
+                    res.headers(),
+                    snapshot.map(|s| s.0.as_ref()),
+                )
             }
-            v
-        });
+            _ => None,
+        };
+        if let (Some(v), Some(i)) = (&verdicts, ctx.api) {
+            if preflight && v.verdict.outcome == crate::browser::Outcome::Allowed {
+                let max_age = res
+                    .headers()
+                    .get(actix_web::http::header::ACCESS_CONTROL_MAX_AGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(5)
+                    .min(7200);
+                ctx.state.apis[i].note_preflight_cached(max_age);
+            }
+        }
         let (verdict, verdict_if_credentialed) = match verdicts {
             Some(v) => (Some(v.verdict), v.if_credentialed),
             None => (None, None),
@@ -125,15 +124,8 @@ async fn access_log(
         if ctx.api.is_some() && !ctx.state.bench.no_verdict {
             // The inspector's feed: API requests only (a static origin's own page loads and
             // event streams would drown them).
-            let headers = |h: &actix_web::http::header::HeaderMap| -> Vec<(String, String)> {
-                h.iter()
-                    .map(|(n, v)| {
-                        (
-                            n.to_string(),
-                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                        )
-                    })
-                    .collect()
+            let headers = |h: &actix_web::http::header::HeaderMap| {
+                crate::journal::HeaderLines::new(h.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
             };
             let generation = res
                 .request()
@@ -144,7 +136,9 @@ async fn access_log(
                 id: 0,
                 at: crate::state::unix_now_f64(),
                 record,
-                query: Some(res.request().query_string().to_string()).filter(|q| !q.is_empty()),
+                query: Some(res.request().query_string())
+                    .filter(|q| !q.is_empty())
+                    .map(str::to_string),
                 request_headers: headers(res.request().headers()),
                 response_headers: headers(res.headers()),
                 policy_generation: generation,

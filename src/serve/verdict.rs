@@ -4,7 +4,10 @@
 //! credentialed; otherwise the verdict assumes none, and a second verdict "if credentialed" is
 //! added when it would differ. For a preflight, the announced method and headers are judged.
 
-use actix_web::http::header::HeaderMap;
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::HttpRequest;
 use serde::Serialize;
 
 use crate::browser::{
@@ -21,6 +24,12 @@ pub struct VerdictSummary {
     pub failed_parameter: Option<String>,
     pub message: Option<String>,
     pub fix: Option<String>,
+    /// [`VerdictSummary::short`] and [`VerdictSummary::brief`], written once: the memo hands
+    /// the same summary to every request that repeats an exchange, and each of them logs it.
+    #[serde(skip)]
+    short: String,
+    #[serde(skip)]
+    brief: String,
 }
 
 impl VerdictSummary {
@@ -31,11 +40,39 @@ impl VerdictSummary {
             failed_parameter: v.failed_parameter.clone(),
             message: v.message.clone(),
             fix: v.fix.clone(),
+            short: String::new(),
+            brief: String::new(),
         }
     }
 
     /// `✓ allowed` or `✗ blocked: <Chromium's reason> → <fix>` for the text log.
-    pub fn short(&self) -> String {
+    pub fn short(&self) -> &str {
+        &self.short
+    }
+
+    /// `✓ allowed` or `✗ <Chromium's error name> → <fix>`: for the verdict a request would
+    /// get with credentials, beside its own verdict on the same line. Chromium's full sentence
+    /// is in the JSON log and the inspector; repeated on every line it tripled the line.
+    pub fn brief(&self) -> &str {
+        &self.brief
+    }
+
+    fn finish(mut self) -> Self {
+        self.short = self.render_short();
+        self.brief = match (self.outcome, &self.cors_error, &self.fix) {
+            (Outcome::Allowed, ..) => "✓ allowed".into(),
+            (Outcome::Blocked, e, fix) => {
+                let name = e.as_deref().unwrap_or("blocked");
+                match fix {
+                    Some(f) => format!("✗ {name} → {f}"),
+                    None => format!("✗ {name}"),
+                }
+            }
+        };
+        self
+    }
+
+    fn render_short(&self) -> String {
         match self.outcome {
             Outcome::Allowed => "✓ allowed".into(),
             Outcome::Blocked => {
@@ -56,13 +93,13 @@ impl VerdictSummary {
     }
 }
 
-/// The verdict(s) for one exchange.
+/// The verdict(s) for one exchange, shared: a repeated exchange costs no copy.
 #[derive(Debug, Clone)]
 pub struct Verdicts {
-    pub verdict: VerdictSummary,
+    pub verdict: Arc<VerdictSummary>,
     /// Present when the request carried no cookies and a credentialed fetch would fare
     /// differently.
-    pub if_credentialed: Option<VerdictSummary>,
+    pub if_credentialed: Option<Arc<VerdictSummary>>,
 }
 
 /// What of the request the verdict needs, captured before the request is handed on.
@@ -171,9 +208,16 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
-/// Everything a verdict depends on: the policy version, the request as seen, and the parts of
-/// the response the browser reads for CORS (status, `Access-Control-*`, `Location`).
-fn memo_key(seen: &Seen, response: &Response, policy: Option<&Versioned<Policy>>) -> u64 {
+/// Everything a verdict depends on, read straight from the exchange without copying it: the
+/// policy version, the request as the browser sent it, and the parts of the response the
+/// browser reads for CORS (status, `Access-Control-*`, `Location`).
+fn memo_key(
+    req: &HttpRequest,
+    api_url: &str,
+    status: u16,
+    response: &HeaderMap,
+    policy: Option<&Versioned<Policy>>,
+) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     // The generation only grows, and the URL names the API origin, so a reload can never be
@@ -181,32 +225,65 @@ fn memo_key(seen: &Seen, response: &Response, policy: Option<&Versioned<Policy>>
     policy
         .map(|p| (p.generation, &p.value.file_name))
         .hash(&mut h);
-    seen.origin.hash(&mut h);
-    seen.url.hash(&mut h);
-    seen.method.hash(&mut h);
-    seen.preflight.hash(&mut h);
-    seen.requested_method.hash(&mut h);
-    seen.requested_headers.hash(&mut h);
-    seen.has_cookies.hash(&mut h);
-    response.status.hash(&mut h);
-    for (n, v) in response.headers.lines() {
-        let lower = n.to_ascii_lowercase();
-        if lower.starts_with("access-control-") || lower == "location" {
-            lower.hash(&mut h);
-            v.hash(&mut h);
+    api_url.hash(&mut h);
+    req.uri().hash(&mut h);
+    req.method().as_str().hash(&mut h);
+    // Named by constant: a header looked up by a string is parsed into a name first, which
+    // showed up in profiles of this path.
+    for name in [
+        header::ORIGIN,
+        header::ACCESS_CONTROL_REQUEST_METHOD,
+        header::ACCESS_CONTROL_REQUEST_HEADERS,
+    ] {
+        req.headers().get(name).map(|v| v.as_bytes()).hash(&mut h);
+    }
+    req.headers().contains_key(header::COOKIE).hash(&mut h);
+    status.hash(&mut h);
+    // A header map's order differs from one response to the next, so each header is hashed
+    // on its own and the results are summed, which no order changes.
+    let mut headers = 0u64;
+    for name in response.keys() {
+        let n = name.as_str();
+        if n.starts_with("access-control-") || n == "location" {
+            let mut one = std::collections::hash_map::DefaultHasher::new();
+            n.hash(&mut one);
+            for v in response.get_all(name) {
+                v.as_bytes().hash(&mut one);
+            }
+            headers = headers.wrapping_add(one.finish());
         }
     }
+    headers.hash(&mut h);
     h.finish()
 }
 
-/// Judges an exchange under the policy (and generation) it was served with, remembering
-/// recent answers.
-pub fn verdicts(seen: &Seen, response: &Response, policy: Option<&Versioned<Policy>>) -> Verdicts {
-    let key = memo_key(seen, response, policy);
+/// Judges an exchange the API origin at `api_url` just answered, under the policy (and
+/// generation) it was served with, remembering recent answers. `None` for a request without
+/// `Origin` (same-origin or not from a browser page).
+pub fn verdicts(
+    req: &HttpRequest,
+    api_url: &str,
+    status: u16,
+    response: &HeaderMap,
+    policy: Option<&Versioned<Policy>>,
+) -> Option<Verdicts> {
+    let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?;
+    let key = memo_key(req, api_url, status, response, policy);
     if let Some(v) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
-        return v;
+        return Some(v);
     }
-    let v = judge_all(seen, response, policy.map(|p| &p.value));
+    let url = format!("{api_url}{}", req.uri());
+    let seen = Seen::capture(
+        req.headers(),
+        origin.to_string(),
+        url,
+        req.method().as_str(),
+    );
+    let v = judge_all(
+        &seen,
+        &response_of(status, response),
+        policy.map(|p| &p.value),
+    );
     MEMO.with(|m| {
         let mut m = m.borrow_mut();
         if m.len() >= MEMO_CAPACITY {
@@ -214,7 +291,7 @@ pub fn verdicts(seen: &Seen, response: &Response, policy: Option<&Versioned<Poli
         }
         m.insert(key, v.clone());
     });
-    v
+    Some(v)
 }
 
 fn judge_all(seen: &Seen, response: &Response, policy: Option<&Policy>) -> Verdicts {
@@ -228,7 +305,7 @@ fn judge_all(seen: &Seen, response: &Response, policy: Option<&Policy>) -> Verdi
     let summary = |c| {
         let mut v = VerdictSummary::from(&judge(seen, response, c, &ctx));
         refine_fix(&mut v, seen, policy);
-        v
+        Arc::new(v.finish())
     };
     if seen.has_cookies {
         return Verdicts {
@@ -249,6 +326,7 @@ fn judge_all(seen: &Seen, response: &Response, policy: Option<&Policy>) -> Verdi
 mod tests {
     use super::*;
     use actix_web::http::header::{HeaderName, HeaderValue};
+    use actix_web::test::TestRequest;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -261,26 +339,35 @@ mod tests {
         h
     }
 
+    fn request(method: &str, pairs: &[(&str, &str)]) -> HttpRequest {
+        let mut r = TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri("/api/payment")
+            .insert_header(("origin", PAGE));
+        for (k, v) in pairs {
+            r = r.append_header((*k, *v));
+        }
+        r.to_http_request()
+    }
+
     const PAGE: &str = "http://karachi-dev.localhost:8080";
-    const URL: &str = "http://lahore-api.localhost:3000/api/payment";
+    const API: &str = "http://lahore-api.localhost:3000";
 
     #[test]
     fn preflight_judges_the_announced_headers() {
-        let req = headers(&[
-            ("access-control-request-method", "PUT"),
-            ("access-control-request-headers", "content-type,x-pkr-auth"),
-        ]);
-        let seen = Seen::capture(&req, PAGE.into(), URL.into(), "OPTIONS");
-        assert!(seen.preflight);
-        let res = response_of(
-            200,
-            &headers(&[
-                ("access-control-allow-origin", PAGE),
-                ("access-control-allow-methods", "PUT"),
-                ("access-control-allow-headers", "content-type"),
-            ]),
+        let req = request(
+            "OPTIONS",
+            &[
+                ("access-control-request-method", "PUT"),
+                ("access-control-request-headers", "content-type,x-pkr-auth"),
+            ],
         );
-        let v = verdicts(&seen, &res, None);
+        let res = headers(&[
+            ("access-control-allow-origin", PAGE),
+            ("access-control-allow-methods", "PUT"),
+            ("access-control-allow-headers", "content-type"),
+        ]);
+        let v = verdicts(&req, API, 200, &res, None).unwrap();
         assert_eq!(
             v.verdict.cors_error.as_deref(),
             Some("HeaderDisallowedByPreflightResponse")
@@ -293,42 +380,86 @@ mod tests {
             "{}",
             v.verdict.short()
         );
+        // Remembered, and told apart from an exchange that differs in one announced header.
+        let again = verdicts(&req, API, 200, &res, None).unwrap();
+        assert!(Arc::ptr_eq(&v.verdict, &again.verdict));
+        let fine = request(
+            "OPTIONS",
+            &[
+                ("access-control-request-method", "PUT"),
+                ("access-control-request-headers", "content-type"),
+            ],
+        );
+        let v = verdicts(&fine, API, 200, &res, None).unwrap();
+        assert_eq!(v.verdict.outcome, Outcome::Allowed, "{v:?}");
+    }
+
+    #[test]
+    fn the_memo_key_ignores_header_order_but_not_values() {
+        let req = request("GET", &[]);
+        let a = headers(&[
+            ("access-control-allow-origin", PAGE),
+            ("access-control-expose-headers", "x-a"),
+            ("content-type", "text/plain"),
+        ]);
+        let b = headers(&[
+            ("content-type", "application/json"),
+            ("access-control-expose-headers", "x-a"),
+            ("access-control-allow-origin", PAGE),
+        ]);
+        let c = headers(&[
+            ("access-control-allow-origin", "http://other.localhost"),
+            ("access-control-expose-headers", "x-a"),
+        ]);
+        let key = |h: &HeaderMap| memo_key(&req, API, 200, h, None);
+        assert_eq!(key(&a), key(&b));
+        assert_ne!(key(&a), key(&c));
+        assert_ne!(key(&a), memo_key(&req, API, 404, &a, None));
+        assert_ne!(key(&a), memo_key(&request("PUT", &[]), API, 200, &a, None));
     }
 
     #[test]
     fn credentials_give_a_second_verdict_only_when_it_differs() {
-        let seen = Seen::capture(&headers(&[]), PAGE.into(), URL.into(), "GET");
-        let star = response_of(200, &headers(&[("access-control-allow-origin", "*")]));
-        let v = verdicts(&seen, &star, None);
+        let plain = request("GET", &[]);
+        let star = headers(&[("access-control-allow-origin", "*")]);
+        let v = verdicts(&plain, API, 200, &star, None).unwrap();
         assert_eq!(v.verdict.outcome, Outcome::Allowed);
-        assert_eq!(
-            v.if_credentialed.unwrap().cors_error.as_deref(),
-            Some("WildcardOriginNotAllowed")
-        );
-        let exact = response_of(200, &headers(&[("access-control-allow-origin", PAGE)]));
+        let cred = v.if_credentialed.unwrap();
+        assert_eq!(cred.cors_error.as_deref(), Some("WildcardOriginNotAllowed"));
         assert!(
-            verdicts(&seen, &exact, None).if_credentialed.is_some(),
+            cred.brief().starts_with("✗ WildcardOriginNotAllowed → "),
+            "{}",
+            cred.brief()
+        );
+        assert_eq!(v.verdict.brief(), "✓ allowed");
+        let exact = headers(&[("access-control-allow-origin", PAGE)]);
+        assert!(
+            verdicts(&plain, API, 200, &exact, None)
+                .unwrap()
+                .if_credentialed
+                .is_some(),
             "no ACAC: credentialed differs"
         );
-        let full = response_of(
-            200,
-            &headers(&[
-                ("access-control-allow-origin", PAGE),
-                ("access-control-allow-credentials", "true"),
-            ]),
-        );
-        assert!(verdicts(&seen, &full, None).if_credentialed.is_none());
-        let with_cookie = Seen::capture(
-            &headers(&[("cookie", "a=b")]),
-            PAGE.into(),
-            URL.into(),
-            "GET",
-        );
-        let v = verdicts(&with_cookie, &star, None);
+        let full = headers(&[
+            ("access-control-allow-origin", PAGE),
+            ("access-control-allow-credentials", "true"),
+        ]);
+        assert!(verdicts(&plain, API, 200, &full, None)
+            .unwrap()
+            .if_credentialed
+            .is_none());
+        let with_cookie = request("GET", &[("cookie", "a=b")]);
+        let v = verdicts(&with_cookie, API, 200, &star, None).unwrap();
         assert_eq!(
             v.verdict.cors_error.as_deref(),
             Some("WildcardOriginNotAllowed")
         );
         assert!(v.if_credentialed.is_none());
+    }
+
+    #[test]
+    fn no_origin_no_verdict() {
+        let req = TestRequest::get().uri("/api/payment").to_http_request();
+        assert!(verdicts(&req, API, 200, &HeaderMap::new(), None).is_none());
     }
 }
