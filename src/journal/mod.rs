@@ -143,8 +143,9 @@ impl Log {
         self.format
     }
 
-    fn write_line(&self, line: &str) {
-        let _ = self.tx.send(Msg::Line(line.to_string()));
+    /// Takes the line itself: it moves to the writer thread without a copy.
+    fn write_line(&self, line: String) {
+        let _ = self.tx.send(Msg::Line(line));
     }
 
     fn emit(&self, event: &str, fields: serde_json::Value, text: impl FnOnce() -> String) {
@@ -166,16 +167,16 @@ impl Log {
                     obj.insert("event".into(), event.into());
                     obj.insert("time".into(), now_rfc3339().into());
                 }
-                self.write_line(&fields.to_string());
+                self.write_line(fields.to_string());
             }
-            LogFormat::Text => self.write_line(&text()),
+            LogFormat::Text => self.write_line(text()),
         }
     }
 
     /// Free text for the terminal only (the banner); JSON mode stays machine-readable.
     pub fn banner(&self, text: &str) {
         if self.format == LogFormat::Text {
-            self.write_line(text.trim_end());
+            self.write_line(text.trim_end().to_string());
         }
     }
 
@@ -251,16 +252,27 @@ impl Log {
             "request",
             || serde_json::to_value(r).unwrap_or_default(),
             || {
-                let mut line = format!(
-                    "{} {:<8} {:<7} {} {} origin={} {}{:.1}ms",
-                    now_clock(),
-                    r.origin_name,
-                    r.method,
-                    r.path,
-                    r.status,
-                    r.origin.as_deref().unwrap_or("-"),
-                    if r.preflight { "preflight " } else { "" },
-                    r.duration_ms
+                // Sized once: the verdict texts appended below would otherwise regrow it.
+                let verdicts = r.verdict.as_ref().map_or(0, |v| v.short().len() + 2)
+                    + r.verdict_if_credentialed
+                        .as_ref()
+                        .map_or(0, |v| v.brief().len() + 22);
+                let mut line = String::with_capacity(
+                    96 + r.path.len() + r.origin.as_ref().map_or(1, String::len) + verdicts,
+                );
+                let _ = std::fmt::Write::write_fmt(
+                    &mut line,
+                    format_args!(
+                        "{} {:<8} {:<7} {} {} origin={} {}{:.1}ms",
+                        now_clock(),
+                        r.origin_name,
+                        r.method,
+                        r.path,
+                        r.status,
+                        r.origin.as_deref().unwrap_or("-"),
+                        if r.preflight { "preflight " } else { "" },
+                        r.duration_ms
+                    ),
                 );
                 if let Some(v) = &r.verdict {
                     line.push_str("  ");

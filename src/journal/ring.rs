@@ -47,20 +47,24 @@ pub struct HeaderLines {
 impl HeaderLines {
     /// Values that are not UTF-8 are kept with replacement characters, as a page shows them.
     pub fn new<'a>(lines: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
-        let mut out = HeaderLines {
-            text: String::with_capacity(256),
-            ends: Vec::with_capacity(8),
-        };
-        for (name, value) in lines {
-            out.text.push_str(name);
-            let name_end = out.text.len() as u32;
-            match std::str::from_utf8(value) {
-                Ok(v) => out.text.push_str(v),
-                Err(_) => out.text.push_str(&String::from_utf8_lossy(value)),
-            }
-            out.ends.push((name_end, out.text.len() as u32));
-        }
+        let mut out = HeaderLines::default();
+        out.refill(lines);
         out
+    }
+
+    /// Replaces the lines, keeping the buffers (the ring reuses the entry it evicts).
+    pub fn refill<'a>(&mut self, lines: impl IntoIterator<Item = (&'a str, &'a [u8])>) {
+        self.text.clear();
+        self.ends.clear();
+        for (name, value) in lines {
+            self.text.push_str(name);
+            let name_end = self.text.len() as u32;
+            match std::str::from_utf8(value) {
+                Ok(v) => self.text.push_str(v),
+                Err(_) => self.text.push_str(&String::from_utf8_lossy(value)),
+            }
+            self.ends.push((name_end, self.text.len() as u32));
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -90,6 +94,20 @@ const SHARDS: usize = 8;
 
 /// The ring, split into shards that each keep the newest `cap` of their own entries; the
 /// newest `cap` overall are always among them.
+impl Entry {
+    fn new(record: RequestRecord) -> Entry {
+        Entry {
+            id: 0,
+            at: 0.0,
+            record,
+            query: None,
+            request_headers: HeaderLines::default(),
+            response_headers: HeaderLines::default(),
+            policy_generation: None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Ring {
     cap: usize,
@@ -114,23 +132,57 @@ impl Ring {
         }
     }
 
-    /// Stores an entry and returns the id assigned to it (the caller copies the entry first
-    /// only when a page is listening, so an unwatched sandbox pays for no copy).
-    pub fn push(&self, mut e: Entry) -> u64 {
+    /// Stores a whole entry and returns the id assigned to it.
+    pub fn push(&self, e: Entry) -> u64 {
+        let Entry {
+            record,
+            at,
+            query,
+            request_headers,
+            response_headers,
+            policy_generation,
+            ..
+        } = e;
+        self.record(record, false, move |slot| {
+            slot.at = at;
+            slot.query = query;
+            slot.request_headers = request_headers;
+            slot.response_headers = response_headers;
+            slot.policy_generation = policy_generation;
+        })
+        .0
+    }
+
+    /// Stores a request: `fill` writes everything but the record and id into an entry whose
+    /// buffers are reused from the one it evicts (so a full ring allocates nothing for
+    /// headers). Returns the id, and a copy of the entry when `copy` (for pages listening).
+    pub fn record(
+        &self,
+        record: RequestRecord,
+        copy: bool,
+        fill: impl FnOnce(&mut Entry),
+    ) -> (u64, Option<Entry>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        e.id = id;
         let shard = SHARD.with(|s| *s);
         let mut q = self.shards[shard].lock().unwrap_or_else(|p| p.into_inner());
-        let evicted = if q.len() >= self.cap {
-            q.pop_front()
-        } else {
-            None
+        let (mut slot, old_record) = match q.len() >= self.cap {
+            true => match q.pop_front() {
+                Some(mut old) => {
+                    let old_record = std::mem::replace(&mut old.record, record);
+                    (old, Some(old_record))
+                }
+                None => (Entry::new(record), None),
+            },
+            false => (Entry::new(record), None),
         };
-        q.push_back(e);
+        slot.id = id;
+        fill(&mut slot);
+        let copied = copy.then(|| slot.clone());
+        q.push_back(slot);
         // Freed after the lock is let go.
         drop(q);
-        drop(evicted);
-        id
+        drop(old_record);
+        (id, copied)
     }
 
     /// The newest `cap` entries, oldest first.
@@ -201,6 +253,31 @@ mod tests {
         }
         let ids: Vec<u64> = r.recent().iter().map(|e| e.id).collect();
         assert_eq!(ids, vec![3, 4, 5]);
+    }
+
+    #[test]
+    fn a_reused_entry_keeps_nothing_of_the_one_it_replaces() {
+        let r = Ring::new(1);
+        let fill = |query: Option<&'static str>, header: &'static str| {
+            move |e: &mut Entry| {
+                e.query = query.map(str::to_string);
+                e.request_headers.refill([(header, b"1".as_slice())]);
+            }
+        };
+        r.record(
+            entry().record,
+            false,
+            fill(Some("lab=1"), "x-long-header-name"),
+        );
+        let (id, copy) = r.record(entry().record, true, fill(None, "a"));
+        let copy = copy.unwrap();
+        assert_eq!(copy.id, id);
+        assert_eq!(copy.query, None);
+        assert_eq!(
+            serde_json::to_value(&copy.request_headers).unwrap(),
+            serde_json::json!([["a", "1"]])
+        );
+        assert_eq!(r.recent(), vec![copy]);
     }
 
     #[test]

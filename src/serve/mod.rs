@@ -124,33 +124,37 @@ async fn access_log(
         if ctx.api.is_some() && !ctx.state.bench.no_verdict {
             // The inspector's feed: API requests only (a static origin's own page loads and
             // event streams would drown them).
-            let headers = |h: &actix_web::http::header::HeaderMap| {
-                crate::journal::HeaderLines::new(h.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
-            };
             let generation = res
                 .request()
                 .extensions()
                 .get::<cors_layer::PolicySnapshot>()
                 .map(|s| s.0.generation);
-            let mut entry = crate::journal::Entry {
-                id: 0,
-                at: crate::state::unix_now_f64(),
-                record,
-                query: Some(res.request().query_string())
-                    .filter(|q| !q.is_empty())
-                    .map(str::to_string),
-                request_headers: headers(res.request().headers()),
-                response_headers: headers(res.headers()),
-                policy_generation: generation,
-            };
-            // Only pages with an open event stream want it; skip the copy otherwise.
-            if ctx.state.events.receiver_count() > 0 {
-                entry.id = ctx.state.journal.push(entry.clone());
+            // Only pages with an open event stream want a copy; an unwatched sandbox pays for
+            // none.
+            let listening = ctx.state.events.receiver_count() > 0;
+            let (_, copy) = ctx.state.journal.record(record, listening, |e| {
+                e.at = crate::state::unix_now_f64();
+                let query = res.request().query_string();
+                match (&mut e.query, query.is_empty()) {
+                    (_, true) => e.query = None,
+                    (Some(q), false) => {
+                        q.clear();
+                        q.push_str(query);
+                    }
+                    (None, false) => e.query = Some(query.to_string()),
+                }
+                let request = res.request().headers().iter();
+                e.request_headers
+                    .refill(request.map(|(n, v)| (n.as_str(), v.as_bytes())));
+                let response = res.headers().iter();
+                e.response_headers
+                    .refill(response.map(|(n, v)| (n.as_str(), v.as_bytes())));
+                e.policy_generation = generation;
+            });
+            if let Some(entry) = copy {
                 ctx.state.publish(crate::state::Event::Request {
                     entry: Box::new(entry),
                 });
-            } else {
-                ctx.state.journal.push(entry);
             }
         }
     }
