@@ -122,7 +122,7 @@ fn refine_fix(p: &mut Played, policy: &crate::reload::Versioned<crate::policy::P
         .preflight_request
         .as_ref()
         .map(|_| (method.as_str(), headers.as_slice()));
-    if let Some(fix) = rules.refusal(&policy.value.file_name, &r.origin, preflight) {
+    if let Some(fix) = rules.refusal(&policy.value.fix_target(), &r.origin, preflight) {
         p.verdict.fix = Some(fix);
     }
 }

@@ -53,6 +53,15 @@ fn zero_config_serves_lab_and_default_api() {
         .send()
         .unwrap();
     assert_eq!(acao(&res), None);
+    // With no policy file yet, the fix says which file to create and how to use it.
+    let e = sb.wait_event(|e| e["event"] == "request" && e["origin"] == "http://evil.test");
+    let fix = e["verdict"]["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("\"http://evil.test\"")
+            && fix.contains("a cors.toml of your own")
+            && fix.contains("set policy = \"cors.toml\""),
+        "{e}"
+    );
 }
 
 #[test]

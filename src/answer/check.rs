@@ -51,7 +51,7 @@ pub fn check(opts: &CheckOptions, out: Output) -> Result<Answer, AnswerError> {
     };
     let policy = state.apis[index].policy.load();
     let ctx = FixContext::Sandbox {
-        policy_file: policy.value.file_name.clone(),
+        policy_file: policy.value.fix_target(),
         exact_mode: policy.value.mode_name() == "exact",
     };
     let url = format!("{}{}", state.apis[index].url, opts.path);

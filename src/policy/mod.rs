@@ -138,10 +138,25 @@ pub fn default_text(frontend_origins: &[String]) -> String {
     )
 }
 
+/// The name the embedded default policy goes by (inspector, status, errors).
+pub const EMBEDDED_NAME: &str = "embedded default policy";
+
 /// The default policy itself, parsed from [`default_text`] so the two never disagree.
 pub fn default_for(frontend_origins: &[String]) -> Result<Policy, LoadError> {
-    let src = Source::embedded("embedded default policy", &default_text(frontend_origins));
-    load(&src, "embedded default policy")
+    let src = Source::embedded(EMBEDDED_NAME, &default_text(frontend_origins));
+    load(&src, EMBEDDED_NAME)
+}
+
+impl Policy {
+    /// Where a fix is to be made, for fix texts ("add … to allowed_origins in {this}"): the
+    /// policy file, or, while the embedded default is in force, the file to create first.
+    pub fn fix_target(&self) -> String {
+        if self.file_name == EMBEDDED_NAME {
+            "a cors.toml of your own (the embedded default is in force: copy it from the inspector, then set policy = \"cors.toml\" on the api origin in sandbox.toml)".to_string()
+        } else {
+            self.file_name.clone()
+        }
+    }
 }
 
 #[cfg(test)]

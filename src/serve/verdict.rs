@@ -180,11 +180,12 @@ fn judge(seen: &Seen, response: &Response, credentials: Credentials, ctx: &FixCo
 /// In actix-cors mode the policy knows why a request was refused better than the response
 /// does (see `ActixCorsPolicy::refusal`); use that as the fix.
 fn refine_fix(v: &mut VerdictSummary, seen: &Seen, policy: Option<&Policy>) {
-    let Some(Policy {
-        rules: PolicyRules::ActixCors(p),
-        file_name,
-        ..
-    }) = policy
+    let Some(
+        whole @ Policy {
+            rules: PolicyRules::ActixCors(p),
+            ..
+        },
+    ) = policy
     else {
         return;
     };
@@ -195,7 +196,7 @@ fn refine_fix(v: &mut VerdictSummary, seen: &Seen, policy: Option<&Policy>) {
         (Some(m), true) => Some((m.as_str(), seen.requested_headers.as_slice())),
         _ => None,
     };
-    if let Some(fix) = p.refusal(file_name, &seen.origin, preflight) {
+    if let Some(fix) = p.refusal(&whole.fix_target(), &seen.origin, preflight) {
         v.fix = Some(fix);
     }
 }
@@ -349,7 +350,7 @@ pub fn verdicts(
 fn judge_all(seen: &Seen, response: &Response, policy: Option<&Policy>) -> Verdicts {
     let ctx = match policy {
         Some(p) => FixContext::Sandbox {
-            policy_file: p.file_name.clone(),
+            policy_file: p.fix_target(),
             exact_mode: p.mode_name() == "exact",
         },
         None => FixContext::Generic,
