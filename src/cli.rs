@@ -30,19 +30,30 @@ pub enum Command {
     /// Send the browser's preflight (if any) and the request to a live server and judge the
     /// real answers.
     Probe(ProbeArgs),
-    /// Generate a routes file from an OpenAPI 3 document's examples (JSON).
+    /// Scaffold a project (sandbox.toml, static/index.html, api.toml, cors.toml) in DIR, or,
+    /// with --from-openapi and no DIR, write just a routes file from an OpenAPI 3 document.
     Init(InitArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The OpenAPI 3 document (JSON) whose examples become `[[route]]`s.
+    /// Folder for a new project (created if missing). Without it and with --from-openapi,
+    /// only the routes file is written.
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// An OpenAPI 3 document (JSON or YAML) whose examples become the `[[route]]`s.
     #[arg(long, value_name = "FILE")]
-    pub from_openapi: PathBuf,
-    /// Where to write the routes file.
-    #[arg(short, long, value_name = "FILE", default_value = "api.toml")]
+    pub from_openapi: Option<PathBuf>,
+    /// Where to write the routes file (with --from-openapi and no DIR).
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "api.toml",
+        conflicts_with = "dir"
+    )]
     pub output: PathBuf,
-    /// Overwrite the output file if it exists.
+    /// Overwrite files that exist.
     #[arg(long)]
     pub force: bool,
 }

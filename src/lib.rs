@@ -14,6 +14,7 @@
 //! - [`state`]: the one shared state of a running sandbox.
 //! - [`serve`]: the actix-web servers (static + live reload, API + hot actix-cors).
 //! - [`simulate`]: the API app called in-process with the requests a browser would send.
+//! - [`scaffold`]: `sandbox init [DIR]`, a starting project in the documented shapes.
 //! - [`fixtures`]: the fixture library (one CORS bug per folder): list, show, verify, new.
 //! - [`journal`]: log lines, text or JSON.
 //! - [`up`]: `sandbox up`, tying the above together.
@@ -27,6 +28,7 @@ pub mod journal;
 pub mod policy;
 pub mod reload;
 pub mod routes;
+pub mod scaffold;
 pub mod serve;
 pub mod simulate;
 pub mod source_file;

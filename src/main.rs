@@ -75,8 +75,29 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Init(a) if a.dir.is_some() || a.from_openapi.is_none() => {
+            let dir = a.dir.unwrap_or_else(|| std::path::PathBuf::from("."));
+            match sandbox::scaffold::run(&dir, a.from_openapi.as_deref(), a.force) {
+                Ok(w) => {
+                    for n in &w.notes {
+                        eprintln!("note: {n}");
+                    }
+                    for f in &w.files {
+                        println!("wrote {}", w.dir.join(f).display());
+                    }
+                    let config = w.dir.join("sandbox.toml");
+                    println!("next: sandbox up --config {}", config.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Init(a) => {
-            match sandbox::routes::openapi::run(&a.from_openapi, &a.output, a.force) {
+            let doc = a.from_openapi.unwrap_or_default();
+            match sandbox::routes::openapi::run(&doc, &a.output, a.force) {
                 Ok(notes) => {
                     for n in notes {
                         eprintln!("note: {n}");

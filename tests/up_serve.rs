@@ -312,3 +312,84 @@ fn cached_static_files_follow_the_disk() {
     let _ = std::fs::remove_file(&css);
     assert_eq!(c.get(&url).send().unwrap().status(), 404);
 }
+
+/// `sandbox init DIR` writes a project that starts as written: the page is served with live
+/// reload, the API answers it cross-origin through the scaffold's policy, and a second init
+/// refuses to write over it.
+#[test]
+fn init_scaffolds_a_project_that_serves() {
+    let d = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_cli(d.path(), &["init", "demo"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("next: sandbox up --config demo/sandbox.toml"),
+        "{out}"
+    );
+    let project = d.path().join("demo");
+    let sb = TestSandbox::start(
+        &project,
+        &[
+            "--config",
+            "sandbox.toml",
+            "--port",
+            "frontend=0",
+            "--port",
+            "api=0",
+        ],
+    );
+    let c = client();
+    let page = c.get(sb.url("frontend")).send().unwrap().text().unwrap();
+    assert!(page.contains("/__sandbox/reload.js"), "{page}");
+    assert!(page.contains("/api/students"), "{page}");
+    // The policy names the frontend as the scaffold places it (localhost:8080).
+    let frontend = "http://localhost:8080";
+    let res = c
+        .get(format!("{}/api/students", sb.url("api")))
+        .header("Origin", frontend)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(acao(&res).as_deref(), Some(frontend));
+    assert_eq!(
+        res.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase(),
+        "x-total-count"
+    );
+    let pre = c
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/students/1", sb.url("api")),
+        )
+        .header("Origin", frontend)
+        .header("Access-Control-Request-Method", "PUT")
+        .header(
+            "Access-Control-Request-Headers",
+            "content-type,x-requested-with",
+        )
+        .send()
+        .unwrap();
+    assert!(pre.status().is_success(), "{}", pre.status());
+    let put: serde_json::Value = c
+        .put(format!("{}/api/students/7", sb.url("api")))
+        .header("Origin", frontend)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(put["id"], "7");
+
+    // Again over the same folder: refused, and nothing touched.
+    let before = std::fs::read_to_string(project.join("cors.toml")).unwrap();
+    let (code, _, err) = run_cli(d.path(), &["init", "demo"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("already exist") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join("cors.toml")).unwrap(),
+        before
+    );
+}

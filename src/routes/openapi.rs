@@ -136,24 +136,31 @@ pub fn run(
     output: &std::path::Path,
     force: bool,
 ) -> Result<Vec<String>, InitError> {
-    let io = |path: &std::path::Path| {
-        let path = path.to_path_buf();
-        move |source| InitError::Io { path, source }
-    };
-    let text = std::fs::read_to_string(input).map_err(io(input))?;
+    let (routes, notes) = convert_file(input)?;
+    if output.exists() && !force {
+        return Err(InitError::Exists(output.to_path_buf()));
+    }
+    std::fs::write(output, routes).map_err(|source| InitError::Io {
+        path: output.to_path_buf(),
+        source,
+    })?;
+    Ok(notes)
+}
+
+/// Reads an OpenAPI document and returns the routes file text and the notes.
+pub fn convert_file(input: &std::path::Path) -> Result<(String, Vec<String>), InitError> {
+    let text = std::fs::read_to_string(input).map_err(|source| InitError::Io {
+        path: input.to_path_buf(),
+        source,
+    })?;
     let name = input.file_name().map_or_else(
         || input.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let (routes, notes) = to_routes(&text, &name).map_err(|source| InitError::Convert {
+    to_routes(&text, &name).map_err(|source| InitError::Convert {
         path: input.to_path_buf(),
         source,
-    })?;
-    if output.exists() && !force {
-        return Err(InitError::Exists(output.to_path_buf()));
-    }
-    std::fs::write(output, routes).map_err(io(output))?;
-    Ok(notes)
+    })
 }
 
 /// `/students/{student-id}` → `/students/{student_id}`; `None` when a parameter is only part

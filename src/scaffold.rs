@@ -1,0 +1,167 @@
+//! `sandbox init [DIR]`: a starting project a user can edit, in the same shapes the README
+//! documents: `sandbox.toml` with a static and an API origin, a page that calls the API
+//! cross-origin, the routes and an actix-cors policy that lets the page through.
+//!
+//! Nothing is ever overwritten without `--force`, and nothing is written at all when any of
+//! the files already exists: a half-written scaffold over someone's project would be worse
+//! than none.
+
+use std::path::{Path, PathBuf};
+
+use crate::routes::openapi;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScaffoldError {
+    #[error("{} already exist{} in {}; nothing was written (pass --force to overwrite)", .names.join(", "), if .names.len() == 1 { "s" } else { "" }, .dir.display())]
+    Exists { dir: PathBuf, names: Vec<String> },
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    OpenApi(#[from] openapi::InitError),
+}
+
+/// The frontend's port in the scaffold, which its policy must name.
+const FRONTEND_PORT: u16 = 8080;
+const API_PORT: u16 = 3000;
+
+const INDEX_HTML: &str = include_str!("scaffold/index.html");
+
+fn sandbox_toml() -> String {
+    format!(
+        "# The origins `sandbox up --config sandbox.toml` starts. Paths are relative to this file.\n\
+         \n\
+         [[origin]]\n\
+         name = \"frontend\"\n\
+         kind = \"static\"\n\
+         port = {FRONTEND_PORT}\n\
+         root = \"static\"\n\
+         \n\
+         [[origin]]\n\
+         name = \"api\"\n\
+         kind = \"api\"\n\
+         port = {API_PORT}\n\
+         routes = \"api.toml\"\n\
+         policy = \"cors.toml\"\n"
+    )
+}
+
+fn cors_toml() -> String {
+    format!(
+        "# The API's CORS policy, built with actix-cors and reloaded on every save.\n\
+         # Try removing X-Requested-With from allowed_headers and watch the page.\n\
+         mode = \"actix-cors\"\n\
+         allowed_origins = [\"http://localhost:{FRONTEND_PORT}\"]\n\
+         allowed_methods = [\"GET\", \"POST\", \"PUT\"]\n\
+         allowed_headers = [\"Content-Type\", \"X-Requested-With\"]\n\
+         expose_headers = [\"X-Total-Count\"]\n\
+         supports_credentials = true\n"
+    )
+}
+
+const API_TOML: &str = r#"# The mock API: first match wins; edits apply to the next request.
+
+[[route]]
+method = "GET"
+path = "/api/students"
+headers = { "X-Total-Count" = "2" }
+json = [{ id = 1, name = "Ahmad", city = "Lahore" }, { id = 2, name = "Sana", city = "Karachi" }]
+
+[[route]]
+method = "PUT"
+path = "/api/students/{id}"
+json = { id = "{{params.id}}", updated = true }
+"#;
+
+/// What `init` wrote, relative to the folder, for the summary.
+#[derive(Debug)]
+pub struct Written {
+    pub dir: PathBuf,
+    pub files: Vec<String>,
+    /// What the OpenAPI conversion left out, if one was used.
+    pub notes: Vec<String>,
+}
+
+/// Scaffolds a project in `dir` (created if missing). With `openapi`, the routes come from
+/// that document's examples instead of the sample routes.
+pub fn run(dir: &Path, openapi: Option<&Path>, force: bool) -> Result<Written, ScaffoldError> {
+    let (routes, notes) = match openapi {
+        Some(doc) => openapi::convert_file(doc)?,
+        None => (API_TOML.to_string(), Vec::new()),
+    };
+    let files: [(&str, String); 4] = [
+        ("sandbox.toml", sandbox_toml()),
+        ("cors.toml", cors_toml()),
+        ("api.toml", routes),
+        ("static/index.html", INDEX_HTML.to_string()),
+    ];
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|(name, _)| dir.join(name).exists())
+        .map(|(name, _)| name.to_string())
+        .collect();
+    if !existing.is_empty() && !force {
+        return Err(ScaffoldError::Exists {
+            dir: dir.to_path_buf(),
+            names: existing,
+        });
+    }
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ScaffoldError::Io { path, source }
+    };
+    let static_dir = dir.join("static");
+    std::fs::create_dir_all(&static_dir).map_err(io(&static_dir))?;
+    for (name, text) in &files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(io(&path))?;
+    }
+    Ok(Written {
+        dir: dir.to_path_buf(),
+        files: files.iter().map(|(n, _)| n.to_string()).collect(),
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source_file::Source;
+
+    #[test]
+    fn the_scaffold_loads_as_written() {
+        let d = tempfile::tempdir().unwrap();
+        run(d.path(), None, false).unwrap();
+        let policy = Source::read(&d.path().join("cors.toml")).unwrap();
+        let p = crate::policy::load(&policy, "cors.toml").unwrap();
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        let routes = Source::read(&d.path().join("api.toml")).unwrap();
+        let r = crate::routes::load(&routes, "api.toml", d.path()).unwrap();
+        assert_eq!(r.routes.len(), 2);
+        let config = crate::config::resolve(
+            Some(&d.path().join("sandbox.toml")),
+            &crate::config::Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(config.origins.len(), 2);
+    }
+
+    #[test]
+    fn nothing_is_written_over_an_existing_project_without_force() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("cors.toml"), "mine").unwrap();
+        let e = run(d.path(), None, false).unwrap_err().to_string();
+        assert!(e.contains("cors.toml already exists"), "{e}");
+        assert!(!d.path().join("sandbox.toml").exists());
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("cors.toml")).unwrap(),
+            "mine"
+        );
+        run(d.path(), None, true).unwrap();
+        assert!(std::fs::read_to_string(d.path().join("cors.toml"))
+            .unwrap()
+            .contains("actix-cors"));
+    }
+}
