@@ -103,6 +103,9 @@ pub struct FileStatus {
     pub generation: u64,
     pub ok: bool,
     pub error: Option<String>,
+    /// Where in the file the error is, when it is in the text (not for a missing file).
+    pub line: Option<usize>,
+    pub column: Option<usize>,
     /// Seconds since the Unix epoch.
     pub at: u64,
 }

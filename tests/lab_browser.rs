@@ -530,7 +530,7 @@ async fn overlay(sb: &TestSandbox, good: &str) {
         "the overlay on a page opened after the failure",
     )
     .await;
-    assert!(text.as_str().unwrap().contains("cors.toml"), "{text}");
+    assert!(text.as_str().unwrap().contains("cors.toml:3:"), "{text}");
 
     // The good version clears it everywhere.
     let mark = sb.event_count();

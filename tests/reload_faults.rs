@@ -239,6 +239,15 @@ fn assert_status_failed(sb: &TestSandbox, want: &str, generation: u64) {
         want.starts_with("cors.toml:") || error.contains(want),
         "status error should mention {want:?}: {s}"
     );
+    // A located error keeps its place on the board too, for pages opened after it.
+    if let Some(line) = want
+        .strip_prefix("cors.toml:")
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse::<u64>().ok())
+    {
+        assert_eq!(s["line"], line, "{s}");
+        assert!(s["column"].as_u64().is_some_and(|c| c >= 1), "{s}");
+    }
     assert_eq!(s["generation"], generation, "{s}");
     let at = s["at"].as_u64().unwrap();
     assert!(

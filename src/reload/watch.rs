@@ -406,6 +406,8 @@ impl Worker {
                     generation,
                     ok: true,
                     error: None,
+                    line: None,
+                    column: None,
                     at: unix_now(),
                 });
                 state.log.reloaded(&api.name, &file, generation, &changed);
@@ -428,18 +430,20 @@ impl Worker {
                     Target::Policy(_) => api.policy.load().generation,
                     Target::Routes(_) => api.routes.load().generation,
                 };
+                let (line, column) = e.line_col().unzip();
                 state.record_status(FileStatus {
                     origin: api.name.clone(),
                     file: file.clone(),
                     generation,
                     ok: false,
                     error: Some(event_message(&e)),
+                    line,
+                    column,
                     at: unix_now(),
                 });
                 state
                     .log
                     .reload_failed(&api.name, &file, &e.one_line(), &e.render());
-                let (line, column) = e.line_col().unzip();
                 state.publish(Event::ReloadFailed {
                     origin: api.name.clone(),
                     file,

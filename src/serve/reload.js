@@ -137,8 +137,8 @@
         if (f.ok) {
           delete failures[k];
         } else if (!failures[k]) {
-          // The status board has no line/column apart from the message; an event has both.
-          failures[k] = { origin: f.origin, file: f.file, message: f.error || "did not load" };
+          failures[k] = { origin: f.origin, file: f.file, line: f.line, column: f.column,
+                          message: f.error || "did not load" };
         }
       });
       render();
