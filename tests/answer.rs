@@ -310,3 +310,32 @@ fn a_policy_change_inside_a_cached_preflight_window_is_warned() {
     });
     assert!(e["message"].as_str().unwrap().contains("up to 6"), "{e}");
 }
+
+/// `check` judges the answer a route gives, not its latency or injected failures: a route
+/// that always waits a minute and then fails is checked at once, on its normal answer.
+#[test]
+fn check_skips_delays_and_injected_faults() {
+    let d = project(POLICY);
+    let routes = std::fs::read_to_string(d.path().join("api.toml")).unwrap();
+    write(
+        d.path(),
+        "api.toml",
+        &format!(
+            "{routes}\n[[route]]\npath = \"/api/slow\"\ndelay_ms = 60000\nerror_rate = 1.0\nerror_status = 503\njson = {{ ok = true }}\n"
+        ),
+    );
+    let (code, out, err) = run_cli(
+        d.path(),
+        &[
+            "check",
+            "--config",
+            "sandbox.toml",
+            "--origin",
+            PAGE,
+            "/api/slow",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("response←  200"), "{out}");
+    assert!(out.contains("were not applied here"), "{out}");
+}

@@ -43,6 +43,26 @@ pub struct Routes {
     pub defaults: Faults,
 }
 
+impl Routes {
+    /// The same routes with no latency and no injected faults: what `sandbox check` and
+    /// `fixtures verify` judge, since a CORS verdict is about the answer a route gives, not
+    /// about when or whether it gives it (and a check should not wait out a 30 s delay).
+    pub fn without_faults(&self) -> Routes {
+        let mut r = self.clone();
+        r.defaults = Faults::default();
+        for route in &mut r.routes {
+            route.faults = Faults::default();
+        }
+        r
+    }
+
+    /// Whether any route, or the defaults, injects latency or faults.
+    pub fn has_faults(&self) -> bool {
+        self.defaults != Faults::default()
+            || self.routes.iter().any(|r| r.faults != Faults::default())
+    }
+}
+
 /// `upstream = "http://127.0.0.1:5000"`: loopback, plain HTTP.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Upstream {
