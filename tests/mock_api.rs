@@ -878,3 +878,55 @@ fn templates_in_body_files_render_and_bad_ones_are_located_in_the_file() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("student.json") && err.contains("2:"), "{err}");
 }
+
+/// `[defaults]` reach what has no route of its own (resources and proxied requests), a route
+/// can undo them, and an upstream's chunked body reaches the page whole.
+#[test]
+fn defaults_reach_resources_and_the_upstream_and_chunked_bodies_pass() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let up = rt
+        .block_on(RawServer::start(Arc::new(|_req| {
+            RawResponse::new(200)
+                .header("Content-Type", "text/plain")
+                .header("Transfer-Encoding", "chunked")
+                .body("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+        })))
+        .unwrap();
+    let base = format!(
+        "upstream = \"http://127.0.0.1:{}\"\n\n[[route]]\npath = \"/api/calm\"\nerror_rate = 0.0\nbody = \"calm\"\n\n[[resource]]\nname = \"students\"\nseed = \"students.json\"\n",
+        up.port()
+    );
+    let failing = format!("{base}\n[defaults]\nerror_rate = 1.0\nerror_status = 503\n");
+    let (d, sb) = start(
+        &failing,
+        &[("students.json", "[{\"id\": 1, \"name\": \"Ahmad\"}]")],
+        &[],
+    );
+    let api = sb.url("api").to_string();
+    assert_eq!(get_json(&format!("{api}/api/students")).0, 503);
+    assert_eq!(get_json(&format!("{api}/api/students/1")).0, 503);
+    assert_eq!(get_json(&format!("{api}/api/elsewhere")).0, 503);
+    assert!(
+        up.received().is_empty(),
+        "an injected error answers before the upstream is asked"
+    );
+    let calm = client().get(format!("{api}/api/calm")).send().unwrap();
+    assert_eq!(calm.status(), 200);
+    assert_eq!(calm.text().unwrap(), "calm");
+
+    // Without the defaults: the resource answers, and the upstream's chunked body arrives
+    // whole (the sandbox re-frames it for its own connection).
+    let before = sb.event_count();
+    save(&d.path().join("api.toml"), &base, SaveStyle::Rename);
+    sb.wait_event_after(before, |e| {
+        e["event"] == "reloaded" && e["file"] == "api.toml"
+    });
+    assert_eq!(
+        get_json(&format!("{api}/api/students")),
+        (200, json!([{"id": 1, "name": "Ahmad"}]))
+    );
+    let r = client().get(format!("{api}/api/stream")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap(), "hello world");
+    assert!(up.received().iter().any(|r| r.path == "/api/stream"));
+}
