@@ -640,3 +640,86 @@ async fn modes(sb: &TestSandbox) {
     page.close().await.ok();
     browser.close().await;
 }
+
+/// The page `sandbox init` writes, in Chromium: with the policy naming the frontend's real
+/// origin both of its requests (one preflighted, with credentials) go through; with
+/// `X-Requested-With` taken out of the allowed headers, the PUT is blocked on the next load.
+#[test]
+fn the_init_scaffold_page_calls_its_api_cross_origin() {
+    if !chromium::require_chromium("lab_browser") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = crate::util::sandbox::run_cli(dir.path(), &["init", "app"]);
+    assert_eq!(code, 0, "{err}");
+    let app = dir.path().join("app");
+    let sb = TestSandbox::start(
+        &app,
+        &[
+            "--config",
+            "sandbox.toml",
+            "--port",
+            "frontend=0",
+            "--port",
+            "api=0",
+        ],
+    );
+    // The scaffold names http://localhost:8080; this run's frontend has another port.
+    let frontend = sb.public_urls["frontend"].clone();
+    let policy = app.join("cors.toml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let mark = sb.event_count();
+    save(
+        &policy,
+        &text.replace("http://localhost:8080", &frontend),
+        SaveStyle::Rename,
+    );
+    sb.wait_event_after(mark, |e| {
+        e["event"] == "reloaded" && e["file"] == "cors.toml"
+    });
+    runtime().block_on(async {
+        let browser = Browser::launch().await.expect("chromium");
+        let page = browser.new_isolated_page().await.expect("page");
+        page.navigate(&format!("{frontend}/")).await.expect("page");
+        let done = "(() => { const li = [...document.querySelectorAll('#results li')]; \
+                     return li.length === 2 && li.every(l => l.className) && li.map(l => l.className + ': ' + l.textContent).join('\\n'); })()";
+        let shown = wait_for(&page, done, "both requests to finish").await;
+        let shown = shown.as_str().unwrap();
+        assert!(!shown.contains("blocked"), "{shown}");
+        assert!(shown.contains("(X-Total-Count 2)"), "{shown}");
+
+        // Take the custom header out of the policy: the preflighted PUT is now refused.
+        let mark = sb.event_count();
+        save(
+            &policy,
+            &text
+                .replace("http://localhost:8080", &frontend)
+                .replace(", \"X-Requested-With\"", ""),
+            SaveStyle::Rename,
+        );
+        tokio::task::block_in_place(|| {
+            sb.wait_event_after(mark, |e| e["event"] == "reloaded" && e["file"] == "cors.toml")
+        });
+        let mark = sb.event_count();
+        // A fresh browser context: the first page's preflight is still in Chromium's cache
+        // for up to 5 s (no max_age), and would let the PUT through (the sandbox warns so).
+        let page = browser.new_isolated_page().await.expect("page");
+        page.navigate(&format!("{frontend}/")).await.expect("reload");
+        let shown = wait_for(&page, done, "both requests to finish again").await;
+        let shown = shown.as_str().unwrap().to_string();
+        assert!(shown.contains("blocked: PUT /api/students/1"), "{shown}");
+        assert!(shown.contains("ok: GET /api/students"), "{shown}");
+        // …and the API's verdict on that preflight names the header.
+        let e = tokio::task::block_in_place(|| {
+            sb.wait_event_after(mark, |e| e["event"] == "request" && e["preflight"] == true)
+        });
+        assert!(
+            e["verdict"]["fix"]
+                .as_str()
+                .is_some_and(|f| f.contains("x-requested-with")),
+            "{e}"
+        );
+        screenshot(&page, "init-scaffold.png").await;
+        browser.close().await;
+    });
+}
