@@ -45,14 +45,8 @@ pub struct HeaderLines {
 }
 
 impl HeaderLines {
-    /// Values that are not UTF-8 are kept with replacement characters, as a page shows them.
-    pub fn new<'a>(lines: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
-        let mut out = HeaderLines::default();
-        out.refill(lines);
-        out
-    }
-
-    /// Replaces the lines, keeping the buffers (the ring reuses the entry it evicts).
+    /// Replaces the lines, keeping the buffers (the ring reuses the entry it evicts). Values
+    /// that are not UTF-8 are kept with replacement characters, as a page shows them.
     pub fn refill<'a>(&mut self, lines: impl IntoIterator<Item = (&'a str, &'a [u8])>) {
         self.text.clear();
         self.ends.clear();
@@ -132,27 +126,6 @@ impl Ring {
         }
     }
 
-    /// Stores a whole entry and returns the id assigned to it.
-    pub fn push(&self, e: Entry) -> u64 {
-        let Entry {
-            record,
-            at,
-            query,
-            request_headers,
-            response_headers,
-            policy_generation,
-            ..
-        } = e;
-        self.record(record, false, move |slot| {
-            slot.at = at;
-            slot.query = query;
-            slot.request_headers = request_headers;
-            slot.response_headers = response_headers;
-            slot.policy_generation = policy_generation;
-        })
-        .0
-    }
-
     /// Stores a request: `fill` writes everything but the record and id into an entry whose
     /// buffers are reused from the one it evicts (so a full ring allocates nothing for
     /// headers). Returns the id, and a copy of the entry when `copy` (for pages listening).
@@ -226,7 +199,8 @@ mod tests {
 
     #[test]
     fn header_lines_serialise_as_pairs_in_order() {
-        let h = HeaderLines::new([
+        let mut h = HeaderLines::default();
+        h.refill([
             ("origin", b"http://a.localhost".as_slice()),
             ("x-empty", b"".as_slice()),
             ("x-bytes", b"caf\xe9".as_slice()),
@@ -245,11 +219,15 @@ mod tests {
         );
     }
 
+    fn push(r: &Ring) -> u64 {
+        r.record(entry().record, false, |_| {}).0
+    }
+
     #[test]
     fn bounded_with_increasing_ids() {
         let r = Ring::new(3);
         for _ in 0..5 {
-            r.push(entry());
+            push(&r);
         }
         let ids: Vec<u64> = r.recent().iter().map(|e| e.id).collect();
         assert_eq!(ids, vec![3, 4, 5]);
@@ -288,7 +266,7 @@ mod tests {
                 let r = std::sync::Arc::clone(&r);
                 std::thread::spawn(move || {
                     for _ in 0..40 {
-                        r.push(entry());
+                        push(&r);
                     }
                 })
             })
