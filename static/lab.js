@@ -96,29 +96,8 @@
   var presetId = "";
   var current = null; // the request in flight or last sent: {nonce, state, entries: Map}
 
-  function $(id) { return document.getElementById(id); }
-
-  // Builds an element; children may be strings (text nodes, never parsed as HTML) or nodes.
-  function el(tag, attrs, children) {
-    var e = document.createElement(tag);
-    if (attrs) {
-      Object.keys(attrs).forEach(function (k) {
-        if (k === "text") e.textContent = attrs[k];
-        else if (k === "class") e.className = attrs[k];
-        else if (attrs[k] !== undefined && attrs[k] !== null) e.setAttribute(k, attrs[k]);
-      });
-    }
-    (children || []).forEach(function (c) {
-      if (c === null || c === undefined) return;
-      e.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
-    });
-    return e;
-  }
-
-  function replace(node, children) {
-    while (node.firstChild) node.removeChild(node.firstChild);
-    children.forEach(function (c) { if (c) node.appendChild(c); });
-  }
+  // From /__sandbox/dom.js.
+  var $ = SandboxDom.$, el = SandboxDom.el, replace = SandboxDom.replace;
 
   // ── form state ⇄ URL ─────────────────────────────────────────────────────────────────────
 

@@ -474,6 +474,8 @@ fn sandbox_endpoints_are_same_origin_only() {
     for endpoint in [
         "/__sandbox/events",
         "/__sandbox/reload.js",
+        "/__sandbox/fixture.js",
+        "/__sandbox/dom.js",
         "/__sandbox/config.json",
         "/__sandbox/status",
         "/__sandbox/requests",
@@ -491,6 +493,8 @@ fn sandbox_endpoints_are_same_origin_only() {
     }
     for endpoint in [
         "/__sandbox/reload.js",
+        "/__sandbox/fixture.js",
+        "/__sandbox/dom.js",
         "/__sandbox/config.json",
         "/__sandbox/status",
         "/__sandbox/requests",

@@ -24,6 +24,7 @@ use crate::state::Event;
 
 pub const RELOAD_JS: &str = include_str!("reload.js");
 const FIXTURE_JS: &str = include_str!("fixture.js");
+const DOM_JS: &str = include_str!("dom.js");
 const INSPECTOR_HTML: &str = include_str!("inspector/inspector.html");
 const INSPECTOR_JS: &str = include_str!("inspector/inspector.js");
 const INSPECTOR_CSS: &str = include_str!("inspector/inspector.css");
@@ -47,8 +48,9 @@ pub fn register(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(inspector_redirect))
             .route("/", web::get().to(inspector_html))
             .route("/events", web::get().to(events))
-            .route("/reload.js", web::get().to(reload_js))
-            .route("/fixture.js", web::get().to(fixture_js))
+            .route("/reload.js", web::get().to(|| script(RELOAD_JS)))
+            .route("/fixture.js", web::get().to(|| script(FIXTURE_JS)))
+            .route("/dom.js", web::get().to(|| script(DOM_JS)))
             .route("/config.json", web::get().to(config_json))
             .route("/status", web::get().to(status))
             .route("/requests", web::get().to(requests))
@@ -109,19 +111,14 @@ fn forbidden() -> HttpResponse {
     HttpResponse::Forbidden().body("sandbox endpoints are same-origin only")
 }
 
-/// The runner every fixture page loads (see `fixtures::page`).
-async fn fixture_js() -> HttpResponse {
+/// The scripts pages load from here: the reload script (injected into every HTML page), the
+/// runner every fixture page loads (see `fixtures::page`) and the DOM helpers of the lab and
+/// the inspector.
+async fn script(body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(FIXTURE_JS)
-}
-
-async fn reload_js() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/javascript; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(RELOAD_JS)
+        .body(body)
 }
 
 async fn config_json(ctx: web::Data<StaticCtx>) -> HttpResponse {

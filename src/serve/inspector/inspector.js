@@ -17,28 +17,8 @@
   var selectedKey = null; // group key: the id of its first entry
   var groupsByKey = {};
 
-  function $(id) { return document.getElementById(id); }
-
-  function el(tag, attrs, children) {
-    var e = document.createElement(tag);
-    if (attrs) {
-      Object.keys(attrs).forEach(function (k) {
-        if (k === "text") e.textContent = attrs[k];
-        else if (k === "class") e.className = attrs[k];
-        else if (attrs[k] !== undefined && attrs[k] !== null) e.setAttribute(k, attrs[k]);
-      });
-    }
-    (children || []).forEach(function (c) {
-      if (c === null || c === undefined) return;
-      e.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
-    });
-    return e;
-  }
-
-  function replace(node, children) {
-    while (node.firstChild) node.removeChild(node.firstChild);
-    children.forEach(function (c) { if (c) node.appendChild(c); });
-  }
+  // From /__sandbox/dom.js.
+  var $ = SandboxDom.$, el = SandboxDom.el, replace = SandboxDom.replace;
 
   function pad(n, w) { n = String(n); while (n.length < w) n = "0" + n; return n; }
   function clock(at) {
