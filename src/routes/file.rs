@@ -269,28 +269,15 @@ fn faults(
         };
     }
     if let Some(r) = error_rate {
-        let v = *r.get_ref();
-        if !(0.0..=1.0).contains(&v) {
-            return Err(src.error_at(
-                Some(r.span()),
-                "error_rate is a probability from 0 to 1, e.g. 0.1",
-                "here",
-                None,
-            ));
-        }
-        f.error_rate = v;
+        f.error_rate = within(
+            src,
+            r,
+            |v| (0.0..=1.0).contains(v),
+            "error_rate is a probability from 0 to 1, e.g. 0.1",
+        )?;
     }
     if let Some(s) = error_status {
-        let v = *s.get_ref();
-        if !(100..=999).contains(&v) {
-            return Err(src.error_at(
-                Some(s.span()),
-                "status must be between 100 and 999",
-                "here",
-                None,
-            ));
-        }
-        f.error_status = v;
+        f.error_status = within(src, s, |v| STATUSES.contains(v), STATUS_RANGE)?;
     }
     if let Some(x) = fault {
         f.fault = match x.get_ref().as_str() {
@@ -308,15 +295,12 @@ fn faults(
         };
     }
     if let Some(s) = slow_body_ms {
-        if *s.get_ref() > MAX_DELAY_MS {
-            return Err(src.error_at(
-                Some(s.span()),
-                &format!("slow_body_ms is at most {MAX_DELAY_MS}"),
-                "here",
-                None,
-            ));
-        }
-        f.slow_body_ms = *s.get_ref();
+        f.slow_body_ms = within(
+            src,
+            s,
+            |v| *v <= MAX_DELAY_MS,
+            &format!("slow_body_ms is at most {MAX_DELAY_MS}"),
+        )?;
     }
     Ok(f)
 }
@@ -440,18 +424,7 @@ impl Loader<'_> {
         let entry_span = e.span.clone();
         let status = match e.status {
             None => 200,
-            Some(s) => {
-                let v = *s.get_ref();
-                if !(100..=999).contains(&v) {
-                    return Err(src.error_at(
-                        Some(s.span()),
-                        "status must be between 100 and 999",
-                        "here",
-                        None,
-                    ));
-                }
-                v
-            }
+            Some(s) => within(src, s, |v| STATUSES.contains(v), STATUS_RANGE)?,
         };
         let mut headers = Vec::new();
         let no_headers = toml::Table::new();
@@ -804,5 +777,25 @@ fn toml_to_json(v: &toml::Value) -> serde_json::Value {
                 .map(|(k, v)| (k.clone(), toml_to_json(v)))
                 .collect(),
         ),
+    }
+}
+
+/// The statuses a route may answer with.
+const STATUSES: std::ops::RangeInclusive<u16> = 100..=999;
+const STATUS_RANGE: &str = "status must be between 100 and 999";
+
+/// A value from the file when `ok` holds for it; otherwise an error at its place saying what
+/// is allowed.
+fn within<T: Copy>(
+    src: &Source,
+    v: &Spanned<T>,
+    ok: impl Fn(&T) -> bool,
+    allowed: &str,
+) -> Result<T, LoadError> {
+    let x = *v.get_ref();
+    if ok(&x) {
+        Ok(x)
+    } else {
+        Err(src.error_at(Some(v.span()), allowed, "here", None))
     }
 }
