@@ -138,15 +138,17 @@ impl Ring {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let shard = SHARD.with(|s| *s);
         let mut q = self.shards[shard].lock().unwrap_or_else(|p| p.into_inner());
-        let (mut slot, old_record) = match q.len() >= self.cap {
-            true => match q.pop_front() {
-                Some(mut old) => {
-                    let old_record = std::mem::replace(&mut old.record, record);
-                    (old, Some(old_record))
-                }
-                None => (Entry::new(record), None),
-            },
-            false => (Entry::new(record), None),
+        let evicted = if q.len() >= self.cap {
+            q.pop_front()
+        } else {
+            None
+        };
+        let (mut slot, old_record) = match evicted {
+            Some(mut old) => {
+                let old_record = std::mem::replace(&mut old.record, record);
+                (old, Some(old_record))
+            }
+            None => (Entry::new(record), None),
         };
         slot.id = id;
         fill(&mut slot);

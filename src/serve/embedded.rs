@@ -1,14 +1,51 @@
 //! The copy of this repository's `static/` compiled into the binary: the lab page served when
 //! no static root is configured and `./static` does not exist.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
+use actix_web::http::header::HeaderValue;
+use bytes::Bytes;
 use include_dir::{include_dir, Dir};
+
+use super::file_cache::Answer;
+use super::frontend::is_html;
+use super::inject::inject;
 
 static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 
-pub fn file(rel: &Path) -> Option<&'static [u8]> {
-    STATIC.get_file(rel).map(|f| f.contents())
+/// Every embedded file's answer, made once (validator hashed, reload script injected into
+/// HTML) rather than on every request.
+static ANSWERS: OnceLock<HashMap<PathBuf, Answer>> = OnceLock::new();
+
+pub fn answer(rel: &Path) -> Option<&'static Answer> {
+    ANSWERS
+        .get_or_init(|| {
+            let mut all = HashMap::new();
+            collect(&STATIC, &mut all);
+            all
+        })
+        .get(rel)
+}
+
+fn collect(dir: &'static Dir<'static>, all: &mut HashMap<PathBuf, Answer>) {
+    for f in dir.files() {
+        let answer = if is_html(f.path()) {
+            Answer::html(inject(f.contents()))
+        } else {
+            let mime = mime_guess::from_path(f.path()).first_or_octet_stream();
+            Answer::by_content(
+                Bytes::from_static(f.contents()),
+                HeaderValue::from_str(mime.essence_str())
+                    .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+            )
+        };
+        all.insert(f.path().to_path_buf(), answer);
+    }
+    for d in dir.dirs() {
+        collect(d, all);
+    }
 }
 
 pub fn is_dir(rel: &Path) -> bool {

@@ -31,59 +31,33 @@ const SETTLED_COARSE: Duration = Duration::from_secs(2);
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 const MAX_ENTRIES: usize = 4096;
 
-/// One answer ready to send: the bytes and the headers that describe them.
+/// A response ready to send: the bytes and the headers that describe them. Cache entries,
+/// HTML pages and the embedded lab's files are all answered through one of these.
 #[derive(Debug, Clone)]
-pub struct Entry {
-    /// The file below the root that was read (a folder's `index.html` for `/docs/`).
-    pub file: PathBuf,
-    pub stamp: Stamp,
+pub struct Answer {
     pub body: Bytes,
     pub content_type: HeaderValue,
     pub etag: HeaderValue,
-    /// `Last-Modified`, and the time it names for `If-Modified-Since`; none for HTML, whose
-    /// body is the file plus the reload script.
+    /// `Last-Modified`, and the time it names for `If-Modified-Since`; none for bytes that are
+    /// validated by their content (HTML, whose body is the file plus the reload script).
     pub modified: Option<(HeaderValue, SystemTime)>,
 }
 
-impl Entry {
-    /// The entry for a plain file: its bytes, a type from its name, a validator from its stamp.
-    pub fn file(file: PathBuf, stamp: Stamp, meta: &std::fs::Metadata, body: Vec<u8>) -> Entry {
-        let mime = mime_guess::from_path(&file).first_or_octet_stream();
-        // Text is sent as UTF-8, as actix-files sends the files it serves (larger ones here).
-        let content_type = if mime.type_() == mime_guess::mime::TEXT {
-            format!("{}; charset=utf-8", mime.essence_str())
-        } else {
-            mime.essence_str().to_string()
-        };
-        let modified = meta.modified().ok().map(|t| {
-            let value = HttpDate::from(t).to_string();
-            (
-                HeaderValue::from_str(&value).expect("an HTTP date is a valid header"),
-                t,
-            )
-        });
-        // The stamp names this version of this file, so it makes a validator without hashing
-        // the bytes.
-        let etag = format!("\"{:x}\"", hash_of(&stamp));
-        Entry {
-            file,
-            stamp,
-            body: Bytes::from(body),
-            content_type: HeaderValue::from_str(&content_type)
-                .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-            etag: HeaderValue::from_str(&etag).expect("hex digits and quotes"),
-            modified,
-        }
+impl Answer {
+    /// An HTML page whose body already carries the reload script.
+    pub fn html(body: Vec<u8>) -> Answer {
+        Answer::by_content(
+            Bytes::from(body),
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )
     }
 
-    /// The entry for an HTML page, whose body already carries the reload script.
-    pub fn html(file: PathBuf, stamp: Stamp, body: Vec<u8>) -> Entry {
-        let etag = format!("\"{:x}\"", hash_of(&body));
-        Entry {
-            file,
-            stamp,
-            body: Bytes::from(body),
-            content_type: HeaderValue::from_static("text/html; charset=utf-8"),
+    /// Bytes with a validator made from the bytes themselves.
+    pub fn by_content(body: Bytes, content_type: HeaderValue) -> Answer {
+        let etag = format!("\"{:x}\"", hash_of(&body[..]));
+        Answer {
+            body,
+            content_type,
             etag: HeaderValue::from_str(&etag).expect("hex digits and quotes"),
             modified: None,
         }
@@ -99,12 +73,10 @@ impl Entry {
         let mut res = HttpResponse::Ok();
         res.insert_header((header::CONTENT_TYPE, self.content_type.clone()))
             .insert_header((header::ETAG, self.etag.clone()));
-        if self.modified.is_some() {
-            // Range requests bypass the cache to actix-files, which serves them.
-            res.insert_header((header::ACCEPT_RANGES, HeaderValue::from_static("bytes")));
-        }
         if let Some((value, _)) = &self.modified {
-            res.insert_header((header::LAST_MODIFIED, value.clone()));
+            // Range requests bypass the cache to actix-files, which serves them.
+            res.insert_header((header::ACCEPT_RANGES, HeaderValue::from_static("bytes")))
+                .insert_header((header::LAST_MODIFIED, value.clone()));
         }
         res.body(self.body.clone())
     }
@@ -137,6 +109,59 @@ impl Entry {
         };
         let secs = |t: &SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         secs(modified) <= secs(&since)
+    }
+}
+
+/// One cached file: what was read and from where, and the answer made from it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The file below the root that was read (a folder's `index.html` for `/docs/`).
+    pub file: PathBuf,
+    pub stamp: Stamp,
+    pub answer: Answer,
+}
+
+impl Entry {
+    /// The entry for a plain file: its bytes, a type from its name, a validator from its stamp.
+    pub fn file(file: PathBuf, stamp: Stamp, meta: &std::fs::Metadata, body: Vec<u8>) -> Entry {
+        let mime = mime_guess::from_path(&file).first_or_octet_stream();
+        // Text is sent as UTF-8, as actix-files sends the files it serves (larger ones here).
+        let content_type = if mime.type_() == mime_guess::mime::TEXT {
+            format!("{}; charset=utf-8", mime.essence_str())
+        } else {
+            mime.essence_str().to_string()
+        };
+        let modified = meta.modified().ok().map(|t| {
+            let value = HttpDate::from(t).to_string();
+            (
+                HeaderValue::from_str(&value).expect("an HTTP date is a valid header"),
+                t,
+            )
+        });
+        // The stamp names this version of this file, so it makes a validator without hashing
+        // the bytes.
+        let etag = format!("\"{:x}\"", hash_of(&stamp));
+        let answer = Answer {
+            body: Bytes::from(body),
+            content_type: HeaderValue::from_str(&content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+            etag: HeaderValue::from_str(&etag).expect("hex digits and quotes"),
+            modified,
+        };
+        Entry {
+            file,
+            stamp,
+            answer,
+        }
+    }
+
+    /// The entry for an HTML page, whose body already carries the reload script.
+    pub fn html(file: PathBuf, stamp: Stamp, body: Vec<u8>) -> Entry {
+        Entry {
+            file,
+            stamp,
+            answer: Answer::html(body),
+        }
     }
 }
 
@@ -185,7 +210,7 @@ pub struct FileCache {
 
 impl FileCache {
     /// The cached answer for `raw`, if the file is still the one that was read.
-    pub fn get(&self, raw: &str, root: &Root, changes: u64) -> Option<Entry> {
+    pub fn get(&self, raw: &str, root: &Root, changes: u64) -> Option<Answer> {
         let mut inner = self.inner.borrow_mut();
         if inner.changes != changes {
             inner.entries.clear();
@@ -195,10 +220,10 @@ impl FileCache {
         }
         let entry = inner.entries.get(raw)?;
         if root.stamp(&entry.file).ok() == Some(entry.stamp) {
-            return Some(entry.clone());
+            return Some(entry.answer.clone());
         }
         let gone = inner.entries.remove(raw)?;
-        inner.bytes -= gone.body.len();
+        inner.bytes -= gone.answer.body.len();
         None
     }
 
@@ -210,18 +235,19 @@ impl FileCache {
             inner.bytes = 0;
             inner.changes = changes;
         }
-        if entry.body.len() > MAX_BYTES {
+        let size = entry.answer.body.len();
+        if size > MAX_BYTES {
             return;
         }
-        if inner.bytes + entry.body.len() > MAX_BYTES || inner.entries.len() >= MAX_ENTRIES {
+        if inner.bytes + size > MAX_BYTES || inner.entries.len() >= MAX_ENTRIES {
             // Starting afresh is crude but bounded, and a dev page's working set refills it
             // in one load.
             inner.entries.clear();
             inner.bytes = 0;
         }
-        inner.bytes += entry.body.len();
+        inner.bytes += size;
         if let Some(old) = inner.entries.insert(raw.into(), entry) {
-            inner.bytes -= old.body.len();
+            inner.bytes -= old.answer.body.len();
         }
     }
 
@@ -342,6 +368,7 @@ mod tests {
         let root = Root::new(d.path());
         let (stamp, meta) = stamped(&root, "a.css");
         let e = Entry::file("a.css".into(), stamp, &meta, b"body{}".to_vec());
+        let e = e.answer;
         assert_eq!(e.content_type, "text/css; charset=utf-8");
         let etag = e.etag.to_str().unwrap().to_string();
         let lm = e.modified.as_ref().unwrap().0.to_str().unwrap().to_string();

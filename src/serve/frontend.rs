@@ -14,7 +14,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::beneath::{Opened, Root, Stamp};
 use super::embedded;
-use super::file_cache::{self, cacheable_request, Entry, FileCache};
+use super::file_cache::{self, cacheable_request, Answer, Entry, FileCache};
 use super::guard::cross_site_no_cors;
 use super::inject::inject;
 use crate::config::StaticRoot;
@@ -86,35 +86,8 @@ pub fn html_escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-fn is_html(p: &Path) -> bool {
+pub fn is_html(p: &Path) -> bool {
     p.extension().is_some_and(|e| e == "html" || e == "htm")
-}
-
-/// Serves one HTML body with the reload script, honouring If-None-Match.
-fn html_response(req: &HttpRequest, body: &[u8]) -> HttpResponse {
-    let body = inject(body);
-    let etag = format!("\"{:x}\"", fxhash(&body));
-    if req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
-    {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish();
-    }
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::ETAG, etag))
-        .body(body)
-}
-
-fn fxhash(b: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    b.hash(&mut h);
-    h.finish()
 }
 
 pub async fn handle(
@@ -190,18 +163,10 @@ fn serve_embedded(req: &HttpRequest, rel: &Path, raw: &str) -> HttpResponse {
         }
         rel.push("index.html");
     }
-    let Some(bytes) = embedded::file(&rel) else {
-        return not_found(raw);
-    };
-    if is_html(&rel) {
-        return html_response(req, bytes);
+    match embedded::answer(&rel) {
+        Some(answer) => answer.respond(req),
+        None => not_found(raw),
     }
-    let etag = format!("\"{:x}\"", fxhash(bytes));
-    let mime = mime_guess::from_path(&rel).first_or_octet_stream();
-    HttpResponse::Ok()
-        .content_type(mime.essence_str())
-        .insert_header((header::ETAG, etag))
-        .body(bytes.to_vec())
 }
 
 /// What a request path leads to: the file opened, an HTML body read, a small file read in
@@ -263,8 +228,8 @@ fn serve_found(req: &HttpRequest, found: Found, raw: &str) -> HttpResponse {
             .disable_content_disposition()
             .read_mode_threshold(SYNC_READ_LIMIT)
             .into_response(req),
-        Found::Html(body) => html_response(req, &body),
-        Found::Cacheable(entry) => entry.respond(req),
+        Found::Html(body) => Answer::html(inject(&body)).respond(req),
+        Found::Cacheable(entry) => entry.answer.respond(req),
         Found::RedirectToSlash => redirect_to_slash(raw),
         Found::Missing => not_found(raw),
     }

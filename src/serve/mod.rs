@@ -79,19 +79,22 @@ async fn access_log(
         // Only cross-origin requests to an API get a verdict. The response still holds the
         // request, so the verdict reads both where they are and copies nothing unless the
         // exchange is new to this worker.
-        let verdicts = match ctx.api {
-            Some(i) if origin.is_some() && !ctx.state.bench.no_verdict => {
-                let extensions = res.request().extensions();
-                let snapshot = extensions.get::<cors_layer::PolicySnapshot>();
-                verdict::verdicts(
+        let (verdicts, generation) = {
+            let extensions = res.request().extensions();
+            let snapshot = extensions
+                .get::<cors_layer::PolicySnapshot>()
+                .map(|s| s.0.as_ref());
+            let verdicts = match ctx.api {
+                Some(i) if origin.is_some() && !ctx.state.bench.no_verdict => verdict::verdicts(
                     res.request(),
                     &ctx.state.apis[i].url,
                     res.status().as_u16(),
                     res.headers(),
-                    snapshot.map(|s| s.0.as_ref()),
-                )
-            }
-            _ => None,
+                    snapshot,
+                ),
+                _ => None,
+            };
+            (verdicts, snapshot.map(|s| s.generation))
         };
         if let (Some(v), Some(i)) = (&verdicts, ctx.api) {
             if preflight && v.verdict.outcome == crate::browser::Outcome::Allowed {
@@ -124,11 +127,6 @@ async fn access_log(
         if ctx.api.is_some() && !ctx.state.bench.no_verdict {
             // The inspector's feed: API requests only (a static origin's own page loads and
             // event streams would drown them).
-            let generation = res
-                .request()
-                .extensions()
-                .get::<cors_layer::PolicySnapshot>()
-                .map(|s| s.0.generation);
             // Only pages with an open event stream want a copy; an unwatched sandbox pays for
             // none.
             let listening = ctx.state.events.receiver_count() > 0;

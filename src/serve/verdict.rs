@@ -104,20 +104,20 @@ pub struct Verdicts {
     pub if_credentialed: Option<Arc<VerdictSummary>>,
 }
 
-/// What of the request the verdict needs, captured before the request is handed on.
+/// What of the request the model needs, copied out only when an exchange is new to the memo.
 #[derive(Debug, Clone)]
-pub struct Seen {
-    pub origin: String,
-    pub url: String,
-    pub method: String,
-    pub preflight: bool,
-    pub requested_method: Option<String>,
-    pub requested_headers: Vec<String>,
-    pub has_cookies: bool,
+struct Seen {
+    origin: String,
+    url: String,
+    method: String,
+    preflight: bool,
+    requested_method: Option<String>,
+    requested_headers: Vec<String>,
+    has_cookies: bool,
 }
 
 impl Seen {
-    pub fn capture(headers: &HeaderMap, origin: String, url: String, method: &str) -> Seen {
+    fn capture(headers: &HeaderMap, origin: String, url: String, method: &str) -> Seen {
         let get = |n: &str| {
             headers
                 .get(n)
@@ -144,7 +144,7 @@ impl Seen {
     }
 }
 
-pub fn response_of(status: u16, headers: &HeaderMap) -> Response {
+fn response_of(status: u16, headers: &HeaderMap) -> Response {
     let mut h = HeaderList::new();
     for (n, v) in headers {
         h.push(
