@@ -164,8 +164,8 @@ pub struct UpArgs {
     #[arg(long)]
     pub poll: bool,
     /// Log format: `text` for people, `json` for one JSON object per line (see README).
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
+    #[arg(long, value_enum, default_value_t = LogFormatArg::Text)]
+    pub log_format: LogFormatArg,
     /// Serve a fixture: a name under ./fixtures or a path to a fixture folder.
     #[arg(long, value_name = "NAME|DIR", conflicts_with = "config")]
     pub fixture: Option<String>,
@@ -220,4 +220,20 @@ pub enum FixturesCommand {
         #[arg(long, value_name = "URL", conflicts_with = "page")]
         from_lab: Option<String>,
     },
+}
+
+/// `--log-format`, as clap parses it; the journal's [`LogFormat`] stays free of clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(a: LogFormatArg) -> Self {
+        match a {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
 }

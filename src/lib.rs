@@ -34,3 +34,4 @@ pub mod simulate;
 pub mod source_file;
 pub mod state;
 pub mod up;
+pub mod vocab;

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
                     ports: a.ports,
                 },
                 poll: a.poll,
-                log_format: a.log_format,
+                log_format: a.log_format.into(),
                 persist: a.persist,
             };
             match up::run(opts) {

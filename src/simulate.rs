@@ -13,7 +13,8 @@ use crate::browser::{
     self, evaluate, is_forbidden_request_header, normalize_method, FixContext, HeaderList,
     PriorExchange, RedirectHop, Scenario, Verdict,
 };
-use crate::serve::{api_app, guard::HostAllowlist};
+use crate::config::HostAllowlist;
+use crate::serve::api_app;
 use crate::state::SharedState;
 
 /// Redirects followed within the API origin before giving up (Chromium allows 20).
@@ -102,7 +103,7 @@ fn actual_headers(r: &browser::Request, origin: &str) -> HeaderList {
 
 /// The policy's own reason for a refusal makes a better fix than the response does (an
 /// actix-cors 400 looks like a missing origin to the browser whatever the cause).
-fn refine_fix(p: &mut Played, policy: &crate::reload::Versioned<crate::policy::Policy>) {
+fn refine_fix(p: &mut Played, policy: &crate::state::Versioned<crate::policy::Policy>) {
     let crate::policy::PolicyRules::ActixCors(rules) = &policy.value.rules else {
         return;
     };
@@ -141,7 +142,9 @@ pub fn play(
     let routes = state.apis[index].routes.load();
     let stripped = routes.value.has_faults();
     if stripped {
-        state.apis[index].routes.swap(routes.value.without_faults());
+        state.apis[index]
+            .routes
+            .swap(routes.value.without_faults(), routes.source.clone());
     }
     actix_web::rt::System::new().block_on(async move {
         let app = test::init_service(api_app(state, index, hosts)).await;

@@ -1,9 +1,10 @@
 //! Reading a user's TOML file and reporting what is wrong with it, with file, line and column.
 //!
 //! Owns the rules every watched file obeys (size limit, UTF-8, a leading BOM and CRLF line
-//! endings accepted, empty files refused) and the one error type, [`SourceError`], that the
-//! config, policy and routes loaders return. It renders as a miette report on the terminal and
-//! as a one-line `file:line:col: message` for the JSON log, the status endpoint and the overlay.
+//! endings accepted, empty files refused) and the errors the config, policy and routes loaders
+//! return: [`LoadError`] (unreadable, or invalid at a [`SourceError`] that points into the
+//! text). A `SourceError` renders as a miette report on the terminal and as a one-line
+//! `file:line:col: message` for the JSON log, the status endpoint and the overlay.
 //! It does not know what any file means: callers pass the typed value and its spans.
 
 use std::fmt;
@@ -127,6 +128,14 @@ impl SourceError {
 }
 
 /// The text of one file plus its name, so errors can point into it.
+/// The name a file is shown by (`cors.toml`): its last component, or the whole path when it
+/// has none.
+pub fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
 #[derive(Clone)]
 pub struct Source {
     pub path: PathBuf,

@@ -7,17 +7,13 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-
-use tokio::sync::broadcast;
+use std::sync::Arc;
 
 use crate::config::{self, Config, OriginSpec, Overrides, StaticRoot};
 use crate::journal::{Log, LogFormat};
 use crate::reload::watch::{self, WatcherKind};
-use crate::reload::Store;
-use crate::serve::{self, guard::HostAllowlist, Role};
-use crate::source_file::LoadError;
-use crate::state::{load_policy, load_routes, ApiOrigin, Sources, State, StaticOrigin};
+use crate::serve::{self, Role};
+use crate::state::{build_state, origin_url, OriginLoadError, State};
 
 /// Benchmark-only: `verdict` serves API routes without verdicts and journal; any other value
 /// also without the CORS layer (see `state::BenchSwitches`).
@@ -44,8 +40,8 @@ pub enum UpError {
         addr: SocketAddr,
         reason: String,
     },
-    #[error("origin `{origin}`: {error}")]
-    Load { origin: String, error: LoadError },
+    #[error(transparent)]
+    Load(#[from] OriginLoadError),
     #[error(transparent)]
     Watch(#[from] watch::WatchError),
     #[error("server error: {0}")]
@@ -57,7 +53,7 @@ impl UpError {
     pub fn render(&self) -> String {
         match self {
             UpError::Config(e) => e.render(),
-            UpError::Load { origin, error } => format!("origin `{origin}`:\n{}", error.render()),
+            UpError::Load(e) => e.render(),
             other => format!("error: {other}"),
         }
     }
@@ -85,109 +81,6 @@ fn bind_all(config: &Config) -> Result<Vec<TcpListener>, UpError> {
         .collect()
 }
 
-/// The URL a browser uses for an origin: its host name and the port actually bound.
-fn origin_url(hostname: &str, port: u16) -> String {
-    format!("http://{hostname}:{port}")
-}
-
-/// Loads every origin's files (strictly) into a fresh [`State`]. `ports` are the real ports,
-/// which the URLs (and the default policy's allowed origins) use. Also used by `check` and
-/// `fixtures verify`, so they judge exactly what `up` would serve.
-pub fn build_state(
-    config: &Config,
-    ports: &[u16],
-    log: Log,
-) -> Result<(State, Vec<Role>, tokio::sync::watch::Sender<bool>), UpError> {
-    let static_urls: Vec<String> = config
-        .origins
-        .iter()
-        .zip(ports)
-        .filter(|(o, _)| matches!(o.spec, OriginSpec::Static { .. }))
-        .flat_map(|(o, p)| {
-            let mut v = vec![origin_url(&o.hostname, *p)];
-            if o.hostname == "localhost" {
-                v.push(origin_url("127.0.0.1", *p));
-            }
-            v
-        })
-        .collect();
-
-    let mut apis = Vec::new();
-    let mut statics = Vec::new();
-    let mut roles = Vec::new();
-    for (o, port) in config.origins.iter().zip(ports) {
-        let url = origin_url(&o.hostname, *port);
-        match &o.spec {
-            OriginSpec::Static { root } => {
-                roles.push(Role::Static(statics.len()));
-                // Canonical once here, so requests need not resolve the root again.
-                let root = match root {
-                    StaticRoot::Dir(d) => StaticRoot::Dir(d.canonicalize().unwrap_or(d.clone())),
-                    StaticRoot::Embedded => StaticRoot::Embedded,
-                };
-                statics.push(StaticOrigin {
-                    name: o.name.clone(),
-                    url,
-                    root,
-                    changes: Default::default(),
-                });
-            }
-            OriginSpec::Api { routes, policy } => {
-                let load_err = |error| UpError::Load {
-                    origin: o.name.clone(),
-                    error,
-                };
-                let (p, policy_text) = load_policy(policy, &static_urls).map_err(load_err)?;
-                let (r, routes_text) = load_routes(routes).map_err(load_err)?;
-                roles.push(Role::Api(apis.len()));
-                apis.push(ApiOrigin {
-                    name: o.name.clone(),
-                    url,
-                    policy: Store::new(p),
-                    routes: Store::new(r),
-                    policy_ref: policy.clone(),
-                    routes_ref: routes.clone(),
-                    default_allowed: static_urls.clone(),
-                    last_preflight: Mutex::new(None),
-                    sources: Mutex::new(Sources {
-                        policy: policy_text,
-                        routes: routes_text,
-                    }),
-                    resources: Default::default(),
-                });
-            }
-        }
-    }
-    let (events, _) = broadcast::channel(256);
-    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let state = State {
-        apis,
-        statics,
-        events,
-        log,
-        status: Mutex::new(Vec::new()),
-        history: Mutex::new(Default::default()),
-        journal: crate::journal::Ring::new(crate::journal::RING_CAPACITY),
-        shutdown: shutdown_rx,
-        bench: Default::default(),
-    };
-    Ok((state, roles, shutdown_tx))
-}
-
-/// The origins' host names plus loopback names: what every listener answers.
-pub fn host_allowlist(config: &Config) -> HostAllowlist {
-    let mut names: Vec<String> = config.origins.iter().map(|o| o.hostname.clone()).collect();
-    // `--host 127.0.0.2` (or any address given) must be reachable by its own address.
-    names.push(match config.bind {
-        std::net::IpAddr::V4(ip) => ip.to_string(),
-        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-    });
-    HostAllowlist {
-        names,
-        allow_ip_literals: !config.bind.is_loopback(),
-    }
-}
-
 /// Runs `sandbox up` to completion.
 pub fn run(opts: UpOptions) -> Result<(), UpError> {
     let config = config::resolve(opts.config.as_deref(), &opts.overrides)?;
@@ -197,8 +90,8 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
         .map(|l| l.local_addr().map(|a| a.port()))
         .collect::<Result<_, _>>()?;
 
-    let (mut state, roles, shutdown_tx) =
-        build_state(&config, &ports, Log::stdout(opts.log_format))?;
+    let (mut state, shutdown_tx) = build_state(&config, &ports, Log::stdout(opts.log_format))?;
+    let roles = roles(&config);
     state.bench =
         crate::state::BenchSwitches::from_env(std::env::var(BARE_API_ENV).ok().as_deref());
     for api in &state.apis {
@@ -214,7 +107,7 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
         },
     )?;
 
-    let hosts = host_allowlist(&config);
+    let hosts = config.host_allowlist();
     let run_state = state.clone();
     let watcher_ref = &watcher;
     let result = actix_web::rt::System::new().block_on(async move {
@@ -232,6 +125,26 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
     state.log.stopped();
     state.log.flush();
     result.map_err(UpError::Io)
+}
+
+/// What each listener serves, in config order: the n-th static origin is `statics[n]` of the
+/// state, the n-th API origin `apis[n]`, as `build_state` lays them out.
+fn roles(config: &Config) -> Vec<Role> {
+    let (mut statics, mut apis) = (0, 0);
+    config
+        .origins
+        .iter()
+        .map(|o| match o.spec {
+            OriginSpec::Static { .. } => {
+                statics += 1;
+                Role::Static(statics - 1)
+            }
+            OriginSpec::Api { .. } => {
+                apis += 1;
+                Role::Api(apis - 1)
+            }
+        })
+        .collect()
 }
 
 /// Ctrl-C and SIGTERM, registered at creation.

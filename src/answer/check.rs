@@ -8,7 +8,7 @@ use crate::browser::FixContext;
 use crate::config::{self, Overrides};
 use crate::journal::{Log, LogFormat};
 use crate::simulate;
-use crate::up;
+use crate::state::build_state;
 
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
@@ -26,16 +26,12 @@ pub fn check(opts: &CheckOptions, out: Output) -> Result<Answer, AnswerError> {
             opts.path
         )));
     }
-    let config = config::resolve(opts.config.as_deref(), &Overrides::default())
-        .map_err(|e| AnswerError::Config(e.render()))?;
+    let config = config::resolve(opts.config.as_deref(), &Overrides::default())?;
     let ports: Vec<u16> = config.origins.iter().map(|o| o.port).collect();
     let silent = Log::new(LogFormat::Json, Box::new(std::io::sink()));
-    let (state, _, _) =
-        up::build_state(&config, &ports, silent).map_err(|e| AnswerError::Config(e.render()))?;
+    let (state, _) = build_state(&config, &ports, silent)?;
     let index = match &opts.api {
-        None if state.apis.is_empty() => {
-            return Err(AnswerError::Config("the config has no api origin".into()))
-        }
+        None if state.apis.is_empty() => return Err(AnswerError::NoApiOrigin),
         None => 0,
         Some(name) => state
             .apis
@@ -52,11 +48,11 @@ pub fn check(opts: &CheckOptions, out: Output) -> Result<Answer, AnswerError> {
     let policy = state.apis[index].policy.load();
     let ctx = FixContext::Sandbox {
         policy_file: policy.value.fix_target(),
-        exact_mode: policy.value.mode_name() == "exact",
+        exact_mode: policy.value.is_exact(),
     };
     let url = format!("{}{}", state.apis[index].url, opts.path);
     let request = opts.request.to_request(&url);
-    let hosts = up::host_allowlist(&config);
+    let hosts = config.host_allowlist();
     let played = simulate::play(std::sync::Arc::new(state), index, hosts, &[request], &ctx);
     let items: Vec<_> = played
         .into_iter()

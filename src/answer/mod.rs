@@ -25,8 +25,12 @@ pub enum AnswerError {
     Read { path: String, reason: String },
     #[error("{path}: {reason}")]
     Parse { path: String, reason: String },
-    #[error("{0}")]
-    Config(String),
+    #[error("{}", .0.render())]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{}", .0.render())]
+    Load(#[from] crate::state::OriginLoadError),
+    #[error("the config has no api origin")]
+    NoApiOrigin,
     #[error("cannot reach {url}: {reason}")]
     Network { url: String, reason: String },
     #[error("{0}")]

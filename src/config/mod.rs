@@ -7,6 +7,7 @@
 //! Precedence is command line > file > built-in default, applied once in [`resolve`].
 
 mod file;
+mod hosts;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::source_file::{did_you_mean, LoadError, Source};
 
 pub use file::OriginKind;
+pub use hosts::HostAllowlist;
 
 /// Default ports of the zero-config setup, chosen to match what tutorials use.
 pub const DEFAULT_FRONTEND_PORT: u16 = 8080;
@@ -62,10 +64,7 @@ pub enum FileRef {
 impl FileRef {
     pub fn display_name(&self) -> String {
         match self {
-            FileRef::Path(p) => p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| p.display().to_string()),
+            FileRef::Path(p) => crate::source_file::file_name(p),
             FileRef::Embedded => "embedded default".into(),
         }
     }

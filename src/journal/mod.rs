@@ -8,8 +8,10 @@
 //! finished records. Lines are written under one lock so concurrent workers never interleave.
 
 mod ring;
+mod verdict;
 
 pub use ring::{Entry, HeaderLines, Ring, RING_CAPACITY};
+pub use verdict::VerdictSummary;
 
 use std::io::Write;
 use std::sync::mpsc;
@@ -17,10 +19,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::serve::verdict::VerdictSummary;
 use serde_json::json;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+/// How log lines are written: for people, or one JSON object per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
     #[default]
     Text,

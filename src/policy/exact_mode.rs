@@ -12,8 +12,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::browser::is_token;
-use crate::routes::{header_problem, HeaderProblem, PathPattern};
 use crate::source_file::{LoadError, Source};
+use crate::vocab::{header_problem, HeaderProblem, PathPattern};
 
 /// A validated exact-mode policy: rules in file order, first match wins.
 #[derive(Debug, Clone, PartialEq)]
@@ -208,7 +208,7 @@ fn load_rule(src: &Source, e: RuleEntry, span: Range<usize>) -> Result<ExactRule
                     Some("use e.g. \"PUT\", or leave `method` out to match any".into()),
                 ));
             }
-            Some(crate::routes::normalize_method(m.get_ref()))
+            Some(crate::browser::normalize_method(m.get_ref()))
         }
     };
     let origin = match &e.origin {

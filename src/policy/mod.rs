@@ -28,6 +28,8 @@ pub struct Policy {
     pub rules: PolicyRules,
     /// Things that are legal but probably not what the user wants.
     pub warnings: Vec<String>,
+    /// The embedded default is in force: the user has no policy file yet.
+    pub embedded: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +40,12 @@ pub enum PolicyRules {
 }
 
 impl Policy {
+    /// `mode = "exact"`: fixes name header lines, not actix-cors fields.
+    pub fn is_exact(&self) -> bool {
+        matches!(self.rules, PolicyRules::Exact(_))
+    }
+
+    /// The mode as the file spells it, for the banner and the inspector.
     pub fn mode_name(&self) -> &'static str {
         match self.rules {
             PolicyRules::ActixCors(_) => "actix-cors",
@@ -93,6 +101,7 @@ pub fn load(src: &Source, file_name: &str) -> Result<Policy, LoadError> {
                 file_name: file_name.to_string(),
                 rules: PolicyRules::ActixCors(rules),
                 warnings,
+                embedded: false,
             })
         }
         "exact" => {
@@ -101,6 +110,7 @@ pub fn load(src: &Source, file_name: &str) -> Result<Policy, LoadError> {
                 file_name: file_name.to_string(),
                 rules: PolicyRules::Exact(rules),
                 warnings,
+                embedded: false,
             })
         }
         other => {
@@ -144,14 +154,16 @@ pub const EMBEDDED_NAME: &str = "embedded default policy";
 /// The default policy itself, parsed from [`default_text`] so the two never disagree.
 pub fn default_for(frontend_origins: &[String]) -> Result<Policy, LoadError> {
     let src = Source::embedded(EMBEDDED_NAME, &default_text(frontend_origins));
-    load(&src, EMBEDDED_NAME)
+    let mut policy = load(&src, EMBEDDED_NAME)?;
+    policy.embedded = true;
+    Ok(policy)
 }
 
 impl Policy {
     /// Where a fix is to be made, for fix texts ("add … to allowed_origins in {this}"): the
     /// policy file, or, while the embedded default is in force, the file to create first.
     pub fn fix_target(&self) -> String {
-        if self.file_name == EMBEDDED_NAME {
+        if self.embedded {
             "a cors.toml of your own (the embedded default is in force: copy it from the inspector, then set policy = \"cors.toml\" on the api origin in sandbox.toml)".to_string()
         } else {
             self.file_name.clone()

@@ -22,9 +22,8 @@ use notify_debouncer_full::{
 
 use super::classify::{css_only, Action, Watched};
 use crate::config::{FileRef, StaticRoot};
-use crate::policy::Policy;
-use crate::routes::Routes;
 use crate::source_file::{LoadError, Source};
+use crate::state::load::{load_policy, load_routes, Bytes};
 use crate::state::{absolute, unix_now, Event, FileStatus, SharedState};
 
 /// Quiet time before a burst of events is acted on. Editors finish a save within a few
@@ -92,6 +91,15 @@ impl Drop for WatchHandle {
 enum Target {
     Policy(usize),
     Routes(usize),
+}
+
+impl Target {
+    /// The API origin (index into `state.apis`) the file belongs to.
+    fn api(self) -> usize {
+        match self {
+            Target::Policy(a) | Target::Routes(a) => a,
+        }
+    }
 }
 
 struct Worker {
@@ -345,6 +353,8 @@ impl Worker {
         }
     }
 
+    /// Reloads target `i` if what it loads changed since the last attempt, and reports the
+    /// outcome (status board first, then the log line, then the event to open pages).
     fn reload(&mut self, i: usize) {
         let (digest, fp, main) = self.snapshot(i);
         if self.last_seen.get(&i) == Some(&fp) {
@@ -352,45 +362,10 @@ impl Worker {
         }
         self.last_seen.insert(i, fp);
         let files_before = self.watched.files[i].clone();
-        let state = Arc::clone(&self.state);
-        let (api, file_ref) = match self.targets[i] {
-            Target::Policy(a) => (&state.apis[a], &state.apis[a].policy_ref),
-            Target::Routes(a) => (&state.apis[a], &state.apis[a].routes_ref),
-        };
-        let file = file_ref.display_name();
-        let outcome: Result<(u64, String), LoadError> = match self.targets[i] {
-            Target::Policy(_) => load_policy_from(file_ref, main).map(|(p, text)| {
-                if let Ok(mut s) = api.sources.lock() {
-                    s.policy = text;
-                }
-                let old = api.policy.load();
-                let changed = crate::policy::describe_change(&old.value, &p);
-                match changed {
-                    None => (old.generation, "no change in meaning".to_string()),
-                    Some(c) => (api.policy.swap(p), c),
-                }
-            }),
-            Target::Routes(_) => load_routes_from(file_ref, main).map(|(r, text)| {
-                if let Ok(mut s) = api.sources.lock() {
-                    s.routes = text;
-                }
-                let old = api.routes.load();
-                if old.value == r {
-                    return (old.generation, "no change in meaning".to_string());
-                }
-                let changed = format!("{} → {} routes", old.value.routes.len(), r.routes.len());
-                let body_files = r.body_files.clone();
-                let generation = api.routes.swap(r);
-                let mut files = vec![self.watched.files[i][0].clone()];
-                files.extend(body_files);
-                self.watched.files[i] = files;
-                (generation, changed)
-            }),
-        };
-        match outcome {
-            Ok((generation, changed)) => {
+        match self.apply(i, main) {
+            Ok(applied) => {
                 if let Err(e) = self.watch_all() {
-                    state.log.warning(&e.to_string());
+                    self.state.log.warning(&e.to_string());
                 }
                 // New body files join the fingerprint. The main file is not read again: if it
                 // changed meanwhile, its event must still find a different fingerprint.
@@ -398,62 +373,123 @@ impl Worker {
                     let fp = fingerprint(digest, &self.watched.files[i][1..]);
                     self.last_seen.insert(i, fp);
                 }
-                // The status board first: whoever sees the log line or the event and then
-                // asks /__sandbox/status must find this outcome, not the one before it.
-                state.record_status(FileStatus {
-                    origin: api.name.clone(),
-                    file: file.clone(),
-                    generation,
-                    ok: true,
-                    error: None,
-                    line: None,
-                    column: None,
-                    at: unix_now(),
-                });
-                state.log.reloaded(&api.name, &file, generation, &changed);
-                if let (Target::Policy(_), Some(secs)) =
-                    (self.targets[i], api.preflight_cache_remaining())
-                {
-                    state.log.warning(&format!(
-                        "{}: a browser may answer preflights from its cache for up to {secs} s more (max-age of the last preflight); reload the page with the cache disabled, or lower max_age, to see this change at once",
-                        api.name
-                    ));
-                }
-                state.publish(Event::Reloaded {
-                    origin: api.name.clone(),
-                    file,
-                    generation,
-                });
+                self.report_success(i, applied);
             }
-            Err(e) => {
-                let generation = match self.targets[i] {
-                    Target::Policy(_) => api.policy.load().generation,
-                    Target::Routes(_) => api.routes.load().generation,
-                };
-                let (line, column) = e.line_col().unzip();
-                state.record_status(FileStatus {
-                    origin: api.name.clone(),
-                    file: file.clone(),
-                    generation,
-                    ok: false,
-                    error: Some(event_message(&e)),
-                    line,
-                    column,
-                    at: unix_now(),
-                });
-                state
-                    .log
-                    .reload_failed(&api.name, &file, &e.one_line(), &e.render());
-                state.publish(Event::ReloadFailed {
-                    origin: api.name.clone(),
-                    file,
-                    line,
-                    column,
-                    message: event_message(&e),
-                });
+            Err(e) => self.report_failure(i, &e),
+        }
+    }
+
+    /// Loads target `i` from the bytes its fingerprint saw and swaps it in when its meaning
+    /// changed (an edit that changes no meaning only updates the source text in force).
+    fn apply(&mut self, i: usize, main: Result<Vec<u8>, LoadError>) -> Result<Applied, LoadError> {
+        let target = self.targets[i];
+        let api = &self.state.apis[target.api()];
+        let unchanged = |generation| Applied {
+            generation,
+            changed: "no change in meaning".to_string(),
+        };
+        match target {
+            Target::Policy(_) => {
+                let (p, text) =
+                    load_policy(&api.policy_ref, &api.default_allowed, Bytes::Read(main))?;
+                let old = api.policy.load();
+                Ok(match crate::policy::describe_change(&old.value, &p) {
+                    None => unchanged(api.policy.retext(text)),
+                    Some(changed) => Applied {
+                        generation: api.policy.swap(p, text),
+                        changed,
+                    },
+                })
+            }
+            Target::Routes(_) => {
+                let (r, text) = load_routes(&api.routes_ref, Bytes::Read(main))?;
+                let old = api.routes.load();
+                if old.value == r {
+                    return Ok(unchanged(api.routes.retext(text)));
+                }
+                let changed = format!("{} → {} routes", old.value.routes.len(), r.routes.len());
+                let mut files = vec![self.watched.files[i][0].clone()];
+                files.extend(r.body_files.iter().cloned());
+                self.watched.files[i] = files;
+                Ok(Applied {
+                    generation: api.routes.swap(r, text),
+                    changed,
+                })
             }
         }
     }
+
+    fn report_success(&self, i: usize, applied: Applied) {
+        let state = &self.state;
+        let target = self.targets[i];
+        let api = &state.apis[target.api()];
+        let file = self.file_ref(i).display_name();
+        let Applied {
+            generation,
+            changed,
+        } = applied;
+        // The status board first: whoever sees the log line or the event and then
+        // asks /__sandbox/status must find this outcome, not the one before it.
+        state.record_status(FileStatus {
+            origin: api.name.clone(),
+            file: file.clone(),
+            generation,
+            ok: true,
+            error: None,
+            line: None,
+            column: None,
+            at: unix_now(),
+        });
+        state.log.reloaded(&api.name, &file, generation, &changed);
+        if let (Target::Policy(_), Some(secs)) = (target, api.preflight_cache_remaining()) {
+            state.log.warning(&format!(
+                "{}: a browser may answer preflights from its cache for up to {secs} s more (max-age of the last preflight); reload the page with the cache disabled, or lower max_age, to see this change at once",
+                api.name
+            ));
+        }
+        state.publish(Event::Reloaded {
+            origin: api.name.clone(),
+            file,
+            generation,
+        });
+    }
+
+    fn report_failure(&self, i: usize, e: &LoadError) {
+        let state = &self.state;
+        let api = &state.apis[self.targets[i].api()];
+        let file = self.file_ref(i).display_name();
+        let generation = match self.targets[i] {
+            Target::Policy(_) => api.policy.load().generation,
+            Target::Routes(_) => api.routes.load().generation,
+        };
+        let (line, column) = e.line_col().unzip();
+        state.record_status(FileStatus {
+            origin: api.name.clone(),
+            file: file.clone(),
+            generation,
+            ok: false,
+            error: Some(event_message(e)),
+            line,
+            column,
+            at: unix_now(),
+        });
+        state
+            .log
+            .reload_failed(&api.name, &file, &e.one_line(), &e.render());
+        state.publish(Event::ReloadFailed {
+            origin: api.name.clone(),
+            file,
+            line,
+            column,
+            message: event_message(e),
+        });
+    }
+}
+
+/// What a successful reload installed: its generation and a sentence on what changed.
+struct Applied {
+    generation: u64,
+    changed: String,
 }
 
 /// A digest of a main file's bytes, or of why it could not be read (missing, a folder,
@@ -476,38 +512,6 @@ fn fingerprint(main_digest: u64, bodies: &[PathBuf]) -> u64 {
         digest_main(&Source::read_bytes(f)).hash(&mut h);
     }
     h.finish()
-}
-
-/// `state::load_policy` for bytes already read: parses exactly what was fingerprinted.
-fn load_policy_from(
-    r: &FileRef,
-    main: Result<Vec<u8>, LoadError>,
-) -> Result<(Policy, String), LoadError> {
-    let FileRef::Path(p) = r else {
-        return Err(LoadError::unreadable(Path::new("embedded"), "not a file"));
-    };
-    let src = Source::from_bytes(p, main?)?;
-    Ok((crate::policy::load(&src, &file_name(p))?, src.text))
-}
-
-/// `state::load_routes` for bytes already read (body files are read by the routes loader).
-fn load_routes_from(
-    r: &FileRef,
-    main: Result<Vec<u8>, LoadError>,
-) -> Result<(Routes, String), LoadError> {
-    let FileRef::Path(p) = r else {
-        return Err(LoadError::unreadable(Path::new("embedded"), "not a file"));
-    };
-    let src = Source::from_bytes(p, main?)?;
-    let dir = p.parent().unwrap_or(Path::new("."));
-    Ok((crate::routes::load(&src, &file_name(p), dir)?, src.text))
-}
-
-/// The name shown for a file (`cors.toml`), as `state` names it.
-fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| p.display().to_string())
 }
 
 /// The error without the absolute path (events go to pages; DESIGN.md §6).

@@ -11,7 +11,6 @@
 //! (or `proxy = true`) requests are forwarded to.
 
 mod file;
-mod matching;
 pub mod openapi;
 pub mod resources;
 pub mod template;
@@ -20,7 +19,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-pub use matching::{PathPattern, Segment};
+use crate::browser::normalize_method;
+pub use crate::vocab::PathPattern;
+use crate::vocab::{header_problem, HeaderProblem, Segment};
 use serde_json::Value;
 use template::{Expr, Helpers, RequestData, Template};
 
@@ -245,18 +246,6 @@ pub struct Match<'a> {
     pub params: Vec<(String, String)>,
 }
 
-/// Header names the server itself owns; a route setting them would corrupt framing.
-pub const FRAMING_HEADERS: &[&str] = &[
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "upgrade",
-    "te",
-    "trailer",
-    "proxy-connection",
-];
-
 impl Routes {
     /// The resource at `path` (`/api/<name>` or `/api/<name>/<id>`), with the id if any.
     pub fn find_resource(&self, path: &str) -> Option<(&resources::ResourceSpec, Option<String>)> {
@@ -323,35 +312,6 @@ pub fn load(src: &Source, file_name: &str, dir: &std::path::Path) -> Result<Rout
     file::load(src, file_name, dir)
 }
 
-/// Methods are normalised the way fetch does it (the browser model owns that rule).
-pub use crate::browser::normalize_method;
-
-/// Why a header line from a routes or policy file cannot be sent as written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeaderProblem {
-    /// The name is not an HTTP token.
-    BadName,
-    /// The server owns this header (body framing, connection management).
-    Framing,
-    /// CR, LF or NUL in the value: response splitting.
-    LineBreak,
-}
-
-/// The one check both the routes file and exact-mode policies apply to headers they send;
-/// each reports it in its own words.
-pub fn header_problem(name: &str, value: &str) -> Option<HeaderProblem> {
-    if !crate::browser::is_token(name) {
-        Some(HeaderProblem::BadName)
-    } else if FRAMING_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-        Some(HeaderProblem::Framing)
-    } else if value.contains(['\r', '\n', '\0']) {
-        Some(HeaderProblem::LineBreak)
-    } else {
-        None
-    }
-}
-
-/// The routes of the zero-config API.
 /// The routes of the zero-config API.
 pub const DEFAULT_ROUTES: &str = include_str!("default_routes.toml");
 

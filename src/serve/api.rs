@@ -447,7 +447,7 @@ fn parse_answer(buf: &[u8], head_only: bool, pass_cors: bool) -> Result<HttpResp
             "content-length" => length = v.parse::<usize>().ok(),
             _ => {}
         }
-        if crate::routes::FRAMING_HEADERS.contains(&n.as_str()) {
+        if crate::vocab::FRAMING_HEADERS.contains(&n.as_str()) {
             continue;
         }
         if !pass_cors && n.starts_with("access-control-") {

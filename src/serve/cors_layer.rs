@@ -20,7 +20,7 @@ use futures_util::future::{ready, LocalBoxFuture, Ready};
 use futures_util::FutureExt;
 
 use crate::policy::{ActixCorsPolicy, AnyOr, Policy, PolicyRules};
-use crate::reload::{Store, Versioned};
+use crate::state::{Store, Versioned};
 
 /// The policy snapshot a request was served under, left in its extensions for the journal.
 #[derive(Clone)]

@@ -18,7 +18,7 @@ use actix_web::{Error, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 
 use crate::policy::{ExactRule, Policy, PolicyRules, NGINX_ADD_HEADER_STATUSES};
-use crate::reload::Versioned;
+use crate::state::Versioned;
 
 /// What the rules need to know about a request.
 struct Asked {
@@ -40,7 +40,7 @@ fn asked(req: &ServiceRequest) -> Asked {
     // The same test actix-cors uses: OPTIONS alone is an ordinary request.
     let preflight = req.method() == Method::OPTIONS && origin.is_some() && acrm.is_some();
     let method = match (preflight, acrm) {
-        (true, Some(m)) => crate::routes::normalize_method(&m),
+        (true, Some(m)) => crate::browser::normalize_method(&m),
         _ => req.method().as_str().to_string(),
     };
     Asked {

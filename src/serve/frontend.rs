@@ -19,6 +19,7 @@ use super::guard::cross_site_no_cors;
 use super::inject::inject;
 use crate::config::StaticRoot;
 use crate::state::SharedState;
+use crate::vocab::html_escape;
 
 pub struct StaticCtx {
     pub state: SharedState,
@@ -76,14 +77,6 @@ fn not_found(path: &str) -> HttpResponse {
         .body(format!(
             "<!doctype html><title>404</title><p>Nothing at <code>{escaped}</code>.</p>"
         ))
-}
-
-pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 pub fn is_html(p: &Path) -> bool {

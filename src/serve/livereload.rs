@@ -15,11 +15,11 @@ use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpResponse};
 use bytes::Bytes;
 use futures_util::stream;
-use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::frontend::StaticCtx;
 use super::guard::same_origin;
+use super::sandbox_json;
 use crate::state::Event;
 
 pub const RELOAD_JS: &str = include_str!("reload.js");
@@ -122,32 +122,11 @@ async fn script(body: &'static str) -> HttpResponse {
 }
 
 async fn config_json(ctx: web::Data<StaticCtx>) -> HttpResponse {
-    let s = &ctx.state;
-    let apis: Vec<_> = s
-        .apis
-        .iter()
-        .map(|a| {
-            let p = a.policy.load();
-            json!({"name": a.name, "url": a.url, "policy_file": p.value.file_name, "policy_mode": p.value.mode_name()})
-        })
-        .collect();
-    let statics: Vec<_> = s
-        .statics
-        .iter()
-        .map(|o| json!({"name": o.name, "url": o.url}))
-        .collect();
-    live_json(json!({"self": s.statics[ctx.index].name, "apis": apis, "statics": statics}))
+    live_json(sandbox_json::config_json(&ctx.state, ctx.index))
 }
 
 async fn status(ctx: web::Data<StaticCtx>) -> HttpResponse {
-    let s = &ctx.state;
-    let apis: Vec<_> = s
-        .apis
-        .iter()
-        .map(|a| json!({"name": a.name, "policy_generation": a.policy.load().generation, "routes_generation": a.routes.load().generation}))
-        .collect();
-    let files = s.status.lock().map(|b| b.clone()).unwrap_or_default();
-    live_json(json!({"apis": apis, "reloads": files}))
+    live_json(sandbox_json::status_json(&ctx.state))
 }
 
 /// Recent API requests with headers and verdicts, oldest first (the inspector's table).
@@ -158,27 +137,7 @@ async fn requests(ctx: web::Data<StaticCtx>) -> HttpResponse {
 /// The policy and routes in force for every API origin (their text and generation) and the
 /// recent reload attempts.
 async fn in_force(ctx: web::Data<StaticCtx>) -> HttpResponse {
-    let s = &ctx.state;
-    let apis: Vec<_> = s
-        .apis
-        .iter()
-        .map(|a| {
-            let p = a.policy.load();
-            let r = a.routes.load();
-            let src = a.sources.lock().map(|g| g.clone()).unwrap_or_default();
-            json!({
-                "name": a.name, "url": a.url,
-                "policy": {"file": p.value.file_name, "mode": p.value.mode_name(), "generation": p.generation, "text": src.policy, "warnings": p.value.warnings},
-                "routes": {"file": r.value.file_name, "generation": r.generation, "text": src.routes, "count": r.value.routes.len()},
-            })
-        })
-        .collect();
-    let history: Vec<_> = s
-        .history
-        .lock()
-        .map(|h| h.iter().cloned().collect())
-        .unwrap_or_default();
-    live_json(json!({"apis": apis, "reloads": history}))
+    live_json(sandbox_json::in_force_json(&ctx.state))
 }
 
 /// Whether an event concerns pages of static origin `name`.

@@ -17,6 +17,7 @@ pub mod frontend;
 pub mod guard;
 pub mod inject;
 pub mod livereload;
+pub mod sandbox_json;
 pub mod verdict;
 
 use std::net::TcpListener;
@@ -27,9 +28,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, Error, HttpMessage, HttpResponse, HttpServer};
 
+use crate::config::HostAllowlist;
 use crate::journal::RequestRecord;
 use crate::state::SharedState;
-use guard::HostAllowlist;
 
 /// What a listener serves.
 #[derive(Debug, Clone, Copy)]

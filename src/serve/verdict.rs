@@ -10,90 +10,13 @@ use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::HttpRequest;
-use serde::Serialize;
 
 use crate::browser::{
     judge_actual, judge_preflight, Credentials, FixContext, HeaderList, Outcome, Response, Verdict,
 };
+use crate::journal::VerdictSummary;
 use crate::policy::{Policy, PolicyRules};
-use crate::reload::Versioned;
-
-/// What the log keeps of a verdict.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct VerdictSummary {
-    pub outcome: Outcome,
-    pub cors_error: Option<String>,
-    pub failed_parameter: Option<String>,
-    pub message: Option<String>,
-    pub fix: Option<String>,
-    /// [`VerdictSummary::short`] and [`VerdictSummary::brief`], written once: the memo hands
-    /// the same summary to every request that repeats an exchange, and each of them logs it.
-    #[serde(skip)]
-    short: String,
-    #[serde(skip)]
-    brief: String,
-}
-
-impl VerdictSummary {
-    fn from(v: &Verdict) -> Self {
-        VerdictSummary {
-            outcome: v.outcome,
-            cors_error: v.cors_error.map(|e| e.name().to_string()),
-            failed_parameter: v.failed_parameter.clone(),
-            message: v.message.clone(),
-            fix: v.fix.clone(),
-            short: String::new(),
-            brief: String::new(),
-        }
-    }
-
-    /// `✓ allowed` or `✗ blocked: <Chromium's reason> → <fix>` for the text log.
-    pub fn short(&self) -> &str {
-        &self.short
-    }
-
-    /// `✓ allowed` or `✗ <Chromium's error name> → <fix>`: for the verdict a request would
-    /// get with credentials, beside its own verdict on the same line. Chromium's full sentence
-    /// is in the JSON log and the inspector; repeated on every line it tripled the line.
-    pub fn brief(&self) -> &str {
-        &self.brief
-    }
-
-    fn finish(mut self) -> Self {
-        self.short = self.render_short();
-        self.brief = match (self.outcome, &self.cors_error, &self.fix) {
-            (Outcome::Allowed, ..) => "✓ allowed".into(),
-            (Outcome::Blocked, e, fix) => {
-                let name = e.as_deref().unwrap_or("blocked");
-                match fix {
-                    Some(f) => format!("✗ {name} → {f}"),
-                    None => format!("✗ {name}"),
-                }
-            }
-        };
-        self
-    }
-
-    fn render_short(&self) -> String {
-        match self.outcome {
-            Outcome::Allowed => "✓ allowed".into(),
-            Outcome::Blocked => {
-                let reason = self
-                    .message
-                    .as_deref()
-                    .map(|m| {
-                        m.split_once("blocked by CORS policy: ")
-                            .map_or(m, |(_, r)| r)
-                    })
-                    .unwrap_or("blocked");
-                match &self.fix {
-                    Some(f) => format!("✗ blocked: {reason} → {f}"),
-                    None => format!("✗ blocked: {reason}"),
-                }
-            }
-        }
-    }
-}
+use crate::state::Versioned;
 
 /// The verdict(s) for one exchange, shared: a repeated exchange costs no copy.
 #[derive(Debug, Clone)]
@@ -351,12 +274,12 @@ fn judge_all(seen: &Seen, response: &Response, policy: Option<&Policy>) -> Verdi
     let ctx = match policy {
         Some(p) => FixContext::Sandbox {
             policy_file: p.fix_target(),
-            exact_mode: p.mode_name() == "exact",
+            exact_mode: p.is_exact(),
         },
         None => FixContext::Generic,
     };
     let summary = |c| {
-        let mut v = VerdictSummary::from(&judge(seen, response, c, &ctx));
+        let mut v = VerdictSummary::from_verdict(&judge(seen, response, c, &ctx));
         refine_fix(&mut v, seen, policy);
         Arc::new(v.finish())
     };
@@ -422,7 +345,7 @@ mod tests {
         ]);
         let v = verdicts(&req, API, 200, &res, None).unwrap();
         assert_eq!(
-            v.verdict.cors_error.as_deref(),
+            v.verdict.cors_error.map(crate::browser::CorsError::name),
             Some("HeaderDisallowedByPreflightResponse")
         );
         assert_eq!(v.verdict.failed_parameter.as_deref(), Some("x-pkr-auth"));
@@ -498,7 +421,10 @@ mod tests {
         let v = verdicts(&plain, API, 200, &star, None).unwrap();
         assert_eq!(v.verdict.outcome, Outcome::Allowed);
         let cred = v.if_credentialed.unwrap();
-        assert_eq!(cred.cors_error.as_deref(), Some("WildcardOriginNotAllowed"));
+        assert_eq!(
+            cred.cors_error.map(crate::browser::CorsError::name),
+            Some("WildcardOriginNotAllowed")
+        );
         assert!(
             cred.brief().starts_with("✗ WildcardOriginNotAllowed → "),
             "{}",
@@ -524,7 +450,7 @@ mod tests {
         let with_cookie = request("GET", &[("cookie", "a=b")]);
         let v = verdicts(&with_cookie, API, 200, &star, None).unwrap();
         assert_eq!(
-            v.verdict.cors_error.as_deref(),
+            v.verdict.cors_error.map(crate::browser::CorsError::name),
             Some("WildcardOriginNotAllowed")
         );
         assert!(v.if_credentialed.is_none());

@@ -1,9 +1,17 @@
 //! The one shared state of a running sandbox: every origin, its stores, the event channel to
 //! open pages, the log and the reload status board.
 //!
-//! Built once by `up` after the config is validated and the sockets are bound; cloned (as an
-//! `Arc`) into every server worker and the watcher. Also owns loading a policy or routes file
-//! from a [`FileRef`], so startup and reload go through the same code.
+//! Built once ([`build_state`]) after the config is validated and the sockets are bound;
+//! cloned (as an `Arc`) into every server worker and the watcher. Owns the one loader of
+//! policy and routes files ([`load`]), so startup and reload go through the same code, and
+//! the swappable [`Store`] each file's current version lives in.
+
+mod build;
+pub mod load;
+mod store;
+
+pub use build::{build_state, origin_url, OriginLoadError};
+pub use store::{Store, Versioned};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -13,10 +21,8 @@ use tokio::sync::broadcast;
 
 use crate::config::{FileRef, StaticRoot};
 use crate::journal::Log;
-use crate::policy::{self, Policy};
-use crate::reload::Store;
-use crate::routes::{self, Routes};
-use crate::source_file::{LoadError, Source};
+use crate::policy::Policy;
+use crate::routes::Routes;
 
 /// Pushed to open pages over `/__sandbox/events`. Never carries file contents or absolute
 /// paths: a page on the frontend origin has no business learning the layout of the disk.
@@ -58,16 +64,8 @@ pub struct ApiOrigin {
     /// When a browser last got an allowed preflight, and for how many seconds it may cache
     /// it: a policy change within that window may be masked by the cached answer.
     pub last_preflight: Mutex<Option<(std::time::Instant, u64)>>,
-    /// The text the policy and routes in force were loaded from, for the inspector.
-    pub sources: Mutex<Sources>,
     /// The `[[resource]]` tables' current items; outlives routes reloads.
     pub resources: crate::routes::resources::Store,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Sources {
-    pub policy: String,
-    pub routes: String,
 }
 
 impl ApiOrigin {
@@ -193,43 +191,6 @@ pub fn unix_now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// Reads and validates a policy file (or builds the embedded default). Also returns the text
-/// it was loaded from, which the inspector shows as "in force".
-pub fn load_policy(r: &FileRef, default_allowed: &[String]) -> Result<(Policy, String), LoadError> {
-    match r {
-        FileRef::Embedded => Ok((
-            policy::default_for(default_allowed)?,
-            policy::default_text(default_allowed),
-        )),
-        FileRef::Path(p) => {
-            let src = Source::read(p)?;
-            Ok((policy::load(&src, &file_name(p))?, src.text))
-        }
-    }
-}
-
-/// Reads and validates a routes file (or the embedded default), with its text.
-pub fn load_routes(r: &FileRef) -> Result<(Routes, String), LoadError> {
-    match r {
-        FileRef::Embedded => {
-            let src = Source::embedded("embedded default routes", routes::DEFAULT_ROUTES);
-            let routes = routes::load(&src, "embedded default routes", Path::new("."))?;
-            Ok((routes, src.text))
-        }
-        FileRef::Path(p) => {
-            let src = Source::read(p)?;
-            let routes = routes::load(&src, &file_name(p), p.parent().unwrap_or(Path::new(".")))?;
-            Ok((routes, src.text))
-        }
-    }
-}
-
-fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| p.display().to_string())
 }
 
 /// Absolute form of a path without requiring it to exist (a deleted file is still watched).

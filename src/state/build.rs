@@ -1,0 +1,111 @@
+//! Building the [`State`] of a sandbox from a validated config: every origin's files loaded
+//! strictly, stores created at generation 1. `up` calls it once its sockets are bound;
+//! `check` and `fixtures verify` call it so they judge exactly what `up` would serve.
+
+use std::sync::Mutex;
+
+use tokio::sync::broadcast;
+
+use super::load::{load_policy, load_routes, Bytes};
+use super::{ApiOrigin, State, StaticOrigin, Store};
+use crate::config::{Config, OriginSpec, StaticRoot};
+use crate::journal::Log;
+use crate::source_file::LoadError;
+
+/// A file of one origin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("origin `{origin}`: {error}")]
+pub struct OriginLoadError {
+    pub origin: String,
+    pub error: LoadError,
+}
+
+impl OriginLoadError {
+    /// The report for the terminal, with a source snippet.
+    pub fn render(&self) -> String {
+        format!("origin `{}`:\n{}", self.origin, self.error.render())
+    }
+}
+
+/// The URL a browser uses for an origin: its host name and the port actually bound.
+pub fn origin_url(hostname: &str, port: u16) -> String {
+    format!("http://{hostname}:{port}")
+}
+
+/// Loads every origin's files (strictly) into a fresh [`State`]. `ports` are the real ports,
+/// which the URLs (and the default policy's allowed origins) use. Also used by `check` and
+/// `fixtures verify`, so they judge exactly what `up` would serve.
+pub fn build_state(
+    config: &Config,
+    ports: &[u16],
+    log: Log,
+) -> Result<(State, tokio::sync::watch::Sender<bool>), OriginLoadError> {
+    let static_urls: Vec<String> = config
+        .origins
+        .iter()
+        .zip(ports)
+        .filter(|(o, _)| matches!(o.spec, OriginSpec::Static { .. }))
+        .flat_map(|(o, p)| {
+            let mut v = vec![origin_url(&o.hostname, *p)];
+            if o.hostname == "localhost" {
+                v.push(origin_url("127.0.0.1", *p));
+            }
+            v
+        })
+        .collect();
+
+    let mut apis = Vec::new();
+    let mut statics = Vec::new();
+    for (o, port) in config.origins.iter().zip(ports) {
+        let url = origin_url(&o.hostname, *port);
+        match &o.spec {
+            OriginSpec::Static { root } => {
+                // Canonical once here, so requests need not resolve the root again.
+                let root = match root {
+                    StaticRoot::Dir(d) => StaticRoot::Dir(d.canonicalize().unwrap_or(d.clone())),
+                    StaticRoot::Embedded => StaticRoot::Embedded,
+                };
+                statics.push(StaticOrigin {
+                    name: o.name.clone(),
+                    url,
+                    root,
+                    changes: Default::default(),
+                });
+            }
+            OriginSpec::Api { routes, policy } => {
+                let load_err = |error| OriginLoadError {
+                    origin: o.name.clone(),
+                    error,
+                };
+                let (p, policy_text) =
+                    load_policy(policy, &static_urls, Bytes::ReadNow).map_err(load_err)?;
+                let (r, routes_text) = load_routes(routes, Bytes::ReadNow).map_err(load_err)?;
+                apis.push(ApiOrigin {
+                    name: o.name.clone(),
+                    url,
+                    policy: Store::new(p, policy_text),
+                    routes: Store::new(r, routes_text),
+                    policy_ref: policy.clone(),
+                    routes_ref: routes.clone(),
+                    default_allowed: static_urls.clone(),
+                    last_preflight: Mutex::new(None),
+                    resources: Default::default(),
+                });
+            }
+        }
+    }
+    let (events, _) = broadcast::channel(256);
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let state = State {
+        apis,
+        statics,
+        events,
+        log,
+        status: Mutex::new(Vec::new()),
+        history: Mutex::new(Default::default()),
+        journal: crate::journal::Ring::new(crate::journal::RING_CAPACITY),
+        shutdown: shutdown_rx,
+        bench: Default::default(),
+    };
+    Ok((state, shutdown_tx))
+}

@@ -1,0 +1,67 @@
+//! The one loader of policy and routes files, used at startup (strict: an error stops `up`)
+//! and by the watcher on every save (forgiving: the error is reported and the last good
+//! version stays). Returns the value with the text it was loaded from, which the store keeps
+//! in the same snapshot.
+
+use std::path::Path;
+
+use crate::config::FileRef;
+use crate::policy::{self, Policy};
+use crate::routes::{self, Routes};
+use crate::source_file::{file_name, LoadError, Source};
+
+/// Where a file's bytes come from.
+#[derive(Debug)]
+pub enum Bytes {
+    /// Read the file now (startup, `check`, `fixtures verify`).
+    ReadNow,
+    /// Already read by the watcher, which fingerprinted exactly these bytes and so must parse
+    /// exactly them: read twice, a save landing in between would be reported twice, or a
+    /// newer save marked as seen and never loaded.
+    Read(Result<Vec<u8>, LoadError>),
+}
+
+fn source(p: &Path, bytes: Bytes) -> Result<Source, LoadError> {
+    match bytes {
+        Bytes::ReadNow => Source::read(p),
+        Bytes::Read(b) => Source::from_bytes(p, b?),
+    }
+}
+
+/// Reads and validates a policy file, or builds the embedded default for the static origins
+/// in `default_allowed`.
+pub fn load_policy(
+    r: &FileRef,
+    default_allowed: &[String],
+    bytes: Bytes,
+) -> Result<(Policy, String), LoadError> {
+    match r {
+        FileRef::Embedded => Ok((
+            policy::default_for(default_allowed)?,
+            policy::default_text(default_allowed),
+        )),
+        FileRef::Path(p) => {
+            let src = source(p, bytes)?;
+            Ok((policy::load(&src, &file_name(p))?, src.text))
+        }
+    }
+}
+
+/// Reads and validates a routes file (or the embedded default). Body files named by
+/// `file = …` are read by the routes loader, relative to the routes file's folder.
+pub fn load_routes(r: &FileRef, bytes: Bytes) -> Result<(Routes, String), LoadError> {
+    match r {
+        FileRef::Embedded => {
+            let src = Source::embedded(EMBEDDED_ROUTES, routes::DEFAULT_ROUTES);
+            let routes = routes::load(&src, EMBEDDED_ROUTES, Path::new("."))?;
+            Ok((routes, src.text))
+        }
+        FileRef::Path(p) => {
+            let src = source(p, bytes)?;
+            let dir = p.parent().unwrap_or(Path::new("."));
+            Ok((routes::load(&src, &file_name(p), dir)?, src.text))
+        }
+    }
+}
+
+const EMBEDDED_ROUTES: &str = "embedded default routes";
