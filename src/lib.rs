@@ -1,23 +1,48 @@
 //! `sandbox`: a real cross-origin setup on your own machine in one command.
 //!
 //! # Layout
-//! Data flows one way: config → state → servers → journal.
-//! - [`answer`]: `explain`, `check` and `probe`: flags in, verdicts out, exit codes.
-//! - [`browser`]: a pure model of Chromium's CORS algorithm; verdicts with Chromium's error names,
-//!   console messages and a fix. The heart: `up`, `explain`, `check` and `probe` all use it.
-//! - [`cli`]: clap definitions; no I/O.
-//! - [`config`]: `sandbox.toml` (origins, ports, files), validation with file/line/column.
+//! Data flows one way: config → state → servers → journal. A `sandbox.toml` is validated into
+//! a [`config::Config`]; [`state::build_state`] loads every origin's files into one shared
+//! [`state::State`]; the servers answer from snapshots of its stores and write what happened
+//! to the journal; the watcher swaps new versions into the same stores. `docs/ARCHITECTURE.md`
+//! walks a preflight and a policy save through these parts.
+//!
+//! Layers, leaves first. A module uses only modules of earlier layers, never one of its own
+//! layer or a later one (`.ci/layers` checks this on every CI run):
+//!
+//! 1. `browser`, `source_file`
+//! 2. `vocab`
+//! 3. `config`, `policy`, `routes`
+//! 4. `journal`
+//! 5. `state`
+//! 6. `reload`, `serve`
+//! 7. `simulate`, `up`
+//! 8. `answer`, `scaffold`
+//! 9. `fixtures`
+//! 10. `cli`
+//!
+//! The modules:
+//! - [`browser`]: a pure model of Chromium's CORS algorithm; verdicts with Chromium's error
+//!   names, console messages and a fix. The heart: `up`, `explain`, `check`, `probe` and the
+//!   fixtures all use it. Written as if it were a crate of its own.
 //! - [`source_file`]: reading a user's file under shared rules and locating its errors.
+//! - [`vocab`]: what a header line may hold, route path patterns, HTML escaping: the rules
+//!   several loaders and servers share.
+//! - [`config`]: `sandbox.toml` (origins, ports, files, the Host allowlist), validation with
+//!   file/line/column.
 //! - [`policy`]: the CORS policy file: model, validation, lints. Pure.
 //! - [`routes`]: the mock API's routes file: model, validation, matching. Pure.
-//! - [`reload`]: the swappable [`reload::Store`], event classification and the file watcher.
-//! - [`state`]: the one shared state of a running sandbox.
+//! - [`journal`]: log lines (text or JSON) and the ring of recent requests with their verdicts.
+//! - [`state`]: the one shared state of a running sandbox, its hot-swappable stores, and the
+//!   one loader of policy and routes files (startup and reload alike).
+//! - [`reload`]: event classification and the file watcher that swaps new versions in.
 //! - [`serve`]: the actix-web servers (static + live reload, API + hot actix-cors).
 //! - [`simulate`]: the API app called in-process with the requests a browser would send.
+//! - [`up`]: `sandbox up`: bind, build the state, watch, serve.
+//! - [`answer`]: `explain`, `check` and `probe`: flags in, verdicts out, exit codes.
 //! - [`scaffold`]: `sandbox init [DIR]`, a starting project in the documented shapes.
 //! - [`fixtures`]: the fixture library (one CORS bug per folder): list, show, verify, new.
-//! - [`journal`]: log lines, text or JSON.
-//! - [`up`]: `sandbox up`, tying the above together.
+//! - [`cli`]: clap definitions and their conversion into each command's options; no I/O.
 
 pub mod answer;
 pub mod browser;
