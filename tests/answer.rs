@@ -1,6 +1,6 @@
-//! Issue #3: `explain`, `check`, `probe` and the verdict on every request `up` sees — the real
-//! binary, its exit codes and its JSON. (That the model agrees with Chromium is
-//! `browser_differential`'s job.)
+//! `explain`, `check`, `probe` and the verdict on every request `up` sees give the policy's
+//! answer with the documented exit codes and JSON, through the real binary. (That the model
+//! agrees with Chromium is `browser_differential`'s job.)
 
 use crate::util::sandbox::*;
 

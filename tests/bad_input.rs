@@ -1,4 +1,4 @@
-//! Issue #2: bad input gets a clear message and exit status 2, and nothing is left running.
+//! Bad input gets a clear message and exit status 2, and nothing is left running.
 
 use crate::util::sandbox::*;
 

@@ -1,6 +1,6 @@
-//! Issue #2: edits to the policy, the routes and the static root take effect on the next
-//! request, for every way editors save; bad edits keep the last good version; pages hear about
-//! both over `/__sandbox/events`; shutdown is prompt even with a page connected.
+//! Edits to the policy, the routes and the static root take effect on the next request, for
+//! every way editors save; bad edits keep the last good version; pages hear about both over
+//! `/__sandbox/events`; shutdown is prompt even with a page connected.
 
 use std::io::{BufRead, BufReader};
 use std::time::Duration;

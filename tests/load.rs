@@ -1,5 +1,5 @@
-//! Issue #5: under load (64 connections on loopback) while the policy is rewritten 300 times,
-//! no request fails and every response is consistent with exactly one policy.
+//! Under load (64 connections on loopback) while the policy is rewritten 300 times, no request
+//! fails and every response is consistent with exactly one policy.
 //!
 //! Policy number `n` leaves its mark in several headers at once: the preflight's max-age and
 //! allowed methods, the actual response's two exposed headers, and whether origin

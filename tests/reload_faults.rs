@@ -1,8 +1,7 @@
-//! Issue #5: a bad reload never replaces the last good policy (nginx's promise). Each fault
-//! keeps the last good version, the API keeps answering throughout (a prober thread hits it
-//! the whole time), the failure is reported exactly once per distinct error (one
-//! `reload_failed` log event), and `/__sandbox/status` shows the generation, the result and
-//! the time.
+//! A bad reload never replaces the last good policy (nginx's promise). Each fault keeps the
+//! last good version, the API keeps answering throughout (a prober thread hits it the whole
+//! time), the failure is reported exactly once per distinct error (one `reload_failed` log
+//! event), and `/__sandbox/status` shows the generation, the result and the time.
 //!
 //! "Exactly once" is checked without sleeping: after a fault, the test repeats it (a touch, an
 //! identical re-save), then saves a good file as a barrier. The watcher handles events in

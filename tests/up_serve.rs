@@ -1,5 +1,5 @@
-//! Issue #2: both origins serve; the API's CORS headers follow the policy file; the JSON log
-//! has its documented shape. Real binary, loopback, port 0.
+//! Both origins serve, the API's CORS headers follow the policy file, and the JSON log has its
+//! documented shape. Real binary, loopback, port 0.
 
 use crate::util::sandbox::*;
 use std::time::Duration;

@@ -1,0 +1,165 @@
+//! An upstream behind the mock API is seen through the sandbox's policy, restrictive or
+//! permissive, or through its own CORS answers with `cors = "upstream"`; one that is down is a
+//! 502, not a hang.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::{policy_allowing, PAGE};
+use crate::util::raw_server::{RawResponse, RawServer};
+use crate::util::sandbox::*;
+
+/// A loopback upstream that answers every request with its own (too permissive) CORS headers.
+fn upstream() -> (tokio::runtime::Runtime, RawServer) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt
+        .block_on(RawServer::start(Arc::new(|req| {
+            if req.method == "OPTIONS" {
+                return RawResponse::new(204)
+                    .header("Access-Control-Allow-Origin", "*")
+                    .header("Access-Control-Allow-Methods", "GET, POST, DELETE")
+                    .header("Access-Control-Allow-Headers", "x-upstream");
+            }
+            RawResponse::new(200)
+                .header("Content-Type", "application/json")
+                .header("Access-Control-Allow-Origin", "*")
+                .header("X-From", "upstream")
+                .body(format!(
+                    "{{\"path\": \"{}\", \"method\": \"{}\"}}",
+                    req.path, req.method
+                ))
+        })))
+        .unwrap();
+    (rt, server)
+}
+
+#[test]
+fn upstream_through_the_sandbox_policy_and_its_own() {
+    let (_rt, up) = upstream();
+    let routes = format!(
+        "upstream = \"http://127.0.0.1:{}\"\n\n[[route]]\npath = \"/api/local\"\nbody = \"local\"\n\n[[route]]\nmethod = \"POST\"\npath = \"/api/forwarded\"\nproxy = true\n",
+        up.port()
+    );
+    // Restrictive: the page's origin is not allowed; the upstream's `*` must not leak through.
+    let d = project("allowed_origins = [\"http://other.localhost:9\"]\n");
+    write(d.path(), "api.toml", &routes);
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api").to_string();
+    let c = client();
+    let r = c
+        .get(format!("{api}/api/users?x=1"))
+        .header("Origin", PAGE)
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["x-from"], "upstream");
+    assert!(
+        r.headers().get("access-control-allow-origin").is_none(),
+        "{:?}",
+        r.headers()
+    );
+    assert_eq!(
+        r.json::<Value>().unwrap(),
+        json!({"path": "/api/users?x=1", "method": "GET"})
+    );
+    let r = c
+        .post(format!("{api}/api/forwarded"))
+        .header("Origin", PAGE)
+        .body("hi")
+        .send()
+        .unwrap();
+    assert_eq!(r.json::<Value>().unwrap()["method"], "POST");
+    assert_eq!(
+        c.get(format!("{api}/api/local"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap(),
+        "local"
+    );
+    let seen = up.received();
+    assert!(
+        seen.iter().any(|r| r.method == "POST" && r.body == b"hi"),
+        "{seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|r| r.path == "/api/local"),
+        "matched routes are not forwarded"
+    );
+    let e = sb.wait_event(|e| e["event"] == "request" && e["path"] == "/api/users");
+    assert_eq!(e["verdict"]["outcome"], "blocked", "{e}");
+
+    // Permissive: the sandbox's policy answers for the upstream.
+    let before = sb.event_count();
+    save(
+        &d.path().join("cors.toml"),
+        &policy_allowing(PAGE),
+        SaveStyle::Rename,
+    );
+    sb.wait_event_after(before, |e| {
+        e["event"] == "reloaded" && e["file"] == "cors.toml"
+    });
+    let r = c
+        .get(format!("{api}/api/users"))
+        .header("Origin", PAGE)
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], PAGE);
+    let pre = c
+        .request(reqwest::Method::OPTIONS, format!("{api}/api/users"))
+        .header("Origin", PAGE)
+        .header("Access-Control-Request-Method", "DELETE")
+        .send()
+        .unwrap();
+    assert_eq!(pre.headers()["access-control-allow-origin"], PAGE);
+    assert!(
+        !up.received().iter().any(|r| r.method == "OPTIONS"),
+        "the sandbox answered the preflight"
+    );
+
+    // `cors = "upstream"`: the backend's own CORS answers, preflight included, pass through.
+    let before = sb.event_count();
+    save(
+        &d.path().join("api.toml"),
+        &format!("cors = \"upstream\"\n{routes}"),
+        SaveStyle::Rename,
+    );
+    sb.wait_event_after(before, |e| {
+        e["event"] == "reloaded" && e["file"] == "api.toml"
+    });
+    let r = c
+        .get(format!("{api}/api/users"))
+        .header("Origin", PAGE)
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let pre = c
+        .request(reqwest::Method::OPTIONS, format!("{api}/api/users"))
+        .header("Origin", PAGE)
+        .header("Access-Control-Request-Method", "DELETE")
+        .send()
+        .unwrap();
+    assert_eq!(pre.status().as_u16(), 204);
+    assert_eq!(
+        pre.headers()["access-control-allow-methods"],
+        "GET, POST, DELETE"
+    );
+    assert!(up.received().iter().any(|r| r.method == "OPTIONS"));
+    assert!(
+        up.received()
+            .iter()
+            .all(|r| r.header("host") == Some(&format!("127.0.0.1:{}", up.port())[..])),
+        "the upstream sees its own Host"
+    );
+
+    // An upstream that is down is a 502 with a JSON reason, not a hang.
+    drop(up);
+    let res = eventually("the upstream is gone", || {
+        let r = c.get(format!("{api}/api/users")).send().ok()?;
+        (r.status().as_u16() == 502).then_some(r)
+    });
+    assert!(res.json::<Value>().unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("upstream"));
+}
