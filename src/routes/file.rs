@@ -799,3 +799,6 @@ fn within<T: Copy>(
         Err(src.error_at(Some(v.span()), allowed, "here", None))
     }
 }
+
+#[cfg(test)]
+mod tests;
