@@ -352,7 +352,6 @@ pub fn header_problem(name: &str, value: &str) -> Option<HeaderProblem> {
 }
 
 /// The routes of the zero-config API.
-/// The routes of the zero-config API.
 pub const DEFAULT_ROUTES: &str = include_str!("default_routes.toml");
 
 #[cfg(test)]
