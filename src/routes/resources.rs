@@ -169,6 +169,41 @@ impl Store {
         random: &mut dyn FnMut() -> u64,
     ) -> Reply {
         let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(reply) = self.refresh(&mut tables, spec) {
+            return reply;
+        }
+        let Some(table) = tables.get_mut(&spec.name) else {
+            return Reply::error(500, "resource table missing");
+        };
+        let reply = answer(
+            &mut table.items,
+            &spec.name,
+            method,
+            id,
+            query,
+            body,
+            random,
+        );
+        let wrote = matches!(method, "POST" | "PUT" | "PATCH" | "DELETE")
+            && (200..300).contains(&reply.status);
+        if wrote && self.persisting() {
+            // Saved under the lock, so files land in the order the changes happened.
+            if let Err(e) = save_atomically(&state_path(&spec.seed_path), &table.items) {
+                return Reply::error(
+                    500,
+                    format!("the change is kept in memory but not saved: {e}"),
+                );
+            }
+        }
+        reply
+    }
+
+    /// Puts `spec`'s table in place when it is missing or its seed changed.
+    fn refresh(
+        &self,
+        tables: &mut HashMap<String, Table>,
+        spec: &ResourceSpec,
+    ) -> Result<(), Reply> {
         let fresh = tables
             .get(&spec.name)
             .is_none_or(|t| t.seed_hash != spec.seed_hash);
@@ -184,10 +219,10 @@ impl Store {
             if seed_changed && self.persisting() {
                 // Otherwise a restart would bring back the state from before the new seed.
                 if let Err(e) = save_atomically(&state_path(&spec.seed_path), &items) {
-                    return Reply::error(
+                    return Err(Reply::error(
                         500,
                         format!("the new seed is in force but not saved: {e}"),
-                    );
+                    ));
                 }
             }
             tables.insert(
@@ -198,50 +233,48 @@ impl Store {
                 },
             );
         }
-        let Some(table) = tables.get_mut(&spec.name) else {
-            return Reply::error(500, "resource table missing");
-        };
-        let reply = match (method, id) {
-            ("GET" | "HEAD", None) => list(&table.items, query),
-            ("GET" | "HEAD", Some(id)) => match position(&table.items, id) {
-                Some(i) => Reply::json(200, table.items[i].clone()),
-                None => not_found(&spec.name, id),
-            },
-            ("POST", None) => create(&mut table.items, body, random),
-            ("PUT", Some(id)) => replace(&mut table.items, id, body),
-            ("PATCH", Some(id)) => patch(&mut table.items, id, body),
-            ("DELETE", Some(id)) => match position(&table.items, id) {
-                Some(i) => {
-                    table.items.remove(i);
-                    Reply {
-                        status: 204,
-                        headers: Vec::new(),
-                        body: None,
-                    }
+        Ok(())
+    }
+}
+
+/// The reply to one request on a table, changing it for a write.
+fn answer(
+    items: &mut Vec<Value>,
+    name: &str,
+    method: &str,
+    id: Option<&str>,
+    query: &[(String, String)],
+    body: &[u8],
+    random: &mut dyn FnMut() -> u64,
+) -> Reply {
+    match (method, id) {
+        ("GET" | "HEAD", None) => list(items, query),
+        ("GET" | "HEAD", Some(id)) => match position(items, id) {
+            Some(i) => Reply::json(200, items[i].clone()),
+            None => not_found(name, id),
+        },
+        ("POST", None) => create(items, body, random),
+        ("PUT", Some(id)) => replace(items, id, body),
+        ("PATCH", Some(id)) => patch(items, id, body),
+        ("DELETE", Some(id)) => match position(items, id) {
+            Some(i) => {
+                items.remove(i);
+                Reply {
+                    status: 204,
+                    headers: Vec::new(),
+                    body: None,
                 }
-                None => not_found(&spec.name, id),
-            },
-            (_, None) => Reply {
-                headers: vec![("Allow".into(), "GET, HEAD, POST".into())],
-                ..Reply::error(405, format!("{method} is not allowed on a collection"))
-            },
-            (_, Some(_)) => Reply {
-                headers: vec![("Allow".into(), "GET, HEAD, PUT, PATCH, DELETE".into())],
-                ..Reply::error(405, format!("{method} is not allowed on an item"))
-            },
-        };
-        let wrote = matches!(method, "POST" | "PUT" | "PATCH" | "DELETE")
-            && (200..300).contains(&reply.status);
-        if wrote && self.persisting() {
-            // Saved under the lock, so files land in the order the changes happened.
-            if let Err(e) = save_atomically(&state_path(&spec.seed_path), &table.items) {
-                return Reply::error(
-                    500,
-                    format!("the change is kept in memory but not saved: {e}"),
-                );
             }
-        }
-        reply
+            None => not_found(name, id),
+        },
+        (_, None) => Reply {
+            headers: vec![("Allow".into(), "GET, HEAD, POST".into())],
+            ..Reply::error(405, format!("{method} is not allowed on a collection"))
+        },
+        (_, Some(_)) => Reply {
+            headers: vec![("Allow".into(), "GET, HEAD, PUT, PATCH, DELETE".into())],
+            ..Reply::error(405, format!("{method} is not allowed on an item"))
+        },
     }
 }
 
