@@ -171,46 +171,13 @@ pub(super) fn load(src: &Source) -> Result<(ExactPolicy, Vec<String>), LoadError
 }
 
 fn load_rule(src: &Source, e: RuleEntry, span: Range<usize>) -> Result<ExactRule, LoadError> {
-    let request = match &e.request {
-        None => RequestKind::Any,
-        Some(r) => match r.get_ref().as_str() {
-            "preflight" => RequestKind::Preflight,
-            "actual" => RequestKind::Actual,
-            "any" => RequestKind::Any,
-            other => {
-                let help = match crate::source_file::did_you_mean(other, KINDS) {
-                    Some(b) => format!("did you mean `{b}`?"),
-                    None => "one of: preflight, actual, any".into(),
-                };
-                return Err(src.error_at(
-                    Some(r.span()),
-                    &format!("unknown request kind `{other}`"),
-                    "here",
-                    Some(help),
-                ));
-            }
-        },
-    };
+    let request = request_kind(src, &e.request)?;
     let path = match &e.path {
         None => PathMatch::Any,
         Some(p) => parse_path(p.get_ref())
             .map_err(|msg| src.error_at(Some(p.span()), &msg, "this path", None))?,
     };
-    let method = match &e.method {
-        None => None,
-        Some(m) if m.get_ref() == "*" => None,
-        Some(m) => {
-            if !is_token(m.get_ref()) {
-                return Err(src.error_at(
-                    Some(m.span()),
-                    &format!("`{}` is not a valid method", m.get_ref()),
-                    "here",
-                    Some("use e.g. \"PUT\", or leave `method` out to match any".into()),
-                ));
-            }
-            Some(crate::routes::normalize_method(m.get_ref()))
-        }
-    };
+    let method = method(src, &e.method)?;
     let origin = match &e.origin {
         None => None,
         Some(o) => {
@@ -218,53 +185,8 @@ fn load_rule(src: &Source, e: RuleEntry, span: Range<usize>) -> Result<ExactRule
             Some(o.get_ref().clone())
         }
     };
-    let redirect = match &e.redirect {
-        None => None,
-        Some(r) => {
-            if r.get_ref().trim().is_empty() {
-                return Err(src.error_at(
-                    Some(r.span()),
-                    "redirect needs a location",
-                    "here",
-                    Some("e.g. redirect = \"/api/payment/\" or \"https://lahore-api.localhost:3000/api/payment\"".into()),
-                ));
-            }
-            check_value(src, r.get_ref(), r.span())?;
-            Some(r.get_ref().clone())
-        }
-    };
-    let status = match &e.status {
-        None if redirect.is_some() => 301,
-        None => 204,
-        Some(s) => {
-            let v = *s.get_ref();
-            if !(100..=599).contains(&v) {
-                return Err(src.error_at(
-                    Some(s.span()),
-                    "status must be between 100 and 599",
-                    "here",
-                    None,
-                ));
-            }
-            if request == RequestKind::Actual && redirect.is_none() {
-                return Err(src.error_at(
-                    Some(s.span()),
-                    "`status` does not apply to actual requests",
-                    "here",
-                    Some("an actual request's status comes from its route in the routes file; `status` sets a preflight's status (or a redirect's)".into()),
-                ));
-            }
-            if redirect.is_some() && !matches!(v, 301 | 302 | 307 | 308) {
-                return Err(src.error_at(
-                    Some(s.span()),
-                    "a redirect's status is 301, 302, 307 or 308",
-                    "here",
-                    None,
-                ));
-            }
-            v as u16
-        }
-    };
+    let redirect = redirect(src, &e.redirect)?;
+    let status = status(src, &e.status, request, redirect.is_some())?;
     if let (Some(b), RequestKind::Actual) = (&e.body, request) {
         return Err(src.error_at(
             Some(b.span()),
@@ -289,6 +211,100 @@ fn load_rule(src: &Source, e: RuleEntry, span: Range<usize>) -> Result<ExactRule
         always: e.always.unwrap_or(true),
         body: e.body.map(|b| b.into_inner()),
     })
+}
+
+fn request_kind(src: &Source, r: &Option<Spanned<String>>) -> Result<RequestKind, LoadError> {
+    Ok(match r {
+        None => RequestKind::Any,
+        Some(r) => match r.get_ref().as_str() {
+            "preflight" => RequestKind::Preflight,
+            "actual" => RequestKind::Actual,
+            "any" => RequestKind::Any,
+            other => {
+                let help = match crate::source_file::did_you_mean(other, KINDS) {
+                    Some(b) => format!("did you mean `{b}`?"),
+                    None => "one of: preflight, actual, any".into(),
+                };
+                return Err(src.error_at(
+                    Some(r.span()),
+                    &format!("unknown request kind `{other}`"),
+                    "here",
+                    Some(help),
+                ));
+            }
+        },
+    })
+}
+
+/// `None` matches any method (`*` or no `method`).
+fn method(src: &Source, m: &Option<Spanned<String>>) -> Result<Option<String>, LoadError> {
+    Ok(match m {
+        None => None,
+        Some(m) if m.get_ref() == "*" => None,
+        Some(m) => {
+            if !is_token(m.get_ref()) {
+                return Err(src.error_at(
+                    Some(m.span()),
+                    &format!("`{}` is not a valid method", m.get_ref()),
+                    "here",
+                    Some("use e.g. \"PUT\", or leave `method` out to match any".into()),
+                ));
+            }
+            Some(crate::routes::normalize_method(m.get_ref()))
+        }
+    })
+}
+
+fn redirect(src: &Source, r: &Option<Spanned<String>>) -> Result<Option<String>, LoadError> {
+    let Some(r) = r else { return Ok(None) };
+    if r.get_ref().trim().is_empty() {
+        return Err(src.error_at(
+            Some(r.span()),
+            "redirect needs a location",
+            "here",
+            Some("e.g. redirect = \"/api/payment/\" or \"https://lahore-api.localhost:3000/api/payment\"".into()),
+        ));
+    }
+    check_value(src, r.get_ref(), r.span())?;
+    Ok(Some(r.get_ref().clone()))
+}
+
+/// A preflight's (or a redirect's) status: 204 by default, 301 for a redirect.
+fn status(
+    src: &Source,
+    s: &Option<Spanned<i64>>,
+    request: RequestKind,
+    redirect: bool,
+) -> Result<u16, LoadError> {
+    let Some(s) = s else {
+        return Ok(if redirect { 301 } else { 204 });
+    };
+    let v = *s.get_ref();
+    if !(100..=599).contains(&v) {
+        return Err(src.error_at(
+            Some(s.span()),
+            "status must be between 100 and 599",
+            "here",
+            None,
+        ));
+    }
+    if request == RequestKind::Actual && !redirect {
+        return Err(src.error_at(
+            Some(s.span()),
+            "`status` does not apply to actual requests",
+            "here",
+            Some("an actual request's status comes from its route in the routes file; `status` sets a preflight's status (or a redirect's)".into()),
+        ));
+    }
+    if redirect && !matches!(v, 301 | 302 | 307 | 308) {
+        return Err(src.error_at(
+            Some(s.span()),
+            "a redirect's status is 301, 302, 307 or 308",
+            "here",
+            None,
+        ));
+    }
+    Ok(v as u16)
 }
 
 /// `Name: value` → (name, trimmed value), refusing what would corrupt the response.
@@ -536,6 +552,61 @@ headers = ["Access-Control-Allow-Origin: *", "Access-Control-Allow-Origin: {orig
         assert_eq!(p.describe_change(&q), "rule 1");
         let (two, _) = load_text(&format!("{text}[[rule]]\n")).unwrap();
         assert_eq!(p.describe_change(&two), "rules: 1 → 2");
+    }
+
+    #[test]
+    fn rule_defaults() {
+        let cases: &[(&str, RequestKind, Option<&str>, u16)] = &[
+            ("", RequestKind::Any, None, 204),
+            (
+                "request = \"preflight\"\nmethod = \"*\"\n",
+                RequestKind::Preflight,
+                None,
+                204,
+            ),
+            (
+                "request = \"actual\"\nmethod = \"patch\"\n",
+                RequestKind::Actual,
+                Some("patch"),
+                204,
+            ),
+            (
+                "request = \"any\"\nredirect = \"/x/\"\n",
+                RequestKind::Any,
+                None,
+                301,
+            ),
+            (
+                "redirect = \"/x/\"\nstatus = 308\n",
+                RequestKind::Any,
+                None,
+                308,
+            ),
+            (
+                "request = \"actual\"\nredirect = \"/x/\"\nstatus = 307\n",
+                RequestKind::Actual,
+                None,
+                307,
+            ),
+        ];
+        for (keys, request, method, status) in cases {
+            let (p, _) = load_text(&format!("mode = \"exact\"\n[[rule]]\n{keys}")).unwrap();
+            let r = &p.rules[0];
+            assert_eq!(
+                (r.request, r.method.as_deref(), r.status),
+                (*request, *method, *status),
+                "{keys:?}"
+            );
+        }
+        let e = load_text("mode = \"exact\"\n[[rule]]\nredirect = \" \"\n").unwrap_err();
+        assert_eq!(e.line_col(), Some((3, 12)), "{}", e.one_line());
+        assert!(e.one_line().contains("redirect needs a location"));
+        let e = load_text("mode = \"exact\"\n[[rule]]\nrequest = \"actual\"\nbody = \"x\"\n")
+            .unwrap_err();
+        assert_eq!(e.line_col(), Some((4, 8)), "{}", e.one_line());
+        assert!(e
+            .one_line()
+            .contains("`body` does not apply to actual requests"));
     }
 
     #[test]
