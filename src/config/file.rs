@@ -4,7 +4,7 @@
 //! references are resolved relative to the config file's folder and must exist.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -55,19 +55,7 @@ pub(super) fn validate(
     let mut out = Vec::new();
     for entry in file.origin {
         let e = entry.into_inner();
-        let name = e.name.get_ref().trim().to_string();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(src.error_at(
-                Some(e.name.span()),
-                "origin name must be letters, digits, `-` or `_`",
-                "this name",
-                None,
-            ));
-        }
+        let name = origin_name(src, &e.name)?;
         if names.insert(name.clone(), ()).is_some() {
             return Err(src.error_at(
                 Some(e.name.span()),
@@ -76,92 +64,8 @@ pub(super) fn validate(
                 Some("names must be unique: they appear in logs and in --port NAME=PORT".into()),
             ));
         }
-        let hostname = match &e.hostname {
-            Some(h) => {
-                let v = h.get_ref().trim().to_ascii_lowercase();
-                if !valid_hostname(&v) {
-                    return Err(src.error_at(
-                        Some(h.span()),
-                        &format!("`{}` is not a valid host name", h.get_ref()),
-                        "here",
-                        Some(
-                            "use a name like `karachi-dev.localhost` (no scheme, port or path)"
-                                .into(),
-                        ),
-                    ));
-                }
-                v
-            }
-            None => "localhost".into(),
-        };
-        let resolve = |v: &Spanned<String>| -> Result<std::path::PathBuf, LoadError> {
-            let p = dir.join(v.get_ref());
-            if !p.exists() {
-                return Err(src.error_at(
-                    Some(v.span()),
-                    &format!(
-                        "`{}` does not exist (looked for {})",
-                        v.get_ref(),
-                        p.display()
-                    ),
-                    "this path",
-                    Some("paths are relative to the folder holding sandbox.toml".into()),
-                ));
-            }
-            Ok(p)
-        };
-        let wrong_key = |v: &Option<Spanned<String>>,
-                         key: &str,
-                         kind: &str|
-         -> Result<(), LoadError> {
-            match v {
-                Some(v) => Err(src.error_at(
-                    Some(v.span()),
-                    &format!("`{key}` does not apply to a {kind} origin"),
-                    "remove this",
-                    Some(match kind {
-                        "static" => "a static origin takes `root`; `routes` and `policy` belong to an api origin".into(),
-                        _ => "an api origin takes `routes` and `policy`; `root` belongs to a static origin".into(),
-                    }),
-                )),
-                None => Ok(()),
-            }
-        };
-        let spec = match e.kind.get_ref() {
-            OriginKind::Static => {
-                wrong_key(&e.routes, "routes", "static")?;
-                wrong_key(&e.policy, "policy", "static")?;
-                let root = match &e.root {
-                    Some(r) => {
-                        let p = resolve(r)?;
-                        if !p.is_dir() {
-                            return Err(src.error_at(
-                                Some(r.span()),
-                                &format!("root `{}` is not a directory", r.get_ref()),
-                                "here",
-                                None,
-                            ));
-                        }
-                        StaticRoot::Dir(p)
-                    }
-                    None => StaticRoot::Embedded,
-                };
-                OriginSpec::Static { root }
-            }
-            OriginKind::Api => {
-                wrong_key(&e.root, "root", "api")?;
-                let file_ref = |v: &Option<Spanned<String>>| -> Result<FileRef, LoadError> {
-                    Ok(match v {
-                        Some(v) => FileRef::Path(resolve(v)?),
-                        None => FileRef::Embedded,
-                    })
-                };
-                OriginSpec::Api {
-                    routes: file_ref(&e.routes)?,
-                    policy: file_ref(&e.policy)?,
-                }
-            }
-        };
+        let hostname = hostname(src, &e.hostname)?;
+        let spec = spec(src, dir, &e)?;
         out.push(OriginConfig {
             name,
             port: *e.port.get_ref(),
@@ -170,6 +74,121 @@ pub(super) fn validate(
         });
     }
     Ok(out)
+}
+
+fn origin_name(src: &Source, n: &Spanned<String>) -> Result<String, LoadError> {
+    let name = n.get_ref().trim().to_string();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(src.error_at(
+            Some(n.span()),
+            "origin name must be letters, digits, `-` or `_`",
+            "this name",
+            None,
+        ));
+    }
+    Ok(name)
+}
+
+/// Lower-cased; `localhost` when absent.
+fn hostname(src: &Source, h: &Option<Spanned<String>>) -> Result<String, LoadError> {
+    let Some(h) = h else {
+        return Ok("localhost".into());
+    };
+    let v = h.get_ref().trim().to_ascii_lowercase();
+    if !valid_hostname(&v) {
+        return Err(src.error_at(
+            Some(h.span()),
+            &format!("`{}` is not a valid host name", h.get_ref()),
+            "here",
+            Some("use a name like `karachi-dev.localhost` (no scheme, port or path)".into()),
+        ));
+    }
+    Ok(v)
+}
+
+/// What the origin serves, by `kind`; keys of the other kind are refused.
+fn spec(src: &Source, dir: &Path, e: &OriginEntry) -> Result<OriginSpec, LoadError> {
+    Ok(match e.kind.get_ref() {
+        OriginKind::Static => {
+            wrong_key(src, &e.routes, "routes", "static")?;
+            wrong_key(src, &e.policy, "policy", "static")?;
+            let root = match &e.root {
+                Some(r) => {
+                    let p = resolve(src, dir, r)?;
+                    if !p.is_dir() {
+                        return Err(src.error_at(
+                            Some(r.span()),
+                            &format!("root `{}` is not a directory", r.get_ref()),
+                            "here",
+                            None,
+                        ));
+                    }
+                    StaticRoot::Dir(p)
+                }
+                None => StaticRoot::Embedded,
+            };
+            OriginSpec::Static { root }
+        }
+        OriginKind::Api => {
+            wrong_key(src, &e.root, "root", "api")?;
+            let file_ref = |v: &Option<Spanned<String>>| -> Result<FileRef, LoadError> {
+                Ok(match v {
+                    Some(v) => FileRef::Path(resolve(src, dir, v)?),
+                    None => FileRef::Embedded,
+                })
+            };
+            OriginSpec::Api {
+                routes: file_ref(&e.routes)?,
+                policy: file_ref(&e.policy)?,
+            }
+        }
+    })
+}
+
+/// A path relative to the config file's folder, which must exist.
+fn resolve(src: &Source, dir: &Path, v: &Spanned<String>) -> Result<PathBuf, LoadError> {
+    let p = dir.join(v.get_ref());
+    if !p.exists() {
+        return Err(src.error_at(
+            Some(v.span()),
+            &format!(
+                "`{}` does not exist (looked for {})",
+                v.get_ref(),
+                p.display()
+            ),
+            "this path",
+            Some("paths are relative to the folder holding sandbox.toml".into()),
+        ));
+    }
+    Ok(p)
+}
+
+fn wrong_key(
+    src: &Source,
+    v: &Option<Spanned<String>>,
+    key: &str,
+    kind: &str,
+) -> Result<(), LoadError> {
+    match v {
+        Some(v) => Err(src.error_at(
+            Some(v.span()),
+            &format!("`{key}` does not apply to a {kind} origin"),
+            "remove this",
+            Some(match kind {
+                "static" => {
+                    "a static origin takes `root`; `routes` and `policy` belong to an api origin"
+                        .into()
+                }
+                _ => "an api origin takes `routes` and `policy`; `root` belongs to a static origin"
+                    .into(),
+            }),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// RFC 1123 labels; enough to refuse `http://x`, `x:80`, `x/y` and spaces.

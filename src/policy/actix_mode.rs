@@ -139,7 +139,45 @@ pub(super) fn load(src: &Source) -> Result<(ActixCorsPolicy, Vec<String>), LoadE
         .as_ref()
         .is_some_and(|c| *c.get_ref());
 
-    let origins = match &f.allowed_origins {
+    let origins = origins(src, &f, credentials, &mut warnings)?;
+    let methods = token_list(src, &f.allowed_methods, "method")?;
+    let headers = token_list(src, &f.allowed_headers, "header")?;
+    let expose = token_list(src, &f.expose_headers, "header")?;
+    let max_age = max_age(src, &f.max_age, &mut warnings)?;
+    if f.send_wildcard && !origins.is_any() {
+        warnings.push("send_wildcard has no effect unless allowed_origins = \"*\"".to_string());
+    }
+    if let AnyOr::List(list) = &origins {
+        if list.iter().any(|o| o == "null") {
+            warnings.push("allowed_origins contains \"null\": sandboxed iframes and file: pages from any site share that origin".to_string());
+        }
+    }
+    Ok((
+        ActixCorsPolicy {
+            allowed_origins: origins,
+            allowed_methods: methods
+                .unwrap_or_else(|| AnyOr::List(["GET", "POST", "HEAD"].map(String::from).to_vec())),
+            allowed_headers: headers.unwrap_or(AnyOr::List(vec![])),
+            expose_headers: expose.unwrap_or(AnyOr::List(vec![])),
+            supports_credentials: credentials,
+            max_age,
+            send_wildcard: f.send_wildcard,
+            vary: f.vary.unwrap_or(true),
+            block_on_origin_mismatch: f.block_on_origin_mismatch,
+            preflight: f.preflight.unwrap_or(true),
+        },
+        warnings,
+    ))
+}
+
+/// `allowed_origins`: `"*"` (never with credentials) or a list of browser-serialized origins.
+fn origins(
+    src: &Source,
+    f: &File,
+    credentials: bool,
+    warnings: &mut Vec<String>,
+) -> Result<AnyOr<String>, LoadError> {
+    Ok(match &f.allowed_origins {
         None => {
             warnings
                 .push("no allowed_origins: every cross-origin request will be blocked".to_string());
@@ -170,11 +208,15 @@ pub(super) fn load(src: &Source) -> Result<(ActixCorsPolicy, Vec<String>), LoadE
                 AnyOr::List(out)
             }
         },
-    };
-    let methods = token_list(src, &f.allowed_methods, "method")?;
-    let headers = token_list(src, &f.allowed_headers, "header")?;
-    let expose = token_list(src, &f.expose_headers, "header")?;
-    let max_age = match &f.max_age {
+    })
+}
+
+fn max_age(
+    src: &Source,
+    m: &Option<Spanned<i64>>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<u32>, LoadError> {
+    Ok(match m {
         None => None,
         Some(m) => {
             let v = *m.get_ref();
@@ -193,31 +235,7 @@ pub(super) fn load(src: &Source) -> Result<(ActixCorsPolicy, Vec<String>), LoadE
             }
             Some(v as u32)
         }
-    };
-    if f.send_wildcard && !origins.is_any() {
-        warnings.push("send_wildcard has no effect unless allowed_origins = \"*\"".to_string());
-    }
-    if let AnyOr::List(list) = &origins {
-        if list.iter().any(|o| o == "null") {
-            warnings.push("allowed_origins contains \"null\": sandboxed iframes and file: pages from any site share that origin".to_string());
-        }
-    }
-    Ok((
-        ActixCorsPolicy {
-            allowed_origins: origins,
-            allowed_methods: methods
-                .unwrap_or_else(|| AnyOr::List(["GET", "POST", "HEAD"].map(String::from).to_vec())),
-            allowed_headers: headers.unwrap_or(AnyOr::List(vec![])),
-            expose_headers: expose.unwrap_or(AnyOr::List(vec![])),
-            supports_credentials: credentials,
-            max_age,
-            send_wildcard: f.send_wildcard,
-            vary: f.vary.unwrap_or(true),
-            block_on_origin_mismatch: f.block_on_origin_mismatch,
-            preflight: f.preflight.unwrap_or(true),
-        },
-        warnings,
-    ))
+    })
 }
 
 /// An origin as a browser serializes it: `scheme://host[:port]`, lower case, no default port,

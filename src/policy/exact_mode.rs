@@ -171,46 +171,13 @@ pub(super) fn load(src: &Source) -> Result<(ExactPolicy, Vec<String>), LoadError
 }
 
 fn load_rule(src: &Source, e: RuleEntry, span: Range<usize>) -> Result<ExactRule, LoadError> {
-    let request = match &e.request {
-        None => RequestKind::Any,
-        Some(r) => match r.get_ref().as_str() {
-            "preflight" => RequestKind::Preflight,
-            "actual" => RequestKind::Actual,
-            "any" => RequestKind::Any,
-            other => {
-                let help = match crate::source_file::did_you_mean(other, KINDS) {
-                    Some(b) => format!("did you mean `{b}`?"),
-                    None => "one of: preflight, actual, any".into(),
-                };
-                return Err(src.error_at(
-                    Some(r.span()),
-                    &format!("unknown request kind `{other}`"),
-                    "here",
-                    Some(help),
-                ));
-            }
-        },
-    };
+    let request = request_kind(src, &e.request)?;
     let path = match &e.path {
         None => PathMatch::Any,
         Some(p) => parse_path(p.get_ref())
             .map_err(|msg| src.error_at(Some(p.span()), &msg, "this path", None))?,
     };
-    let method = match &e.method {
-        None => None,
-        Some(m) if m.get_ref() == "*" => None,
-        Some(m) => {
-            if !is_token(m.get_ref()) {
-                return Err(src.error_at(
-                    Some(m.span()),
-                    &format!("`{}` is not a valid method", m.get_ref()),
-                    "here",
-                    Some("use e.g. \"PUT\", or leave `method` out to match any".into()),
-                ));
-            }
-            Some(crate::browser::normalize_method(m.get_ref()))
-        }
-    };
+    let method = method(src, &e.method)?;
     let origin = match &e.origin {
         None => None,
         Some(o) => {
@@ -218,53 +185,8 @@ fn load_rule(src: &Source, e: RuleEntry, span: Range<usize>) -> Result<ExactRule
             Some(o.get_ref().clone())
         }
     };
-    let redirect = match &e.redirect {
-        None => None,
-        Some(r) => {
-            if r.get_ref().trim().is_empty() {
-                return Err(src.error_at(
-                    Some(r.span()),
-                    "redirect needs a location",
-                    "here",
-                    Some("e.g. redirect = \"/api/payment/\" or \"https://lahore-api.localhost:3000/api/payment\"".into()),
-                ));
-            }
-            check_value(src, r.get_ref(), r.span())?;
-            Some(r.get_ref().clone())
-        }
-    };
-    let status = match &e.status {
-        None if redirect.is_some() => 301,
-        None => 204,
-        Some(s) => {
-            let v = *s.get_ref();
-            if !(100..=599).contains(&v) {
-                return Err(src.error_at(
-                    Some(s.span()),
-                    "status must be between 100 and 599",
-                    "here",
-                    None,
-                ));
-            }
-            if request == RequestKind::Actual && redirect.is_none() {
-                return Err(src.error_at(
-                    Some(s.span()),
-                    "`status` does not apply to actual requests",
-                    "here",
-                    Some("an actual request's status comes from its route in the routes file; `status` sets a preflight's status (or a redirect's)".into()),
-                ));
-            }
-            if redirect.is_some() && !matches!(v, 301 | 302 | 307 | 308) {
-                return Err(src.error_at(
-                    Some(s.span()),
-                    "a redirect's status is 301, 302, 307 or 308",
-                    "here",
-                    None,
-                ));
-            }
-            v as u16
-        }
-    };
+    let redirect = redirect(src, &e.redirect)?;
+    let status = status(src, &e.status, request, redirect.is_some())?;
     if let (Some(b), RequestKind::Actual) = (&e.body, request) {
         return Err(src.error_at(
             Some(b.span()),
@@ -289,6 +211,100 @@ fn load_rule(src: &Source, e: RuleEntry, span: Range<usize>) -> Result<ExactRule
         always: e.always.unwrap_or(true),
         body: e.body.map(|b| b.into_inner()),
     })
+}
+
+fn request_kind(src: &Source, r: &Option<Spanned<String>>) -> Result<RequestKind, LoadError> {
+    Ok(match r {
+        None => RequestKind::Any,
+        Some(r) => match r.get_ref().as_str() {
+            "preflight" => RequestKind::Preflight,
+            "actual" => RequestKind::Actual,
+            "any" => RequestKind::Any,
+            other => {
+                let help = match crate::source_file::did_you_mean(other, KINDS) {
+                    Some(b) => format!("did you mean `{b}`?"),
+                    None => "one of: preflight, actual, any".into(),
+                };
+                return Err(src.error_at(
+                    Some(r.span()),
+                    &format!("unknown request kind `{other}`"),
+                    "here",
+                    Some(help),
+                ));
+            }
+        },
+    })
+}
+
+/// `None` matches any method (`*` or no `method`).
+fn method(src: &Source, m: &Option<Spanned<String>>) -> Result<Option<String>, LoadError> {
+    Ok(match m {
+        None => None,
+        Some(m) if m.get_ref() == "*" => None,
+        Some(m) => {
+            if !is_token(m.get_ref()) {
+                return Err(src.error_at(
+                    Some(m.span()),
+                    &format!("`{}` is not a valid method", m.get_ref()),
+                    "here",
+                    Some("use e.g. \"PUT\", or leave `method` out to match any".into()),
+                ));
+            }
+            Some(crate::browser::normalize_method(m.get_ref()))
+        }
+    })
+}
+
+fn redirect(src: &Source, r: &Option<Spanned<String>>) -> Result<Option<String>, LoadError> {
+    let Some(r) = r else { return Ok(None) };
+    if r.get_ref().trim().is_empty() {
+        return Err(src.error_at(
+            Some(r.span()),
+            "redirect needs a location",
+            "here",
+            Some("e.g. redirect = \"/api/payment/\" or \"https://lahore-api.localhost:3000/api/payment\"".into()),
+        ));
+    }
+    check_value(src, r.get_ref(), r.span())?;
+    Ok(Some(r.get_ref().clone()))
+}
+
+/// A preflight's (or a redirect's) status: 204 by default, 301 for a redirect.
+fn status(
+    src: &Source,
+    s: &Option<Spanned<i64>>,
+    request: RequestKind,
+    redirect: bool,
+) -> Result<u16, LoadError> {
+    let Some(s) = s else {
+        return Ok(if redirect { 301 } else { 204 });
+    };
+    let v = *s.get_ref();
+    if !(100..=599).contains(&v) {
+        return Err(src.error_at(
+            Some(s.span()),
+            "status must be between 100 and 599",
+            "here",
+            None,
+        ));
+    }
+    if request == RequestKind::Actual && !redirect {
+        return Err(src.error_at(
+            Some(s.span()),
+            "`status` does not apply to actual requests",
+            "here",
+            Some("an actual request's status comes from its route in the routes file; `status` sets a preflight's status (or a redirect's)".into()),
+        ));
+    }
+    if redirect && !matches!(v, 301 | 302 | 307 | 308) {
+        return Err(src.error_at(
+            Some(s.span()),
+            "a redirect's status is 301, 302, 307 or 308",
+            "here",
+            None,
+        ));
+    }
+    Ok(v as u16)
 }
 
 /// `Name: value` → (name, trimmed value), refusing what would corrupt the response.
@@ -431,119 +447,4 @@ fn lint(rule: &ExactRule, n: usize, warnings: &mut Vec<String>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    fn load_text(text: &str) -> Result<(ExactPolicy, Vec<String>), LoadError> {
-        let src = Source::from_bytes(Path::new("cors.toml"), text.as_bytes().to_vec())?;
-        load(&src)
-    }
-
-    #[test]
-    fn parses_rules_in_order_with_duplicates() {
-        let (p, w) = load_text(
-            r#"mode = "exact"
-[[rule]]
-request = "preflight"
-path = "/api/*"
-method = "put"
-status = 200
-headers = ["Access-Control-Allow-Origin: *", "Access-Control-Allow-Origin: {origin}"]
-"#,
-        )
-        .unwrap();
-        let r = &p.rules[0];
-        assert_eq!(r.method.as_deref(), Some("PUT"));
-        assert_eq!(r.status, 200);
-        assert_eq!(r.headers.len(), 2);
-        assert_eq!(r.headers[1].1, "{origin}");
-        assert!(w.iter().any(|w| w.contains("2 times")), "{w:?}");
-        assert!(p.find(true, "PUT", "/api/x/y", Some("http://a")).is_some());
-        assert!(p.find(false, "PUT", "/api/x", Some("http://a")).is_none());
-        assert!(p.find(true, "GET", "/api/x", None).is_none());
-    }
-
-    #[test]
-    fn refuses_bad_lines_with_location() {
-        let e = load_text("mode = \"exact\"\n[[rule]]\nheaders = [\"Content-Length: 3\"]\n")
-            .unwrap_err();
-        assert_eq!(e.line_col(), Some((3, 12)), "{}", e.one_line());
-        assert!(e.one_line().contains("owned by the server"));
-        let e = load_text("mode = \"exact\"\n[[rule]]\nheaders = [\"X-A: b\\r\\nX-B: c\"]\n")
-            .unwrap_err();
-        assert!(e.one_line().contains("CR, LF or NUL"), "{}", e.one_line());
-        let e = load_text("mode = \"exact\"\n[[rule]]\nheaders = [\"Bad Name: x\"]\n").unwrap_err();
-        assert!(e.one_line().contains("not a valid header name"));
-        let e = load_text("mode = \"exact\"\n[[rule]]\nstatus = 700\n").unwrap_err();
-        assert!(e.one_line().contains("between 100 and 599"));
-        let e = load_text("mode = \"exact\"\n[[rule]]\nheders = []\n").unwrap_err();
-        assert!(
-            e.one_line().contains("did you mean `headers`?"),
-            "{}",
-            e.one_line()
-        );
-        let e = load_text("mode = \"exact\"\n[[rule]]\nrequest = \"prefligt\"\n").unwrap_err();
-        assert!(e.one_line().contains("did you mean `preflight`?"));
-        let e = load_text("mode = \"exact\"\n[[rule]]\nrequest = \"actual\"\nstatus = 200\n")
-            .unwrap_err();
-        assert!(e.one_line().contains("does not apply to actual"));
-        let e =
-            load_text("mode = \"exact\"\n[[rule]]\nredirect = \"/x\"\nstatus = 200\n").unwrap_err();
-        assert!(e.one_line().contains("301, 302, 307 or 308"));
-    }
-
-    #[test]
-    fn reflection_with_credentials_is_linted() {
-        let (_, w) = load_text(
-            "mode = \"exact\"\n[[rule]]\nheaders = [\"Access-Control-Allow-Origin: {origin}\", \"Access-Control-Allow-Credentials: true\"]\n",
-        )
-        .unwrap();
-        assert!(w.iter().any(|w| w.contains("reflects any Origin")), "{w:?}");
-    }
-
-    #[test]
-    fn patterns_origins_and_changes() {
-        let text = "mode = \"exact\"\n[[rule]]\nrequest = \"actual\"\npath = \"/api/students/{id}\"\norigin = \"http://a.localhost:8080\"\nalways = false\nheaders = [\"X-A: 1\"]\n";
-        let (p, _) = load_text(text).unwrap();
-        let r = &p.rules[0];
-        assert!(!r.always);
-        assert!(p
-            .find(
-                false,
-                "GET",
-                "/api/students/7",
-                Some("http://a.localhost:8080")
-            )
-            .is_some());
-        assert!(p
-            .find(
-                false,
-                "GET",
-                "/api/students/7/x",
-                Some("http://a.localhost:8080")
-            )
-            .is_none());
-        assert!(p
-            .find(
-                false,
-                "GET",
-                "/api/students/7",
-                Some("http://b.localhost:8080")
-            )
-            .is_none());
-        let (q, _) = load_text(&text.replace("X-A: 1", "X-A: 2")).unwrap();
-        assert_eq!(p.describe_change(&q), "rule 1");
-        let (two, _) = load_text(&format!("{text}[[rule]]\n")).unwrap();
-        assert_eq!(p.describe_change(&two), "rules: 1 → 2");
-    }
-
-    #[test]
-    fn globs() {
-        assert!(glob_matches("/api/*", "/api/a/b"));
-        assert!(glob_matches("/api/*/x", "/api/a/b/x"));
-        assert!(!glob_matches("/api/*/x", "/api/a/b"));
-        assert!(glob_matches("*", ""));
-        assert!(!glob_matches("/a*", "/b"));
-    }
-}
+mod tests;

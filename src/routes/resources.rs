@@ -169,6 +169,41 @@ impl Store {
         random: &mut dyn FnMut() -> u64,
     ) -> Reply {
         let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(reply) = self.refresh(&mut tables, spec) {
+            return reply;
+        }
+        let Some(table) = tables.get_mut(&spec.name) else {
+            return Reply::error(500, "resource table missing");
+        };
+        let reply = answer(
+            &mut table.items,
+            &spec.name,
+            method,
+            id,
+            query,
+            body,
+            random,
+        );
+        let wrote = matches!(method, "POST" | "PUT" | "PATCH" | "DELETE")
+            && (200..300).contains(&reply.status);
+        if wrote && self.persisting() {
+            // Saved under the lock, so files land in the order the changes happened.
+            if let Err(e) = save_atomically(&state_path(&spec.seed_path), &table.items) {
+                return Reply::error(
+                    500,
+                    format!("the change is kept in memory but not saved: {e}"),
+                );
+            }
+        }
+        reply
+    }
+
+    /// Puts `spec`'s table in place when it is missing or its seed changed.
+    fn refresh(
+        &self,
+        tables: &mut HashMap<String, Table>,
+        spec: &ResourceSpec,
+    ) -> Result<(), Reply> {
         let fresh = tables
             .get(&spec.name)
             .is_none_or(|t| t.seed_hash != spec.seed_hash);
@@ -184,10 +219,10 @@ impl Store {
             if seed_changed && self.persisting() {
                 // Otherwise a restart would bring back the state from before the new seed.
                 if let Err(e) = save_atomically(&state_path(&spec.seed_path), &items) {
-                    return Reply::error(
+                    return Err(Reply::error(
                         500,
                         format!("the new seed is in force but not saved: {e}"),
-                    );
+                    ));
                 }
             }
             tables.insert(
@@ -198,50 +233,48 @@ impl Store {
                 },
             );
         }
-        let Some(table) = tables.get_mut(&spec.name) else {
-            return Reply::error(500, "resource table missing");
-        };
-        let reply = match (method, id) {
-            ("GET" | "HEAD", None) => list(&table.items, query),
-            ("GET" | "HEAD", Some(id)) => match position(&table.items, id) {
-                Some(i) => Reply::json(200, table.items[i].clone()),
-                None => not_found(&spec.name, id),
-            },
-            ("POST", None) => create(&mut table.items, body, random),
-            ("PUT", Some(id)) => replace(&mut table.items, id, body),
-            ("PATCH", Some(id)) => patch(&mut table.items, id, body),
-            ("DELETE", Some(id)) => match position(&table.items, id) {
-                Some(i) => {
-                    table.items.remove(i);
-                    Reply {
-                        status: 204,
-                        headers: Vec::new(),
-                        body: None,
-                    }
+        Ok(())
+    }
+}
+
+/// The reply to one request on a table, changing it for a write.
+fn answer(
+    items: &mut Vec<Value>,
+    name: &str,
+    method: &str,
+    id: Option<&str>,
+    query: &[(String, String)],
+    body: &[u8],
+    random: &mut dyn FnMut() -> u64,
+) -> Reply {
+    match (method, id) {
+        ("GET" | "HEAD", None) => list(items, query),
+        ("GET" | "HEAD", Some(id)) => match position(items, id) {
+            Some(i) => Reply::json(200, items[i].clone()),
+            None => not_found(name, id),
+        },
+        ("POST", None) => create(items, body, random),
+        ("PUT", Some(id)) => replace(items, id, body),
+        ("PATCH", Some(id)) => patch(items, id, body),
+        ("DELETE", Some(id)) => match position(items, id) {
+            Some(i) => {
+                items.remove(i);
+                Reply {
+                    status: 204,
+                    headers: Vec::new(),
+                    body: None,
                 }
-                None => not_found(&spec.name, id),
-            },
-            (_, None) => Reply {
-                headers: vec![("Allow".into(), "GET, HEAD, POST".into())],
-                ..Reply::error(405, format!("{method} is not allowed on a collection"))
-            },
-            (_, Some(_)) => Reply {
-                headers: vec![("Allow".into(), "GET, HEAD, PUT, PATCH, DELETE".into())],
-                ..Reply::error(405, format!("{method} is not allowed on an item"))
-            },
-        };
-        let wrote = matches!(method, "POST" | "PUT" | "PATCH" | "DELETE")
-            && (200..300).contains(&reply.status);
-        if wrote && self.persisting() {
-            // Saved under the lock, so files land in the order the changes happened.
-            if let Err(e) = save_atomically(&state_path(&spec.seed_path), &table.items) {
-                return Reply::error(
-                    500,
-                    format!("the change is kept in memory but not saved: {e}"),
-                );
             }
-        }
-        reply
+            None => not_found(name, id),
+        },
+        (_, None) => Reply {
+            headers: vec![("Allow".into(), "GET, HEAD, POST".into())],
+            ..Reply::error(405, format!("{method} is not allowed on a collection"))
+        },
+        (_, Some(_)) => Reply {
+            headers: vec![("Allow".into(), "GET, HEAD, PUT, PATCH, DELETE".into())],
+            ..Reply::error(405, format!("{method} is not allowed on an item"))
+        },
     }
 }
 
@@ -428,142 +461,4 @@ pub fn save_atomically(path: &Path, items: &[Value]) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec(items: Value) -> ResourceSpec {
-        let bytes = serde_json::to_vec(&items).unwrap();
-        ResourceSpec {
-            name: "students".into(),
-            seed_path: PathBuf::from("/nonexistent/students.json"),
-            seed: Arc::new(parse_seed(&bytes).unwrap()),
-            seed_hash: digest(&bytes),
-        }
-    }
-
-    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn seeds_are_validated() {
-        let cases: &[(&str, &str)] = &[
-            ("{", "not JSON"),
-            ("{}", "array"),
-            ("[1]", "not an object"),
-            ("[{\"name\": \"a\"}]", "no `id`"),
-            ("[{\"id\": 1}, {\"id\": 1}]", "repeats id 1"),
-        ];
-        for (text, want) in cases {
-            let e = parse_seed(text.as_bytes()).unwrap_err().to_string();
-            assert!(e.contains(want), "{text}: {e}");
-        }
-    }
-
-    #[test]
-    fn lists_and_collections_are_capped() {
-        let many: Vec<Value> = (1..=MAX_ITEMS).map(|i| json!({"id": i})).collect();
-        let s = spec(Value::Array(many));
-        let store = Store::default();
-        let mut r = || 1u64;
-        let l = store.handle(&s, "GET", None, &[], b"", &mut r);
-        assert_eq!(l.body.unwrap().as_array().unwrap().len(), MAX_PAGE);
-        assert_eq!(
-            l.headers[0].1,
-            MAX_ITEMS.to_string(),
-            "the total is the real one"
-        );
-        let l = store.handle(&s, "GET", None, &q(&[("_limit", "5000")]), b"", &mut r);
-        assert_eq!(l.body.unwrap().as_array().unwrap().len(), MAX_PAGE);
-        let full = store.handle(&s, "POST", None, &[], b"{}", &mut r);
-        assert_eq!(full.status, 507);
-    }
-
-    #[test]
-    fn rest_round_trip() {
-        let s = spec(json!([
-            {"id": 1, "name": "Ahmad", "city": "Lahore"},
-            {"id": 2, "name": "Sana", "city": "Karachi"},
-            {"id": 3, "name": "Bilal", "city": "Lahore"},
-        ]));
-        let store = Store::default();
-        let mut r = || 7u64;
-        let l = store.handle(
-            &s,
-            "GET",
-            None,
-            &q(&[("city", "Lahore"), ("_sort", "name"), ("_order", "desc")]),
-            b"",
-            &mut r,
-        );
-        assert_eq!(
-            l.body.unwrap(),
-            json!([{"id": 3, "name": "Bilal", "city": "Lahore"}, {"id": 1, "name": "Ahmad", "city": "Lahore"}])
-        );
-        assert_eq!(
-            l.headers,
-            vec![("X-Total-Count".to_string(), "2".to_string())]
-        );
-        let p = store.handle(
-            &s,
-            "GET",
-            None,
-            &q(&[("_page", "2"), ("_limit", "2")]),
-            b"",
-            &mut r,
-        );
-        assert_eq!(
-            p.body.unwrap(),
-            json!([{"id": 3, "name": "Bilal", "city": "Lahore"}])
-        );
-        let c = store.handle(&s, "POST", None, &[], br#"{"name": "Zara"}"#, &mut r);
-        assert_eq!((c.status, c.body.unwrap()["id"].clone()), (201, json!(4)));
-        assert_eq!(
-            store.handle(&s, "POST", None, &[], b"[1]", &mut r).status,
-            400
-        );
-        assert_eq!(
-            store
-                .handle(&s, "POST", None, &[], br#"{"id": 1}"#, &mut r)
-                .status,
-            409
-        );
-        let u = store.handle(
-            &s,
-            "PATCH",
-            Some("4"),
-            &[],
-            br#"{"city": "Quetta"}"#,
-            &mut r,
-        );
-        assert_eq!(
-            u.body.unwrap(),
-            json!({"id": 4, "name": "Zara", "city": "Quetta"})
-        );
-        let u = store.handle(&s, "PUT", Some("4"), &[], br#"{"name": "Z"}"#, &mut r);
-        assert_eq!(u.body.unwrap(), json!({"id": 4, "name": "Z"}));
-        assert_eq!(
-            store
-                .handle(&s, "DELETE", Some("4"), &[], b"", &mut r)
-                .status,
-            204
-        );
-        assert_eq!(
-            store.handle(&s, "GET", Some("4"), &[], b"", &mut r).status,
-            404
-        );
-        assert_eq!(
-            store.handle(&s, "PUT", None, &[], b"{}", &mut r).status,
-            405
-        );
-        assert_eq!(
-            store
-                .handle(&s, "GET", None, &q(&[("_page", "0")]), b"", &mut r)
-                .status,
-            400
-        );
-    }
-}
+mod tests;
