@@ -1,5 +1,9 @@
 //! Command-line definitions (clap derive). Only types and value parsers: no I/O. `main.rs`
 //! turns these into calls.
+//!
+//! The doc comments below are clap's help text, read in a terminal where a bare URL is what
+//! a user wants to copy; rustdoc's link lint does not apply to them.
+#![allow(rustdoc::bare_urls)]
 
 use std::path::PathBuf;
 

@@ -1,4 +1,4 @@
-//! The journal: the terminal log and the ring of recent requests (see [`ring`]).
+//! The journal: the terminal log and the ring of recent requests ([`Ring`]).
 //!
 //! The terminal log: one line per request, per reload attempt and per listener, as text or as
 //! JSON objects (an interface: the `event` names and fields are documented in README.md and
