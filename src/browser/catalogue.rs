@@ -16,36 +16,8 @@
 //! must allow (the serialized page origin, or "null" after a tainting redirect), {file}
 //! policy file, {method}, {header} (the page's spelling), {url}, {status}, {location}.
 
-use serde::{Deserialize, Serialize};
-
-use super::model::Initiator;
-
-/// `network::mojom::CorsError` values this model can produce, spelled as DevTools does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum CorsError {
-    DisallowedByMode,
-    InvalidResponse,
-    WildcardOriginNotAllowed,
-    MissingAllowOriginHeader,
-    MultipleAllowOriginValues,
-    InvalidAllowOriginValue,
-    AllowOriginMismatch,
-    InvalidAllowCredentials,
-    CorsDisabledScheme,
-    PreflightInvalidStatus,
-    PreflightDisallowedRedirect,
-    PreflightWildcardOriginNotAllowed,
-    PreflightMissingAllowOriginHeader,
-    PreflightMultipleAllowOriginValues,
-    PreflightInvalidAllowOriginValue,
-    PreflightAllowOriginMismatch,
-    PreflightInvalidAllowCredentials,
-    InvalidAllowMethodsPreflightResponse,
-    InvalidAllowHeadersPreflightResponse,
-    MethodDisallowedByPreflightResponse,
-    HeaderDisallowedByPreflightResponse,
-    RedirectContainsCredentials,
-}
+use super::cors_error::CorsError;
+use super::model::{FixContext, Initiator};
 
 /// When Chromium appends an extra sentence to the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +165,8 @@ pub const CATALOGUE: &[Entry] = &[
         fix_generic: "remove the user:password@ part from the redirect Location ({location})" },
 ];
 
+/// The text-facing half of [`CorsError`] (the enum itself is in `cors_error.rs`, which
+/// the catalogue depends on and not the other way round).
 impl CorsError {
     pub fn entry(self) -> &'static Entry {
         CATALOGUE
@@ -208,19 +182,6 @@ impl CorsError {
 
     pub fn is_preflight_error(self) -> bool {
         self.entry().preflight_prefix
-    }
-
-    /// The preflight flavour of an access-check error (Chromium's CheckPreflightAccess).
-    pub fn to_preflight(self) -> CorsError {
-        match self {
-            CorsError::WildcardOriginNotAllowed => CorsError::PreflightWildcardOriginNotAllowed,
-            CorsError::MissingAllowOriginHeader => CorsError::PreflightMissingAllowOriginHeader,
-            CorsError::MultipleAllowOriginValues => CorsError::PreflightMultipleAllowOriginValues,
-            CorsError::InvalidAllowOriginValue => CorsError::PreflightInvalidAllowOriginValue,
-            CorsError::AllowOriginMismatch => CorsError::PreflightAllowOriginMismatch,
-            CorsError::InvalidAllowCredentials => CorsError::PreflightInvalidAllowCredentials,
-            other => other,
-        }
     }
 }
 
@@ -301,8 +262,7 @@ pub struct FixDetails {
 }
 
 /// Picks the phrasing for the audience and fills the template.
-pub fn fix_text(error: CorsError, ctx: &super::model::FixContext, d: &FixDetails) -> String {
-    use super::model::FixContext;
+pub fn fix_text(error: CorsError, ctx: &FixContext, d: &FixDetails) -> String {
     let entry = error.entry();
     let (template, file) = match ctx {
         FixContext::Sandbox {

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::catalogue::CorsError;
+use super::cors_error::CorsError;
 use super::model::{Credentials, HeaderList, Response};
 use super::request::{cors_unsafe_request_header_names, is_cors_safelisted_method, is_token};
 use super::url::gurl_is_valid;

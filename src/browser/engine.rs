@@ -6,11 +6,12 @@
 //! `check` and `cache`, and all wording lives in `catalogue`.
 
 use super::cache::{CacheKey, Lookup, PreflightCache};
-use super::catalogue::{console_message, fix_text, CorsError, FixDetails, MessageContext};
+use super::catalogue::{console_message, fix_text, FixDetails, MessageContext};
 use super::check::{
     check_access, check_preflight_response, readable_headers_basic, readable_headers_cors, Failure,
     MAX_MAX_AGE,
 };
+use super::cors_error::CorsError;
 use super::model::{
     Credentials, FixContext, HeaderList, Mode, Outcome, PreflightRequest, RedirectHop, Request,
     Response, Verdict,

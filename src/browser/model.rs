@@ -8,7 +8,7 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::catalogue::CorsError;
+use super::cors_error::CorsError;
 
 /// Header lines in the order they were given. One entry per name as first spelled; a
 /// name with several values stands for several header lines (JSON: an array).
