@@ -304,6 +304,40 @@ pub fn needs_preflight(method: &str, headers: &[(String, String)]) -> bool {
     !is_cors_safelisted_method(method) || !cors_unsafe_request_header_names(headers).is_empty()
 }
 
+/// Whether a request a server received is a CORS preflight. `has_header` answers for a
+/// lower-case header name whether the request carries it, so each server layer passes its
+/// own header map and none repeats which headers count.
+///
+/// What Chromium sends: `OPTIONS` (those exact upper-case bytes), always with `Origin` and
+/// `Access-Control-Request-Method`, plus `Access-Control-Request-Headers` only when some
+/// header needs permission (so that one is not part of the test). The test asks for all
+/// three parts because a server also sees requests no browser's CORS code made:
+/// - the method is compared case-sensitively, as HTTP methods are (RFC 9110 §9.1): a
+///   preflight is never sent as `options`;
+/// - without `Origin` it is not a CORS request at all (Fetch: a CORS request is one that
+///   includes `Origin`), e.g. `curl -X OPTIONS` with the header copied, and there is no
+///   page origin to judge it against;
+/// - without `Access-Control-Request-Method` it is a page's own `OPTIONS` request (from
+///   `fetch(url, {method: "OPTIONS"})`, preflighted itself since OPTIONS is not
+///   safelisted), whose response gets the ordinary CORS check.
+///
+/// actix-cors 0.7 is looser: it takes any `OPTIONS` with a parseable
+/// `Access-Control-Request-Method` for a preflight and rejects it when `Origin` is
+/// missing, so such a request is answered by actix-cors but is no preflight here.
+///
+/// ```
+/// use sandbox::browser::{is_preflight, HeaderList};
+///
+/// let sent = HeaderList::new()
+///     .with("Origin", "http://frontend.test:8080")
+///     .with("Access-Control-Request-Method", "PUT");
+/// assert!(is_preflight("OPTIONS", |name| sent.contains(name)));
+/// assert!(!is_preflight("GET", |name| sent.contains(name)));
+/// ```
+pub fn is_preflight(method: &str, has_header: impl Fn(&str) -> bool) -> bool {
+    method == "OPTIONS" && has_header("origin") && has_header("access-control-request-method")
+}
+
 /// HTTP whitespace trimmed from both ends, as the Headers object normalises values.
 pub fn normalize_header_value(v: &str) -> &str {
     v.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
