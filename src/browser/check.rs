@@ -81,11 +81,31 @@ pub fn check_access(
     Ok(())
 }
 
-/// Chromium caps max-age at two hours and uses 5 s when the header is absent or does
-/// not parse as an integer; a negative value means "do not cache" (0).
+/// Seconds Chromium keeps a preflight in its cache when `Access-Control-Max-Age` is
+/// absent or not an integer.
 pub const DEFAULT_MAX_AGE: i64 = 5;
+
+/// Chromium's cap on how long a preflight stays cached, in seconds (two hours, from
+/// services/network/cors/preflight_result.cc): a larger `Access-Control-Max-Age` counts
+/// as this much. The crate's one definition of the cap, exported as
+/// `crate::browser::MAX_MAX_AGE`.
 pub const MAX_MAX_AGE: i64 = 7200;
 
+/// How long Chromium caches a preflight, in seconds, given its `Access-Control-Max-Age`
+/// value as [`HeaderList::get`] returns it (each line trimmed, several joined with ", ").
+/// Absent, empty, not all digits after one optional sign (so also a list) or too large
+/// for an `i64`: 5 (`DEFAULT_MAX_AGE`). Negative: 0, "do not cache". Otherwise at most
+/// [`MAX_MAX_AGE`].
+///
+/// ```
+/// use sandbox::browser::{parse_max_age, MAX_MAX_AGE};
+///
+/// assert_eq!(parse_max_age(Some("600")), 600);
+/// assert_eq!(parse_max_age(Some("86400")), MAX_MAX_AGE);
+/// assert_eq!(parse_max_age(Some("-1")), 0);
+/// assert_eq!(parse_max_age(Some("ten")), 5);
+/// assert_eq!(parse_max_age(None), 5);
+/// ```
 pub fn parse_max_age(value: Option<&str>) -> i64 {
     let Some(v) = value else {
         return DEFAULT_MAX_AGE;

@@ -58,7 +58,7 @@ pub use cache::{CacheKey, Lookup, PreflightCache};
 pub use catalogue::{console_message, encode_hint, Entry, MessageContext, CATALOGUE};
 pub use check::{
     check_access, check_preflight_response, parse_expose_headers, parse_max_age,
-    readable_headers_basic, readable_headers_cors, Failure, PreflightResult,
+    readable_headers_basic, readable_headers_cors, Failure, PreflightResult, MAX_MAX_AGE,
     SAFELISTED_RESPONSE_HEADERS,
 };
 pub use cors_error::CorsError;
