@@ -10,10 +10,10 @@
 //!
 //! Files, leaves first; each imports only files named before it: `url` and `cors_error`
 //! (no imports from the model), `model` (the data), `request` (request-side rules),
-//! `catalogue` (error text and fixes), `check` (response-side checks), `cache` (the
-//! preflight cache), `har` (HAR import), `render` (text layout), `engine` (the order of
-//! the algorithm's steps), then this file, which ties them into [`evaluate`] and the
-//! server-side judges. The unit tests under `tests/` may use any of them.
+//! `catalogue` (error text and fix templates), `check` (response-side checks), `advice`
+//! (fixes and notes filled in for one exchange), `cache` (the preflight cache), `har`
+//! (HAR import), `render` (text layout), `engine` (the order of the algorithm's steps),
+//! then this file, which ties them into [`evaluate`] and the server-side judges. The unit tests under `tests/` may use any of them.
 //!
 //! ```
 //! use sandbox::browser::{evaluate, FixContext, Scenario};
@@ -40,6 +40,7 @@
 //! assert_eq!(preflight.headers.get("Access-Control-Request-Headers").as_deref(), Some("x-pkr-auth"));
 //! ```
 
+mod advice;
 mod cache;
 mod catalogue;
 mod check;
