@@ -19,15 +19,19 @@ use super::url::gurl_is_valid;
 /// An error with the failed parameter Chromium reports (None where it sets none).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
+    /// The error Chromium reports.
     pub error: CorsError,
+    /// The failed parameter (the offending header value, method or header name).
     pub param: Option<String>,
 }
 
 impl Failure {
+    /// A failure for an error that takes no parameter.
     pub fn new(error: CorsError) -> Self {
         Failure { error, param: None }
     }
 
+    /// A failure whose `failedParameter` is `param`.
     pub fn with(error: CorsError, param: &str) -> Self {
         Failure {
             error,
@@ -131,6 +135,7 @@ pub struct PreflightResult {
     pub methods: BTreeSet<String>,
     /// Header names lower-cased (matching is case-insensitive).
     pub headers: BTreeSet<String>,
+    /// Seconds the result may be cached, from [`parse_max_age`].
     pub max_age: i64,
 }
 

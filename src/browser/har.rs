@@ -15,12 +15,20 @@ use super::model::{Credentials, HeaderList, Initiator, RedirectHop, Request, Res
 use super::request::{is_cors_safelisted_request_header, is_forbidden_request_header};
 use super::url::{Origin, Url};
 
+/// Why a JSON document could not be read as a HAR.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum HarError {
+    /// The document lacks the `log.entries` array; the text says which part is missing.
     #[error("not a HAR document: {0}")]
     NotAHar(&'static str),
+    /// One entry lacks a part every request needs.
     #[error("HAR entry {index}: {reason}")]
-    BadEntry { index: usize, reason: String },
+    BadEntry {
+        /// The entry's position in `log.entries`, from 0.
+        index: usize,
+        /// Which part is missing, e.g. "request.url missing".
+        reason: String,
+    },
 }
 
 struct Entry {

@@ -40,6 +40,8 @@
 //! assert_eq!(preflight.headers.get("Access-Control-Request-Headers").as_deref(), Some("x-pkr-auth"));
 //! ```
 
+#![deny(missing_docs)]
+
 mod advice;
 mod cache;
 mod catalogue;
