@@ -9,10 +9,15 @@ use std::collections::BTreeMap;
 use super::check::PreflightResult;
 use super::model::Credentials;
 
+/// What Chromium keys a cached preflight by: not the credentials mode, which each entry
+/// records instead.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CacheKey {
+    /// The page's serialized origin (never the tainted "null").
     pub origin: String,
+    /// The request URL without its fragment.
     pub url: String,
+    /// The network isolation key (here the top-frame site, the page origin by default).
     pub isolation_key: String,
 }
 
@@ -22,9 +27,10 @@ struct Entry {
     expires_at: f64,
 }
 
-/// Result of a lookup, for notes.
+/// What the cache found for a request; the engine turns it into a note.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lookup {
+    /// No entry for the key: a preflight is sent.
     Miss,
     /// The entry had expired (and is removed).
     Stale,
@@ -32,20 +38,25 @@ pub enum Lookup {
     HitAndFail,
     /// Covers the request; seconds until it expires.
     Hit {
+        /// Seconds left before the entry expires.
         expires_in: f64,
     },
 }
 
+/// Chromium's preflight cache for one browsing session: successful preflight results by
+/// [`CacheKey`], each with its expiry time.
 #[derive(Debug, Clone, Default)]
 pub struct PreflightCache {
     entries: BTreeMap<CacheKey, Entry>,
 }
 
 impl PreflightCache {
+    /// An empty cache, as a fresh browser profile starts with.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Stores a successful preflight's result, made at `now`, until `now + max_age`.
     /// Chromium skips URLs of 1024 bytes or more.
     pub fn insert(&mut self, key: CacheKey, result: PreflightResult, now: f64) {
         if key.url.len() >= 1024 {
@@ -55,6 +66,8 @@ impl PreflightCache {
         self.entries.insert(key, Entry { result, expires_at });
     }
 
+    /// Looks for an entry covering a request with these credentials, method and headers at
+    /// time `now`; an expired or non-covering entry is removed.
     pub fn lookup(
         &mut self,
         key: &CacheKey,
@@ -80,10 +93,12 @@ impl PreflightCache {
         Lookup::HitAndFail
     }
 
+    /// How many entries the cache holds (expired ones are only dropped when looked up).
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether the cache holds no entry.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -16,40 +16,13 @@
 //! must allow (the serialized page origin, or "null" after a tainting redirect), {file}
 //! policy file, {method}, {header} (the page's spelling), {url}, {status}, {location}.
 
-use serde::{Deserialize, Serialize};
-
-use super::model::Initiator;
-
-/// `network::mojom::CorsError` values this model can produce, spelled as DevTools does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum CorsError {
-    DisallowedByMode,
-    InvalidResponse,
-    WildcardOriginNotAllowed,
-    MissingAllowOriginHeader,
-    MultipleAllowOriginValues,
-    InvalidAllowOriginValue,
-    AllowOriginMismatch,
-    InvalidAllowCredentials,
-    CorsDisabledScheme,
-    PreflightInvalidStatus,
-    PreflightDisallowedRedirect,
-    PreflightWildcardOriginNotAllowed,
-    PreflightMissingAllowOriginHeader,
-    PreflightMultipleAllowOriginValues,
-    PreflightInvalidAllowOriginValue,
-    PreflightAllowOriginMismatch,
-    PreflightInvalidAllowCredentials,
-    InvalidAllowMethodsPreflightResponse,
-    InvalidAllowHeadersPreflightResponse,
-    MethodDisallowedByPreflightResponse,
-    HeaderDisallowedByPreflightResponse,
-    RedirectContainsCredentials,
-}
+use super::cors_error::CorsError;
+use super::model::{FixContext, Initiator};
 
 /// When Chromium appends an extra sentence to the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Suffix {
+    /// Nothing is appended.
     None,
     /// " Have the server send the header with a valid value." for fetch().
     ValidValueForFetch,
@@ -57,16 +30,26 @@ pub enum Suffix {
     WithCredentialsForXhr,
 }
 
+/// One row of the catalogue: how Chromium words an error and how the fix is phrased for
+/// each audience.
 pub struct Entry {
+    /// The error this row describes.
     pub error: CorsError,
+    /// The error's name as DevTools shows it in `corsError`.
     pub name: &'static str,
     /// Whether Chromium prefixes "Response to preflight request doesn't pass access
     /// control check: " (only the eight errors in its `IsPreflightError`).
     pub preflight_prefix: bool,
+    /// The console message after "blocked by CORS policy: " (and the preflight prefix),
+    /// with `{param}` standing for the hint-encoded failed parameter.
     pub body: &'static str,
+    /// The sentence Chromium appends for some initiators.
     pub suffix: Suffix,
+    /// The fix in terms of the sandbox's actix-cors policy fields.
     pub fix_sandbox: &'static str,
+    /// The fix as literal header lines, for an exact-mode policy.
     pub fix_exact: &'static str,
+    /// The fix in terms any server's configuration can follow.
     pub fix_generic: &'static str,
 }
 
@@ -79,6 +62,7 @@ const INVALID_BODY: &str =
 const MISMATCH_BODY: &str = "The 'Access-Control-Allow-Origin' header has a value '{param}' that is not equal to the supplied origin.";
 const CREDENTIALS_BODY: &str = "The value of the 'Access-Control-Allow-Credentials' header in the response is '{param}' which must be 'true' when the request's credentials mode is 'include'.";
 
+/// Every [`CorsError`] with its Chromium wording and fixes, one entry each.
 #[rustfmt::skip]
 pub const CATALOGUE: &[Entry] = &[
     Entry { error: CorsError::DisallowedByMode, name: "DisallowedByMode", preflight_prefix: false,
@@ -193,7 +177,10 @@ pub const CATALOGUE: &[Entry] = &[
         fix_generic: "remove the user:password@ part from the redirect Location ({location})" },
 ];
 
+/// The text-facing half of [`CorsError`] (the enum itself is in `cors_error.rs`, which
+/// the catalogue depends on and not the other way round).
 impl CorsError {
+    /// The catalogue row for this error.
     pub fn entry(self) -> &'static Entry {
         CATALOGUE
             .iter()
@@ -206,21 +193,10 @@ impl CorsError {
         self.entry().name
     }
 
+    /// Whether Chromium reports this as a failed preflight (its message then starts
+    /// "Response to preflight request doesn't pass access control check").
     pub fn is_preflight_error(self) -> bool {
         self.entry().preflight_prefix
-    }
-
-    /// The preflight flavour of an access-check error (Chromium's CheckPreflightAccess).
-    pub fn to_preflight(self) -> CorsError {
-        match self {
-            CorsError::WildcardOriginNotAllowed => CorsError::PreflightWildcardOriginNotAllowed,
-            CorsError::MissingAllowOriginHeader => CorsError::PreflightMissingAllowOriginHeader,
-            CorsError::MultipleAllowOriginValues => CorsError::PreflightMultipleAllowOriginValues,
-            CorsError::InvalidAllowOriginValue => CorsError::PreflightInvalidAllowOriginValue,
-            CorsError::AllowOriginMismatch => CorsError::PreflightAllowOriginMismatch,
-            CorsError::InvalidAllowCredentials => CorsError::PreflightInvalidAllowCredentials,
-            other => other,
-        }
     }
 }
 
@@ -245,10 +221,14 @@ pub fn encode_hint(hint: &str) -> String {
 
 /// What the console message needs besides the error.
 pub struct MessageContext<'a> {
+    /// The URL the page fetched.
     pub initial_url: &'a str,
+    /// The URL of the hop that failed; when it differs from `initial_url` the message
+    /// says "(redirected from ...)".
     pub last_url: &'a str,
     /// The page's origin as Chromium prints it (never the tainted "null").
     pub page_origin: &'a str,
+    /// Which API made the request: it picks "fetch" or "XMLHttpRequest" and the suffix.
     pub initiator: Initiator,
 }
 
@@ -301,8 +281,7 @@ pub struct FixDetails {
 }
 
 /// Picks the phrasing for the audience and fills the template.
-pub fn fix_text(error: CorsError, ctx: &super::model::FixContext, d: &FixDetails) -> String {
-    use super::model::FixContext;
+pub fn fix_text(error: CorsError, ctx: &FixContext, d: &FixDetails) -> String {
     let entry = error.entry();
     let (template, file) = match ctx {
         FixContext::Sandbox {

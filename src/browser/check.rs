@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::catalogue::CorsError;
+use super::cors_error::CorsError;
 use super::model::{Credentials, HeaderList, Response};
 use super::request::{cors_unsafe_request_header_names, is_cors_safelisted_method, is_token};
 use super::url::gurl_is_valid;
@@ -19,15 +19,19 @@ use super::url::gurl_is_valid;
 /// An error with the failed parameter Chromium reports (None where it sets none).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
+    /// The error Chromium reports.
     pub error: CorsError,
+    /// The failed parameter (the offending header value, method or header name).
     pub param: Option<String>,
 }
 
 impl Failure {
+    /// A failure for an error that takes no parameter.
     pub fn new(error: CorsError) -> Self {
         Failure { error, param: None }
     }
 
+    /// A failure whose `failedParameter` is `param`.
     pub fn with(error: CorsError, param: &str) -> Self {
         Failure {
             error,
@@ -81,11 +85,31 @@ pub fn check_access(
     Ok(())
 }
 
-/// Chromium caps max-age at two hours and uses 5 s when the header is absent or does
-/// not parse as an integer; a negative value means "do not cache" (0).
+/// Seconds Chromium keeps a preflight in its cache when `Access-Control-Max-Age` is
+/// absent or not an integer.
 pub const DEFAULT_MAX_AGE: i64 = 5;
+
+/// Chromium's cap on how long a preflight stays cached, in seconds (two hours, from
+/// services/network/cors/preflight_result.cc): a larger `Access-Control-Max-Age` counts
+/// as this much. The crate's one definition of the cap, exported as
+/// `crate::browser::MAX_MAX_AGE`.
 pub const MAX_MAX_AGE: i64 = 7200;
 
+/// How long Chromium caches a preflight, in seconds, given its `Access-Control-Max-Age`
+/// value as [`HeaderList::get`] returns it (each line trimmed, several joined with ", ").
+/// Absent, empty, not all digits after one optional sign (so also a list) or too large
+/// for an `i64`: 5 (`DEFAULT_MAX_AGE`). Negative: 0, "do not cache". Otherwise at most
+/// [`MAX_MAX_AGE`].
+///
+/// ```
+/// use sandbox::browser::{parse_max_age, MAX_MAX_AGE};
+///
+/// assert_eq!(parse_max_age(Some("600")), 600);
+/// assert_eq!(parse_max_age(Some("86400")), MAX_MAX_AGE);
+/// assert_eq!(parse_max_age(Some("-1")), 0);
+/// assert_eq!(parse_max_age(Some("ten")), 5);
+/// assert_eq!(parse_max_age(None), 5);
+/// ```
 pub fn parse_max_age(value: Option<&str>) -> i64 {
     let Some(v) = value else {
         return DEFAULT_MAX_AGE;
@@ -111,6 +135,7 @@ pub struct PreflightResult {
     pub methods: BTreeSet<String>,
     /// Header names lower-cased (matching is case-insensitive).
     pub headers: BTreeSet<String>,
+    /// Seconds the result may be cached, from [`parse_max_age`].
     pub max_age: i64,
 }
 

@@ -15,12 +15,20 @@ use super::model::{Credentials, HeaderList, Initiator, RedirectHop, Request, Res
 use super::request::{is_cors_safelisted_request_header, is_forbidden_request_header};
 use super::url::{Origin, Url};
 
+/// Why a JSON document could not be read as a HAR.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum HarError {
+    /// The document lacks the `log.entries` array; the text says which part is missing.
     #[error("not a HAR document: {0}")]
     NotAHar(&'static str),
+    /// One entry lacks a part every request needs.
     #[error("HAR entry {index}: {reason}")]
-    BadEntry { index: usize, reason: String },
+    BadEntry {
+        /// The entry's position in `log.entries`, from 0.
+        index: usize,
+        /// Which part is missing, e.g. "request.url missing".
+        reason: String,
+    },
 }
 
 struct Entry {
@@ -167,17 +175,7 @@ fn page_headers(actual: Option<&Entry>, preflight: Option<&Entry>) -> HeaderList
 
 /// Every cross-origin request in the HAR as a scenario, in log order.
 pub fn scenarios_from_har(json: &Value) -> Result<Vec<Scenario>, HarError> {
-    let entries = json
-        .get("log")
-        .ok_or(HarError::NotAHar("no \"log\" object"))?
-        .get("entries")
-        .and_then(Value::as_array)
-        .ok_or(HarError::NotAHar("no \"log.entries\" array"))?;
-    let parsed: Vec<Entry> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| parse_entry(i, e))
-        .collect::<Result<_, _>>()?;
+    let parsed = parse_entries(json)?;
     let mut used = vec![false; parsed.len()];
     let mut out = Vec::new();
     for i in 0..parsed.len() {
@@ -188,67 +186,110 @@ pub fn scenarios_from_har(json: &Value) -> Result<Vec<Scenario>, HarError> {
             continue;
         };
         used[i] = true;
-        let (preflight, actual_index) = if parsed[i].is_preflight() {
-            let found = find_next(&parsed, &used, i, &parsed[i].url, false);
-            if let Some(j) = found {
-                used[j] = true;
-            }
-            (Some(&parsed[i]), found)
-        } else {
-            (None, Some(i))
-        };
-        let actual = actual_index.map(|j| &parsed[j]);
-        let method = match (actual, preflight) {
-            (Some(a), _) => a.method.clone(),
-            (None, Some(p)) => p
-                .request_headers
-                .get("access-control-request-method")
-                .unwrap_or_else(|| "GET".to_owned()),
-            (None, None) => "GET".to_owned(),
-        };
-        let url = actual
-            .map(|a| a.url.clone())
-            .unwrap_or(parsed[i].url.clone());
-        let mut request = Request::new(&url, &origin);
-        request.method = method.clone();
-        request.headers = page_headers(actual, preflight);
-        let cookie = actual.is_some_and(|a| a.request_headers.contains("cookie"));
-        if cookie {
-            request.credentials = Credentials::Include;
-        }
-        if actual
-            .and_then(|a| a.resource_type.as_deref())
-            .is_some_and(|t| t.eq_ignore_ascii_case("xhr"))
-        {
-            request.initiator = Initiator::XmlHttpRequest;
-        }
-        let mut scenario = Scenario::new(request);
-        scenario.id = Some(format!("har#{i} {method} {url}"));
-        scenario.preflight_response = preflight.and_then(Entry::response);
-        scenario.actual_response = actual.and_then(Entry::response);
-        let mut last = actual_index;
-        while let Some(target) = last.and_then(|j| parsed[j].redirect_target()) {
-            let from = last.unwrap_or(0);
-            let hop_preflight = find_next(&parsed, &used, from, &target, true);
-            if let Some(p) = hop_preflight {
-                used[p] = true;
-            }
-            let Some(next) = find_next(&parsed, &used, from, &target, false) else {
-                break;
-            };
-            used[next] = true;
-            if let Some(response) = parsed[next].response() {
-                scenario.redirects.push(RedirectHop {
-                    url: Some(target.clone()),
-                    preflight_response: hop_preflight.and_then(|p| parsed[p].response()),
-                    response,
-                });
-            }
-            last = Some(next);
-        }
-        out.push(scenario);
+        out.push(scenario_from(&parsed, &mut used, i, &origin));
     }
     Ok(out)
+}
+
+/// The entries of `log.entries`; a document without them, or an entry lacking its
+/// request, response, method or URL, is an error.
+fn parse_entries(json: &Value) -> Result<Vec<Entry>, HarError> {
+    let entries = json
+        .get("log")
+        .ok_or(HarError::NotAHar("no \"log\" object"))?
+        .get("entries")
+        .and_then(Value::as_array)
+        .ok_or(HarError::NotAHar("no \"log.entries\" array"))?;
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| parse_entry(i, e))
+        .collect()
+}
+
+/// The scenario that starts at entry `i` (cross-origin, from `origin`): a preflight is
+/// paired with the next actual request for its URL, the page's request is rebuilt, and
+/// the redirect hops that follow are attached. Entries it takes are marked `used`.
+fn scenario_from(parsed: &[Entry], used: &mut [bool], i: usize, origin: &str) -> Scenario {
+    let (preflight, actual_index) = if parsed[i].is_preflight() {
+        let found = find_next(parsed, used, i, &parsed[i].url, false);
+        if let Some(j) = found {
+            used[j] = true;
+        }
+        (Some(&parsed[i]), found)
+    } else {
+        (None, Some(i))
+    };
+    let actual = actual_index.map(|j| &parsed[j]);
+    let request = page_request(actual, preflight, &parsed[i].url, origin);
+    let id = format!("har#{i} {} {}", request.method, request.url);
+    let mut scenario = Scenario::new(request);
+    scenario.id = Some(id);
+    scenario.preflight_response = preflight.and_then(Entry::response);
+    scenario.actual_response = actual.and_then(Entry::response);
+    scenario.redirects = redirect_hops(parsed, used, actual_index);
+    scenario
+}
+
+/// What the page passed to fetch(), rebuilt from the actual request and its preflight:
+/// the method (the preflight's `Access-Control-Request-Method` if no actual request was
+/// logged), the URL, the headers, credentials `include` when a Cookie was sent, and
+/// XMLHttpRequest as initiator when DevTools logged the resource type `xhr`.
+fn page_request(
+    actual: Option<&Entry>,
+    preflight: Option<&Entry>,
+    first_url: &str,
+    origin: &str,
+) -> Request {
+    let method = match (actual, preflight) {
+        (Some(a), _) => a.method.clone(),
+        (None, Some(p)) => p
+            .request_headers
+            .get("access-control-request-method")
+            .unwrap_or_else(|| "GET".to_owned()),
+        (None, None) => "GET".to_owned(),
+    };
+    let url = actual.map_or(first_url, |a| a.url.as_str());
+    let mut request = Request::new(url, origin);
+    request.method = method;
+    request.headers = page_headers(actual, preflight);
+    let cookie = actual.is_some_and(|a| a.request_headers.contains("cookie"));
+    if cookie {
+        request.credentials = Credentials::Include;
+    }
+    if actual
+        .and_then(|a| a.resource_type.as_deref())
+        .is_some_and(|t| t.eq_ignore_ascii_case("xhr"))
+    {
+        request.initiator = Initiator::XmlHttpRequest;
+    }
+    request
+}
+
+/// The hops after the entry at `last`: each redirect's target is the next unused entry
+/// for that URL, with the preflight logged for it (if any) before it.
+fn redirect_hops(parsed: &[Entry], used: &mut [bool], mut last: Option<usize>) -> Vec<RedirectHop> {
+    let mut hops = Vec::new();
+    while let Some(target) = last.and_then(|j| parsed[j].redirect_target()) {
+        let from = last.unwrap_or(0);
+        let hop_preflight = find_next(parsed, used, from, &target, true);
+        if let Some(p) = hop_preflight {
+            used[p] = true;
+        }
+        let Some(next) = find_next(parsed, used, from, &target, false) else {
+            break;
+        };
+        used[next] = true;
+        if let Some(response) = parsed[next].response() {
+            hops.push(RedirectHop {
+                url: Some(target.clone()),
+                preflight_response: hop_preflight.and_then(|p| parsed[p].response()),
+                response,
+            });
+        }
+        last = Some(next);
+    }
+    hops
 }
 
 /// The next unused entry after `after` for `url`: a preflight when `want_preflight`,

@@ -8,6 +8,13 @@
 //! Where Chromium and the spec differ, Chromium wins; each difference is recorded at the
 //! rule that implements it and pinned by a test in `tests/chromium_differences.rs`.
 //!
+//! Files, leaves first; each imports only files named before it: `url` and `cors_error`
+//! (no imports from the model), `model` (the data), `request` (request-side rules),
+//! `catalogue` (error text and fix templates), `check` (response-side checks), `advice`
+//! (fixes and notes filled in for one exchange), `cache` (the preflight cache), `har`
+//! (HAR import), `render` (text layout), `engine` (the order of the algorithm's steps),
+//! then this file, which ties them into [`evaluate`] and the server-side judges. The unit tests under `tests/` may use any of them.
+//!
 //! ```
 //! use sandbox::browser::{evaluate, FixContext, Scenario};
 //!
@@ -33,9 +40,13 @@
 //! assert_eq!(preflight.headers.get("Access-Control-Request-Headers").as_deref(), Some("x-pkr-auth"));
 //! ```
 
+#![deny(missing_docs)]
+
+mod advice;
 mod cache;
 mod catalogue;
 mod check;
+mod cors_error;
 mod engine;
 mod har;
 mod model;
@@ -47,12 +58,13 @@ mod url;
 mod tests;
 
 pub use cache::{CacheKey, Lookup, PreflightCache};
-pub use catalogue::{console_message, encode_hint, CorsError, Entry, MessageContext, CATALOGUE};
+pub use catalogue::{console_message, encode_hint, Entry, MessageContext, CATALOGUE};
 pub use check::{
     check_access, check_preflight_response, parse_expose_headers, parse_max_age,
-    readable_headers_basic, readable_headers_cors, Failure, PreflightResult,
+    readable_headers_basic, readable_headers_cors, Failure, PreflightResult, MAX_MAX_AGE,
     SAFELISTED_RESPONSE_HEADERS,
 };
+pub use cors_error::CorsError;
 pub use har::{scenarios_from_har, HarError};
 pub use model::{
     Credentials, FixContext, HeaderList, Initiator, Mode, Outcome, PreflightRequest, PriorExchange,
@@ -61,8 +73,8 @@ pub use model::{
 pub use render::render_text;
 pub use request::{
     access_control_request_headers, cors_unsafe_request_header_names, is_cors_safelisted_method,
-    is_cors_safelisted_request_header, is_forbidden_request_header, is_token, needs_preflight,
-    normalize_method,
+    is_cors_safelisted_request_header, is_forbidden_request_header, is_preflight, is_token,
+    needs_preflight, normalize_method,
 };
 pub use url::{Origin, Url};
 

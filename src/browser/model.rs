@@ -8,7 +8,7 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::catalogue::CorsError;
+use super::cors_error::CorsError;
 
 /// Header lines in the order they were given. One entry per name as first spelled; a
 /// name with several values stands for several header lines (JSON: an array).
@@ -16,6 +16,7 @@ use super::catalogue::CorsError;
 pub struct HeaderList(pub Vec<(String, Vec<String>)>);
 
 impl HeaderList {
+    /// An empty list, to which lines are pushed in order.
     pub fn new() -> Self {
         Self::default()
     }
@@ -66,6 +67,7 @@ impl HeaderList {
         self.get_all(name).first().copied()
     }
 
+    /// Whether at least one line has this name (case-insensitive).
     pub fn contains(&self, name: &str) -> bool {
         !self.get_all(name).is_empty()
     }
@@ -77,6 +79,7 @@ impl HeaderList {
             .flat_map(|(n, vs)| vs.iter().map(move |v| (n.as_str(), v.as_str())))
     }
 
+    /// Whether no header line is present (a name kept with no values counts as none).
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(|(_, v)| v.is_empty())
     }
@@ -173,13 +176,17 @@ impl<'de> Deserialize<'de> for HeaderList {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Credentials {
+    /// Never send cookies or HTTP authentication.
     Omit,
+    /// Send credentials to the page's own origin only (the default).
     #[default]
     SameOrigin,
+    /// Send credentials cross-origin too; the response must then allow them explicitly.
     Include,
 }
 
 impl Credentials {
+    /// The spelling `fetch()` takes, e.g. "same-origin".
     pub fn as_str(self) -> &'static str {
         match self {
             Credentials::Omit => "omit",
@@ -193,14 +200,20 @@ impl Credentials {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
+    /// Cross-origin requests are CORS-checked (the default).
     #[default]
     Cors,
+    /// Cross-origin requests go out with safelisted parts only; script gets an opaque
+    /// response.
     NoCors,
+    /// Cross-origin URLs are refused before anything is sent.
     SameOrigin,
+    /// A document navigation; modelled as `no-cors`.
     Navigate,
 }
 
 impl Mode {
+    /// The spelling `fetch()` takes, e.g. "no-cors".
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Cors => "cors",
@@ -215,9 +228,11 @@ impl Mode {
 /// "XMLHttpRequest") and the extra sentences Chromium appends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Initiator {
+    /// `fetch()` (the default).
     #[default]
     #[serde(rename = "fetch")]
     Fetch,
+    /// `XMLHttpRequest`; JSON accepts "xmlhttprequest", "xhr" or "XMLHttpRequest".
     #[serde(rename = "xmlhttprequest", alias = "xhr", alias = "XMLHttpRequest")]
     XmlHttpRequest,
 }
@@ -237,17 +252,23 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 /// The request as the page passes it to `fetch()`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
+    /// The absolute URL passed to `fetch()`.
     pub url: String,
     /// The page's origin (serialized), or "null" for an opaque origin.
     pub origin: String,
+    /// The method as the page wrote it (GET when absent); `fetch()` normalises it.
     #[serde(default = "default_method")]
     pub method: String,
+    /// The headers the page set, before `fetch()` drops the forbidden ones.
     #[serde(default, skip_serializing_if = "HeaderList::is_empty")]
     pub headers: HeaderList,
+    /// The `credentials` option.
     #[serde(default, skip_serializing_if = "is_default")]
     pub credentials: Credentials,
+    /// The `mode` option.
     #[serde(default, skip_serializing_if = "is_default")]
     pub mode: Mode,
+    /// Which API made the request.
     #[serde(default, skip_serializing_if = "is_default")]
     pub initiator: Initiator,
     /// Stand-in for Chromium's network isolation key (top-frame site); defaults to the
@@ -257,6 +278,7 @@ pub struct Request {
 }
 
 impl Request {
+    /// A GET from the page at `origin` to `url`, with no headers and default options.
     pub fn new(url: &str, origin: &str) -> Self {
         Request {
             url: url.to_owned(),
@@ -274,13 +296,16 @@ impl Request {
 /// A response as the server sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Response {
+    /// The HTTP status code (200 when absent in JSON).
     #[serde(default = "default_status")]
     pub status: u16,
+    /// The header lines as sent, in order.
     #[serde(default)]
     pub headers: HeaderList,
 }
 
 impl Response {
+    /// A response with this status and no headers.
     pub fn new(status: u16) -> Self {
         Response {
             status,
@@ -288,6 +313,7 @@ impl Response {
         }
     }
 
+    /// Builder form of adding one header line.
     pub fn with(mut self, name: &str, value: &str) -> Self {
         self.headers.push(name, value);
         self
@@ -307,21 +333,29 @@ impl Response {
 /// The next hop after a redirect: its response, and the preflight answer if one is due.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RedirectHop {
+    /// Where the scenario expects the redirect to lead; when the `Location` resolves
+    /// elsewhere the `Location` wins and a note says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The answer to the preflight sent before this hop, if one is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preflight_response: Option<Response>,
+    /// The response at this hop (itself possibly a redirect).
     pub response: Response,
 }
 
 /// An earlier exchange that may have left an entry in the preflight cache.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PriorExchange {
+    /// How long before the judged request this exchange happened, in seconds.
     #[serde(default)]
     pub seconds_before: f64,
+    /// The earlier request.
     pub request: Request,
+    /// The answer its preflight got, if one was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preflight_response: Option<Response>,
+    /// The answer the request itself got.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_response: Option<Response>,
 }
@@ -329,20 +363,27 @@ pub struct PriorExchange {
 /// One recorded or hypothetical cross-origin exchange.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scenario {
+    /// A label copied into the verdict, such as a HAR entry or fixture name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The request being judged.
     pub request: Request,
+    /// The answer to the preflight, if the browser sends one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preflight_response: Option<Response>,
+    /// The answer to the request itself (for a redirect, the first hop's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_response: Option<Response>,
+    /// The hops that follow a redirect, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redirects: Vec<RedirectHop>,
+    /// Earlier exchanges, replayed first so their preflights can be in the cache.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prior: Vec<PriorExchange>,
 }
 
 impl Scenario {
+    /// A scenario with only the request: no responses, redirects or earlier exchanges.
     pub fn new(request: Request) -> Self {
         Scenario {
             id: None,
@@ -361,35 +402,50 @@ pub enum FixContext {
     /// The server is the sandbox's mock API; `exact_mode` says the policy file lists
     /// literal header lines instead of actix-cors fields.
     Sandbox {
+        /// The policy file the fix names.
         policy_file: String,
+        /// Whether that file lists literal header lines rather than actix-cors fields.
         exact_mode: bool,
     },
+    /// Any server: the fix names headers and values, not configuration fields.
     #[default]
     Generic,
 }
 
+/// Whether script gets the response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    /// The browser hands the response to script.
     Allowed,
+    /// The browser refuses it: `fetch()` rejects with a TypeError.
     Blocked,
 }
 
 /// The preflight the browser sends (or would send).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PreflightRequest {
+    /// Always "OPTIONS".
     pub method: String,
+    /// The URL of the hop it precedes, as Chromium prints it.
     pub url: String,
+    /// `Origin`, `Access-Control-Request-Method` and, when a header needs permission,
+    /// `Access-Control-Request-Headers`.
     pub headers: HeaderList,
 }
 
 /// What the browser concludes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
+    /// The scenario's `id`.
     pub id: Option<String>,
+    /// Whether Chromium needs a preflight for this request (at any hop).
     pub preflight_required: bool,
+    /// Whether it sent one rather than answering from its preflight cache.
     pub preflight_sent: bool,
+    /// The preflight that is needed, whether sent or answered from the cache.
     pub preflight_request: Option<PreflightRequest>,
+    /// Whether script gets the response.
     pub outcome: Outcome,
     /// Chromium's `network::mojom::CorsError` name; `None` when blocked for a reason
     /// that is not a CORS error (a TypeError from `fetch()`, a network error).
@@ -397,10 +453,15 @@ pub struct Verdict {
     /// What Chromium reports as `failedParameter`; `None` where Chromium leaves it empty
     /// because the error takes none.
     pub failed_parameter: Option<String>,
+    /// The console line Chromium prints, or the TypeError text for a failure before CORS
+    /// applies.
     pub message: Option<String>,
+    /// What to change so the exchange passes, phrased for the [`FixContext`].
     pub fix: Option<String>,
     /// Response header names script can read (lower-case, sorted, as `headers.keys()`).
     pub readable_headers: Vec<String>,
+    /// Remarks that change no outcome: cache behaviour, lints, parts of the scenario not
+    /// judged.
     pub notes: Vec<String>,
 }
 
@@ -421,6 +482,7 @@ impl Verdict {
         }
     }
 
+    /// Whether the outcome is [`Outcome::Allowed`].
     pub fn is_allowed(&self) -> bool {
         self.outcome == Outcome::Allowed
     }

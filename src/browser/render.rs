@@ -9,6 +9,8 @@ use super::request::normalize_method;
 
 const PAD: &str = "           ";
 
+/// The scenario and its verdict as the plain text `sandbox explain` prints: request,
+/// preflight, verdict, console message, fix, readable headers and notes, one per line.
 pub fn render_text(s: &Scenario, v: &Verdict) -> String {
     let mut out = String::new();
     if let Some(id) = &v.id {

@@ -19,6 +19,9 @@ pub const SAFELISTED_TOTAL_MAX: usize = 1024;
 /// Methods `fetch()` upper-cases; every other method is sent exactly as written.
 const NORMALIZED_METHODS: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
 
+/// The method as `fetch()` sends it: DELETE, GET, HEAD, OPTIONS, POST and PUT are
+/// upper-cased whatever their case, any other method is kept exactly (so `patch` is sent
+/// as `patch`).
 pub fn normalize_method(method: &str) -> String {
     let upper = method.to_ascii_uppercase();
     if NORMALIZED_METHODS.contains(&upper.as_str()) {
@@ -28,6 +31,7 @@ pub fn normalize_method(method: &str) -> String {
     }
 }
 
+/// Whether the method is CORS-safelisted (GET, HEAD or POST), so needs no preflight.
 /// Chromium compares upper-cased, so `post` would pass; after normalisation it is moot.
 pub fn is_cors_safelisted_method(method: &str) -> bool {
     matches!(
@@ -36,6 +40,7 @@ pub fn is_cors_safelisted_method(method: &str) -> bool {
     )
 }
 
+/// Whether `fetch()` refuses the method outright (CONNECT, TRACE or TRACK, in any case).
 pub fn is_forbidden_method(method: &str) -> bool {
     matches!(
         method.to_ascii_uppercase().as_str(),
@@ -68,6 +73,8 @@ pub fn is_token_char(b: u8) -> bool {
         ))
 }
 
+/// Whether `s` is a non-empty HTTP token (RFC 7230 tchar only): what a method or header
+/// name must be.
 pub fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_token_char)
 }
@@ -168,6 +175,8 @@ pub fn content_type_essence(value: &str) -> Option<String> {
     }
 }
 
+/// Whether a `Content-Type` value keeps the request simple: no CORS-unsafe byte and the
+/// essence `application/x-www-form-urlencoded`, `multipart/form-data` or `text/plain`.
 pub fn is_safelisted_content_type(value: &str) -> bool {
     if value.bytes().any(is_cors_unsafe_request_header_byte) {
         return false;
@@ -300,8 +309,44 @@ pub fn access_control_request_headers(headers: &[(String, String)]) -> Option<St
     Some(names.join(","))
 }
 
+/// Whether Chromium sends a CORS preflight before this (normalised) request: its method
+/// is not GET, HEAD or POST, or a header in the list needs permission.
 pub fn needs_preflight(method: &str, headers: &[(String, String)]) -> bool {
     !is_cors_safelisted_method(method) || !cors_unsafe_request_header_names(headers).is_empty()
+}
+
+/// Whether a request a server received is a CORS preflight. `has_header` answers for a
+/// lower-case header name whether the request carries it, so each server layer passes its
+/// own header map and none repeats which headers count.
+///
+/// What Chromium sends: `OPTIONS` (those exact upper-case bytes), always with `Origin` and
+/// `Access-Control-Request-Method`, plus `Access-Control-Request-Headers` only when some
+/// header needs permission (so that one is not part of the test). The test asks for all
+/// three parts because a server also sees requests no browser's CORS code made:
+/// - the method is compared case-sensitively, as HTTP methods are (RFC 9110 §9.1): a
+///   preflight is never sent as `options`;
+/// - without `Origin` it is not a CORS request at all (Fetch: a CORS request is one that
+///   includes `Origin`), e.g. `curl -X OPTIONS` with the header copied, and there is no
+///   page origin to judge it against;
+/// - without `Access-Control-Request-Method` it is a page's own `OPTIONS` request (from
+///   `fetch(url, {method: "OPTIONS"})`, preflighted itself since OPTIONS is not
+///   safelisted), whose response gets the ordinary CORS check.
+///
+/// actix-cors 0.7 is looser: it takes any `OPTIONS` with a parseable
+/// `Access-Control-Request-Method` for a preflight and rejects it when `Origin` is
+/// missing, so such a request is answered by actix-cors but is no preflight here.
+///
+/// ```
+/// use sandbox::browser::{is_preflight, HeaderList};
+///
+/// let sent = HeaderList::new()
+///     .with("Origin", "http://frontend.test:8080")
+///     .with("Access-Control-Request-Method", "PUT");
+/// assert!(is_preflight("OPTIONS", |name| sent.contains(name)));
+/// assert!(!is_preflight("GET", |name| sent.contains(name)));
+/// ```
+pub fn is_preflight(method: &str, has_header: impl Fn(&str) -> bool) -> bool {
+    method == "OPTIONS" && has_header("origin") && has_header("access-control-request-method")
 }
 
 /// HTTP whitespace trimmed from both ends, as the Headers object normalises values.
@@ -313,8 +358,11 @@ pub fn normalize_header_value(v: &str) -> &str {
 /// forbidden headers dropped and repeated names combined with ", ".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prepared {
+    /// The method as sent ([`normalize_method`]).
     pub method: String,
+    /// The header lines as sent, one per name, in the page's order and spelling.
     pub headers: Vec<(String, String)>,
+    /// What `fetch()` dropped silently, for the verdict's notes.
     pub notes: Vec<String>,
 }
 

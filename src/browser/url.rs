@@ -6,10 +6,15 @@
 /// A parsed absolute URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
+    /// Lower-case scheme, without the colon.
     pub scheme: String,
+    /// User name from the authority (empty when none).
     pub username: String,
+    /// Password from the authority, if a colon followed the user name.
     pub password: Option<String>,
+    /// Lower-case host; an IPv6 address keeps its brackets.
     pub host: String,
+    /// Port, `None` when absent or the scheme's default.
     pub port: Option<u16>,
     /// Path plus query and fragment, as given (after the authority).
     pub rest: String,
@@ -18,11 +23,16 @@ pub struct Url {
 /// A web origin: a (scheme, host, port) tuple or an opaque origin ("null").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
+    /// A (scheme, host, port) origin as an http(s), ws(s) or ftp URL has.
     Tuple {
+        /// Lower-case scheme.
         scheme: String,
+        /// Lower-case host.
         host: String,
+        /// Port, with the scheme's default filled in.
         port: u16,
     },
+    /// An opaque origin, serialised as "null" (a sandboxed page, a `data:` URL).
     Opaque,
 }
 
@@ -186,16 +196,19 @@ impl Url {
         Some(out)
     }
 
+    /// Whether the URL carries a user name or password.
     pub fn has_credentials(&self) -> bool {
         !self.username.is_empty() || self.password.is_some()
     }
 
+    /// The port, or the scheme's default (0 for a scheme without one).
     pub fn effective_port(&self) -> u16 {
         self.port
             .or_else(|| default_port(&self.scheme))
             .unwrap_or(0)
     }
 
+    /// The URL's origin: a tuple for schemes with a default port, otherwise opaque.
     pub fn origin(&self) -> Origin {
         if default_port(&self.scheme).is_some() {
             Origin::Tuple {
@@ -208,6 +221,8 @@ impl Url {
         }
     }
 
+    /// Whether the scheme is `http` or `https`, the only ones this model lets a CORS
+    /// request use.
     pub fn is_http_or_https(&self) -> bool {
         self.scheme == "http" || self.scheme == "https"
     }
@@ -295,6 +310,8 @@ impl Origin {
         }
     }
 
+    /// The ASCII serialisation: `scheme://host` plus `:port` when not the default port;
+    /// "null" when opaque.
     pub fn serialize(&self) -> String {
         match self {
             Origin::Opaque => "null".to_owned(),
@@ -317,6 +334,7 @@ impl Origin {
         }
     }
 
+    /// Whether this is the opaque origin.
     pub fn is_opaque(&self) -> bool {
         matches!(self, Origin::Opaque)
     }

@@ -1,10 +1,8 @@
 //! The exact console text for every error in the catalogue, as Chromium 156 prints it.
 
 use super::eval;
-use crate::browser::catalogue::{
-    console_message, encode_hint, CorsError, MessageContext, CATALOGUE,
-};
-use crate::browser::Initiator;
+use crate::browser::catalogue::{console_message, encode_hint, MessageContext, CATALOGUE};
+use crate::browser::{CorsError, Initiator};
 
 const HEAD: &str = "Access to fetch at 'http://api.test:3000/x' from origin 'http://frontend.test:8080' has been blocked by CORS policy: ";
 const PRE: &str = "Response to preflight request doesn't pass access control check: ";

@@ -4,7 +4,8 @@
 use super::pairs;
 use crate::browser::request::{
     access_control_request_headers, content_type_essence, is_cors_safelisted_request_header,
-    is_forbidden_request_header, is_simple_range, needs_preflight, normalize_method, prepare,
+    is_forbidden_request_header, is_preflight, is_simple_range, needs_preflight, normalize_method,
+    prepare,
 };
 use crate::browser::{HeaderList, Mode};
 
@@ -231,6 +232,43 @@ fn preflight_decision() {
     for (method, headers, want) in table {
         assert_eq!(
             needs_preflight(method, &pairs(&headers)),
+            want,
+            "{method} {headers:?}"
+        );
+    }
+}
+
+/// What a server sees: only OPTIONS (case-sensitive) with both Origin and
+/// Access-Control-Request-Method is a preflight; Access-Control-Request-Headers is optional.
+#[test]
+fn preflight_recognised_by_a_server() {
+    let origin = ("Origin", "http://frontend.test:8080");
+    let acrm = ("Access-Control-Request-Method", "PUT");
+    let acrh = ("Access-Control-Request-Headers", "x-pkr-auth");
+    let table: Vec<(&str, Headers, bool)> = vec![
+        ("OPTIONS", vec![origin, acrm], true),
+        ("OPTIONS", vec![origin, acrm, acrh], true),
+        (
+            "OPTIONS",
+            vec![("origin", "null"), ("ACCESS-CONTROL-REQUEST-METHOD", "GET")],
+            true,
+        ),
+        // curl -X OPTIONS with the header copied: no Origin, so not a CORS request.
+        ("OPTIONS", vec![acrm], false),
+        // A page's own fetch(url, {method: "OPTIONS"}).
+        ("OPTIONS", vec![origin], false),
+        ("OPTIONS", vec![origin, acrh], false),
+        ("options", vec![origin, acrm], false),
+        ("PUT", vec![origin, acrm], false),
+        ("GET", vec![], false),
+    ];
+    for (method, headers, want) in table {
+        let mut list = HeaderList::new();
+        for (n, v) in &headers {
+            list.push(*n, *v);
+        }
+        assert_eq!(
+            is_preflight(method, |name| list.contains(name)),
             want,
             "{method} {headers:?}"
         );
