@@ -118,6 +118,10 @@ where
 
 type Built<S> = <Cors as Transform<Shared<S>, ServiceRequest>>::Transform;
 
+/// The per-worker service [`HotCors`] builds. Hidden from the docs: rustdoc 1.95 crashes
+/// (an ICE in its auto-trait finder) on the projection in `built`, and nothing outside this
+/// file names the type.
+#[doc(hidden)]
 pub struct HotCorsService<S, B>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
