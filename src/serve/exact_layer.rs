@@ -13,7 +13,7 @@ use std::sync::Arc;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, LOCATION};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{Error, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 
@@ -37,8 +37,8 @@ fn asked(req: &ServiceRequest) -> Asked {
     };
     let origin = header("origin");
     let acrm = header("access-control-request-method");
-    // The same test actix-cors uses: OPTIONS alone is an ordinary request.
-    let preflight = req.method() == Method::OPTIONS && origin.is_some() && acrm.is_some();
+    let preflight =
+        crate::browser::is_preflight(req.method().as_str(), |n| req.headers().contains_key(n));
     let method = match (preflight, acrm) {
         (true, Some(m)) => crate::browser::normalize_method(&m),
         _ => req.method().as_str().to_string(),

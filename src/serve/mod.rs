@@ -6,6 +6,7 @@
 //! that are already bound (so `up` can report every port problem before anything starts, and
 //! tests can pass port-0 sockets) and stop when the shutdown flag flips.
 
+mod access_log;
 pub mod api;
 pub mod beneath;
 pub mod body_deadline;
@@ -21,15 +22,14 @@ pub mod sandbox_json;
 pub mod verdict;
 
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, App, Error, HttpMessage, HttpResponse, HttpServer};
+use actix_web::{web, App, Error, HttpResponse, HttpServer};
 
 use crate::config::HostAllowlist;
-use crate::journal::RequestRecord;
 use crate::state::SharedState;
 
 /// What a listener serves.
@@ -41,7 +41,7 @@ pub enum Role {
 
 /// Per-origin facts every middleware of that origin needs.
 #[derive(Clone)]
-struct OriginCtx {
+pub(crate) struct OriginCtx {
     name: String,
     /// The API origin's index, for per-request verdicts; `None` on static origins.
     api: Option<usize>,
@@ -56,108 +56,6 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 1;
 
 fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
-}
-
-async fn access_log(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let started = Instant::now();
-    let ctx = req.app_data::<web::Data<OriginCtx>>().cloned();
-    let method = req.method().to_string();
-    let path = req.path().to_string();
-    let origin = req
-        .headers()
-        .get(actix_web::http::header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let preflight = req.method() == actix_web::http::Method::OPTIONS
-        && req
-            .headers()
-            .contains_key(actix_web::http::header::ACCESS_CONTROL_REQUEST_METHOD);
-    let res = next.call(req).await?;
-    if let Some(ctx) = ctx {
-        // Only cross-origin requests to an API get a verdict. The response still holds the
-        // request, so the verdict reads both where they are and copies nothing unless the
-        // exchange is new to this worker.
-        let (verdicts, generation) = {
-            let extensions = res.request().extensions();
-            let snapshot = extensions
-                .get::<cors_layer::PolicySnapshot>()
-                .map(|s| s.0.as_ref());
-            let verdicts = match ctx.api {
-                Some(i) if origin.is_some() && !ctx.state.bench.no_verdict => verdict::verdicts(
-                    res.request(),
-                    &ctx.state.apis[i].url,
-                    res.status().as_u16(),
-                    res.headers(),
-                    snapshot,
-                ),
-                _ => None,
-            };
-            (verdicts, snapshot.map(|s| s.generation))
-        };
-        if let (Some(v), Some(i)) = (&verdicts, ctx.api) {
-            if preflight && v.verdict.outcome == crate::browser::Outcome::Allowed {
-                let max_age = res
-                    .headers()
-                    .get(actix_web::http::header::ACCESS_CONTROL_MAX_AGE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .unwrap_or(5)
-                    .min(7200);
-                ctx.state.apis[i].note_preflight_cached(max_age);
-            }
-        }
-        let (verdict, verdict_if_credentialed) = match verdicts {
-            Some(v) => (Some(v.verdict), v.if_credentialed),
-            None => (None, None),
-        };
-        let record = RequestRecord {
-            origin_name: ctx.name.clone(),
-            method,
-            path,
-            status: res.status().as_u16(),
-            origin,
-            preflight,
-            duration_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
-            verdict,
-            verdict_if_credentialed,
-        };
-        ctx.state.log.request(&record);
-        if ctx.api.is_some() && !ctx.state.bench.no_verdict {
-            // The inspector's feed: API requests only (a static origin's own page loads and
-            // event streams would drown them).
-            // Only pages with an open event stream want a copy; an unwatched sandbox pays for
-            // none.
-            let listening = ctx.state.events.receiver_count() > 0;
-            let (_, copy) = ctx.state.journal.record(record, listening, |e| {
-                e.at = crate::state::unix_now_f64();
-                let query = res.request().query_string();
-                match (&mut e.query, query.is_empty()) {
-                    (_, true) => e.query = None,
-                    (Some(q), false) => {
-                        q.clear();
-                        q.push_str(query);
-                    }
-                    (None, false) => e.query = Some(query.to_string()),
-                }
-                let request = res.request().headers().iter();
-                e.request_headers
-                    .refill(request.map(|(n, v)| (n.as_str(), v.as_bytes())));
-                let response = res.headers().iter();
-                e.response_headers
-                    .refill(response.map(|(n, v)| (n.as_str(), v.as_bytes())));
-                e.policy_generation = generation;
-            });
-            if let Some(entry) = copy {
-                ctx.state.publish(crate::state::Event::Request {
-                    entry: Box::new(entry),
-                });
-            }
-        }
-    }
-    Ok(res)
 }
 
 async fn host_guard(
@@ -216,7 +114,7 @@ pub fn api_app(
         // Outside the CORS layer: `cors = "upstream"` lets the upstream answer CORS itself.
         .wrap(from_fn(api::upstream_cors))
         .wrap(from_fn(host_guard))
-        .wrap(from_fn(access_log))
+        .wrap(from_fn(access_log::access_log))
         .default_service(web::to(api::handle))
 }
 
@@ -273,7 +171,7 @@ pub async fn run(
                         // Per worker, created here: a hit takes no lock.
                         .app_data(web::Data::new(file_cache::FileCache::default()))
                         .wrap(from_fn(host_guard))
-                        .wrap(from_fn(access_log))
+                        .wrap(from_fn(access_log::access_log))
                         .configure(livereload::register)
                         .default_service(web::to(frontend::handle))
                 }))

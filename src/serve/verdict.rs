@@ -12,7 +12,8 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::HttpRequest;
 
 use crate::browser::{
-    judge_actual, judge_preflight, Credentials, FixContext, HeaderList, Outcome, Response, Verdict,
+    is_preflight, judge_actual, judge_preflight, Credentials, FixContext, HeaderList, Outcome,
+    Response, Verdict,
 };
 use crate::journal::VerdictSummary;
 use crate::policy::{Policy, PolicyRules};
@@ -52,7 +53,7 @@ impl Seen {
             origin,
             url,
             method: method.to_string(),
-            preflight: method == "OPTIONS" && requested_method.is_some(),
+            preflight: is_preflight(method, |n| headers.contains_key(n)),
             requested_method,
             requested_headers: get("access-control-request-headers")
                 .map(|v| {

@@ -1,0 +1,152 @@
+//! The outermost step of every origin: after the answer is out, it records what happened —
+//! the log line, the browser's verdict for cross-origin API requests, the preflight-cache
+//! note the watcher warns with, and the inspector's journal entry.
+//!
+//! Outermost, so refusals by the Host guard are logged too. It only assembles: the verdict is
+//! `verdict`'s, the wording the journal's.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{ACCESS_CONTROL_MAX_AGE, ORIGIN};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage};
+
+use super::{cors_layer, verdict, OriginCtx};
+use crate::browser::{is_preflight, parse_max_age, Outcome};
+use crate::journal::{Entry, RequestRecord};
+use crate::state::{unix_now_f64, Event};
+
+/// What the log needs of the request, taken before the handler consumes it.
+struct RequestFacts {
+    started: Instant,
+    method: String,
+    path: String,
+    origin: Option<String>,
+    preflight: bool,
+}
+
+impl RequestFacts {
+    fn of(req: &ServiceRequest) -> RequestFacts {
+        RequestFacts {
+            started: Instant::now(),
+            method: req.method().to_string(),
+            path: req.path().to_string(),
+            origin: req
+                .headers()
+                .get(ORIGIN)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            preflight: is_preflight(req.method().as_str(), |n| req.headers().contains_key(n)),
+        }
+    }
+}
+
+pub(super) async fn access_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let asked = RequestFacts::of(&req);
+    let ctx = req.app_data::<web::Data<OriginCtx>>().cloned();
+    let res = next.call(req).await?;
+    let Some(ctx) = ctx else { return Ok(res) };
+    let (verdicts, generation) = judge(&ctx, &asked, &res);
+    if let (Some(v), Some(i)) = (&verdicts, ctx.api) {
+        if asked.preflight && v.verdict.outcome == Outcome::Allowed {
+            let max_age = res
+                .headers()
+                .get(ACCESS_CONTROL_MAX_AGE)
+                .and_then(|v| v.to_str().ok());
+            ctx.state.apis[i].note_preflight_cached(parse_max_age(max_age).max(0) as u64);
+        }
+    }
+    let (verdict, verdict_if_credentialed) = match verdicts {
+        Some(v) => (Some(v.verdict), v.if_credentialed),
+        None => (None, None),
+    };
+    let record = RequestRecord {
+        origin_name: ctx.name.clone(),
+        method: asked.method,
+        path: asked.path,
+        status: res.status().as_u16(),
+        origin: asked.origin,
+        preflight: asked.preflight,
+        duration_ms: (asked.started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+        verdict,
+        verdict_if_credentialed,
+    };
+    ctx.state.log.request(&record);
+    // The inspector's feed: API requests only (a static origin's own page loads and event
+    // streams would drown them).
+    if ctx.api.is_some() && !ctx.state.bench.no_verdict {
+        journal(&ctx, record, &res, generation);
+    }
+    Ok(res)
+}
+
+/// The browser's verdicts, for cross-origin requests to an API only, and the policy
+/// generation that answered. The response still holds the request, so the verdict reads
+/// both where they are and copies nothing unless the exchange is new to this worker.
+fn judge<B>(
+    ctx: &OriginCtx,
+    asked: &RequestFacts,
+    res: &ServiceResponse<B>,
+) -> (Option<verdict::Verdicts>, Option<u64>) {
+    let extensions = res.request().extensions();
+    let snapshot = extensions
+        .get::<cors_layer::PolicySnapshot>()
+        .map(|s| s.0.as_ref());
+    let verdicts = match ctx.api {
+        Some(i) if asked.origin.is_some() && !ctx.state.bench.no_verdict => verdict::verdicts(
+            res.request(),
+            &ctx.state.apis[i].url,
+            res.status().as_u16(),
+            res.headers(),
+            snapshot,
+        ),
+        _ => None,
+    };
+    (verdicts, snapshot.map(|s| s.generation))
+}
+
+/// Records the exchange in the journal's ring, reusing the buffers of the entry it evicts,
+/// and publishes a copy when a page has an event stream open (an unwatched sandbox pays for
+/// none).
+fn journal<B>(
+    ctx: &OriginCtx,
+    record: RequestRecord,
+    res: &ServiceResponse<B>,
+    generation: Option<u64>,
+) {
+    let listening = ctx.state.events.receiver_count() > 0;
+    let (_, copy) = ctx
+        .state
+        .journal
+        .record(record, listening, |e| fill(e, res, generation));
+    if let Some(entry) = copy {
+        ctx.state.publish(Event::Request {
+            entry: Box::new(entry),
+        });
+    }
+}
+
+fn fill<B>(e: &mut Entry, res: &ServiceResponse<B>, generation: Option<u64>) {
+    e.at = unix_now_f64();
+    let query = res.request().query_string();
+    match (&mut e.query, query.is_empty()) {
+        (_, true) => e.query = None,
+        (Some(q), false) => {
+            q.clear();
+            q.push_str(query);
+        }
+        (None, false) => e.query = Some(query.to_string()),
+    }
+    let request = res.request().headers().iter();
+    e.request_headers
+        .refill(request.map(|(n, v)| (n.as_str(), v.as_bytes())));
+    let response = res.headers().iter();
+    e.response_headers
+        .refill(response.map(|(n, v)| (n.as_str(), v.as_bytes())));
+    e.policy_generation = generation;
+}
