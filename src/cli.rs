@@ -226,6 +226,67 @@ pub enum FixturesCommand {
     },
 }
 
+impl UpArgs {
+    /// `up`'s options, serving `config` (the file given, or the one a fixture resolved to).
+    pub fn options(&self, config: Option<PathBuf>) -> crate::up::UpOptions {
+        crate::up::UpOptions {
+            config,
+            overrides: crate::config::Overrides {
+                bind: self.host,
+                ports: self.ports.clone(),
+            },
+            poll: self.poll,
+            log_format: self.log_format.into(),
+            persist: self.persist,
+        }
+    }
+}
+
+impl CheckArgs {
+    pub fn options(&self) -> crate::answer::CheckOptions {
+        crate::answer::CheckOptions {
+            config: self.config.clone(),
+            api: self.api.clone(),
+            path: self.path.clone(),
+            request: self.request.spec(),
+        }
+    }
+}
+
+impl ProbeArgs {
+    pub fn options(&self) -> crate::answer::ProbeOptions {
+        crate::answer::ProbeOptions {
+            url: self.url.clone(),
+            request: self.request.spec(),
+            timeout: std::time::Duration::from_secs(self.timeout),
+        }
+    }
+}
+
+impl FixturesArgs {
+    /// The fixtures command to run.
+    pub fn command(self) -> crate::fixtures::Cmd {
+        let root = self.dir;
+        match self.command {
+            FixturesCommand::List { json } => crate::fixtures::Cmd::List { root, json },
+            FixturesCommand::Show { name } => crate::fixtures::Cmd::Show { root, name },
+            FixturesCommand::Verify { names, json } => {
+                crate::fixtures::Cmd::Verify { root, names, json }
+            }
+            FixturesCommand::New {
+                name,
+                page,
+                from_lab,
+            } => crate::fixtures::Cmd::New {
+                root,
+                name,
+                page_only: page,
+                from_lab,
+            },
+        }
+    }
+}
+
 /// `--log-format`, as clap parses it; the journal's [`LogFormat`] stays free of clap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormatArg {
