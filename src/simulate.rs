@@ -6,6 +6,7 @@
 //! would serve. Owns the request/response plumbing only; every CORS decision is the
 //! `browser` model's.
 
+use actix_web::body::MessageBody;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::test;
 
@@ -53,15 +54,7 @@ fn split_url(url: &str) -> (String, String) {
     }
 }
 
-async fn send<S, B>(app: &S, w: Wire<'_>) -> browser::Response
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: actix_web::body::MessageBody,
-{
+async fn send<S: ApiService<B>, B: MessageBody>(app: &S, w: Wire<'_>) -> browser::Response {
     let (path, host) = split_url(w.url);
     let method = actix_web::http::Method::from_bytes(w.method.as_bytes())
         .unwrap_or(actix_web::http::Method::GET);
@@ -128,6 +121,111 @@ fn refine_fix(p: &mut Played, policy: &crate::state::Versioned<crate::policy::Po
     }
 }
 
+/// The app `play` calls: the API origin's service, in-process.
+trait ApiService<B>:
+    actix_web::dev::Service<
+    actix_http::Request,
+    Response = actix_web::dev::ServiceResponse<B>,
+    Error = actix_web::Error,
+>
+{
+}
+
+impl<S, B> ApiService<B> for S where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >
+{
+}
+
+/// One request, after those already `played` on the same page: its preflight when the
+/// browser would send one (a failed preflight ends it there), the actual request, and the
+/// redirects it follows within the API origin.
+async fn play_one<S: ApiService<B>, B: MessageBody>(
+    app: &S,
+    request: &browser::Request,
+    played: &[Played],
+    ctx: &FixContext,
+) -> Played {
+    let mut scenario = Scenario::new(request.clone());
+    scenario.prior = played
+        .iter()
+        .map(|p| PriorExchange {
+            seconds_before: 0.0,
+            request: p.scenario.request.clone(),
+            preflight_response: p.scenario.preflight_response.clone(),
+            actual_response: p.scenario.actual_response.clone(),
+        })
+        .collect();
+    let first = evaluate(&scenario, ctx);
+    if let (true, Some(pre)) = (first.preflight_sent, &first.preflight_request) {
+        let wire = Wire {
+            method: &pre.method,
+            url: &pre.url,
+            headers: &pre.headers,
+        };
+        scenario.preflight_response = Some(send(app, wire).await);
+        // A preflight that fails stops the browser before the actual request.
+        let verdict = evaluate(&scenario, ctx);
+        if !verdict.is_allowed() {
+            return Played { scenario, verdict };
+        }
+    }
+    let method = normalize_method(&request.method);
+    let headers = actual_headers(request, &request.origin);
+    let wire = Wire {
+        method: &method,
+        url: &request.url,
+        headers: &headers,
+    };
+    let res = send(app, wire).await;
+    let next = res.redirect_location().map(str::to_string);
+    scenario.actual_response = Some(res);
+    follow_redirects(app, &mut scenario, next, &method, &headers).await;
+    let verdict = evaluate(&scenario, ctx);
+    Played { scenario, verdict }
+}
+
+/// Follows `Location` hops that stay on the API origin, recording each; another server's
+/// answer is unknown here, so a hop off the origin ends the walk (the verdict says what it
+/// needs).
+async fn follow_redirects<S: ApiService<B>, B: MessageBody>(
+    app: &S,
+    scenario: &mut Scenario,
+    mut next: Option<String>,
+    method: &str,
+    headers: &HeaderList,
+) {
+    let start = scenario.request.url.clone();
+    let mut url = start.clone();
+    while let Some(loc) = next.take() {
+        if scenario.redirects.len() >= MAX_HOPS {
+            break;
+        }
+        let Some(target) = url::Url::parse(&url).ok().and_then(|u| u.join(&loc).ok()) else {
+            break;
+        };
+        if !url::Url::parse(&start).is_ok_and(|u| u.origin() == target.origin()) {
+            break;
+        }
+        url = target.to_string();
+        let wire = Wire {
+            method,
+            url: &url,
+            headers,
+        };
+        let res = send(app, wire).await;
+        next = res.redirect_location().map(str::to_string);
+        scenario.redirects.push(RedirectHop {
+            url: Some(url.clone()),
+            preflight_response: None,
+            response: res,
+        });
+    }
+}
+
 /// Plays `requests` in order against API origin `index` (earlier ones may fill the preflight
 /// cache for later ones, as on one page). The routes' latency and injected faults are left
 /// out: the verdict is about the answer a route gives.
@@ -150,83 +248,8 @@ pub fn play(
         let app = test::init_service(api_app(state, index, hosts)).await;
         let mut played: Vec<Played> = Vec::new();
         for request in requests {
-            let prior: Vec<PriorExchange> = played
-                .iter()
-                .map(|p| PriorExchange {
-                    seconds_before: 0.0,
-                    request: p.scenario.request.clone(),
-                    preflight_response: p.scenario.preflight_response.clone(),
-                    actual_response: p.scenario.actual_response.clone(),
-                })
-                .collect();
-            let mut scenario = Scenario::new(request.clone());
-            scenario.prior = prior;
-            let first = evaluate(&scenario, ctx);
-            if let (true, Some(pre)) = (first.preflight_sent, &first.preflight_request) {
-                let res = send(
-                    &app,
-                    Wire {
-                        method: &pre.method,
-                        url: &pre.url,
-                        headers: &pre.headers,
-                    },
-                )
-                .await;
-                scenario.preflight_response = Some(res);
-                // A preflight that fails stops the browser before the actual request.
-                if !evaluate(&scenario, ctx).is_allowed() {
-                    let verdict = evaluate(&scenario, ctx);
-                    played.push(Played { scenario, verdict });
-                    continue;
-                }
-            }
-            let method = normalize_method(&request.method);
-            let headers = actual_headers(request, &request.origin);
-            let res = send(
-                &app,
-                Wire {
-                    method: &method,
-                    url: &request.url,
-                    headers: &headers,
-                },
-            )
-            .await;
-            let mut next = res.redirect_location().map(str::to_string);
-            scenario.actual_response = Some(res);
-            let mut url = request.url.clone();
-            while let Some(loc) = next.take() {
-                if scenario.redirects.len() >= MAX_HOPS {
-                    break;
-                }
-                let Some(target) = url::Url::parse(&url).ok().and_then(|u| u.join(&loc).ok())
-                else {
-                    break;
-                };
-                let same_origin =
-                    url::Url::parse(&request.url).is_ok_and(|u| u.origin() == target.origin());
-                if !same_origin {
-                    // Another server's answer is unknown here; the verdict says what it needs.
-                    break;
-                }
-                url = target.to_string();
-                let res = send(
-                    &app,
-                    Wire {
-                        method: &method,
-                        url: &url,
-                        headers: &headers,
-                    },
-                )
-                .await;
-                next = res.redirect_location().map(str::to_string);
-                scenario.redirects.push(RedirectHop {
-                    url: Some(url.clone()),
-                    preflight_response: None,
-                    response: res,
-                });
-            }
-            let verdict = evaluate(&scenario, ctx);
-            played.push(Played { scenario, verdict });
+            let p = play_one(&app, request, &played, ctx).await;
+            played.push(p);
         }
         for p in &mut played {
             refine_fix(p, &policy);

@@ -118,6 +118,30 @@ pub fn api_app(
         .default_service(web::to(api::handle))
 }
 
+/// A static origin's application, built once per worker.
+fn static_app(
+    ctx: OriginCtx,
+    st: web::Data<frontend::StaticCtx>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(ctx))
+        .app_data(st)
+        // Per worker, created here: a hit takes no lock.
+        .app_data(web::Data::new(file_cache::FileCache::default()))
+        .wrap(from_fn(host_guard))
+        .wrap(from_fn(access_log::access_log))
+        .configure(livereload::register)
+        .default_service(web::to(frontend::handle))
+}
+
 /// Builds and runs every server until `state.shutdown` flips; returns once all have stopped.
 pub async fn run(
     listeners: Vec<(Role, TcpListener)>,
@@ -164,17 +188,7 @@ pub async fn run(
         let server = match role {
             Role::Static(index) => {
                 let st = web::Data::new(frontend::StaticCtx::new(state.clone(), index));
-                start!(HttpServer::new(move || {
-                    App::new()
-                        .app_data(web::Data::new(ctx.clone()))
-                        .app_data(st.clone())
-                        // Per worker, created here: a hit takes no lock.
-                        .app_data(web::Data::new(file_cache::FileCache::default()))
-                        .wrap(from_fn(host_guard))
-                        .wrap(from_fn(access_log::access_log))
-                        .configure(livereload::register)
-                        .default_service(web::to(frontend::handle))
-                }))
+                start!(HttpServer::new(move || static_app(ctx.clone(), st.clone())))
             }
             Role::Api(index) => {
                 let (state, hosts) = (state.clone(), hosts.clone());
