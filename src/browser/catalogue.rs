@@ -234,7 +234,6 @@ pub struct MessageContext<'a> {
 
 /// The exact console line Chromium 156 prints for a CORS failure.
 pub fn console_message(error: CorsError, param: Option<&str>, cx: &MessageContext) -> String {
-    let entry = error.entry();
     let kind = match cx.initiator {
         Initiator::Fetch => "fetch",
         Initiator::XmlHttpRequest => "XMLHttpRequest",
@@ -247,6 +246,14 @@ pub fn console_message(error: CorsError, param: Option<&str>, cx: &MessageContex
         "from origin '{}' has been blocked by CORS policy: ",
         cx.page_origin
     ));
+    s.push_str(&console_reason(error, param, cx.initiator));
+    s
+}
+
+/// What Chromium's console line says after "has been blocked by CORS policy: ".
+pub fn console_reason(error: CorsError, param: Option<&str>, initiator: Initiator) -> String {
+    let entry = error.entry();
+    let mut s = String::new();
     if entry.preflight_prefix {
         s.push_str("Response to preflight request doesn't pass access control check: ");
     }
@@ -256,7 +263,7 @@ pub fn console_message(error: CorsError, param: Option<&str>, cx: &MessageContex
         _ => encode_hint(param.unwrap_or("")),
     };
     s.push_str(&entry.body.replace("{param}", &hint));
-    match (entry.suffix, cx.initiator) {
+    match (entry.suffix, initiator) {
         (Suffix::ValidValueForFetch, Initiator::Fetch) => {
             s.push_str(" Have the server send the header with a valid value.")
         }

@@ -13,7 +13,7 @@ use std::ops::ControlFlow;
 
 use super::advice::{fix_for, max_age_notes, missing_vary_note, FixSubject};
 use super::cache::{CacheKey, Lookup, PreflightCache};
-use super::catalogue::{console_message, fix_text, FixDetails, MessageContext};
+use super::catalogue::{console_message, console_reason, fix_text, FixDetails, MessageContext};
 use super::check::{
     check_access, check_preflight_response, readable_headers_basic, readable_headers_cors, Failure,
     PreflightResult,
@@ -52,6 +52,9 @@ pub(crate) struct Exchange<'a> {
     pub preflight: Option<&'a Response>,
     pub actual: Option<&'a Response>,
     pub redirects: &'a [RedirectHop],
+    /// Only the preflight is being judged (a server saw it and nothing after it yet), so a
+    /// missing actual response is expected and not worth a note.
+    pub preflight_only: bool,
 }
 
 /// One exchange in progress: the request as fetch() built it, where it is now, and the
@@ -203,6 +206,9 @@ impl Run<'_> {
             };
             self.preflight_if_needed(preflight, i == 0, cache, now)?;
             let Some(response) = actual else {
+                if ex.preflight_only {
+                    return STOP;
+                }
                 self.v.notes.push(
                     "no actual response in the scenario: only the request side and the preflight were judged"
                         .to_owned(),
@@ -519,6 +525,11 @@ impl Run<'_> {
         self.v.cors_error = Some(failure.error);
         self.v.failed_parameter = failure.param.clone();
         self.v.message = Some(console_message(failure.error, param_for_message, &cx));
+        self.v.reason = Some(console_reason(
+            failure.error,
+            param_for_message,
+            self.request.initiator,
+        ));
         self.v.fix = Some(self.fix_for(&failure, response));
     }
 

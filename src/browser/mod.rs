@@ -58,7 +58,9 @@ mod url;
 mod tests;
 
 pub use cache::{CacheKey, Lookup, PreflightCache};
-pub use catalogue::{console_message, encode_hint, Entry, MessageContext, CATALOGUE};
+pub use catalogue::{
+    console_message, console_reason, encode_hint, Entry, MessageContext, CATALOGUE,
+};
 pub use check::{
     check_access, check_preflight_response, parse_expose_headers, parse_max_age,
     readable_headers_basic, readable_headers_cors, Failure, PreflightResult, MAX_MAX_AGE,
@@ -90,6 +92,7 @@ pub fn evaluate(s: &Scenario, ctx: &FixContext) -> Verdict {
             preflight: prior.preflight_response.as_ref(),
             actual: prior.actual_response.as_ref(),
             redirects: &[],
+            preflight_only: false,
         };
         run(None, &ex, &mut cache, -prior.seconds_before, ctx);
     }
@@ -98,6 +101,7 @@ pub fn evaluate(s: &Scenario, ctx: &FixContext) -> Verdict {
         preflight: s.preflight_response.as_ref(),
         actual: s.actual_response.as_ref(),
         redirects: &s.redirects,
+        preflight_only: false,
     };
     run(s.id.clone(), &ex, &mut cache, 0.0, ctx)
 }
@@ -153,9 +157,9 @@ fn evaluate_preflight_only(request: &Request, response: &Response, ctx: &FixCont
         preflight: Some(response),
         actual: None,
         redirects: &[],
+        preflight_only: true,
     };
     let mut v = run(None, &ex, &mut cache, 0.0, ctx);
-    v.notes.retain(|n| !n.starts_with("no actual response"));
     if !v.preflight_required {
         v.notes.push(
             "this request needs no preflight in Chromium; the OPTIONS was not sent by a browser"
@@ -183,6 +187,7 @@ pub fn judge_actual(
         preflight: None,
         actual: Some(response),
         redirects: &[],
+        preflight_only: false,
     };
     let mut v = run(None, &ex, &mut cache, 0.0, ctx);
     if v.preflight_required && v.cors_error.is_none() && !v.is_allowed() {
@@ -194,6 +199,7 @@ pub fn judge_actual(
             preflight: None,
             actual: Some(response),
             redirects: &[],
+            preflight_only: false,
         };
         let mut again = run(None, &ex, &mut PreflightCache::new(), 0.0, ctx);
         again.preflight_required = true;

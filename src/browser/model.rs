@@ -456,6 +456,10 @@ pub struct Verdict {
     /// The console line Chromium prints, or the TypeError text for a failure before CORS
     /// applies.
     pub message: Option<String>,
+    /// The part of a CORS `message` after "has been blocked by CORS policy: ": Chromium's
+    /// reason without the URLs, for one-line logs. Not part of the JSON verdict.
+    #[serde(skip)]
+    pub reason: Option<String>,
     /// What to change so the exchange passes, phrased for the [`FixContext`].
     pub fix: Option<String>,
     /// Response header names script can read (lower-case, sorted, as `headers.keys()`).
@@ -476,6 +480,7 @@ impl Verdict {
             cors_error: None,
             failed_parameter: None,
             message: None,
+            reason: None,
             fix: None,
             readable_headers: Vec::new(),
             notes: Vec::new(),

@@ -15,6 +15,9 @@ pub struct VerdictSummary {
     pub fix: Option<String>,
     /// [`VerdictSummary::short`] and [`VerdictSummary::brief`], written once: the memo hands
     /// the same summary to every request that repeats an exchange, and each of them logs it.
+    /// Chromium's reason without the URLs, for the text log.
+    #[serde(skip)]
+    reason: Option<String>,
     #[serde(skip)]
     short: String,
     #[serde(skip)]
@@ -30,6 +33,7 @@ impl VerdictSummary {
             failed_parameter: v.failed_parameter.clone(),
             message: v.message.clone(),
             fix: v.fix.clone(),
+            reason: v.reason.clone(),
             short: String::new(),
             brief: String::new(),
         }
@@ -68,12 +72,9 @@ impl VerdictSummary {
             Outcome::Allowed => "✓ allowed".into(),
             Outcome::Blocked => {
                 let reason = self
-                    .message
+                    .reason
                     .as_deref()
-                    .map(|m| {
-                        m.split_once("blocked by CORS policy: ")
-                            .map_or(m, |(_, r)| r)
-                    })
+                    .or(self.message.as_deref())
                     .unwrap_or("blocked");
                 match &self.fix {
                     Some(f) => format!("✗ blocked: {reason} → {f}"),
