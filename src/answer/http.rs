@@ -11,20 +11,46 @@ use crate::browser::{HeaderList, Response};
 /// Response heads larger than this are refused; real ones are a few KiB.
 const MAX_HEAD: usize = 64 * 1024;
 
+/// Why no response could be read; each says what happened in a sentence.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("`{url}` is not a URL: {reason}")]
+    NotAUrl {
+        url: String,
+        reason: url::ParseError,
+    },
+    #[error("only http:// URLs can be probed (got {0}://); probe the server's plain-HTTP port")]
+    UnsupportedScheme(String),
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("the host name did not resolve")]
+    Unresolved,
+    #[error("header {0} contains a line break")]
+    LineBreakInHeader(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("the response head is larger than 64 KiB")]
+    HeadTooLarge,
+    #[error("the server closed the connection without a complete response")]
+    Incomplete,
+    #[error("not an HTTP response: `{0}`")]
+    NotHttp(String),
+}
+
 pub fn send(
     method: &str,
     url: &str,
     headers: &HeaderList,
     timeout: Duration,
-) -> Result<Response, String> {
-    let u = url::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+) -> Result<Response, ClientError> {
+    let u = url::Url::parse(url).map_err(|reason| ClientError::NotAUrl {
+        url: url.to_string(),
+        reason,
+    })?;
     if u.scheme() != "http" {
-        return Err(format!(
-            "only http:// URLs can be probed (got {}://); probe the server's plain-HTTP port",
-            u.scheme()
-        ));
+        return Err(ClientError::UnsupportedScheme(u.scheme().to_string()));
     }
-    let host = u.host_str().ok_or("the URL has no host")?.to_string();
+    let host = u.host_str().ok_or(ClientError::NoHost)?.to_string();
     let port = u.port_or_known_default().unwrap_or(80);
     // Chromium resolves every *.localhost name to loopback; do the same so probes of the
     // tutorial's host names reach the same server the browser would.
@@ -34,17 +60,12 @@ pub fn send(
         host.clone()
     };
     let addr = (connect_host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|e| e.to_string())?
+        .to_socket_addrs()?
         .next()
-        .ok_or("the host name did not resolve")?;
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
-    stream
-        .set_write_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
+        .ok_or(ClientError::Unresolved)?;
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
     let mut target = u.path().to_string();
     if let Some(q) = u.query() {
         target.push('?');
@@ -57,7 +78,7 @@ pub fn send(
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {host_header}\r\nConnection: close\r\nUser-Agent: sandbox-probe\r\n");
     for (n, v) in headers.lines() {
         if v.contains(['\r', '\n']) {
-            return Err(format!("header {n} contains a line break"));
+            return Err(ClientError::LineBreakInHeader(n.to_string()));
         }
         req.push_str(&format!("{n}: {v}\r\n"));
     }
@@ -65,13 +86,11 @@ pub fn send(
         req.push_str("Content-Length: 0\r\n");
     }
     req.push_str("\r\n");
-    stream
-        .write_all(req.as_bytes())
-        .map_err(|e| e.to_string())?;
+    stream.write_all(req.as_bytes())?;
     read_head(&mut stream)
 }
 
-fn read_head(stream: &mut impl Read) -> Result<Response, String> {
+fn read_head(stream: &mut impl Read) -> Result<Response, ClientError> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let end = loop {
@@ -79,11 +98,11 @@ fn read_head(stream: &mut impl Read) -> Result<Response, String> {
             break i;
         }
         if buf.len() > MAX_HEAD {
-            return Err("the response head is larger than 64 KiB".into());
+            return Err(ClientError::HeadTooLarge);
         }
-        let n = stream.read(&mut chunk).map_err(|e| e.to_string())?;
+        let n = stream.read(&mut chunk)?;
         if n == 0 {
-            return Err("the server closed the connection without a complete response".into());
+            return Err(ClientError::Incomplete);
         }
         buf.extend_from_slice(&chunk[..n]);
     };
@@ -91,14 +110,14 @@ fn read_head(stream: &mut impl Read) -> Result<Response, String> {
 }
 
 /// Status line and header lines of a response head.
-pub fn parse_head(head: &str) -> Result<Response, String> {
+pub fn parse_head(head: &str) -> Result<Response, ClientError> {
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
     let status = status_line
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| format!("not an HTTP response: `{status_line}`"))?;
+        .ok_or_else(|| ClientError::NotHttp(status_line.to_string()))?;
     let mut headers = HeaderList::new();
     for line in lines {
         if let Some((n, v)) = line.split_once(':') {
@@ -132,6 +151,6 @@ mod tests {
             Duration::from_millis(10),
         )
         .unwrap_err();
-        assert!(e.contains("only http://"), "{e}");
+        assert!(e.to_string().contains("only http://"), "{e}");
     }
 }

@@ -10,6 +10,8 @@ mod explain;
 mod http;
 mod probe;
 
+pub use http::ClientError;
+
 use std::fmt::Write as _;
 
 pub use check::{check, CheckOptions};
@@ -31,8 +33,11 @@ pub enum AnswerError {
     Load(#[from] crate::state::OriginLoadError),
     #[error("the config has no api origin")]
     NoApiOrigin,
-    #[error("cannot reach {url}: {reason}")]
-    Network { url: String, reason: String },
+    #[error("cannot reach {url}: {source}")]
+    Network {
+        url: String,
+        source: http::ClientError,
+    },
     #[error("{0}")]
     Usage(String),
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::http::send;
+use super::http::{send, ClientError};
 use super::{Answer, AnswerError, Output, RequestSpec};
 use crate::browser::{
     evaluate, is_forbidden_request_header, normalize_method, FixContext, HeaderList, RedirectHop,
@@ -22,9 +22,9 @@ pub struct ProbeOptions {
 
 pub fn probe(opts: &ProbeOptions, out: Output) -> Result<Answer, AnswerError> {
     let request = opts.request.to_request(&opts.url);
-    let net = |e: String| AnswerError::Network {
+    let net = |source: ClientError| AnswerError::Network {
         url: opts.url.clone(),
-        reason: e,
+        source,
     };
     let mut scenario = Scenario::new(request.clone());
     let first = evaluate(&scenario, &FixContext::Generic);
