@@ -15,6 +15,7 @@ use crate::browser::{
     PriorExchange, RedirectHop, Scenario, Verdict,
 };
 use crate::config::HostAllowlist;
+use crate::policy::Policy;
 use crate::serve::api_app;
 use crate::state::SharedState;
 
@@ -94,29 +95,23 @@ fn actual_headers(r: &browser::Request, origin: &str) -> HeaderList {
     h
 }
 
-/// The policy's own reason for a refusal makes a better fix than the response does (an
-/// actix-cors 400 looks like a missing origin to the browser whatever the cause).
-fn refine_fix(p: &mut Played, policy: &crate::state::Versioned<crate::policy::Policy>) {
-    let crate::policy::PolicyRules::ActixCors(rules) = &policy.value.rules else {
-        return;
-    };
-    if p.verdict.is_allowed() || p.verdict.cors_error.is_none() {
-        return;
-    }
+/// The policy's own reason for a refusal, with the header names as the page wrote them.
+fn refine_fix(p: &mut Played, policy: &Policy) {
     let r = &p.scenario.request;
     let pairs: Vec<(String, String)> = r
         .headers
         .lines()
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
-    let headers: Vec<String> = browser::cors_unsafe_request_header_names(&pairs);
+    let headers = browser::cors_unsafe_header_names_as_written(&pairs);
     let method = normalize_method(&r.method);
     let preflight = p
         .verdict
         .preflight_request
         .as_ref()
         .map(|_| (method.as_str(), headers.as_slice()));
-    if let Some(fix) = rules.refusal(&policy.value.fix_target(), &r.origin, preflight) {
+    let blocked_by_cors = !p.verdict.is_allowed() && p.verdict.cors_error.is_some();
+    if let Some(fix) = policy.refusal_fix(blocked_by_cors, &r.origin, preflight) {
         p.verdict.fix = Some(fix);
     }
 }
@@ -252,7 +247,7 @@ pub fn play(
             played.push(p);
         }
         for p in &mut played {
-            refine_fix(p, &policy);
+            refine_fix(p, &policy.value);
             if stripped {
                 p.verdict.notes.push(
                     "delays and injected faults in the routes file were not applied here (`sandbox up` applies them)".into(),

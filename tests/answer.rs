@@ -153,13 +153,14 @@ fn check_asks_the_sandbox_policy_without_a_server() {
     assert_eq!(code, 1);
     let v = json(&out);
     // actix-cors refuses the header with a bare 400, which Chromium reports as a missing
-    // ACAO on the preflight; the fix still names the real cause, from the policy.
+    // ACAO on the preflight; the fix still names the real cause, from the policy, spelled as
+    // the page wrote it (as `explain` does).
     assert_eq!(
         v["cors_error"], "PreflightMissingAllowOriginHeader",
         "{v:#}"
     );
     assert_eq!(
-        v["fix"], "add \"x-other\" to allowed_headers in cors.toml",
+        v["fix"], "add \"X-Other\" to allowed_headers in cors.toml",
         "{v:#}"
     );
 

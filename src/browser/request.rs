@@ -275,25 +275,41 @@ pub fn is_no_cors_safelisted_request_header(name: &str, value: &str) -> bool {
 /// order. Forbidden headers are skipped; when safelisted values total more than 1024
 /// bytes, the safelisted ones count as unsafe too.
 pub fn cors_unsafe_request_header_names(headers: &[(String, String)]) -> Vec<String> {
-    let mut unsafe_names = Vec::new();
-    let mut safelisted = Vec::new();
+    unsafe_header_indices(headers)
+        .map(|i| headers[i].0.to_ascii_lowercase())
+        .collect()
+}
+
+/// The same headers as [`cors_unsafe_request_header_names`], spelled as the page wrote
+/// them: what a fix should name ("add \"X-PKR-Auth\" …"), since the user will search their
+/// code for that spelling.
+pub fn cors_unsafe_header_names_as_written(headers: &[(String, String)]) -> Vec<String> {
+    unsafe_header_indices(headers)
+        .map(|i| headers[i].0.clone())
+        .collect()
+}
+
+/// Which of `headers` need the preflight's permission: the non-safelisted ones, and every
+/// safelisted one too once their values together exceed Chromium's 1024 bytes.
+fn unsafe_header_indices(headers: &[(String, String)]) -> impl Iterator<Item = usize> {
+    let mut unsafe_at = Vec::new();
+    let mut safelisted_at = Vec::new();
     let mut total = 0usize;
-    for (name, value) in headers {
+    for (i, (name, value)) in headers.iter().enumerate() {
         if is_forbidden_request_header(name, value) {
             continue;
         }
-        let lower = name.to_ascii_lowercase();
-        if is_cors_safelisted_request_header(&lower, value) {
+        if is_cors_safelisted_request_header(&name.to_ascii_lowercase(), value) {
             total += value.len();
-            safelisted.push(lower);
+            safelisted_at.push(i);
         } else {
-            unsafe_names.push(lower);
+            unsafe_at.push(i);
         }
     }
     if total > SAFELISTED_TOTAL_MAX {
-        unsafe_names.extend(safelisted);
+        unsafe_at.extend(safelisted_at);
     }
-    unsafe_names
+    unsafe_at.into_iter()
 }
 
 /// The `Access-Control-Request-Headers` value Chromium sends: lower-cased names,

@@ -160,6 +160,25 @@ pub fn default_for(frontend_origins: &[String]) -> Result<Policy, LoadError> {
 }
 
 impl Policy {
+    /// A better fix than the response alone gives, for an exchange the browser blocked with a
+    /// CORS error: the actix-cors policy's own reason for refusing it (an actix-cors 400
+    /// looks like a missing origin to the browser, whatever the cause). `preflight` is the
+    /// method and header names the preflight asked for, spelled as the page wrote them when
+    /// that is known. `None` in exact mode, where the response is the whole story.
+    pub fn refusal_fix(
+        &self,
+        blocked_by_cors: bool,
+        origin: &str,
+        preflight: Option<(&str, &[String])>,
+    ) -> Option<String> {
+        match &self.rules {
+            PolicyRules::ActixCors(p) if blocked_by_cors => {
+                p.refusal(&self.fix_target(), origin, preflight)
+            }
+            _ => None,
+        }
+    }
+
     /// Where a fix is to be made, for fix texts ("add … to allowed_origins in {this}"): the
     /// policy file, or, while the embedded default is in force, the file to create first.
     pub fn fix_target(&self) -> String {

@@ -16,7 +16,7 @@ use crate::browser::{
     Response, Verdict,
 };
 use crate::journal::VerdictSummary;
-use crate::policy::{Policy, PolicyRules};
+use crate::policy::Policy;
 use crate::state::Versioned;
 
 /// The verdict(s) for one exchange, shared: a repeated exchange costs no copy.
@@ -104,23 +104,13 @@ fn judge(seen: &Seen, response: &Response, credentials: Credentials, ctx: &FixCo
 /// In actix-cors mode the policy knows why a request was refused better than the response
 /// does (see `ActixCorsPolicy::refusal`); use that as the fix.
 fn refine_fix(v: &mut VerdictSummary, seen: &Seen, policy: Option<&Policy>) {
-    let Some(
-        whole @ Policy {
-            rules: PolicyRules::ActixCors(p),
-            ..
-        },
-    ) = policy
-    else {
-        return;
-    };
-    if v.outcome != Outcome::Blocked {
-        return;
-    }
     let preflight = match (&seen.requested_method, seen.preflight) {
         (Some(m), true) => Some((m.as_str(), seen.requested_headers.as_slice())),
         _ => None,
     };
-    if let Some(fix) = p.refusal(&whole.fix_target(), &seen.origin, preflight) {
+    let blocked_by_cors = v.outcome == Outcome::Blocked && v.cors_error.is_some();
+    if let Some(fix) = policy.and_then(|p| p.refusal_fix(blocked_by_cors, &seen.origin, preflight))
+    {
         v.fix = Some(fix);
     }
 }
