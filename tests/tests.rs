@@ -1,5 +1,8 @@
 //! One integration-test binary (one link instead of many; actix-web links slowly).
 //! Each module covers one feature against the real `sandbox` binary on loopback.
+// Benchmarks and tests stop at the first surprise, with its location; that is what
+// unwrap is for here (the lint guards the shipped code).
+#![allow(clippy::unwrap_used)]
 
 mod util;
 
