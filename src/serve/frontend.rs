@@ -173,11 +173,12 @@ enum Found {
 }
 
 /// Files up to this size are read in one go on the worker instead of being streamed in chunks
-/// from the blocking pool: for the small assets of a dev page that is several times faster.
+/// from the blocking pool, which is faster for the small assets of a dev page
+/// (docs/PERFORMANCE.md, "What was profiled").
 const SYNC_READ_LIMIT: u64 = 256 * 1024;
 
 // Opened and read on the worker itself: one `openat2` on a local disk takes microseconds, far
-// less than a hop to the blocking pool (which halved throughput). Nothing here can block for
+// less than a hop to the blocking pool (docs/PERFORMANCE.md). Nothing here can block for
 // long: files are opened non-blocking, and FIFOs and devices are refused.
 fn find(root: &Root, rel: &Path, wants_slash: bool, for_cache: bool) -> Found {
     let (file, path) = match root.open(rel) {

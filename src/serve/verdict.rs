@@ -116,8 +116,8 @@ fn refine_fix(v: &mut VerdictSummary, seen: &Seen, policy: Option<&Policy>) {
 }
 
 /// Verdicts remembered per worker thread. A dev session repeats the same few exchanges, and
-/// judging one runs the whole model twice (with and without credentials), which was 40% of a
-/// request's instructions; a hit costs writing the key and one lookup.
+/// judging one runs the whole model twice (with and without credentials); a hit costs writing
+/// the key and one lookup (the measurements: docs/PERFORMANCE.md, "What was profiled").
 const MEMO_CAPACITY: usize = 512;
 
 type Memo = std::collections::HashMap<Box<[u8]>, Verdicts, BuildHasherDefault<WordHasher>>;
@@ -129,7 +129,7 @@ thread_local! {
 }
 
 /// A hasher that takes eight bytes a step. The memo compares whole keys, so a weak hash can
-/// only cost a probe, never a wrong verdict; SipHash over every key was a fifth of a verdict.
+/// only cost a probe, never a wrong verdict, and SipHash over every key showed in profiles.
 #[derive(Default)]
 struct WordHasher(u64);
 
