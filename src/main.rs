@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use sandbox::answer::{self, Answer, AnswerError};
+use sandbox::answer::{self, AnswerError, Report};
 use sandbox::cli::{Cli, Command, InitArgs, UpArgs};
 use sandbox::{fixtures, routes, scaffold, up};
 
@@ -71,7 +71,7 @@ fn init(a: InitArgs) -> ExitCode {
 
 /// Prints an answer (exit 0, or 1 for a blocked verdict under --fail-on-blocked) or the
 /// error (exit 2).
-fn report(r: Result<Answer, AnswerError>) -> ExitCode {
+fn report(r: Result<Report, AnswerError>) -> ExitCode {
     match r {
         Ok(a) => {
             print!("{}", a.text);

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{Answer, AnswerError, Output, RequestSpec};
+use super::{AnswerError, Output, Report, RequestSpec};
 use crate::browser::FixContext;
 use crate::config::{self, Overrides};
 use crate::journal::{Log, LogFormat};
@@ -19,7 +19,7 @@ pub struct CheckOptions {
     pub request: RequestSpec,
 }
 
-pub fn check(opts: &CheckOptions, out: Output) -> Result<Answer, AnswerError> {
+pub fn check(opts: &CheckOptions, out: Output) -> Result<Report, AnswerError> {
     if !opts.path.starts_with('/') {
         return Err(AnswerError::Usage(format!(
             "PATH must start with `/` (got `{}`)",

@@ -3,11 +3,11 @@
 
 use std::io::Read;
 
-use super::{Answer, AnswerError, Output};
+use super::{AnswerError, Output, Report};
 use crate::browser::{evaluate, scenarios_from_har, FixContext, Scenario};
 
 /// Reads `path` (`-` = standard input) and judges what it holds.
-pub fn explain(path: &str, out: Output) -> Result<Answer, AnswerError> {
+pub fn explain(path: &str, out: Output) -> Result<Report, AnswerError> {
     let text = if path == "-" {
         let mut s = String::new();
         std::io::stdin()

@@ -98,7 +98,7 @@ pub struct Output {
 
 /// The outcome of a command: what to print and the exit code.
 #[derive(Debug)]
-pub struct Answer {
+pub struct Report {
     pub text: String,
     pub exit_code: u8,
 }
@@ -106,7 +106,7 @@ pub struct Answer {
 impl Output {
     /// Renders verdicts and applies the exit-code rule. `single` keeps a lone scenario's JSON
     /// an object rather than a one-element array.
-    pub fn finish(&self, items: &[(Scenario, Verdict)], single: bool) -> Answer {
+    pub fn finish(&self, items: &[(Scenario, Verdict)], single: bool) -> Report {
         let blocked = items.iter().any(|(_, v)| !v.is_allowed());
         let text = if self.json {
             let verdicts: Vec<&Verdict> = items.iter().map(|(_, v)| v).collect();
@@ -123,7 +123,7 @@ impl Output {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        Answer {
+        Report {
             text,
             exit_code: u8::from(self.fail_on_blocked && blocked),
         }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::http::{send, ClientError};
-use super::{Answer, AnswerError, Output, RequestSpec};
+use super::{AnswerError, Output, Report, RequestSpec};
 use crate::browser::{
     evaluate, is_forbidden_request_header, normalize_method, FixContext, HeaderList, RedirectHop,
     Scenario,
@@ -20,7 +20,7 @@ pub struct ProbeOptions {
     pub timeout: Duration,
 }
 
-pub fn probe(opts: &ProbeOptions, out: Output) -> Result<Answer, AnswerError> {
+pub fn probe(opts: &ProbeOptions, out: Output) -> Result<Report, AnswerError> {
     let request = opts.request.to_request(&opts.url);
     let net = |source: ClientError| AnswerError::Network {
         url: opts.url.clone(),

@@ -22,7 +22,7 @@ pub struct CacheKey {
 }
 
 #[derive(Debug, Clone)]
-struct Entry {
+struct Cached {
     result: PreflightResult,
     expires_at: f64,
 }
@@ -47,7 +47,7 @@ pub enum Lookup {
 /// [`CacheKey`], each with its expiry time.
 #[derive(Debug, Clone, Default)]
 pub struct PreflightCache {
-    entries: BTreeMap<CacheKey, Entry>,
+    entries: BTreeMap<CacheKey, Cached>,
 }
 
 impl PreflightCache {
@@ -63,7 +63,7 @@ impl PreflightCache {
             return;
         }
         let expires_at = now + result.max_age as f64;
-        self.entries.insert(key, Entry { result, expires_at });
+        self.entries.insert(key, Cached { result, expires_at });
     }
 
     /// Looks for an entry covering a request with these credentials, method and headers at

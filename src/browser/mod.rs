@@ -59,7 +59,7 @@ mod tests;
 
 pub use cache::{CacheKey, Lookup, PreflightCache};
 pub use catalogue::{
-    console_message, console_reason, encode_hint, Entry, MessageContext, CATALOGUE,
+    console_message, console_reason, encode_hint, CatalogueEntry, MessageContext, CATALOGUE,
 };
 pub use check::{
     check_access, check_preflight_response, parse_expose_headers, parse_max_age,

@@ -6,7 +6,7 @@
 //! path) and must stay inside the routes file's folder. Pure apart from reading those files.
 //!
 //! Issue #8 grows a route into a small "real" API: [`template`]s that read the request,
-//! several [`Response`]s chosen by rules or in turn, latency and [`Faults`] (per route or from
+//! several [`RouteResponse`]s chosen by rules or in turn, latency and [`Faults`] (per route or from
 //! `[defaults]`), stateful REST [`resources`] seeded from JSON, and an `upstream` that unmatched
 //! (or `proxy = true`) requests are forwarded to.
 
@@ -82,7 +82,7 @@ pub struct Route {
     pub path: PathPattern,
     /// What the route can answer, in file order; the route's own fields, if any, come last as
     /// the unconditional fallback.
-    pub responses: Vec<Response>,
+    pub responses: Vec<RouteResponse>,
     pub pick: Pick,
     pub faults: Faults,
     /// Forward to the upstream instead of answering.
@@ -93,7 +93,7 @@ pub struct Route {
 
 /// One possible answer of a route.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Response {
+pub struct RouteResponse {
     /// Every condition must hold (`when = { query.x = "1" }`); none means always.
     pub when: Vec<(Expr, Value)>,
     pub status: u16,
@@ -191,8 +191,8 @@ impl Route {
         req: &RequestData,
         seq: u64,
         random: &mut dyn FnMut() -> u64,
-    ) -> Option<&Response> {
-        let candidates: Vec<&Response> = self
+    ) -> Option<&RouteResponse> {
+        let candidates: Vec<&RouteResponse> = self
             .responses
             .iter()
             .filter(|r| r.when.iter().all(|(e, want)| condition_holds(e, want, req)))

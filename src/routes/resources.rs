@@ -1,6 +1,6 @@
 //! Stateful REST resources: `[[resource]] name = "students", seed = "students.json"` serves
 //! list (filter, sort, pagination with `X-Total-Count`), get, create, replace, patch and delete
-//! at `/api/students[/<id>]`, from an in-memory [`Store`].
+//! at `/api/students[/<id>]`, from an in-memory [`ResourceStore`].
 //!
 //! The store outlives routes reloads: a table is reset to its seed only when the seed's bytes
 //! change (or on `POST /api/__reset/<name>`). With `--persist` each write is saved next to the
@@ -129,12 +129,12 @@ struct Table {
 
 /// Every resource's current items, shared by all workers of one API origin.
 #[derive(Debug, Default)]
-pub struct Store {
+pub struct ResourceStore {
     tables: Mutex<HashMap<String, Table>>,
     persist: AtomicBool,
 }
 
-impl Store {
+impl ResourceStore {
     /// `--persist`: save each change next to the seed, and start from a saved state.
     pub fn set_persist(&self, on: bool) {
         self.persist.store(on, Ordering::Relaxed);
@@ -175,7 +175,7 @@ impl Store {
         let Some(table) = tables.get_mut(&spec.name) else {
             return Reply::error(500, "resource table missing");
         };
-        let reply = answer(
+        let reply = respond(
             &mut table.items,
             &spec.name,
             method,
@@ -238,7 +238,7 @@ impl Store {
 }
 
 /// The reply to one request on a table, changing it for a write.
-fn answer(
+fn respond(
     items: &mut Vec<Value>,
     name: &str,
     method: &str,

@@ -65,7 +65,7 @@ pub struct ApiOrigin {
     /// it: a policy change within that window may be masked by the cached answer.
     pub last_preflight: Mutex<Option<(std::time::Instant, u64)>>,
     /// The `[[resource]]` tables' current items; outlives routes reloads.
-    pub resources: crate::routes::resources::Store,
+    pub resources: crate::routes::resources::ResourceStore,
 }
 
 impl ApiOrigin {

@@ -14,7 +14,9 @@ use super::model::{Entry, ResponseEntry};
 use super::templates::{file_template, json_template, template, toml_to_json};
 use super::{within, Loader, STATUSES, STATUS_RANGE};
 use crate::routes::template::Template;
-use crate::routes::{header_problem, Body, DynamicBody, HeaderProblem, JsonTemplate, Response};
+use crate::routes::{
+    header_problem, Body, DynamicBody, HeaderProblem, JsonTemplate, RouteResponse,
+};
 use crate::source_file::{LoadError, Source};
 
 /// The body-related fields a route and a `[[route.response]]` share.
@@ -72,7 +74,7 @@ impl Loader<'_> {
         &mut self,
         e: &BodyFields<'_>,
         params: &[String],
-    ) -> Result<Response, LoadError> {
+    ) -> Result<RouteResponse, LoadError> {
         let src = self.src;
         let status = match e.status {
             None => 200,
@@ -84,7 +86,7 @@ impl Loader<'_> {
             check_header(src, "content-type", ct.get_ref(), ct.span())?;
             body.content_type = ct.get_ref().clone();
         }
-        Ok(Response {
+        Ok(RouteResponse {
             when: Vec::new(),
             status,
             headers,

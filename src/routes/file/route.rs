@@ -13,7 +13,7 @@ use super::response::BodyFields;
 use super::when::when;
 use super::Loader;
 use crate::routes::{
-    normalize_method, Counter, Faults, PathPattern, Pick, Response, Route, Segment,
+    normalize_method, Counter, Faults, PathPattern, Pick, Route, RouteResponse, Segment,
 };
 use crate::source_file::{LoadError, Source};
 
@@ -57,7 +57,7 @@ impl Loader<'_> {
         &mut self,
         entry: &Spanned<Entry>,
         params: &[String],
-    ) -> Result<Vec<Response>, LoadError> {
+    ) -> Result<Vec<RouteResponse>, LoadError> {
         let own = BodyFields::of_route(entry);
         let mut responses = Vec::new();
         for r in entry.get_ref().response.iter().flatten() {

@@ -36,7 +36,7 @@ fn seeds_are_validated() {
 fn lists_and_collections_are_capped() {
     let many: Vec<Value> = (1..=MAX_ITEMS).map(|i| json!({"id": i})).collect();
     let s = spec(Value::Array(many));
-    let store = Store::default();
+    let store = ResourceStore::default();
     let mut r = || 1u64;
     let l = store.handle(&s, "GET", None, &[], b"", &mut r);
     assert_eq!(l.body.unwrap().as_array().unwrap().len(), MAX_PAGE);
@@ -58,7 +58,7 @@ fn rest_round_trip() {
         {"id": 2, "name": "Sana", "city": "Karachi"},
         {"id": 3, "name": "Bilal", "city": "Lahore"},
     ]));
-    let store = Store::default();
+    let store = ResourceStore::default();
     let mut r = || 7u64;
     let l = store.handle(
         &s,

@@ -111,7 +111,7 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, ctx: web::Data<ApiCtx>) 
 fn resource_reply(
     req: &HttpRequest,
     body: &[u8],
-    store: &resources::Store,
+    store: &resources::ResourceStore,
     spec: &resources::ResourceSpec,
     id: Option<&str>,
 ) -> HttpResponse {
@@ -144,7 +144,7 @@ fn not_found(routes: &Routes, method: &str, path: &str) -> HttpResponse {
 }
 
 /// `POST /api/__reset` (every resource) or `POST /api/__reset/<name>`.
-fn reset(routes: &Routes, store: &resources::Store, rest: &str) -> HttpResponse {
+fn reset(routes: &Routes, store: &resources::ResourceStore, rest: &str) -> HttpResponse {
     let name = rest.strip_prefix('/').unwrap_or(rest);
     let specs: Vec<_> = routes
         .resources
