@@ -2,6 +2,8 @@
 //! documents: `sandbox.toml` with a static and an API origin, a page that calls the API
 //! cross-origin, the routes and an actix-cors policy that lets the page through.
 //!
+//! - `static/.sandbox/scaffold/`: that page (`index.html`), compiled in.
+//!
 //! Nothing is ever overwritten without `--force`, and nothing is written at all when any of
 //! the files already exists: a half-written scaffold over someone's project would be worse
 //! than none.
@@ -27,7 +29,10 @@ pub enum ScaffoldError {
 const FRONTEND_PORT: u16 = 8080;
 const API_PORT: u16 = 3000;
 
-const INDEX_HTML: &str = include_str!("scaffold/index.html");
+const INDEX_HTML: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/static/.sandbox/scaffold/index.html"
+));
 
 fn sandbox_toml() -> String {
     format!(

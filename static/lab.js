@@ -98,6 +98,8 @@
 
   // From /__sandbox/dom.js.
   var $ = SandboxDom.$, el = SandboxDom.el, replace = SandboxDom.replace;
+  var headerTable = SandboxDom.headerTable, isCorsHeader = SandboxDom.isCorsHeader;
+  var verdictOf = SandboxDom.verdictOf;
 
   // ── form state ⇄ URL ─────────────────────────────────────────────────────────────────────
 
@@ -327,14 +329,6 @@
 
   // ── verdicts ─────────────────────────────────────────────────────────────────────────────
 
-  // The API cannot see the page's credentials mode; it judged the request as it arrived and
-  // added `verdict_if_credentialed` when credentials would change the answer. The lab knows.
-  function verdictOf(entry, s) {
-    if (!entry) return null;
-    if (s.credentials === "include" && entry.verdict_if_credentialed) return entry.verdict_if_credentialed;
-    return entry.verdict || null;
-  }
-
   function exchange() {
     var list = Object.keys(current.entries).map(function (k) { return current.entries[k]; })
       .sort(function (a, b) { return a.id - b.id; });
@@ -344,28 +338,15 @@
     };
   }
 
-  function overall(x, s) {
-    var pv = verdictOf(x.preflight, s), av = verdictOf(x.actual, s);
-    if (pv && pv.outcome === "blocked") return { v: pv, stage: "preflight" };
-    if (av) return { v: av, stage: "actual request" };
-    if (pv) return { v: pv, stage: "preflight" };
-    return null;
-  }
+  // The API cannot see the page's credentials mode (see verdictOf in dom.js); the lab knows.
+  function credentialed(s) { return s.credentials === "include"; }
 
   // ── rendering ────────────────────────────────────────────────────────────────────────────
 
-  function headerTable(headers, caption, highlight, emptyText) {
-    if (!headers || !headers.length) return el("p", { class: "empty", text: emptyText || "(no headers)" });
-    var rows = headers.map(function (h) {
-      var hot = highlight && highlight(h[0]);
-      return el("tr", hot ? { class: "hot" } : null, [el("th", { scope: "row", text: h[0] }), el("td", { text: h[1] })]);
-    });
-    return el("table", { class: "headers-table" }, [el("caption", { class: "visually-hidden", text: caption }), el("tbody", null, rows)]);
-  }
-
-  function isCorsHeader(n) {
-    n = n.toLowerCase();
-    return n.indexOf("access-control-") === 0 || n === "origin" || n === "vary";
+  // How the lab's header tables look (dom.js headerTable): the caption is for screen readers
+  // only, since a label or request line above says what the table is; `hot` marks rows.
+  function tableLook(hot, emptyText) {
+    return { hot: hot, captionClass: "visually-hidden", emptyClass: "empty", emptyText: emptyText || "(no headers)" };
   }
 
   function renderAll() {
@@ -387,7 +368,7 @@
       replace(body, [el("p", { class: "empty", text: "Waiting for the browser…" })]);
       return;
     }
-    var o = overall(x, s);
+    var o = verdictOf(x, credentialed(s));
     var parts = [];
     if (s.mode === "no-cors") {
       parts.push(el("p", { class: "mode-note", text: "mode: no-cors — the browser makes no CORS check and hands the page an opaque response (status 0, no headers, no body)." +
@@ -419,7 +400,7 @@
       replace(body, parts);
       return;
     }
-    var v = o.v;
+    var v = o.verdict;
     box.dataset.outcome = v.outcome;
     box.dataset.corsError = v.cors_error || "";
     if (v.outcome === "allowed") {
@@ -482,7 +463,7 @@
       " · response.type ", el("code", { text: p.type })
     ])];
     parts.push(el("p", { class: "label", text: "Headers the script can read" }));
-    parts.push(headerTable(p.headers, "Readable response headers"));
+    parts.push(headerTable(p.headers, "Readable response headers", tableLook()));
     // What the API sent that the script was not allowed to see: only the CORS-safelisted
     // response headers and those in Access-Control-Expose-Headers are readable.
     if (x.actual && p.type === "cors") {
@@ -525,13 +506,14 @@
       if (!e) return;
       var sec = el("div", { class: "exchange " + (e.preflight ? "preflight" : "actual"), "data-entry-id": String(e.id) }, [
         requestLine(e),
-        headerTable(e.request_headers, "Request headers as they arrived", isCorsHeader)
+        headerTable(e.request_headers, "Request headers as they arrived", tableLook(isCorsHeader))
       ]);
       parts.push(sec);
     });
     if (x.preflight && !x.actual && current.page) {
-      var pv = verdictOf(x.preflight, s);
-      parts.push(el("p", { class: "note", text: pv && pv.outcome === "blocked"
+      // No actual request here: what decided the exchange is the preflight.
+      var d = verdictOf(x, credentialed(s));
+      parts.push(el("p", { class: "note", text: d && d.verdict.outcome === "blocked"
         ? "The actual request was never sent: the preflight failed."
         : "No actual request (yet)." }));
     }
@@ -554,8 +536,8 @@
           " in " + e.duration_ms + " ms, policy generation " + (e.policy_generation == null ? "?" : e.policy_generation)
         ]),
         // The journal sees the response before the HTTP server adds Date and Content-Length.
-        headerTable(e.response_headers, "Response headers as sent", isCorsHeader,
-          "(no headers besides Date and Content-Length: no CORS headers at all)")
+        headerTable(e.response_headers, "Response headers as sent", tableLook(isCorsHeader,
+          "(no headers besides Date and Content-Length: no CORS headers at all)"))
       ]));
     });
     replace(body, parts);

@@ -9,6 +9,9 @@
 //! several [`RouteResponse`]s chosen by rules or in turn, latency and [`Faults`] (per route or from
 //! `[defaults]`), stateful REST [`resources`] seeded from JSON, and an `upstream` that unmatched
 //! (or `proxy = true`) requests are forwarded to.
+//!
+//! - `static/.sandbox/default_routes.toml`: the zero-config API's routes, compiled in as
+//!   [`DEFAULT_ROUTES`].
 
 mod file;
 pub mod openapi;
@@ -313,7 +316,10 @@ pub fn load(src: &Source, file_name: &str, dir: &std::path::Path) -> Result<Rout
 }
 
 /// The routes of the zero-config API.
-pub const DEFAULT_ROUTES: &str = include_str!("default_routes.toml");
+pub const DEFAULT_ROUTES: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/static/.sandbox/default_routes.toml"
+));
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,13 @@
 //! The copy of this repository's `static/` compiled into the binary: the lab page served when
 //! no static root is configured and `./static` does not exist.
+//!
+//! `static/` holds every browser-side file. Its top level is the lab exactly as served, so the
+//! `./static` that `sandbox up` serves when started in a checkout shows the same lab:
+//! - `index.html`, `lab.css`, `lab.js`: the lab, at `/`, `/lab.css` and `/lab.js`.
+//! - `.sandbox/`: the sandbox's own files, left out of the lab here; each is compiled in by
+//!   the module that uses it (`serve::livereload`, `scaffold`, `routes`). A dot folder because
+//!   the static origin never serves hidden paths, so none of it is reachable as a static file
+//!   when a checkout's `./static` is served from disk either.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +22,9 @@ use super::frontend::is_html;
 use super::inject::inject;
 
 static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
+
+/// The folder of `static/` that is not part of the lab.
+const OWN: &str = ".sandbox";
 
 /// Every embedded file's answer, made once (validator hashed, reload script injected into
 /// HTML) rather than on every request.
@@ -43,11 +54,15 @@ fn collect(dir: &'static Dir<'static>, all: &mut HashMap<PathBuf, Answer>) {
         };
         all.insert(f.path().to_path_buf(), answer);
     }
-    for d in dir.dirs() {
+    for d in dir.dirs().filter(|d| !is_own(d.path())) {
         collect(d, all);
     }
 }
 
 pub fn is_dir(rel: &Path) -> bool {
-    STATIC.get_dir(rel).is_some()
+    !is_own(rel) && STATIC.get_dir(rel).is_some()
+}
+
+fn is_own(rel: &Path) -> bool {
+    rel.starts_with(OWN)
 }

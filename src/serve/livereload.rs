@@ -1,7 +1,13 @@
 //! `/__sandbox/*` on static origins: the event stream (Server-Sent Events), the reload script,
 //! and small same-origin JSON endpoints (`config.json`: the URLs of this sandbox's origins;
 //! `status`: generations and the last reload result of every file), and the request inspector
-//! page at `/__sandbox/` (HTML, script and stylesheet compiled in from `inspector/`).
+//! page at `/__sandbox/`.
+//!
+//! The browser-side files are compiled in from `static/.sandbox/`, the sandbox's own assets
+//! (never part of a served root: see `embedded`):
+//! - `reload.js`, `fixture.js`, `dom.js`: served at `/__sandbox/<name>`.
+//! - `inspector/`: the inspector's page, script and stylesheet (`/__sandbox/`,
+//!   `/__sandbox/inspector.js`, `/__sandbox/inspector.css`).
 //!
 //! Every endpoint here is same-origin only and never sends Access-Control-Allow-Origin: a page
 //! on another site must not be able to watch a developer's reloads.
@@ -22,12 +28,23 @@ use super::guard::same_origin;
 use super::sandbox_json;
 use crate::state::Event;
 
-pub const RELOAD_JS: &str = include_str!("reload.js");
-const FIXTURE_JS: &str = include_str!("fixture.js");
-const DOM_JS: &str = include_str!("dom.js");
-const INSPECTOR_HTML: &str = include_str!("inspector/inspector.html");
-const INSPECTOR_JS: &str = include_str!("inspector/inspector.js");
-const INSPECTOR_CSS: &str = include_str!("inspector/inspector.css");
+/// A file of `static/.sandbox/`, compiled in.
+macro_rules! asset {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/static/.sandbox/",
+            $name
+        ))
+    };
+}
+
+pub const RELOAD_JS: &str = asset!("reload.js");
+const FIXTURE_JS: &str = asset!("fixture.js");
+const DOM_JS: &str = asset!("dom.js");
+const INSPECTOR_HTML: &str = asset!("inspector/inspector.html");
+const INSPECTOR_JS: &str = asset!("inspector/inspector.js");
+const INSPECTOR_CSS: &str = asset!("inspector/inspector.css");
 
 /// The inspector renders header values a cross-origin page could influence; it only ever uses
 /// `textContent`, and this policy makes sure nothing but its own files could run or be loaded

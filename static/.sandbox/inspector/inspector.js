@@ -19,6 +19,14 @@
 
   // From /__sandbox/dom.js.
   var $ = SandboxDom.$, el = SandboxDom.el, replace = SandboxDom.replace;
+  var headerTable = SandboxDom.headerTable;
+  // A group is an exchange {preflight, actual}. Called without `credentialed`: the inspector
+  // cannot know a request's credentials mode, so it goes by the verdicts as the API judged them.
+  var verdictOf = SandboxDom.verdictOf;
+
+  // How the inspector's header tables look (dom.js headerTable): visible captions, CORS
+  // headers marked.
+  var TABLE_LOOK = { hot: SandboxDom.isCorsHeader, emptyClass: "muted", emptyText: "(none)" };
 
   function pad(n, w) { n = String(n); while (n.length < w) n = "0" + n; return n; }
   function clock(at) {
@@ -78,12 +86,6 @@
     return out;
   }
 
-  function verdictOf(g) {
-    var pv = g.preflight && g.preflight.verdict, av = g.actual && g.actual.verdict;
-    if (pv && pv.outcome === "blocked") return pv;
-    return av || pv || null;
-  }
-
   // ── rendering ────────────────────────────────────────────────────────────────────────────
 
   function verdictCell(v, e) {
@@ -123,17 +125,17 @@
     all.forEach(function (g) { groupsByKey[g.key] = g; });
     var blockedOnly = $("blocked-only").checked;
     var shown = all.filter(function (g) {
-      var v = verdictOf(g);
-      return !blockedOnly || (v && v.outcome === "blocked");
+      var d = verdictOf(g);
+      return !blockedOnly || (d && d.verdict.outcome === "blocked");
     }).reverse();
     var table = $("requests-table");
     Array.prototype.slice.call(table.tBodies).forEach(function (b) { b.remove(); });
     shown.forEach(function (g) {
-      var v = verdictOf(g);
+      var d = verdictOf(g);
       var body = el("tbody", {
         class: "group" + (g.key === selectedKey ? " selected" : ""),
         "data-key": g.key,
-        "data-outcome": v ? v.outcome : "none",
+        "data-outcome": d ? d.verdict.outcome : "none",
         tabindex: "0",
         "aria-label": describe(g),
         "aria-current": g.key === selectedKey ? "true" : null
@@ -157,7 +159,7 @@
 
   function describe(g) {
     var e = g.actual || g.preflight;
-    var v = verdictOf(g);
+    var d = verdictOf(g), v = d && d.verdict;
     return e.method + " " + target(e) + (g.preflight ? " with preflight" : "") + ": " +
       (v ? v.outcome + (v.cors_error ? " " + v.cors_error : "") : "no verdict");
   }
@@ -173,18 +175,6 @@
       else b.removeAttribute("aria-current");
     });
     renderDetail();
-  }
-
-  function headerTable(list, caption) {
-    if (!list || !list.length) return el("p", { class: "muted", text: "(none)" });
-    return el("table", { class: "headers-table" }, [
-      el("caption", { text: caption }),
-      el("tbody", null, list.map(function (h) {
-        var n = h[0].toLowerCase();
-        var hot = n.indexOf("access-control-") === 0 || n === "origin" || n === "vary";
-        return el("tr", hot ? { class: "hot" } : null, [el("th", { scope: "row", text: h[0] }), el("td", { text: h[1] })]);
-      }))
-    ]);
   }
 
   function verdictBlock(v, title) {
@@ -210,8 +200,8 @@
         (e.policy_generation == null ? "?" : e.policy_generation) + " · Origin " + (e.origin || "(none)") }),
       e.verdict ? verdictBlock(e.verdict, "Verdict") : el("p", { class: "muted", text: "No verdict: the request had no Origin (not cross-origin from a browser)." }),
       verdictBlock(e.verdict_if_credentialed, "If the request were credentialed"),
-      headerTable(e.request_headers, "Request headers (as received)"),
-      headerTable(e.response_headers, "Response headers (as sent)")
+      headerTable(e.request_headers, "Request headers (as received)", TABLE_LOOK),
+      headerTable(e.response_headers, "Response headers (as sent)", TABLE_LOOK)
     ]);
   }
 
