@@ -420,7 +420,9 @@
       parts.push(el("p", { class: "label", text: "Fix" }));
       parts.push(el("p", { class: "fix", text: v.fix }));
     }
-    if (x.preflight === null && needsPreflight(s) && x.actual) {
+    // The journal's verdict says whether such a request needs a preflight (the browser
+    // model's rule, not a copy of it here).
+    if (x.preflight === null && x.actual && x.actual.verdict && x.actual.verdict.preflight_required) {
       parts.push(el("p", { class: "note", text: "No preflight reached the API although this request needs one: the browser used a cached preflight (Access-Control-Max-Age). A policy change may not show until it expires." }));
     }
     var pageBlocked = !current.page.ok;
@@ -430,21 +432,6 @@
         : "The page read the response although the model blocks it: please report this as a model bug." }));
     }
     replace(body, parts);
-  }
-
-  var SAFE_METHODS = ["GET", "HEAD", "POST"];
-  var SAFE_HEADERS = ["accept", "accept-language", "content-language", "content-type", "range"];
-  var SAFE_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"];
-
-  // Roughly the Fetch standard's rule; only used to explain a missing preflight.
-  function needsPreflight(s) {
-    if (SAFE_METHODS.indexOf(s.method.toUpperCase()) < 0) return true;
-    return s.headers.some(function (h) {
-      var n = h[0].toLowerCase();
-      if (SAFE_HEADERS.indexOf(n) < 0) return true;
-      if (n === "content-type") return SAFE_TYPES.indexOf(h[1].split(";")[0].trim().toLowerCase()) < 0;
-      return false;
-    });
   }
 
   function renderPage(s, x) {

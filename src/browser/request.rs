@@ -331,6 +331,28 @@ pub fn needs_preflight(method: &str, headers: &[(String, String)]) -> bool {
     !is_cors_safelisted_method(method) || !cors_unsafe_request_header_names(headers).is_empty()
 }
 
+/// [`needs_preflight`] for the header lines a server received (names in lower case, as
+/// HTTP/2 and actix hand them over), without copying them.
+pub fn needs_preflight_received<'a>(
+    method: &str,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> bool {
+    if !is_cors_safelisted_method(method) {
+        return true;
+    }
+    let mut safelisted_total = 0usize;
+    for (name, value) in headers {
+        if is_forbidden_request_header(name, value) {
+            continue;
+        }
+        if !is_cors_safelisted_request_header(name, value) {
+            return true;
+        }
+        safelisted_total += value.len();
+    }
+    safelisted_total > SAFELISTED_TOTAL_MAX
+}
+
 /// Whether a request a server received is a CORS preflight. `has_header` answers for a
 /// lower-case header name whether the request carries it, so each server layer passes its
 /// own header map and none repeats which headers count.

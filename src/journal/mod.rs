@@ -39,6 +39,10 @@ pub struct RequestRecord {
     /// The request's `Origin` header, when it had one.
     pub origin: Option<String>,
     pub preflight: bool,
+    /// A cross-origin request that needs a preflight (by the browser model's rule): when the
+    /// journal holds such an actual request but no preflight, the browser used a cached one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub preflight_required: bool,
     pub duration_ms: f64,
     /// What the browser will decide (API origins, cross-origin requests only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -323,6 +327,7 @@ mod tests {
             status: 200,
             origin: Some("http://localhost:8080".into()),
             preflight: true,
+            preflight_required: false,
             duration_ms: 0.4,
             verdict: None,
             verdict_if_credentialed: None,

@@ -188,6 +188,7 @@ mod tests {
                 status: 200,
                 origin: None,
                 preflight: false,
+                preflight_required: false,
                 duration_ms: 0.0,
                 verdict: None,
                 verdict_if_credentialed: None,

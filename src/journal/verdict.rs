@@ -13,9 +13,6 @@ pub struct VerdictSummary {
     pub failed_parameter: Option<String>,
     pub message: Option<String>,
     pub fix: Option<String>,
-    /// Whether a browser sends a preflight before a request like this one: when the journal
-    /// holds its actual request but no preflight, the browser used a cached one.
-    pub preflight_required: bool,
     /// Chromium's reason without the URLs, for the text log.
     #[serde(skip)]
     reason: Option<String>,
@@ -36,7 +33,6 @@ impl VerdictSummary {
             failed_parameter: v.failed_parameter.clone(),
             message: v.message.clone(),
             fix: v.fix.clone(),
-            preflight_required: v.preflight_required,
             reason: v.reason.clone(),
             short: String::new(),
             brief: String::new(),

@@ -14,7 +14,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
 
 use super::{cors_layer, verdict, OriginCtx};
-use crate::browser::{is_preflight, parse_max_age, Outcome};
+use crate::browser::{is_preflight, needs_preflight_received, parse_max_age, Outcome};
 use crate::journal::{Entry, RequestRecord};
 use crate::state::{unix_now_f64, Event};
 
@@ -25,10 +25,17 @@ struct RequestFacts {
     path: String,
     origin: Option<String>,
     preflight: bool,
+    preflight_required: bool,
 }
 
 impl RequestFacts {
     fn of(req: &ServiceRequest) -> RequestFacts {
+        let preflight = is_preflight(req.method().as_str(), |n| req.headers().contains_key(n));
+        let cross_origin = req.headers().contains_key(ORIGIN);
+        let lines = req
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)));
         RequestFacts {
             started: Instant::now(),
             method: req.method().to_string(),
@@ -38,7 +45,9 @@ impl RequestFacts {
                 .get(ORIGIN)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
-            preflight: is_preflight(req.method().as_str(), |n| req.headers().contains_key(n)),
+            preflight,
+            preflight_required: preflight
+                || (cross_origin && needs_preflight_received(req.method().as_str(), lines)),
         }
     }
 }
@@ -72,6 +81,7 @@ pub(super) async fn access_log(
         status: res.status().as_u16(),
         origin: asked.origin,
         preflight: asked.preflight,
+        preflight_required: asked.preflight_required,
         duration_ms: (asked.started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
         verdict,
         verdict_if_credentialed,

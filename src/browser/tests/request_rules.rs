@@ -313,3 +313,36 @@ fn no_cors_drops_unsafelisted_headers() {
     let p = prepare("POST", &headers, Mode::NoCors).unwrap();
     assert_eq!(p.headers, pairs(&[("Accept", "x")]));
 }
+
+/// The lab explains a missing preflight with this rule, so it must be the browser's:
+/// methods and headers outside the safelist need one, simple requests and the headers
+/// the browser adds itself do not.
+#[test]
+fn received_requests_need_a_preflight_by_the_browsers_rule() {
+    let browser_added = [
+        ("host", "api.localhost:3000"),
+        ("origin", "http://page.localhost:8080"),
+        ("user-agent", "Mozilla/5.0"),
+        ("accept", "*/*"),
+        ("sec-fetch-mode", "cors"),
+        ("referer", "http://page.localhost:8080/"),
+        ("accept-encoding", "gzip"),
+    ];
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+    let cases: [Case; 6] = [
+        ("GET", &[], false),
+        ("POST", &[("content-type", "text/plain")], false),
+        ("POST", &[("content-type", "application/json")], true),
+        ("PUT", &[], true),
+        ("GET", &[("x-pkr-auth", "t")], true),
+        ("GET", &[("accept-language", "en")], false),
+    ];
+    for (method, extra, want) in cases {
+        let lines = browser_added.iter().chain(extra).copied();
+        assert_eq!(
+            crate::browser::needs_preflight_received(method, lines),
+            want,
+            "{method} {extra:?}"
+        );
+    }
+}
