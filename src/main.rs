@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Up(a) => {
             // Held until `up` returns: removes the generated config of `--fixed`.
-            let (config, _generated) = match &a.fixture {
+            let (config, generated) = match &a.fixture {
                 None => (a.config, None),
                 Some(f) => match fixtures::resolve_up(Path::new(fixtures::DEFAULT_DIR), f, a.fixed)
                 {
@@ -36,6 +36,7 @@ fn main() -> ExitCode {
                 poll: a.poll,
                 log_format: a.log_format.into(),
                 persist: a.persist,
+                generated_config: generated.is_some(),
             };
             match up::run(opts) {
                 Ok(()) => ExitCode::SUCCESS,
