@@ -227,8 +227,9 @@ pub enum FixturesCommand {
 }
 
 impl UpArgs {
-    /// `up`'s options, serving `config` (the file given, or the one a fixture resolved to).
-    pub fn options(&self, config: Option<PathBuf>) -> crate::up::UpOptions {
+    /// `up`'s options, serving `config` (the file given, or the one a fixture resolved to;
+    /// `generated` when the sandbox wrote it, so it is not watched).
+    pub fn options(&self, config: Option<PathBuf>, generated: bool) -> crate::up::UpOptions {
         crate::up::UpOptions {
             config,
             overrides: crate::config::Overrides {
@@ -238,6 +239,7 @@ impl UpArgs {
             poll: self.poll,
             log_format: self.log_format.into(),
             persist: self.persist,
+            generated_config: generated,
         }
     }
 }

@@ -33,9 +33,11 @@
 //! - [`policy`]: the CORS policy file: model, validation, lints. Pure.
 //! - [`routes`]: the mock API's routes file: model, validation, matching. Pure.
 //! - [`journal`]: log lines (text or JSON) and the ring of recent requests with their verdicts.
-//! - [`state`]: the one shared state of a running sandbox, its hot-swappable stores, and the
-//!   one loader of policy and routes files (startup and reload alike).
-//! - [`reload`]: event classification and the file watcher that swaps new versions in.
+//! - [`state`]: the one shared state of a running sandbox (the config in force among it), its
+//!   hot-swappable stores, and the one loader of policy and routes files (startup and reload
+//!   alike).
+//! - [`reload`]: event classification, the file watcher that swaps new versions in, and
+//!   applying an edited `sandbox.toml` (what it can live, "restart required" for the rest).
 //! - [`serve`]: the actix-web servers (static + live reload, API + hot actix-cors).
 //! - [`simulate`]: the API app called in-process with the requests a browser would send.
 //! - [`up`]: `sandbox up`: bind, build the state, watch, serve.

@@ -28,14 +28,14 @@ fn main() -> ExitCode {
 
 fn run_up(a: &UpArgs) -> ExitCode {
     // Held until `up` returns: removes the generated config of `--fixed`.
-    let (config, _generated) = match &a.fixture {
+    let (config, generated) = match &a.fixture {
         None => (a.config.clone(), None),
         Some(f) => match fixtures::resolve_up(Path::new(fixtures::DEFAULT_DIR), f, a.fixed) {
             Ok((path, guard)) => (Some(path), guard),
             Err(e) => return failed(&e.render()),
         },
     };
-    match up::run(a.options(config)) {
+    match up::run(a.options(config, generated.is_some())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => failed(&e.render()),
     }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::config::{self, Config, OriginSpec, Overrides, StaticRoot};
 use crate::journal::{Log, LogFormat};
+use crate::reload::config::ConfigReload;
 use crate::reload::watch::{self, WatcherKind};
 use crate::serve::{self, Role};
 use crate::state::{build_state, origin_url, OriginLoadError, State};
@@ -28,6 +29,9 @@ pub struct UpOptions {
     pub log_format: LogFormat,
     /// Save `[[resource]]` state next to each seed after every change.
     pub persist: bool,
+    /// `config` was generated for this run (`--fixture … --fixed`): nobody edits it, so it
+    /// is not watched.
+    pub generated_config: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,14 +102,20 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
         api.resources.set_persist(opts.persist);
     }
     let state = Arc::new(state);
-    let watcher = watch::start(
-        state.clone(),
-        if opts.poll {
-            WatcherKind::Poll
-        } else {
-            WatcherKind::Native
-        },
-    )?;
+    // A reload of `sandbox.toml` resolves it as here: same file, same overrides.
+    let config_reload = match (&opts.config, opts.generated_config) {
+        (Some(path), false) => Some(ConfigReload {
+            path: path.clone(),
+            overrides: opts.overrides.clone(),
+        }),
+        _ => None,
+    };
+    let kind = if opts.poll {
+        WatcherKind::Poll
+    } else {
+        WatcherKind::Native
+    };
+    let watcher = watch::start(state.clone(), kind, config_reload)?;
 
     let hosts = config.host_allowlist();
     let run_state = state.clone();
@@ -201,13 +211,12 @@ fn announce(config: &Config, state: &State, ports: &[u16], watcher: &watch::Watc
         );
     }
     state.log.ready(config.origins.len(), watcher.watched_count);
-    for api in &state.apis {
+    for (i, api) in state.apis.iter().enumerate() {
+        let (policy, _) = state.api_files(i);
         for w in &api.policy.load().value.warnings {
-            state.log.warning(&format!(
-                "{} {}: {w}",
-                api.name,
-                api.policy_ref.display_name()
-            ));
+            state
+                .log
+                .warning(&format!("{} {}: {w}", api.name, policy.display_name()));
         }
     }
 }

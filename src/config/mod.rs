@@ -6,6 +6,7 @@
 //! does not read the routes or policy files themselves (their loaders do).
 //! Precedence is command line > file > built-in default, applied once in [`resolve`].
 
+mod diff;
 mod file;
 mod hosts;
 
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::source_file::{did_you_mean, LoadError, Source};
 
+pub use diff::{diff, ConfigDiff, LiveChange};
 pub use file::OriginKind;
 pub use hosts::HostAllowlist;
 
@@ -70,6 +72,13 @@ impl FileRef {
     }
 }
 
+impl Config {
+    /// The origin named `name`, if any.
+    pub fn origin(&self, name: &str) -> Option<&OriginConfig> {
+        self.origins.iter().find(|o| o.name == name)
+    }
+}
+
 impl OriginConfig {
     pub fn kind(&self) -> OriginKind {
         match self.spec {
@@ -112,10 +121,19 @@ impl ConfigError {
 
 /// Loads `path` (or the default when `None`) and applies the overrides.
 pub fn resolve(path: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
-    let mut config = match path {
-        Some(p) => load_file(p)?,
-        None => default_config(Path::new(".")),
-    };
+    match path {
+        Some(p) => resolve_source(&Source::read(p)?, overrides),
+        None => apply_overrides(default_config(Path::new(".")), overrides),
+    }
+}
+
+/// [`resolve`] for a config file already read: the watcher validates exactly the bytes it
+/// fingerprinted, under the overrides startup applied.
+pub fn resolve_source(src: &Source, overrides: &Overrides) -> Result<Config, ConfigError> {
+    apply_overrides(load_file(src)?, overrides)
+}
+
+fn apply_overrides(mut config: Config, overrides: &Overrides) -> Result<Config, ConfigError> {
     if let Some(bind) = overrides.bind {
         config.bind = bind;
     }
@@ -172,8 +190,8 @@ pub fn default_config(cwd: &Path) -> Config {
     }
 }
 
-fn load_file(path: &Path) -> Result<Config, ConfigError> {
-    let src = Source::read(path)?;
+fn load_file(src: &Source) -> Result<Config, ConfigError> {
+    let path = src.path.as_path();
     let parsed: file::ConfigFile = src.parse()?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let dir = if dir.as_os_str().is_empty() {
@@ -181,7 +199,7 @@ fn load_file(path: &Path) -> Result<Config, ConfigError> {
     } else {
         dir
     };
-    let origins = file::validate(&src, dir, parsed)?;
+    let origins = file::validate(src, dir, parsed)?;
     let config = Config {
         file: Some(path.to_path_buf()),
         bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),

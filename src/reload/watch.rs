@@ -1,13 +1,17 @@
 //! The watcher: notify (native, or polling with `--poll`) on the parent folders of the policy
-//! and routes files and on each static root, debounced, feeding one worker thread that
-//! re-reads, validates and swaps.
+//! and routes files and of `sandbox.toml`, and on each static root, debounced, feeding one
+//! worker thread that re-reads, validates and swaps.
+//!
+//! What is watched is derived from the config in force ([`Worker::plan`]) and reconciled with
+//! what notify watches after every reload ([`Worker::watch_all`]), so a `sandbox.toml` edit
+//! naming another policy file or root moves the watches with it.
 //!
 //! Parent folders, not files: a watch on the file itself is lost after the first save by
 //! rename (vim, `sed -i`, JetBrains; notify #531, #113, #247), so we watch the folder
 //! non-recursively and filter by exact name in [`super::classify`]. Dropping the
 //! [`WatchHandle`] stops notify and the worker, so a test cannot leak a watcher.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -21,6 +25,7 @@ use notify_debouncer_full::{
 };
 
 use super::classify::{css_only, Action, Watched};
+use super::config::{self as config_reload, watched_root, ConfigApplied, ConfigReload};
 use crate::config::{FileRef, StaticRoot};
 use crate::source_file::{LoadError, Source};
 use crate::state::load::{load_policy, load_routes, Bytes};
@@ -58,10 +63,14 @@ pub enum WatcherKind {
 /// Type-erased debouncer, so native and polling watchers share one code path.
 trait Dirs: Send {
     fn watch(&mut self, p: &Path, m: RecursiveMode) -> notify::Result<()>;
+    fn unwatch(&mut self, p: &Path) -> notify::Result<()>;
 }
 impl<T: notify::Watcher + Send, C: FileIdCache + Send> Dirs for Debouncer<T, C> {
     fn watch(&mut self, p: &Path, m: RecursiveMode) -> notify::Result<()> {
         Debouncer::watch(self, p, m)
+    }
+    fn unwatch(&mut self, p: &Path) -> notify::Result<()> {
+        Debouncer::unwatch(self, p)
     }
 }
 
@@ -87,30 +96,35 @@ impl Drop for WatchHandle {
 }
 
 /// A file the worker knows how to reload.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Target {
     Policy(usize),
     Routes(usize),
+    /// `sandbox.toml` itself.
+    Config,
 }
 
-impl Target {
-    /// The API origin (index into `state.apis`) the file belongs to.
-    fn api(self) -> usize {
-        match self {
-            Target::Policy(a) | Target::Routes(a) => a,
-        }
-    }
-}
+/// The origin named on the status board and in the log for `sandbox.toml`, which belongs to
+/// no origin.
+pub const CONFIG_ORIGIN: &str = "sandbox";
 
 struct Worker {
     state: SharedState,
+    /// `Some` when `sandbox.toml` is watched (not the built-in default, not a generated one).
+    config: Option<ConfigReload>,
+    /// Generation of the config in force (1 = as started).
+    config_generation: u64,
+    /// Files a new `sandbox.toml` names that failed to load: watched with it, so fixing them
+    /// retries it.
+    config_pending: Vec<PathBuf>,
+    /// What to reload, by index into `watched.files`; rebuilt by [`Worker::plan`].
     targets: Vec<Target>,
     watched: Watched,
     dirs: Arc<Mutex<Option<Box<dyn Dirs>>>>,
-    watched_dirs: BTreeSet<PathBuf>,
+    watched_dirs: BTreeMap<PathBuf, RecursiveMode>,
     /// Fingerprint of what the last attempt saw, so a touch or a repeated bad save is not
     /// reported twice.
-    last_seen: HashMap<usize, u64>,
+    last_seen: HashMap<Target, u64>,
     /// The same for files under static roots: one save can arrive as two debounced batches
     /// (a rename's two halves), and open pages should reload once, not twice.
     static_seen: HashMap<PathBuf, u64>,
@@ -135,78 +149,25 @@ fn static_fingerprint(path: &Path) -> u64 {
     h.finish()
 }
 
-/// Starts watching everything the state's origins load from disk.
-pub fn start(state: SharedState, kind: WatcherKind) -> Result<WatchHandle, WatchError> {
+/// Starts watching everything the state's origins load from disk, and `config` (the
+/// `sandbox.toml` `up` read) when given.
+pub fn start(
+    state: SharedState,
+    kind: WatcherKind,
+    config: Option<ConfigReload>,
+) -> Result<WatchHandle, WatchError> {
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-    let handler = move |r: DebounceEventResult| {
+    let (dirs, kind) = debouncer(&state, kind, move |r| {
         let _ = tx.send(r);
-    };
-    let (dirs, kind): (Box<dyn Dirs>, WatcherKind) = match kind {
-        WatcherKind::Native => {
-            match new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
-                DEBOUNCE,
-                Some(TICK),
-                handler.clone(),
-                RecommendedCache::new(),
-                notify::Config::default(),
-            ) {
-                Ok(d) => (Box::new(d), WatcherKind::Native),
-                Err(e) => {
-                    state.log.warning(&format!(
-                        "native file watcher unavailable ({e}); polling instead"
-                    ));
-                    (poll_debouncer(handler)?, WatcherKind::Poll)
-                }
-            }
-        }
-        WatcherKind::Poll => (poll_debouncer(handler)?, WatcherKind::Poll),
-    };
+    })?;
     let dirs = Arc::new(Mutex::new(Some(dirs)));
-
-    let mut targets = Vec::new();
-    let mut watched = Watched::default();
-    for (i, api) in state.apis.iter().enumerate() {
-        if let FileRef::Path(p) = &api.policy_ref {
-            targets.push(Target::Policy(i));
-            watched.files.push(vec![absolute(p)]);
-        }
-        if let FileRef::Path(p) = &api.routes_ref {
-            targets.push(Target::Routes(i));
-            let mut files = vec![absolute(p)];
-            files.extend(api.routes.load().value.body_files.iter().cloned());
-            watched.files.push(files);
-        }
-    }
-    for s in &state.statics {
-        watched.roots.push(match &s.root {
-            StaticRoot::Dir(d) => d.canonicalize().unwrap_or_else(|_| absolute(d)),
-            // Nothing on disk changes an embedded root; an impossible path never matches.
-            StaticRoot::Embedded => PathBuf::from("/\0embedded"),
-        });
-    }
-
-    let mut worker = Worker {
-        state,
-        targets,
-        watched,
-        dirs: Arc::clone(&dirs),
-        watched_dirs: BTreeSet::new(),
-        last_seen: HashMap::new(),
-        static_seen: HashMap::new(),
-    };
+    let mut worker = Worker::new(state, config, Arc::clone(&dirs));
     worker.watch_all()?;
-    for (i, _) in worker.targets.iter().enumerate() {
+    for (i, target) in worker.targets.iter().enumerate() {
         let (_, fp, _) = worker.snapshot(i);
-        worker.last_seen.insert(i, fp);
+        worker.last_seen.insert(*target, fp);
     }
-    let watched_count = worker.watched.files.iter().map(Vec::len).sum::<usize>()
-        + worker
-            .state
-            .statics
-            .iter()
-            .filter(|s| matches!(s.root, StaticRoot::Dir(_)))
-            .count();
-
+    let watched_count = worker.watched_count();
     let thread = std::thread::Builder::new()
         .name("sandbox-reload".into())
         .spawn(move || {
@@ -221,6 +182,35 @@ pub fn start(state: SharedState, kind: WatcherKind) -> Result<WatchHandle, Watch
         kind,
         watched_count,
     })
+}
+
+/// The debouncer of the requested kind; a native one that cannot start falls back to polling.
+fn debouncer<F>(
+    state: &SharedState,
+    kind: WatcherKind,
+    handler: F,
+) -> Result<(Box<dyn Dirs>, WatcherKind), WatchError>
+where
+    F: FnMut(DebounceEventResult) + Send + Clone + 'static,
+{
+    if kind == WatcherKind::Poll {
+        return Ok((poll_debouncer(handler)?, WatcherKind::Poll));
+    }
+    match new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
+        DEBOUNCE,
+        Some(TICK),
+        handler.clone(),
+        RecommendedCache::new(),
+        notify::Config::default(),
+    ) {
+        Ok(d) => Ok((Box::new(d), WatcherKind::Native)),
+        Err(e) => {
+            state.log.warning(&format!(
+                "native file watcher unavailable ({e}); polling instead"
+            ));
+            Ok((poll_debouncer(handler)?, WatcherKind::Poll))
+        }
+    }
 }
 
 fn poll_debouncer<F>(handler: F) -> Result<Box<dyn Dirs>, WatchError>
@@ -248,6 +238,70 @@ fn is_change(kind: &EventKind) -> bool {
 }
 
 impl Worker {
+    fn new(
+        state: SharedState,
+        config: Option<ConfigReload>,
+        dirs: Arc<Mutex<Option<Box<dyn Dirs>>>>,
+    ) -> Worker {
+        let mut worker = Worker {
+            state,
+            config,
+            config_generation: 1,
+            config_pending: Vec::new(),
+            targets: Vec::new(),
+            watched: Watched::default(),
+            dirs,
+            watched_dirs: BTreeMap::new(),
+            last_seen: HashMap::new(),
+            static_seen: HashMap::new(),
+        };
+        worker.plan();
+        worker
+    }
+
+    /// Derives the targets and watched paths from the config in force: each API's policy
+    /// and routes files (with the routes' body files), `sandbox.toml` (with any files of a
+    /// new version that failed to load), each static root.
+    fn plan(&mut self) {
+        let mut targets = Vec::new();
+        let mut watched = Watched::default();
+        for (i, api) in self.state.apis.iter().enumerate() {
+            let (policy, routes) = self.state.api_files(i);
+            if let FileRef::Path(p) = policy {
+                targets.push(Target::Policy(i));
+                watched.files.push(vec![absolute(&p)]);
+            }
+            if let FileRef::Path(p) = routes {
+                targets.push(Target::Routes(i));
+                let mut files = vec![absolute(&p)];
+                files.extend(api.routes.load().value.body_files.iter().cloned());
+                watched.files.push(files);
+            }
+        }
+        if let Some(c) = &self.config {
+            targets.push(Target::Config);
+            let mut files = vec![absolute(&c.path)];
+            files.extend(self.config_pending.iter().cloned());
+            watched.files.push(files);
+        }
+        for s in &self.state.statics {
+            watched.roots.push(watched_root(&s.root.load()));
+        }
+        self.targets = targets;
+        self.watched = watched;
+    }
+
+    /// How many files and folders are watched (for the banner).
+    fn watched_count(&self) -> usize {
+        let roots = self.state.statics.iter();
+        self.watched.files.iter().map(Vec::len).sum::<usize>()
+            + roots
+                .filter(|s| matches!(**s.root.load(), StaticRoot::Dir(_)))
+                .count()
+    }
+
+    /// Reconciles notify's watches with the plan: each file's folder non-recursively, each
+    /// root recursively; folders no longer needed are let go.
     fn watch_all(&mut self) -> Result<(), WatchError> {
         let mut wanted: BTreeMap<PathBuf, RecursiveMode> = BTreeMap::new();
         for files in &self.watched.files {
@@ -266,8 +320,20 @@ impl Worker {
         let Some(dirs) = guard.as_mut() else {
             return Ok(());
         };
+        let stale: Vec<PathBuf> = (self.watched_dirs.iter())
+            .filter(|(d, m)| wanted.get(*d) != Some(m))
+            .map(|(d, _)| d.clone())
+            .collect();
+        for dir in &stale {
+            // A folder that is gone has no watch left to remove.
+            let _ = dirs.unwatch(dir);
+            self.watched_dirs.remove(dir);
+        }
+        // The debouncer forgets folders beneath one it stops watching; watch those again.
+        self.watched_dirs
+            .retain(|d, _| !stale.iter().any(|s| d.starts_with(s)));
         for (dir, mode) in wanted {
-            if self.watched_dirs.contains(&dir) {
+            if self.watched_dirs.contains_key(&dir) {
                 continue;
             }
             dirs.watch(&dir, mode).map_err(|e| match e.kind {
@@ -279,7 +345,7 @@ impl Worker {
                     source: e,
                 },
             })?;
-            self.watched_dirs.insert(dir);
+            self.watched_dirs.insert(dir, mode);
         }
         Ok(())
     }
@@ -300,9 +366,11 @@ impl Worker {
             .flat_map(|e| e.event.paths.iter().map(PathBuf::as_path))
             .collect();
         let mut statics: BTreeMap<usize, Vec<PathBuf>> = BTreeMap::new();
+        let mut reloads = Vec::new();
         for action in self.watched.classify(paths) {
             match action {
-                Action::Reload(i) => self.reload(i),
+                // By target, not index: a `sandbox.toml` reload re-plans the indexes.
+                Action::Reload(i) => reloads.push(self.targets[i]),
                 Action::Static { origin, rel } => {
                     let full = self.watched.roots[origin].join(&rel);
                     let fp = static_fingerprint(&full);
@@ -312,24 +380,34 @@ impl Worker {
                 }
             }
         }
-        for (origin, rels) in statics {
-            let name = self.state.statics[origin].name.clone();
-            let files: Vec<String> = rels
-                .iter()
-                .map(|r| r.to_string_lossy().into_owned())
-                .collect();
-            let css = css_only(&rels);
-            // Before anyone hears of the change, so a page reloading at once gets new bytes.
-            self.state.statics[origin]
-                .changes
-                .fetch_add(1, std::sync::atomic::Ordering::Release);
-            self.state.log.static_changed(&name, &files, css);
-            self.state.publish(Event::StaticChanged {
-                origin: name,
-                files,
-                css_only: css,
-            });
+        for target in reloads {
+            if let Some(i) = self.targets.iter().position(|t| *t == target) {
+                self.reload(i);
+            }
         }
+        for (origin, rels) in statics {
+            self.static_changed(origin, &rels);
+        }
+    }
+
+    /// Tells the log and open pages that files under static origin `origin` changed.
+    fn static_changed(&self, origin: usize, rels: &[PathBuf]) {
+        let name = self.state.statics[origin].name.clone();
+        let files: Vec<String> = rels
+            .iter()
+            .map(|r| r.to_string_lossy().into_owned())
+            .collect();
+        let css = css_only(rels);
+        // Before anyone hears of the change, so a page reloading at once gets new bytes.
+        self.state.statics[origin]
+            .changes
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        self.state.log.static_changed(&name, &files, css);
+        self.state.publish(Event::StaticChanged {
+            origin: name,
+            files,
+            css_only: css,
+        });
     }
 
     /// What target `i` would load now: the main file's bytes, read once (so the fingerprint
@@ -337,8 +415,8 @@ impl Worker {
     /// reported twice, or a newer save marked as seen and never loaded), a digest of them, and
     /// the fingerprint of those plus every body file.
     fn snapshot(&self, i: usize) -> (u64, u64, Result<Vec<u8>, LoadError>) {
-        let main = match self.file_ref(i) {
-            FileRef::Path(p) => Source::read_bytes(p),
+        let main = match self.file_ref(self.targets[i]) {
+            FileRef::Path(p) => Source::read_bytes(&p),
             FileRef::Embedded => Err(LoadError::unreadable(Path::new("embedded"), "embedded")),
         };
         let digest = digest_main(&main);
@@ -346,125 +424,238 @@ impl Worker {
         (digest, fp, main)
     }
 
-    fn file_ref(&self, i: usize) -> &FileRef {
-        match self.targets[i] {
-            Target::Policy(a) => &self.state.apis[a].policy_ref,
-            Target::Routes(a) => &self.state.apis[a].routes_ref,
+    /// Where target `t` loads from, as the config in force names it.
+    fn file_ref(&self, t: Target) -> FileRef {
+        match t {
+            Target::Policy(a) => self.state.api_files(a).0,
+            Target::Routes(a) => self.state.api_files(a).1,
+            Target::Config => match &self.config {
+                Some(c) => FileRef::Path(c.path.clone()),
+                None => FileRef::Embedded,
+            },
+        }
+    }
+
+    /// The origin and file name target `t` is reported under.
+    fn label(&self, t: Target) -> (String, String) {
+        let file = self.file_ref(t).display_name();
+        match t {
+            Target::Policy(a) | Target::Routes(a) => (self.state.apis[a].name.clone(), file),
+            Target::Config => (CONFIG_ORIGIN.to_string(), file),
         }
     }
 
     /// Reloads target `i` if what it loads changed since the last attempt, and reports the
     /// outcome (status board first, then the log line, then the event to open pages).
     fn reload(&mut self, i: usize) {
+        let target = self.targets[i];
         let (digest, fp, main) = self.snapshot(i);
-        if self.last_seen.get(&i) == Some(&fp) {
+        if self.last_seen.get(&target) == Some(&fp) {
             return;
         }
-        self.last_seen.insert(i, fp);
+        self.last_seen.insert(target, fp);
         let files_before = self.watched.files[i].clone();
-        match self.apply(i, main) {
-            Ok(applied) => {
-                if let Err(e) = self.watch_all() {
-                    self.state.log.warning(&e.to_string());
-                }
-                // New body files join the fingerprint. The main file is not read again: if it
-                // changed meanwhile, its event must still find a different fingerprint.
-                if self.watched.files[i] != files_before {
-                    let fp = fingerprint(digest, &self.watched.files[i][1..]);
-                    self.last_seen.insert(i, fp);
-                }
-                self.report_success(i, applied);
+        let label = self.label(target);
+        let outcome = self.apply(target, main);
+        self.replan();
+        // New body (or pending) files join the fingerprint. The main file is not read again:
+        // if it changed meanwhile, its event must still find a different fingerprint.
+        if let Some(j) = self.targets.iter().position(|t| *t == target) {
+            if self.watched.files[j] != files_before {
+                let fp = fingerprint(digest, &self.watched.files[j][1..]);
+                self.last_seen.insert(target, fp);
             }
-            Err(e) => self.report_failure(i, &e),
+        }
+        if let Ok(Applied {
+            config: Some(c), ..
+        }) = &outcome
+        {
+            self.remember_loaded(c);
+        }
+        match outcome {
+            Ok(applied) => self.report_success(target, label, applied),
+            Err(e) => self.report_failure(target, label, &e),
         }
     }
 
-    /// Loads target `i` from the bytes its fingerprint saw and swaps it in when its meaning
+    /// Rebuilds the plan after a reload and reconciles the watches with it; targets no longer
+    /// planned are forgotten.
+    fn replan(&mut self) {
+        self.plan();
+        if let Err(e) = self.watch_all() {
+            self.state.log.warning(&e.to_string());
+        }
+        let planned = &self.targets;
+        self.last_seen.retain(|t, _| planned.contains(t));
+    }
+
+    /// Records what a config reload read of the files it swapped in, so the watcher does not
+    /// report those versions again when it hears of them.
+    fn remember_loaded(&mut self, c: &ConfigApplied) {
+        for f in &c.files {
+            let Some(api) = self.state.apis.iter().position(|a| a.name == f.origin) else {
+                continue;
+            };
+            let t = if f.is_policy {
+                Target::Policy(api)
+            } else {
+                Target::Routes(api)
+            };
+            let planned = self.targets.iter().position(|p| *p == t);
+            if let (Some(j), Some(digest)) = (planned, f.digest) {
+                let fp = fingerprint(digest, &self.watched.files[j][1..]);
+                self.last_seen.insert(t, fp);
+            }
+        }
+    }
+
+    /// Loads target `t` from the bytes its fingerprint saw and swaps it in when its meaning
     /// changed (an edit that changes no meaning only updates the source text in force).
-    fn apply(&mut self, i: usize, main: Result<Vec<u8>, LoadError>) -> Result<Applied, LoadError> {
-        let target = self.targets[i];
-        let api = &self.state.apis[target.api()];
+    fn apply(&mut self, t: Target, main: Result<Vec<u8>, LoadError>) -> Result<Applied, LoadError> {
         let unchanged = |generation| Applied {
             generation,
             changed: "no change in meaning".to_string(),
+            config: None,
         };
-        match target {
-            Target::Policy(_) => {
-                let (p, text) =
-                    load_policy(&api.policy_ref, &api.default_allowed, Bytes::Read(main))?;
+        let file = self.file_ref(t);
+        match t {
+            Target::Policy(a) => {
+                let api = &self.state.apis[a];
+                let (p, text) = load_policy(&file, &api.default_allowed, Bytes::Read(main))?;
                 let old = api.policy.load();
                 Ok(match crate::policy::describe_change(&old.value, &p) {
                     None => unchanged(api.policy.retext(text)),
                     Some(changed) => Applied {
                         generation: api.policy.swap(p, text),
                         changed,
+                        config: None,
                     },
                 })
             }
-            Target::Routes(_) => {
-                let (r, text) = load_routes(&api.routes_ref, Bytes::Read(main))?;
+            Target::Routes(a) => {
+                let api = &self.state.apis[a];
+                let (r, text) = load_routes(&file, Bytes::Read(main))?;
                 let old = api.routes.load();
                 if old.value == r {
                     return Ok(unchanged(api.routes.retext(text)));
                 }
                 let changed = format!("{} → {} routes", old.value.routes.len(), r.routes.len());
-                let mut files = vec![self.watched.files[i][0].clone()];
-                files.extend(r.body_files.iter().cloned());
-                self.watched.files[i] = files;
                 Ok(Applied {
                     generation: api.routes.swap(r, text),
                     changed,
+                    config: None,
                 })
             }
+            Target::Config => self.apply_config(main),
         }
     }
 
-    fn report_success(&self, i: usize, applied: Applied) {
+    /// Validates a new `sandbox.toml` and applies what can be applied live (all or nothing).
+    fn apply_config(&mut self, main: Result<Vec<u8>, LoadError>) -> Result<Applied, LoadError> {
+        let Some(reload) = &self.config else {
+            return Err(LoadError::unreadable(
+                Path::new("sandbox.toml"),
+                "not watched",
+            ));
+        };
+        // An invalid file names nothing to wait for; a valid one whose files fail to load
+        // waits for them.
+        let new = reload
+            .validate(main)
+            .inspect_err(|_| self.config_pending.clear())?;
+        let applied = config_reload::apply(&self.state, &new).inspect_err(|_| {
+            self.config_pending = config_reload::pending_files(&self.state, &new);
+        })?;
+        self.config_pending.clear();
+        let changed = if applied.changed.is_empty() {
+            "no live change".to_string()
+        } else {
+            self.config_generation += 1;
+            applied.changed.join("; ")
+        };
+        Ok(Applied {
+            generation: self.config_generation,
+            changed,
+            config: Some(applied),
+        })
+    }
+
+    fn report_success(&self, t: Target, (origin, file): (String, String), applied: Applied) {
         let state = &self.state;
-        let target = self.targets[i];
-        let api = &state.apis[target.api()];
-        let file = self.file_ref(i).display_name();
         let Applied {
             generation,
             changed,
+            config,
         } = applied;
         // The status board first: whoever sees the log line or the event and then
         // asks /__sandbox/status must find this outcome, not the one before it.
-        state.record_status(FileStatus {
-            origin: api.name.clone(),
-            file: file.clone(),
+        state.record_status(ok_status(&origin, &file, generation));
+        if let Some(c) = &config {
+            for f in &c.files {
+                state.forget_status(&f.origin, &f.old_file);
+                state.record_status(ok_status(&f.origin, &f.file, f.generation));
+            }
+        }
+        state.log.reloaded(&origin, &file, generation, &changed);
+        if let Target::Policy(a) = t {
+            self.warn_cached_preflight(a);
+        }
+        if let Some(c) = &config {
+            for what in &c.restart {
+                state.log.warning(&format!(
+                    "restart required: {what} (set up at startup: stop and run `sandbox up` again to apply it; the rest of {file} is in force)"
+                ));
+            }
+        }
+        state.publish(Event::Reloaded {
+            origin,
+            file,
             generation,
-            ok: true,
-            error: None,
-            line: None,
-            column: None,
-            at: unix_now(),
         });
-        state.log.reloaded(&api.name, &file, generation, &changed);
-        if let (Target::Policy(_), Some(secs)) = (target, api.preflight_cache_remaining()) {
-            state.log.warning(&format!(
+        if let Some(c) = config {
+            self.publish_config_applied(c);
+        }
+    }
+
+    fn warn_cached_preflight(&self, a: usize) {
+        let api = &self.state.apis[a];
+        if let Some(secs) = api.preflight_cache_remaining() {
+            self.state.log.warning(&format!(
                 "{}: a browser may answer preflights from its cache for up to {secs} s more (max-age of the last preflight); reload the page with the cache disabled, or lower max_age, to see this change at once",
                 api.name
             ));
         }
-        state.publish(Event::Reloaded {
-            origin: api.name.clone(),
-            file,
-            generation,
-        });
     }
 
-    fn report_failure(&self, i: usize, e: &LoadError) {
+    /// Open pages hear of each file a config reload swapped in, and static pages whose root
+    /// moved reload.
+    fn publish_config_applied(&self, c: ConfigApplied) {
+        for f in c.files {
+            self.state.publish(Event::Reloaded {
+                origin: f.origin,
+                file: f.file,
+                generation: f.generation,
+            });
+        }
+        for origin in c.roots {
+            self.state.publish(Event::StaticChanged {
+                origin: self.state.statics[origin].name.clone(),
+                files: Vec::new(),
+                css_only: false,
+            });
+        }
+    }
+
+    fn report_failure(&self, t: Target, (origin, file): (String, String), e: &LoadError) {
         let state = &self.state;
-        let api = &state.apis[self.targets[i].api()];
-        let file = self.file_ref(i).display_name();
-        let generation = match self.targets[i] {
-            Target::Policy(_) => api.policy.load().generation,
-            Target::Routes(_) => api.routes.load().generation,
+        let generation = match t {
+            Target::Policy(a) => state.apis[a].policy.load().generation,
+            Target::Routes(a) => state.apis[a].routes.load().generation,
+            Target::Config => self.config_generation,
         };
         let (line, column) = e.line_col().unzip();
         state.record_status(FileStatus {
-            origin: api.name.clone(),
+            origin: origin.clone(),
             file: file.clone(),
             generation,
             ok: false,
@@ -475,9 +666,9 @@ impl Worker {
         });
         state
             .log
-            .reload_failed(&api.name, &file, &e.one_line(), &e.render());
+            .reload_failed(&origin, &file, &e.one_line(), &e.render());
         state.publish(Event::ReloadFailed {
-            origin: api.name.clone(),
+            origin,
             file,
             line,
             column,
@@ -486,15 +677,30 @@ impl Worker {
     }
 }
 
-/// What a successful reload installed: its generation and a sentence on what changed.
+fn ok_status(origin: &str, file: &str, generation: u64) -> FileStatus {
+    FileStatus {
+        origin: origin.to_string(),
+        file: file.to_string(),
+        generation,
+        ok: true,
+        error: None,
+        line: None,
+        column: None,
+        at: unix_now(),
+    }
+}
+
+/// What a successful reload installed: its generation, a sentence on what changed, and for
+/// `sandbox.toml` what else it swapped in and what needs a restart.
 struct Applied {
     generation: u64,
     changed: String,
+    config: Option<ConfigApplied>,
 }
 
 /// A digest of a main file's bytes, or of why it could not be read (missing, a folder,
 /// permission denied, too big: each a state of its own, reported once).
-fn digest_main(main: &Result<Vec<u8>, LoadError>) -> u64 {
+pub(super) fn digest_main(main: &Result<Vec<u8>, LoadError>) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     match main {
         Ok(bytes) => (0u8, bytes).hash(&mut h),

@@ -7,10 +7,12 @@
 //! Cross-site `no-cors` loads (another site's `<script src>`) are refused before any of that.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use actix_files::NamedFile;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
+use arc_swap::ArcSwap;
 
 use super::beneath::{Opened, Root, Stamp};
 use super::embedded;
@@ -24,17 +26,50 @@ use crate::vocab::html_escape;
 pub struct StaticCtx {
     pub state: SharedState,
     pub index: usize,
-    /// The root folder, opened once (`None`: the embedded lab).
+    /// The root folder, opened once per root the state names (reopened when a `sandbox.toml`
+    /// reload swaps it).
+    opened: ArcSwap<OpenedRoot>,
+}
+
+/// A root of the state, opened.
+pub struct OpenedRoot {
+    /// The state's root this was opened from.
+    from: Arc<StaticRoot>,
+    /// `None`: the embedded lab.
     pub root: Option<Root>,
+}
+
+impl OpenedRoot {
+    fn open(from: Arc<StaticRoot>) -> OpenedRoot {
+        let root = match &*from {
+            StaticRoot::Dir(d) => Some(Root::new(d)),
+            StaticRoot::Embedded => None,
+        };
+        OpenedRoot { from, root }
+    }
 }
 
 impl StaticCtx {
     pub fn new(state: SharedState, index: usize) -> Self {
-        let root = match &state.statics[index].root {
-            StaticRoot::Dir(d) => Some(Root::new(d)),
-            StaticRoot::Embedded => None,
-        };
-        StaticCtx { state, index, root }
+        let opened = OpenedRoot::open(state.statics[index].root.load_full());
+        StaticCtx {
+            state,
+            index,
+            opened: ArcSwap::from_pointee(opened),
+        }
+    }
+
+    /// The root in force, opened: one snapshot for the whole request.
+    pub fn root(&self) -> Arc<OpenedRoot> {
+        let now = self.state.statics[self.index].root.load_full();
+        let opened = self.opened.load_full();
+        if Arc::ptr_eq(&opened.from, &now) {
+            return opened;
+        }
+        // Workers racing here each open it once; whichever is stored last is as good.
+        let fresh = Arc::new(OpenedRoot::open(now));
+        self.opened.store(Arc::clone(&fresh));
+        fresh
     }
 }
 
@@ -107,12 +142,19 @@ async fn respond(req: &HttpRequest, ctx: &StaticCtx, cache: &FileCache) -> HttpR
             .body("sandbox: cross-site script, style and image loads of this dev server's files are refused");
     }
     let raw = req.uri().path();
+    // The change count before the root: a reload swaps the root and then bumps the count, so
+    // an entry read from an old root is never stored under the new count.
     let changes = ctx.state.statics[ctx.index]
         .changes
         .load(std::sync::atomic::Ordering::Acquire);
-    let use_cache = ctx.root.is_some() && cacheable_request(req);
+    let opened = ctx.root();
+    let use_cache = opened.root.is_some() && cacheable_request(req);
     if use_cache {
-        if let Some(hit) = ctx.root.as_ref().and_then(|r| cache.get(raw, r, changes)) {
+        if let Some(hit) = opened
+            .root
+            .as_ref()
+            .and_then(|r| cache.get(raw, r, changes))
+        {
             return hit.respond(req);
         }
     }
@@ -125,7 +167,7 @@ async fn respond(req: &HttpRequest, ctx: &StaticCtx, cache: &FileCache) -> HttpR
         }
         Err(PathRejection::Forbidden) => return not_found(raw),
     };
-    match &ctx.root {
+    match &opened.root {
         None => serve_embedded(req, &rel, raw),
         Some(root) => {
             let found = find(root, &rel, !raw.ends_with('/'), use_cache);

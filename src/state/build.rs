@@ -4,6 +4,7 @@
 
 use std::sync::Mutex;
 
+use arc_swap::ArcSwap;
 use tokio::sync::broadcast;
 
 use super::load::{load_policy, load_routes, Bytes};
@@ -30,6 +31,15 @@ impl OriginLoadError {
 /// The URL a browser uses for an origin: its host name and the port actually bound.
 pub fn origin_url(hostname: &str, port: u16) -> String {
     format!("http://{hostname}:{port}")
+}
+
+/// The root as served: canonical once here (and on each reload), so requests need not
+/// resolve it again.
+pub fn canonical_root(root: &StaticRoot) -> StaticRoot {
+    match root {
+        StaticRoot::Dir(d) => StaticRoot::Dir(d.canonicalize().unwrap_or(d.clone())),
+        StaticRoot::Embedded => StaticRoot::Embedded,
+    }
 }
 
 /// Loads every origin's files (strictly) into a fresh [`State`]. `ports` are the real ports,
@@ -60,15 +70,11 @@ pub fn build_state(
         let url = origin_url(&o.hostname, *port);
         match &o.spec {
             OriginSpec::Static { root } => {
-                // Canonical once here, so requests need not resolve the root again.
-                let root = match root {
-                    StaticRoot::Dir(d) => StaticRoot::Dir(d.canonicalize().unwrap_or(d.clone())),
-                    StaticRoot::Embedded => StaticRoot::Embedded,
-                };
+                let root = canonical_root(root);
                 statics.push(StaticOrigin {
                     name: o.name.clone(),
                     url,
-                    root,
+                    root: ArcSwap::from_pointee(root),
                     changes: Default::default(),
                 });
             }
@@ -85,8 +91,6 @@ pub fn build_state(
                     url,
                     policy: Store::new(p, policy_text),
                     routes: Store::new(r, routes_text),
-                    policy_ref: policy.clone(),
-                    routes_ref: routes.clone(),
                     default_allowed: static_urls.clone(),
                     last_preflight: Mutex::new(None),
                     resources: Default::default(),
@@ -97,6 +101,7 @@ pub fn build_state(
     let (events, _) = broadcast::channel(256);
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let state = State {
+        config: ArcSwap::from_pointee(config.clone()),
         apis,
         statics,
         events,

@@ -10,16 +10,17 @@ mod build;
 pub mod load;
 mod store;
 
-pub use build::{build_state, origin_url, OriginLoadError};
+pub use build::{build_state, canonical_root, origin_url, OriginLoadError};
 pub use store::{Store, Versioned};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use arc_swap::ArcSwap;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::config::{FileRef, StaticRoot};
+use crate::config::{Config, FileRef, OriginSpec, StaticRoot};
 use crate::journal::Log;
 use crate::policy::Policy;
 use crate::routes::Routes;
@@ -57,8 +58,6 @@ pub struct ApiOrigin {
     pub url: String,
     pub policy: Store<Policy>,
     pub routes: Store<Routes>,
-    pub policy_ref: FileRef,
-    pub routes_ref: FileRef,
     /// Origins the embedded default policy allows (the static origins' URLs).
     pub default_allowed: Vec<String>,
     /// When a browser last got an allowed preflight, and for how many seconds it may cache
@@ -88,7 +87,9 @@ impl ApiOrigin {
 pub struct StaticOrigin {
     pub name: String,
     pub url: String,
-    pub root: StaticRoot,
+    /// The root served now (canonical), swapped when `sandbox.toml` names another. A request
+    /// loads it once, so all of it is answered from one folder.
+    pub root: ArcSwap<StaticRoot>,
     /// How many changes the watcher has seen under the root; file caches empty when it moves.
     pub changes: std::sync::atomic::AtomicU64,
 }
@@ -110,6 +111,10 @@ pub struct FileStatus {
 
 #[derive(Debug)]
 pub struct State {
+    /// The config in force, with the command-line overrides applied: where every origin's
+    /// files come from now. A `sandbox.toml` reload swaps it after the stores it names, and
+    /// only with what it could apply (never a port or host name, which need a restart).
+    pub config: ArcSwap<Config>,
     pub apis: Vec<ApiOrigin>,
     pub statics: Vec<StaticOrigin>,
     pub events: broadcast::Sender<Event>,
@@ -169,6 +174,21 @@ impl State {
         {
             Some(b) => *b = s,
             None => board.push(s),
+        }
+    }
+
+    /// Takes `origin`'s entry for `file` off the status board: the file is no longer loaded.
+    pub fn forget_status(&self, origin: &str, file: &str) {
+        let mut board = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        board.retain(|b| !(b.origin == origin && b.file == file));
+    }
+
+    /// The policy and routes files API origin `api` loads, as the config in force names them.
+    pub fn api_files(&self, api: usize) -> (FileRef, FileRef) {
+        let config = self.config.load();
+        match config.origin(&self.apis[api].name).map(|o| &o.spec) {
+            Some(OriginSpec::Api { routes, policy }) => (policy.clone(), routes.clone()),
+            _ => (FileRef::Embedded, FileRef::Embedded),
         }
     }
 
