@@ -1,7 +1,7 @@
 //! `sandbox up`: validate everything, bind every port, load every file, start the watcher,
 //! print the banner, serve until Ctrl-C or SIGTERM.
 //!
-//! Strict at startup (DESIGN.md §4.4): any problem is reported before a single socket accepts,
+//! Strict at startup: any problem is reported before a single socket accepts,
 //! so nothing is ever half-started. Forgiving afterwards: the watcher keeps the last good
 //! version of every file.
 

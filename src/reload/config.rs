@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::watch::digest_main;
+use super::fingerprint::digest_main;
 use crate::config::{self, Config, ConfigError, FileRef, LiveChange, Overrides, StaticRoot};
 use crate::policy::Policy;
 use crate::routes::Routes;

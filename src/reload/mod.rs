@@ -1,9 +1,12 @@
 //! Hot reload: the pure [`classify`] step that maps file events to what must be reloaded,
-//! and the [`watch`] thread that reads, validates and swaps into the state's stores.
+//! [`fingerprint`]s that tell a real change from a touch, [`config`] (a `sandbox.toml` save:
+//! what can change live and what needs a restart), and the [`watch`] thread that reads,
+//! validates and swaps into the state's stores.
 //!
-//! The contract (DESIGN.md §4): all or nothing; the last good version survives any failure;
-//! one report per attempt; no socket is ever rebound.
+//! The contract: all or nothing; the last good version survives any failure; one report per
+//! attempt; no socket is ever rebound.
 
 pub mod classify;
 pub mod config;
+pub mod fingerprint;
 pub mod watch;

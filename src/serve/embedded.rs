@@ -18,8 +18,7 @@ use bytes::Bytes;
 use include_dir::{include_dir, Dir};
 
 use super::file_cache::Answer;
-use super::frontend::is_html;
-use super::inject::inject;
+use super::inject::{inject, is_html};
 
 static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 

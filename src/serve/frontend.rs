@@ -18,7 +18,7 @@ use super::beneath::{Opened, Root, Stamp};
 use super::embedded;
 use super::file_cache::{self, cacheable_request, Answer, Entry, FileCache};
 use super::guard::cross_site_no_cors;
-use super::inject::inject;
+use super::inject::{inject, is_html};
 use crate::config::StaticRoot;
 use crate::state::SharedState;
 use crate::vocab::html_escape;
@@ -112,10 +112,6 @@ fn not_found(path: &str) -> HttpResponse {
         .body(format!(
             "<!doctype html><title>404</title><p>Nothing at <code>{escaped}</code>.</p>"
         ))
-}
-
-pub fn is_html(p: &Path) -> bool {
-    p.extension().is_some_and(|e| e == "html" || e == "htm")
 }
 
 pub async fn handle(

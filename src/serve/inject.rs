@@ -1,6 +1,14 @@
 //! Inserting the live-reload script into HTML. Only whole `text/html` bodies the sandbox reads
 //! itself come here (never ranges or compressed files), so Content-Length is simply recomputed.
 
+use std::path::Path;
+
+/// Whether a file is a page the script goes into, by its name (what the browser will get it
+/// as: the content type is derived from the same extension).
+pub fn is_html(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "html" || e == "htm")
+}
+
 /// The tag added to every HTML page. External, not inline, so pages with a strict CSP still work.
 pub const RELOAD_TAG: &str = r#"<script src="/__sandbox/reload.js"></script>"#;
 

@@ -16,63 +16,23 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use notify::event::{AccessKind, AccessMode, EventKind};
-use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
-use notify_debouncer_full::{
-    new_debouncer_opt, DebounceEventResult, Debouncer, FileIdCache, NoCache, RecommendedCache,
-};
+use notify::RecursiveMode;
+use notify_debouncer_full::DebounceEventResult;
+
+mod debounce;
+mod report;
+
+use debounce::{debouncer, is_change, Dirs};
+pub use debounce::{WatchError, WatcherKind, DEBOUNCE, POLL_INTERVAL};
 
 use super::classify::{css_only, Action, Watched};
 use super::config::{self as config_reload, watched_root, ConfigApplied, ConfigReload};
+use super::fingerprint::{digest_main, fingerprint};
 use crate::config::{FileRef, StaticRoot};
 use crate::source_file::{LoadError, Source};
 use crate::state::load::{load_policy, load_routes, Bytes};
-use crate::state::{absolute, unix_now, Event, FileStatus, SharedState};
-
-/// Quiet time before a burst of events is acted on. Editors finish a save within a few
-/// milliseconds; keeping this short is what makes a policy edit visible "within milliseconds".
-pub const DEBOUNCE: Duration = Duration::from_millis(10);
-const TICK: Duration = Duration::from_millis(5);
-/// How often `--poll` looks at files (Docker, WSL /mnt, network mounts send no events).
-pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
-
-#[derive(Debug, thiserror::Error)]
-pub enum WatchError {
-    #[error(
-        "cannot watch {path}: {source}; try --poll (Docker, WSL and network mounts often need it)"
-    )]
-    Watch {
-        path: PathBuf,
-        source: notify::Error,
-    },
-    #[error("the inotify watch limit is reached while watching {path}; raise fs.inotify.max_user_watches (sysctl) or use --poll")]
-    TooManyWatches { path: PathBuf },
-    #[error("cannot start the file watcher: {0}")]
-    Start(String),
-}
-
-/// How files are watched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WatcherKind {
-    Native,
-    Poll,
-}
-
-/// Type-erased debouncer, so native and polling watchers share one code path.
-trait Dirs: Send {
-    fn watch(&mut self, p: &Path, m: RecursiveMode) -> notify::Result<()>;
-    fn unwatch(&mut self, p: &Path) -> notify::Result<()>;
-}
-impl<T: notify::Watcher + Send, C: FileIdCache + Send> Dirs for Debouncer<T, C> {
-    fn watch(&mut self, p: &Path, m: RecursiveMode) -> notify::Result<()> {
-        Debouncer::watch(self, p, m)
-    }
-    fn unwatch(&mut self, p: &Path) -> notify::Result<()> {
-        Debouncer::unwatch(self, p)
-    }
-}
+use crate::state::{absolute, Event, SharedState};
 
 /// Keeps the watcher alive; dropping it stops notify and the worker thread.
 pub struct WatchHandle {
@@ -185,58 +145,6 @@ pub fn start(
 }
 
 /// The debouncer of the requested kind; a native one that cannot start falls back to polling.
-fn debouncer<F>(
-    state: &SharedState,
-    kind: WatcherKind,
-    handler: F,
-) -> Result<(Box<dyn Dirs>, WatcherKind), WatchError>
-where
-    F: FnMut(DebounceEventResult) + Send + Clone + 'static,
-{
-    if kind == WatcherKind::Poll {
-        return Ok((poll_debouncer(handler)?, WatcherKind::Poll));
-    }
-    match new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
-        DEBOUNCE,
-        Some(TICK),
-        handler.clone(),
-        RecommendedCache::new(),
-        notify::Config::default(),
-    ) {
-        Ok(d) => Ok((Box::new(d), WatcherKind::Native)),
-        Err(e) => {
-            state.log.warning(&format!(
-                "native file watcher unavailable ({e}); polling instead"
-            ));
-            Ok((poll_debouncer(handler)?, WatcherKind::Poll))
-        }
-    }
-}
-
-fn poll_debouncer<F>(handler: F) -> Result<Box<dyn Dirs>, WatchError>
-where
-    F: FnMut(DebounceEventResult) + Send + 'static,
-{
-    let config = notify::Config::default()
-        .with_poll_interval(POLL_INTERVAL)
-        // PollWatcher in notify 8 compares mtimes in whole seconds; comparing contents is what
-        // catches two saves within one second.
-        .with_compare_contents(true);
-    new_debouncer_opt::<_, PollWatcher, NoCache>(DEBOUNCE, Some(TICK), handler, NoCache, config)
-        .map(|d| Box::new(d) as Box<dyn Dirs>)
-        .map_err(|e| WatchError::Start(e.to_string()))
-}
-
-/// Events that can mean new content. Reads (including our own re-read) must not count, or a
-/// reload would trigger itself.
-fn is_change(kind: &EventKind) -> bool {
-    match kind {
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-        EventKind::Access(_) => false,
-        _ => true,
-    }
-}
-
 impl Worker {
     fn new(
         state: SharedState,
@@ -579,115 +487,6 @@ impl Worker {
             config: Some(applied),
         })
     }
-
-    fn report_success(&self, t: Target, (origin, file): (String, String), applied: Applied) {
-        let state = &self.state;
-        let Applied {
-            generation,
-            changed,
-            config,
-        } = applied;
-        // The status board first: whoever sees the log line or the event and then
-        // asks /__sandbox/status must find this outcome, not the one before it.
-        state.record_status(ok_status(&origin, &file, generation));
-        if let Some(c) = &config {
-            for f in &c.files {
-                state.forget_status(&f.origin, &f.old_file);
-                state.record_status(ok_status(&f.origin, &f.file, f.generation));
-            }
-        }
-        state.log.reloaded(&origin, &file, generation, &changed);
-        if let Target::Policy(a) = t {
-            self.warn_cached_preflight(a);
-        }
-        if let Some(c) = &config {
-            for what in &c.restart {
-                state.log.warning(&format!(
-                    "restart required: {what} (set up at startup: stop and run `sandbox up` again to apply it; the rest of {file} is in force)"
-                ));
-            }
-        }
-        state.publish(Event::Reloaded {
-            origin,
-            file,
-            generation,
-        });
-        if let Some(c) = config {
-            self.publish_config_applied(c);
-        }
-    }
-
-    fn warn_cached_preflight(&self, a: usize) {
-        let api = &self.state.apis[a];
-        if let Some(secs) = api.preflight_cache_remaining() {
-            self.state.log.warning(&format!(
-                "{}: a browser may answer preflights from its cache for up to {secs} s more (max-age of the last preflight); reload the page with the cache disabled, or lower max_age, to see this change at once",
-                api.name
-            ));
-        }
-    }
-
-    /// Open pages hear of each file a config reload swapped in, and static pages whose root
-    /// moved reload.
-    fn publish_config_applied(&self, c: ConfigApplied) {
-        for f in c.files {
-            self.state.publish(Event::Reloaded {
-                origin: f.origin,
-                file: f.file,
-                generation: f.generation,
-            });
-        }
-        for origin in c.roots {
-            self.state.publish(Event::StaticChanged {
-                origin: self.state.statics[origin].name.clone(),
-                files: Vec::new(),
-                css_only: false,
-            });
-        }
-    }
-
-    fn report_failure(&self, t: Target, (origin, file): (String, String), e: &LoadError) {
-        let state = &self.state;
-        let generation = match t {
-            Target::Policy(a) => state.apis[a].policy.load().generation,
-            Target::Routes(a) => state.apis[a].routes.load().generation,
-            Target::Config => self.config_generation,
-        };
-        let (line, column) = e.line_col().unzip();
-        state.record_status(FileStatus {
-            origin: origin.clone(),
-            file: file.clone(),
-            generation,
-            ok: false,
-            error: Some(event_message(e)),
-            line,
-            column,
-            at: unix_now(),
-        });
-        state
-            .log
-            .reload_failed(&origin, &file, &e.one_line(), &e.render());
-        state.publish(Event::ReloadFailed {
-            origin,
-            file,
-            line,
-            column,
-            message: event_message(e),
-        });
-    }
-}
-
-fn ok_status(origin: &str, file: &str, generation: u64) -> FileStatus {
-    FileStatus {
-        origin: origin.to_string(),
-        file: file.to_string(),
-        generation,
-        ok: true,
-        error: None,
-        line: None,
-        column: None,
-        at: unix_now(),
-    }
 }
 
 /// What a successful reload installed: its generation, a sentence on what changed, and for
@@ -696,55 +495,4 @@ struct Applied {
     generation: u64,
     changed: String,
     config: Option<ConfigApplied>,
-}
-
-/// A digest of a main file's bytes, or of why it could not be read (missing, a folder,
-/// permission denied, too big: each a state of its own, reported once).
-pub(super) fn digest_main(main: &Result<Vec<u8>, LoadError>) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    match main {
-        Ok(bytes) => (0u8, bytes).hash(&mut h),
-        Err(e) => (1u8, e.one_line()).hash(&mut h),
-    }
-    h.finish()
-}
-
-/// The fingerprint of everything a target loads: its main file's digest and each body file.
-/// Body files are read under the same rules (size limit, no blocking on a FIFO).
-fn fingerprint(main_digest: u64, bodies: &[PathBuf]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    main_digest.hash(&mut h);
-    for f in bodies {
-        digest_main(&Source::read_bytes(f)).hash(&mut h);
-    }
-    h.finish()
-}
-
-/// The error without the absolute path (events go to pages; DESIGN.md §6).
-fn event_message(e: &LoadError) -> String {
-    let message = match e {
-        LoadError::Unreadable { reason, .. } => reason.clone(),
-        LoadError::Invalid(s) => match &s.help {
-            Some(h) => format!("{} (hint: {h})", s.message),
-            None => s.message.clone(),
-        },
-    };
-    without_folder(&message, e.path())
-}
-
-/// `message` with the folder of `file` left out, so names read relative to it: loaders
-/// sometimes name a resolved path (`data.json` is outside /home/…), which a page must not see.
-fn without_folder(message: &str, file: &Path) -> String {
-    let mut out = message.to_string();
-    let given = std::env::current_dir().unwrap_or_default().join(file);
-    let folders = [absolute(file), given]
-        .into_iter()
-        .filter_map(|p| p.parent().map(Path::to_path_buf));
-    for dir in folders {
-        let dir = dir.display().to_string();
-        if dir.len() > 1 {
-            out = out.replace(&format!("{dir}/"), "").replace(&dir, ".");
-        }
-    }
-    out
 }
