@@ -2,8 +2,8 @@
 //! and routes files and of `sandbox.toml`, and on each static root, debounced, feeding one
 //! worker thread that re-reads, validates and swaps.
 //!
-//! What is watched is derived from the config in force ([`Worker::plan`]) and reconciled with
-//! what notify watches after every reload ([`Worker::watch_all`]), so a `sandbox.toml` edit
+//! What is watched is derived from the config in force (`Worker::plan`) and reconciled with
+//! what notify watches after every reload (`Worker::watch_all`), so a `sandbox.toml` edit
 //! naming another policy file or root moves the watches with it.
 //!
 //! Parent folders, not files: a watch on the file itself is lost after the first save by
