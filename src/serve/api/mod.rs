@@ -2,8 +2,8 @@
 //! came in with and answers it. Unmatched requests go to a `[[resource]]`, then to the
 //! `upstream`, and otherwise get a 404 whose JSON names the closest routes.
 //!
-//! The parts live beside it: [`route_reply`] renders a route's answer, [`faults`] carries out
-//! delays and injected faults, [`upstream`] proxies to a real server.
+//! The parts live beside it: `route_reply` renders a route's answer, `faults` carries out
+//! delays and injected faults, `upstream` proxies to a real server.
 
 mod faults;
 mod route_reply;
