@@ -404,7 +404,15 @@ fn create(items: &mut Vec<Value>, body: &[u8], random: &mut dyn FnMut() -> u64) 
                     .filter_map(|v| v.get("id").and_then(Value::as_i64))
                     .max()
                     .unwrap_or(0);
-                Value::from(max + 1)
+                // Wrapping would hand out an id that exists (and a saved state with it
+                // twice would not load again).
+                let Some(next) = max.checked_add(1) else {
+                    return Reply::error(
+                        507,
+                        format!("no numeric id is left after {max}: send the new item with an `id` of its own"),
+                    );
+                };
+                Value::from(next)
             } else {
                 Value::from(format!("{:016x}", random()))
             };

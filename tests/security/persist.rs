@@ -238,3 +238,33 @@ fn a_corrupt_saved_state_is_warned_about_and_kept() {
         .collect();
     join_all(runs);
 }
+
+/// Numeric ids continue from the largest; at `i64::MAX` there is no next one: a POST
+/// without an id gets 507 naming the problem, nothing stored is lost, and a restart loads
+/// every item. One attack input (a seed one below the largest id).
+#[test]
+fn generated_ids_never_wrap_into_duplicates() {
+    let d = persist_project(&format!(
+        r#"[{{"id": {}, "name": "last but one"}}]"#,
+        i64::MAX - 1
+    ));
+    let sb = start_persisting(d.path());
+    let (status, created) = post(&sb, json!({"name": "last"}));
+    assert_eq!((status, created["id"].as_i64()), (201, Some(i64::MAX)));
+    let (status, err) = post(&sb, json!({"name": "one too many"}));
+    assert_eq!(status, 507, "{err}");
+    let message = err["error"].as_str().unwrap_or_default();
+    assert!(message.contains("id"), "{err}");
+    let (status, given) = post(&sb, json!({"id": 5, "name": "own id"}));
+    assert_eq!(status, 201, "{given}");
+
+    let want = json!([
+        {"id": i64::MAX - 1, "name": "last but one"},
+        {"id": i64::MAX, "name": "last"},
+        {"id": 5, "name": "own id"},
+    ]);
+    assert_eq!(items(&get(&sb, "/api/students").1), want);
+    drop(sb);
+    let sb = start_persisting(d.path());
+    assert_eq!(items(&get(&sb, "/api/students").1), want, "after a restart");
+}

@@ -137,6 +137,26 @@ fn rest_round_trip() {
 }
 
 #[test]
+fn generated_ids_stop_at_the_largest_instead_of_wrapping() {
+    let s = spec(json!([{"id": i64::MAX - 1}]));
+    let store = ResourceStore::default();
+    let mut r = || 1u64;
+    let c = store.handle(&s, "POST", None, &[], b"{}", &mut r);
+    assert_eq!(
+        (c.status, c.body.unwrap()["id"].clone()),
+        (201, json!(i64::MAX))
+    );
+    let full = store.handle(&s, "POST", None, &[], b"{}", &mut r);
+    assert_eq!(full.status, 507, "{:?}", full.body);
+    let all = store.handle(&s, "GET", None, &[], b"", &mut r);
+    assert_eq!(
+        all.body.unwrap().as_array().unwrap().len(),
+        2,
+        "nothing lost"
+    );
+}
+
+#[test]
 fn an_unusable_saved_state_is_moved_aside_and_never_overwritten() {
     let d = tempfile::tempdir().unwrap();
     let path = d.path().join("students.state.json");
