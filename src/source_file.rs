@@ -158,46 +158,14 @@ impl Source {
     /// The raw bytes of a file under the size and file-type rules, read once; the watcher
     /// fingerprints and parses these same bytes, so what it reports is what it saw.
     pub fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
-        use std::io::Read;
-        let unreadable = |e: std::io::Error| LoadError::unreadable(path, io_reason(&e));
-        let meta = std::fs::metadata(path).map_err(unreadable)?;
-        if meta.is_dir() {
-            return Err(LoadError::unreadable(
-                path,
-                "is a directory, expected a file",
-            ));
-        }
-        if !meta.is_file() {
-            return Err(LoadError::unreadable(path, "is not a regular file"));
-        }
-        let too_big = |len: u64| {
-            LoadError::unreadable(
-                path,
-                format!("is {len} bytes; the limit is {MAX_FILE_BYTES}"),
-            )
-        };
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(too_big(meta.len()));
-        }
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true);
-        // Non-blocking open: if a FIFO replaced the file since the check above, opening it
-        // must not wait for a writer forever.
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-        let file = options.open(path).map_err(unreadable)?;
-        if !file.metadata().map_err(unreadable)?.is_file() {
-            return Err(LoadError::unreadable(path, "is not a regular file"));
-        }
-        // The file may have grown since it was measured; never read more than the limit.
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(unreadable)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(too_big(bytes.len() as u64));
-        }
-        Ok(bytes)
+        read_regular(path, Links::Follow, MAX_FILE_BYTES)
+    }
+
+    /// Like [`Source::read_bytes`] with a caller's size limit, for a file the sandbox wrote
+    /// itself (`--persist` state): a symbolic link at `path` is refused, not followed, since
+    /// only someone else can have put it there.
+    pub fn read_own_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, LoadError> {
+        read_regular(path, Links::Refuse, limit)
     }
 
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Source, LoadError> {
@@ -274,6 +242,78 @@ impl Source {
         }))
     }
 }
+
+/// Whether a symbolic link at the path itself is followed.
+#[derive(Clone, Copy, PartialEq)]
+enum Links {
+    Follow,
+    Refuse,
+}
+
+/// Reads a regular file of at most `limit` bytes without ever blocking: anything else (a
+/// directory, FIFO, socket or device, or with `Links::Refuse` a symlink) is refused before
+/// it is opened, and checked again on the opened descriptor in case it was swapped since.
+fn read_regular(path: &Path, links: Links, limit: u64) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| LoadError::unreadable(path, io_reason(&e));
+    let meta = match links {
+        Links::Follow => std::fs::metadata(path),
+        Links::Refuse => std::fs::symlink_metadata(path),
+    }
+    .map_err(unreadable)?;
+    if meta.is_dir() {
+        return Err(LoadError::unreadable(
+            path,
+            "is a directory, expected a file",
+        ));
+    }
+    if meta.file_type().is_symlink() {
+        return Err(LoadError::unreadable(path, NOT_FOLLOWED));
+    }
+    if !meta.is_file() {
+        return Err(LoadError::unreadable(path, "is not a regular file"));
+    }
+    let too_big =
+        |len: u64| LoadError::unreadable(path, format!("is {len} bytes; the limit is {limit}"));
+    if meta.len() > limit {
+        return Err(too_big(meta.len()));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Non-blocking open: if a FIFO replaced the file since the check above, opening it
+    // must not wait for a writer forever. A link swapped in since is refused by the kernel.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NONBLOCK
+            | if links == Links::Refuse {
+                libc::O_NOFOLLOW
+            } else {
+                0
+            },
+    );
+    let file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if links == Links::Refuse && e.raw_os_error() == Some(libc::ELOOP) {
+            return LoadError::unreadable(path, NOT_FOLLOWED);
+        }
+        unreadable(e)
+    })?;
+    if !file.metadata().map_err(unreadable)?.is_file() {
+        return Err(LoadError::unreadable(path, "is not a regular file"));
+    }
+    // The file may have grown since it was measured; never read more than the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+const NOT_FOLLOWED: &str = "is a symbolic link, which is not followed here";
 
 fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {

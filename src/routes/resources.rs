@@ -5,17 +5,23 @@
 //! The store outlives routes reloads: a table is reset to its seed only when the seed's bytes
 //! change (or on `POST /api/__reset/<name>`). With `--persist` each write is saved next to the
 //! seed as `<seed stem>.state.json`, atomically (temp file, fsync, rename, fsync of the folder),
-//! so a crash leaves either the old or the new state on disk. The seed itself is never written:
-//! it stays the reset point the user edits.
+//! so a crash leaves either the old or the new state on disk; [`persist`] owns those files and
+//! the rules for reading them back. The seed itself is never written: it stays the reset point
+//! the user edits.
+
+mod persist;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Map, Value};
+
+pub use persist::{
+    load_saved, save_atomically, state_path, SaveError, SetAside, StateWarning, MAX_STATE_BYTES,
+};
 
 /// Every resource lives under this path.
 pub const PREFIX: &str = "/api/";
@@ -90,21 +96,14 @@ fn id_text(v: &Value) -> Option<String> {
     }
 }
 
-/// Where `--persist` keeps a resource's state: `students.json` → `students.state.json`.
-pub fn state_path(seed: &Path) -> PathBuf {
-    let stem = seed
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "resource".into());
-    seed.with_file_name(format!("{stem}.state.json"))
-}
-
 /// What the handler sends back.
 #[derive(Debug, PartialEq)]
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// A saved state this request found unusable: the caller reports it.
+    pub warning: Option<Box<StateWarning>>,
 }
 
 impl Reply {
@@ -113,6 +112,7 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: Some(body),
+            warning: None,
         }
     }
 
@@ -125,6 +125,8 @@ impl Reply {
 struct Table {
     seed_hash: u64,
     items: Vec<Value>,
+    /// Why changes are not saved: a saved state that could not be moved aside is in the way.
+    unsaved: Option<String>,
 }
 
 /// Every resource's current items, shared by all workers of one API origin.
@@ -145,11 +147,12 @@ impl ResourceStore {
     }
 
     /// Restores a seed (and overwrites the saved state, if persisting).
-    pub fn reset(&self, spec: &ResourceSpec) -> Result<(), std::io::Error> {
+    pub fn reset(&self, spec: &ResourceSpec) -> Result<(), SaveError> {
         let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
         let t = Table {
             seed_hash: spec.seed_hash,
             items: spec.seed.as_ref().clone(),
+            unsaved: None,
         };
         if self.persisting() {
             save_atomically(&state_path(&spec.seed_path), &t.items)?;
@@ -169,13 +172,14 @@ impl ResourceStore {
         random: &mut dyn FnMut() -> u64,
     ) -> Reply {
         let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(reply) = self.refresh(&mut tables, spec) {
-            return reply;
-        }
+        let warning = match self.refresh(&mut tables, spec) {
+            Ok(w) => w,
+            Err(reply) => return reply,
+        };
         let Some(table) = tables.get_mut(&spec.name) else {
             return Reply::error(500, "resource table missing");
         };
-        let reply = respond(
+        let mut reply = respond(
             &mut table.items,
             &spec.name,
             method,
@@ -188,22 +192,29 @@ impl ResourceStore {
             && (200..300).contains(&reply.status);
         if wrote && self.persisting() {
             // Saved under the lock, so files land in the order the changes happened.
-            if let Err(e) = save_atomically(&state_path(&spec.seed_path), &table.items) {
-                return Reply::error(
-                    500,
-                    format!("the change is kept in memory but not saved: {e}"),
+            let saved = match &table.unsaved {
+                Some(why) => Err((500, why.clone())),
+                None => save_atomically(&state_path(&spec.seed_path), &table.items)
+                    .map_err(|e| (e.status(), e.to_string())),
+            };
+            if let Err((status, why)) = saved {
+                reply = Reply::error(
+                    status,
+                    format!("the change is kept in memory but not saved: {why}"),
                 );
             }
         }
+        reply.warning = warning;
         reply
     }
 
-    /// Puts `spec`'s table in place when it is missing or its seed changed.
+    /// Puts `spec`'s table in place when it is missing or its seed changed; says so when a
+    /// saved state had to be passed over.
     fn refresh(
         &self,
         tables: &mut HashMap<String, Table>,
         spec: &ResourceSpec,
-    ) -> Result<(), Reply> {
+    ) -> Result<Option<Box<StateWarning>>, Reply> {
         let fresh = tables
             .get(&spec.name)
             .is_none_or(|t| t.seed_hash != spec.seed_hash);
@@ -211,10 +222,21 @@ impl ResourceStore {
             // First use, or the seed changed under a reload: start over from the seed, or
             // (persisting, first use only) from the state saved last time.
             let seed_changed = tables.contains_key(&spec.name);
-            let saved = (self.persisting() && !seed_changed)
-                .then(|| std::fs::read(state_path(&spec.seed_path)).ok())
-                .flatten()
-                .and_then(|b| parse_seed(&b).ok());
+            let saved = match self.persisting() && !seed_changed {
+                true => load_saved(&spec.name, &state_path(&spec.seed_path)),
+                false => Ok(None),
+            };
+            let (saved, warning) = match saved {
+                Ok(items) => (items, None),
+                Err(w) => (None, Some(Box::new(w))),
+            };
+            let unsaved = match warning.as_deref() {
+                Some(StateWarning {
+                    aside: SetAside::Stuck(why),
+                    ..
+                }) => Some(format!("the unusable saved state is in the way ({why})")),
+                _ => None,
+            };
             let items = saved.unwrap_or_else(|| spec.seed.as_ref().clone());
             if seed_changed && self.persisting() {
                 // Otherwise a restart would bring back the state from before the new seed.
@@ -230,10 +252,12 @@ impl ResourceStore {
                 Table {
                     seed_hash: spec.seed_hash,
                     items,
+                    unsaved,
                 },
             );
+            return Ok(warning);
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -263,6 +287,7 @@ fn respond(
                     status: 204,
                     headers: Vec::new(),
                     body: None,
+                    warning: None,
                 }
             }
             None => not_found(name, id),
@@ -340,6 +365,7 @@ fn list(items: &[Value], query: &[(String, String)]) -> Reply {
         status: 200,
         headers: vec![("X-Total-Count".into(), total.to_string())],
         body: Some(Value::Array(body)),
+        warning: None,
     }
 }
 
@@ -378,7 +404,15 @@ fn create(items: &mut Vec<Value>, body: &[u8], random: &mut dyn FnMut() -> u64) 
                     .filter_map(|v| v.get("id").and_then(Value::as_i64))
                     .max()
                     .unwrap_or(0);
-                Value::from(max + 1)
+                // Wrapping would hand out an id that exists (and a saved state with it
+                // twice would not load again).
+                let Some(next) = max.checked_add(1) else {
+                    return Reply::error(
+                        507,
+                        format!("no numeric id is left after {max}: send the new item with an `id` of its own"),
+                    );
+                };
+                Value::from(next)
             } else {
                 Value::from(format!("{:016x}", random()))
             };
@@ -440,24 +474,6 @@ fn patch(items: &mut [Value], id: &str, body: &[u8]) -> Reply {
         }
     }
     Reply::json(200, items[i].clone())
-}
-
-/// Writes `items` to `path` so that a crash at any instant leaves the old file or the new one:
-/// a temp file in the same folder, fsync, rename over, fsync the folder (the rename itself).
-pub fn save_atomically(path: &Path, items: &[Value]) -> std::io::Result<()> {
-    let bytes = serde_json::to_vec_pretty(items).map_err(std::io::Error::other)?;
-    let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(&bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -135,3 +135,49 @@ fn rest_round_trip() {
         400
     );
 }
+
+#[test]
+fn generated_ids_stop_at_the_largest_instead_of_wrapping() {
+    let s = spec(json!([{"id": i64::MAX - 1}]));
+    let store = ResourceStore::default();
+    let mut r = || 1u64;
+    let c = store.handle(&s, "POST", None, &[], b"{}", &mut r);
+    assert_eq!(
+        (c.status, c.body.unwrap()["id"].clone()),
+        (201, json!(i64::MAX))
+    );
+    let full = store.handle(&s, "POST", None, &[], b"{}", &mut r);
+    assert_eq!(full.status, 507, "{:?}", full.body);
+    let all = store.handle(&s, "GET", None, &[], b"", &mut r);
+    assert_eq!(
+        all.body.unwrap().as_array().unwrap().len(),
+        2,
+        "nothing lost"
+    );
+}
+
+#[test]
+fn an_unusable_saved_state_is_moved_aside_and_never_overwritten() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("students.state.json");
+    assert_eq!(load_saved("students", &path), Ok(None), "none saved yet");
+    save_atomically(&path, &[json!({"id": 1})]).unwrap();
+    assert_eq!(
+        load_saved("students", &path),
+        Ok(Some(vec![json!({"id": 1})]))
+    );
+    // Two bad states in the same second get two names: the first is not overwritten.
+    let mut kept = Vec::new();
+    for bad in ["{", "[1]"] {
+        std::fs::write(&path, bad).unwrap();
+        let w = load_saved("students", &path).unwrap_err();
+        let SetAside::Kept(to) = w.aside else {
+            panic!("{w}")
+        };
+        assert_eq!(std::fs::read_to_string(&to).unwrap(), bad);
+        assert!(!path.exists());
+        kept.push(to);
+    }
+    assert_ne!(kept[0], kept[1]);
+    assert!(kept[0].exists());
+}

@@ -95,7 +95,7 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, ctx: web::Data<ApiCtx>) 
         if let Some(r) = faulty(&req, faults).await {
             return r;
         }
-        resource_reply(&req, &body, &api.resources, spec, id.as_deref())
+        resource_reply(&req, &body, &ctx.state, &api.resources, spec, id.as_deref())
     } else if let Some(up) = &routes.upstream {
         if let Some(r) = faulty(&req, faults).await {
             return r;
@@ -111,6 +111,7 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, ctx: web::Data<ApiCtx>) 
 fn resource_reply(
     req: &HttpRequest,
     body: &[u8],
+    state: &SharedState,
     store: &resources::ResourceStore,
     spec: &resources::ResourceSpec,
     id: Option<&str>,
@@ -119,6 +120,9 @@ fn resource_reply(
     let query = route_reply::query_pairs(req);
     let mut random = random_u64;
     let reply = store.handle(spec, method, id, &query, body, &mut random);
+    if let Some(w) = &reply.warning {
+        state.log.warning(&w.to_string());
+    }
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     let mut res = HttpResponse::build(status);
     for (n, v) in reply.headers {
@@ -156,7 +160,9 @@ fn reset(routes: &Routes, store: &resources::ResourceStore, rest: &str) -> HttpR
     }
     for s in &specs {
         if let Err(e) = store.reset(s) {
-            return HttpResponse::InternalServerError()
+            let status =
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return HttpResponse::build(status)
                 .json(json!({"error": format!("reset in memory, but not saved: {e}")}));
         }
     }
