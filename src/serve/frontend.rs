@@ -4,7 +4,8 @@
 //! Path handling: the request path is percent-decoded once; encoded slashes, backslashes, NUL,
 //! `.`/`..` segments and dot-files are refused; the resolved file must be inside the root after
 //! symlinks are resolved, and must be a regular file (a FIFO would block a worker).
-//! Cross-site `no-cors` loads (another site's `<script src>`) are refused before any of that.
+//! Other pages' `no-cors` loads (another site's `<script src>`, or a script or stylesheet of
+//! a page on another port) are refused before any of that.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -15,7 +16,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::beneath::{Opened, Root, Stamp};
 use super::embedded;
 use super::file_cache::{self, cacheable_request, Answer, Entry, FileCache};
-use super::guard::cross_site_no_cors;
+use super::guard::foreign_no_cors_load;
 use super::inject::inject;
 use crate::config::StaticRoot;
 use crate::state::SharedState;
@@ -101,10 +102,10 @@ pub async fn handle(
 }
 
 async fn respond(req: &HttpRequest, ctx: &StaticCtx, cache: &FileCache) -> HttpResponse {
-    if cross_site_no_cors(req.headers()) {
+    if foreign_no_cors_load(req.headers()) {
         return HttpResponse::Forbidden()
             .content_type("text/plain; charset=utf-8")
-            .body("sandbox: cross-site script, style and image loads of this dev server's files are refused");
+            .body("sandbox: other sites' script, style and image loads of this dev server's files are refused, and so are script and style loads by pages on other ports");
     }
     let raw = req.uri().path();
     let changes = ctx.state.statics[ctx.index]

@@ -13,6 +13,7 @@ mod binds;
 mod cross_site;
 mod journal;
 mod requests;
+mod round_two;
 mod sandbox_endpoints;
 mod slow_clients;
 mod static_files;
