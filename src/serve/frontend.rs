@@ -80,8 +80,10 @@ fn not_found(path: &str) -> HttpResponse {
         ))
 }
 
+/// Any case: `INDEX.HTML` is served as HTML, so it gets the reload script too.
 pub fn is_html(p: &Path) -> bool {
-    p.extension().is_some_and(|e| e == "html" || e == "htm")
+    p.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
 }
 
 pub async fn handle(
@@ -106,6 +108,13 @@ async fn respond(req: &HttpRequest, ctx: &StaticCtx, cache: &FileCache) -> HttpR
         return HttpResponse::Forbidden()
             .content_type("text/plain; charset=utf-8")
             .body("sandbox: other sites' script, style and image loads of this dev server's files are refused, and so are script and style loads by pages on other ports");
+    }
+    if req.method() == actix_web::http::Method::CONNECT {
+        // Not a proxy; an authority-form target has no path to serve.
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, HEAD"))
+            .content_type("text/plain; charset=utf-8")
+            .body("sandbox: a static origin is not a proxy");
     }
     let raw = req.uri().path();
     let changes = ctx.state.statics[ctx.index]
@@ -143,9 +152,15 @@ async fn respond(req: &HttpRequest, ctx: &StaticCtx, cache: &FileCache) -> HttpR
 fn redirect_to_slash(raw: &str) -> HttpResponse {
     // One leading slash only: `//host/dir` would make the Location protocol-relative, an
     // open redirect to another host.
+    // And no `//` for an empty path either.
     let local = raw.trim_start_matches('/');
+    let location = if local.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/{local}/")
+    };
     HttpResponse::TemporaryRedirect()
-        .insert_header((header::LOCATION, format!("/{local}/")))
+        .insert_header((header::LOCATION, location))
         .finish()
 }
 
