@@ -48,6 +48,8 @@ pub enum UpError {
     Load(#[from] OriginLoadError),
     #[error(transparent)]
     Watch(#[from] watch::WatchError),
+    #[error(transparent)]
+    Key(#[from] crate::state::KeyError),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -98,6 +100,10 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
     let roles = roles(&config);
     state.bench =
         crate::state::BenchSwitches::from_env(std::env::var(BARE_API_ENV).ok().as_deref());
+    if state.key.as_str().is_none() {
+        // `build_state` could not draw one; without it the journal would be open or useless.
+        state.key = crate::state::RunKey::generate()?;
+    }
     for api in &state.apis {
         api.resources.set_persist(opts.persist);
     }
@@ -200,14 +206,17 @@ fn announce(config: &Config, state: &State, ports: &[u16], watcher: &watch::Watc
     }
     state.log.banner(&banner(config, state, ports, watcher));
     for (o, port) in config.origins.iter().zip(ports) {
+        let url = origin_url(&o.hostname, *port);
+        let (kind, inspector) = match o.kind() {
+            config::OriginKind::Static => ("static", Some(keyed_url(state, &url, "/__sandbox/"))),
+            config::OriginKind::Api => ("api", None),
+        };
         state.log.listening(
             &o.name,
-            match o.kind() {
-                config::OriginKind::Static => "static",
-                config::OriginKind::Api => "api",
-            },
-            &origin_url(&o.hostname, *port),
+            kind,
+            &url,
             &SocketAddr::new(config.bind, *port).to_string(),
+            inspector.as_deref(),
         );
     }
     state.log.ready(config.origins.len(), watcher.watched_count);
@@ -219,6 +228,16 @@ fn announce(config: &Config, state: &State, ports: &[u16], watcher: &watch::Watc
                 .warning(&format!("{} {}: {w}", api.name, policy.display_name()));
         }
     }
+}
+
+/// `path` on the origin at `url` with the run's key: the page trades it for a cookie
+/// (`serve::key_gate`), after which the journal answers it.
+fn keyed_url(state: &State, url: &str, path: &str) -> String {
+    format!(
+        "{url}{path}?{}={}",
+        serve::key_gate::PARAM,
+        state.key.as_str().unwrap_or_default()
+    )
 }
 
 fn banner(config: &Config, state: &State, ports: &[u16], watcher: &watch::WatchHandle) -> String {
@@ -251,6 +270,21 @@ fn banner(config: &Config, state: &State, ports: &[u16], watcher: &watch::WatchH
             }
         };
         out.push_str(&format!("  {:<width$}  {url:<28} {detail}\n", o.name));
+        if let OriginSpec::Static { root } = &o.spec {
+            // The journal's pages need the run's key, which only this terminal shows.
+            if matches!(root, StaticRoot::Embedded) {
+                out.push_str(&format!(
+                    "  {:<width$}  lab       {}\n",
+                    "",
+                    keyed_url(state, &url, "/")
+                ));
+            }
+            out.push_str(&format!(
+                "  {:<width$}  inspector {}\n",
+                "",
+                keyed_url(state, &url, "/__sandbox/")
+            ));
+        }
     }
     out.push_str(&format!(
         "watching {} file{}{} · Ctrl-C to stop",

@@ -303,7 +303,11 @@
       $("form-status").textContent = "";
       // The API journals a request before its response leaves, so by now every entry of this
       // exchange is listed; the live events keep filling in anything later.
-      return fetch("/__sandbox/requests", { cache: "no-store" }).then(function (r) { return r.json(); })
+      return fetch("/__sandbox/requests", { cache: "no-store" }).then(function (r) {
+        // The journal needs the run's key, which the URL `sandbox up` printed carries.
+        if (r.status === 403) $("form-status").textContent = "The verdict needs the journal: open the lab from the URL `sandbox up` printed (it carries this run's key).";
+        return r.json();
+      })
         .then(function (list) { list.forEach(noteEntry); })
         .catch(function () {});
     }).then(function () {

@@ -167,7 +167,8 @@ async fn lab_and_inspector(sb: &TestSandbox) {
     let browser = Browser::launch().await.expect("launch chromium");
     let page = browser.new_isolated_page().await.expect("page");
     viewport(&page, 1280, 800).await;
-    page.navigate(&format!("{frontend}/"))
+    // From the URL the banner prints: it carries the run's key, which the journal needs.
+    page.navigate(&sb.public_keyed("frontend", "/"))
         .await
         .expect("load the lab");
     wait_for(
@@ -464,9 +465,11 @@ async fn overlay(sb: &TestSandbox, good: &str) {
     let inspector = browser.new_isolated_page().await.expect("page");
     viewport(&lab, 1280, 800).await;
     viewport(&inspector, 1280, 800).await;
-    lab.navigate(&format!("{frontend}/")).await.expect("lab");
+    lab.navigate(&sb.public_keyed("frontend", "/"))
+        .await
+        .expect("lab");
     inspector
-        .navigate(&format!("{frontend}/__sandbox/"))
+        .navigate(&sb.public_keyed("frontend", "/__sandbox/"))
         .await
         .expect("inspector");
     for p in [&lab, &inspector] {
@@ -519,7 +522,8 @@ async fn overlay(sb: &TestSandbox, good: &str) {
     )
     .await;
 
-    // A page opened after the failure still shows it (from /__sandbox/status).
+    // A page opened after the failure still shows it (the event stream replays it), even
+    // opened without the run's key.
     let late = browser.new_isolated_page().await.expect("page");
     late.navigate(&format!("{frontend}/"))
         .await
@@ -589,16 +593,13 @@ async fn send_with_mode(page: &Page, mode: &str) {
 }
 
 async fn modes(sb: &TestSandbox) {
-    let frontend = sb.public_urls["frontend"].trim_end_matches('/').to_string();
     let browser = Browser::launch().await.expect("launch chromium");
     let page = browser.new_isolated_page().await.expect("page");
     viewport(&page, 1280, 800).await;
     // The state comes from the URL: a simple GET in mode same-origin.
-    page.navigate(&format!(
-        "{frontend}/?path=%2Fapi%2Fstudents&mode=same-origin"
-    ))
-    .await
-    .expect("load the lab");
+    page.navigate(&sb.public_keyed("frontend", "/?path=%2Fapi%2Fstudents&mode=same-origin"))
+        .await
+        .expect("load the lab");
     wait_for(&page, "document.body.dataset.ready === 'true'", "the lab").await;
     send_with_mode(&page, "same-origin").await;
     wait_for(

@@ -196,7 +196,7 @@ fn assert_reported_once(what: &str, outcomes: &[Option<String>]) {
 /// The status board's entry for `file`.
 fn status_of(sb: &TestSandbox, file: &str) -> Value {
     let res = client()
-        .get(format!("{}/__sandbox/status", sb.url("frontend")))
+        .get(sb.keyed("frontend", "/__sandbox/status"))
         .send()
         .unwrap();
     assert_eq!(res.status(), 200);
@@ -212,7 +212,7 @@ fn status_of(sb: &TestSandbox, file: &str) -> Value {
 
 fn policy_generation(sb: &TestSandbox) -> u64 {
     let v: Value = client()
-        .get(format!("{}/__sandbox/status", sb.url("frontend")))
+        .get(sb.keyed("frontend", "/__sandbox/status"))
         .send()
         .unwrap()
         .json()

@@ -204,7 +204,7 @@ fn inspector_feed_lists_api_requests_and_what_is_in_force() {
         .unwrap();
     let entries: serde_json::Value = eventually("journal entry", || {
         let v: serde_json::Value = c
-            .get(format!("{}/__sandbox/requests", sb.url("frontend")))
+            .get(sb.keyed("frontend", "/__sandbox/requests"))
             .send()
             .ok()?
             .json()
@@ -227,16 +227,16 @@ fn inspector_feed_lists_api_requests_and_what_is_in_force() {
         "{e}"
     );
     let f: serde_json::Value = c
-        .get(format!("{}/__sandbox/in-force", sb.url("frontend")))
+        .get(sb.keyed("frontend", "/__sandbox/in-force"))
         .send()
         .unwrap()
         .json()
         .unwrap();
     assert_eq!(f["apis"][0]["policy"]["text"], POLICY);
     assert_eq!(f["apis"][0]["routes"]["generation"], 1);
-    // Same-origin only.
+    // Same-origin only, even with the key.
     let res = c
-        .get(format!("{}/__sandbox/requests", sb.url("frontend")))
+        .get(sb.keyed("frontend", "/__sandbox/requests"))
         .header("Origin", "http://evil.test")
         .send()
         .unwrap();

@@ -20,8 +20,10 @@ impl HostAllowlist {
         let Some(name) = host_name(h) else {
             return false;
         };
+        // A suffix alone is not enough: `evil.com#.localhost` ends in `.localhost` too, and a
+        // proxy or resolver may read such a name differently than this check does.
         if name == "localhost"
-            || name.ends_with(".localhost")
+            || (name.ends_with(".localhost") && is_dns_name(&name))
             || name == "127.0.0.1"
             || name == "[::1]"
         {
@@ -33,6 +35,20 @@ impl HostAllowlist {
         self.allow_ip_literals
             && (name.parse::<std::net::Ipv4Addr>().is_ok() || name.starts_with('['))
     }
+}
+
+/// DNS label syntax (RFC 1123): labels of 1 to 63 letters, digits and inner hyphens, at
+/// most 253 characters in all.
+fn is_dns_name(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
 }
 
 /// The host part of a Host header, lower-cased; `None` when it is malformed.
@@ -100,6 +116,8 @@ mod tests {
             "[::1]:80",
             "karachi-dev.local:8080",
             "localhost.",
+            "a-b.c9.localhost",
+            "api.localhost.",
         ] {
             assert!(a.allows(Some(ok)), "{ok}");
         }
@@ -112,6 +130,13 @@ mod tests {
             "localhost@evil",
             "",
             "10.0.0.1:80",
+            "evil.com#.localhost",
+            "a..localhost",
+            ".localhost",
+            "-a.localhost",
+            "a-.localhost",
+            "a_b.localhost",
+            "a%2e.localhost",
         ] {
             assert!(!a.allows(Some(bad)), "{bad}");
         }

@@ -7,9 +7,11 @@
 //! Owns formatting and writing whole lines. It does not decide what happened; callers pass
 //! finished records. Lines are written under one lock so concurrent workers never interleave.
 
+mod redact;
 mod ring;
 mod verdict;
 
+pub use redact::{is_secret_header, redact, Redactor};
 pub use ring::{Entry, HeaderLines, Ring, RING_CAPACITY};
 pub use verdict::VerdictSummary;
 
@@ -186,12 +188,23 @@ impl Log {
         }
     }
 
-    pub fn listening(&self, name: &str, kind: &str, url: &str, bind: &str) {
-        self.emit(
-            "listening",
-            json!({"name": name, "kind": kind, "url": url, "bind": bind}),
-            || format!("{} listening {name} {url}", now_clock()),
-        );
+    /// `inspector`: a static origin's inspector URL with the run's key, for the scripts and
+    /// tests that read the JSON log as a person reads the banner.
+    pub fn listening(
+        &self,
+        name: &str,
+        kind: &str,
+        url: &str,
+        bind: &str,
+        inspector: Option<&str>,
+    ) {
+        let mut fields = json!({"name": name, "kind": kind, "url": url, "bind": bind});
+        if let (Some(i), Some(obj)) = (inspector, fields.as_object_mut()) {
+            obj.insert("inspector".into(), i.into());
+        }
+        self.emit("listening", fields, || {
+            format!("{} listening {name} {url}", now_clock())
+        });
     }
 
     /// Every origin is accepting connections.

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
+use super::redact::Redactor;
 use super::RequestRecord;
 
 /// Entries kept.
@@ -46,16 +47,25 @@ pub struct HeaderLines {
 
 impl HeaderLines {
     /// Replaces the lines, keeping the buffers (the ring reuses the entry it evicts). Values
-    /// that are not UTF-8 are kept with replacement characters, as a page shows them.
-    pub fn refill<'a>(&mut self, lines: impl IntoIterator<Item = (&'a str, &'a [u8])>) {
+    /// that are not UTF-8 are kept with replacement characters, as a page shows them;
+    /// credential headers only as `redactor` leaves them, so no secret is ever stored.
+    pub fn refill<'a>(
+        &mut self,
+        redactor: &Redactor,
+        lines: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) {
         self.text.clear();
         self.ends.clear();
         for (name, value) in lines {
             self.text.push_str(name);
             let name_end = self.text.len() as u32;
-            match std::str::from_utf8(value) {
-                Ok(v) => self.text.push_str(v),
-                Err(_) => self.text.push_str(&String::from_utf8_lossy(value)),
+            if let Some(redacted) = redactor.redact(name, value) {
+                self.text.push_str(&redacted);
+            } else {
+                match std::str::from_utf8(value) {
+                    Ok(v) => self.text.push_str(v),
+                    Err(_) => self.text.push_str(&String::from_utf8_lossy(value)),
+                }
             }
             self.ends.push((name_end, self.text.len() as u32));
         }
@@ -105,6 +115,7 @@ impl Entry {
 #[derive(Debug)]
 pub struct Ring {
     cap: usize,
+    redactor: Redactor,
     next_id: AtomicU64,
     shards: Vec<Mutex<VecDeque<Entry>>>,
 }
@@ -118,9 +129,11 @@ thread_local! {
 }
 
 impl Ring {
-    pub fn new(cap: usize) -> Self {
+    /// `redactor` carries the run's salt for the fingerprints of redacted headers.
+    pub fn new(cap: usize, redactor: Redactor) -> Self {
         Ring {
             cap,
+            redactor,
             next_id: AtomicU64::new(0),
             shards: (0..SHARDS).map(|_| Mutex::new(VecDeque::new())).collect(),
         }
@@ -160,6 +173,11 @@ impl Ring {
         (id, copied)
     }
 
+    /// What every entry's header lines are filled through.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
     /// The newest `cap` entries, oldest first.
     pub fn recent(&self) -> Vec<Entry> {
         let mut all: Vec<Entry> = Vec::new();
@@ -176,6 +194,33 @@ impl Ring {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn redactor() -> Redactor {
+        Redactor::new([7; 32])
+    }
+
+    #[test]
+    fn credential_headers_are_stored_redacted() {
+        let mut h = HeaderLines::default();
+        h.refill(
+            &redactor(),
+            [
+                ("cookie", b"sid=hunter2".as_slice()),
+                ("authorization", b"Bearer abc.def".as_slice()),
+                ("origin", b"http://a.localhost".as_slice()),
+            ],
+        );
+        let text = serde_json::to_string(&h).unwrap();
+        assert!(
+            !text.contains("hunter2") && !text.contains("abc.def"),
+            "{text}"
+        );
+        assert!(text.contains("sid=<redacted: 7 bytes"), "{text}");
+        assert!(
+            text.contains("[\"origin\",\"http://a.localhost\"]"),
+            "{text}"
+        );
+    }
 
     fn entry() -> Entry {
         Entry {
@@ -203,11 +248,14 @@ mod tests {
     #[test]
     fn header_lines_serialise_as_pairs_in_order() {
         let mut h = HeaderLines::default();
-        h.refill([
-            ("origin", b"http://a.localhost".as_slice()),
-            ("x-empty", b"".as_slice()),
-            ("x-bytes", b"caf\xe9".as_slice()),
-        ]);
+        h.refill(
+            &redactor(),
+            [
+                ("origin", b"http://a.localhost".as_slice()),
+                ("x-empty", b"".as_slice()),
+                ("x-bytes", b"caf\xe9".as_slice()),
+            ],
+        );
         assert_eq!(
             serde_json::to_value(&h).unwrap(),
             serde_json::json!([
@@ -228,7 +276,7 @@ mod tests {
 
     #[test]
     fn bounded_with_increasing_ids() {
-        let r = Ring::new(3);
+        let r = Ring::new(3, redactor());
         for _ in 0..5 {
             push(&r);
         }
@@ -238,11 +286,12 @@ mod tests {
 
     #[test]
     fn a_reused_entry_keeps_nothing_of_the_one_it_replaces() {
-        let r = Ring::new(1);
+        let r = Ring::new(1, redactor());
         let fill = |query: Option<&'static str>, header: &'static str| {
             move |e: &mut Entry| {
                 e.query = query.map(str::to_string);
-                e.request_headers.refill([(header, b"1".as_slice())]);
+                e.request_headers
+                    .refill(&redactor(), [(header, b"1".as_slice())]);
             }
         };
         r.record(
@@ -263,7 +312,7 @@ mod tests {
 
     #[test]
     fn threads_writing_at_once_leave_the_newest_entries_in_order() {
-        let r = std::sync::Arc::new(Ring::new(50));
+        let r = std::sync::Arc::new(Ring::new(50, redactor()));
         let threads: Vec<_> = (0..SHARDS + 3)
             .map(|_| {
                 let r = std::sync::Arc::clone(&r);

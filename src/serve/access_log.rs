@@ -133,7 +133,7 @@ fn journal<B>(
     let (_, copy) = ctx
         .state
         .journal
-        .record(record, listening, |e| fill(e, res, generation));
+        .record(record, listening, |e| fill(ctx, e, res, generation));
     if let Some(entry) = copy {
         ctx.state.publish(Event::Request {
             entry: Box::new(entry),
@@ -141,7 +141,7 @@ fn journal<B>(
     }
 }
 
-fn fill<B>(e: &mut Entry, res: &ServiceResponse<B>, generation: Option<u64>) {
+fn fill<B>(ctx: &OriginCtx, e: &mut Entry, res: &ServiceResponse<B>, generation: Option<u64>) {
     e.at = unix_now_f64();
     let query = res.request().query_string();
     match (&mut e.query, query.is_empty()) {
@@ -152,11 +152,13 @@ fn fill<B>(e: &mut Entry, res: &ServiceResponse<B>, generation: Option<u64>) {
         }
         (None, false) => e.query = Some(query.to_string()),
     }
+    // The verdicts were judged from the real headers; only what is kept is redacted.
+    let redactor = ctx.state.journal.redactor();
     let request = res.request().headers().iter();
     e.request_headers
-        .refill(request.map(|(n, v)| (n.as_str(), v.as_bytes())));
+        .refill(redactor, request.map(|(n, v)| (n.as_str(), v.as_bytes())));
     let response = res.headers().iter();
     e.response_headers
-        .refill(response.map(|(n, v)| (n.as_str(), v.as_bytes())));
+        .refill(redactor, response.map(|(n, v)| (n.as_str(), v.as_bytes())));
     e.policy_generation = generation;
 }

@@ -4,7 +4,8 @@
 //! Path handling: the request path is percent-decoded once; encoded slashes, backslashes, NUL,
 //! `.`/`..` segments and dot-files are refused; the resolved file must be inside the root after
 //! symlinks are resolved, and must be a regular file (a FIFO would block a worker).
-//! Cross-site `no-cors` loads (another site's `<script src>`) are refused before any of that.
+//! Other pages' `no-cors` loads (another site's `<script src>`, or a script or stylesheet of
+//! a page on another port) are refused before any of that.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use arc_swap::ArcSwap;
 use super::beneath::{Opened, Root, Stamp};
 use super::embedded;
 use super::file_cache::{self, cacheable_request, Answer, Entry, FileCache};
-use super::guard::cross_site_no_cors;
+use super::guard::foreign_no_cors_load;
 use super::inject::{inject, is_html};
 use crate::config::StaticRoot;
 use crate::state::SharedState;
@@ -132,10 +133,17 @@ pub async fn handle(
 }
 
 async fn respond(req: &HttpRequest, ctx: &StaticCtx, cache: &FileCache) -> HttpResponse {
-    if cross_site_no_cors(req.headers()) {
+    if foreign_no_cors_load(req.headers()) {
         return HttpResponse::Forbidden()
             .content_type("text/plain; charset=utf-8")
-            .body("sandbox: cross-site script, style and image loads of this dev server's files are refused");
+            .body("sandbox: other sites' script, style and image loads of this dev server's files are refused, and so are script and style loads by pages on other ports");
+    }
+    if req.method() == actix_web::http::Method::CONNECT {
+        // Not a proxy; an authority-form target has no path to serve.
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, HEAD"))
+            .content_type("text/plain; charset=utf-8")
+            .body("sandbox: a static origin is not a proxy");
     }
     let raw = req.uri().path();
     // The change count before the root: a reload swaps the root and then bumps the count, so
@@ -180,9 +188,15 @@ async fn respond(req: &HttpRequest, ctx: &StaticCtx, cache: &FileCache) -> HttpR
 fn redirect_to_slash(raw: &str) -> HttpResponse {
     // One leading slash only: `//host/dir` would make the Location protocol-relative, an
     // open redirect to another host.
+    // And no `//` for an empty path either.
     let local = raw.trim_start_matches('/');
+    let location = if local.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/{local}/")
+    };
     HttpResponse::TemporaryRedirect()
-        .insert_header((header::LOCATION, format!("/{local}/")))
+        .insert_header((header::LOCATION, location))
         .finish()
 }
 

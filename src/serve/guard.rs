@@ -3,7 +3,8 @@
 //! The host allowlist (DNS rebinding: a page on evil.example re-pointed at 127.0.0.1 still
 //! sends `Host: evil.example`; the list itself is [`crate::config::HostAllowlist`]), and the
 //! same-origin rule for `/__sandbox/*` (Origin and
-//! Sec-Fetch-Site), so no other site can read the event stream or status.
+//! Sec-Fetch-Site), so no other site can read the event stream or status, and the refusal of
+//! other pages' `no-cors` loads of a static origin's files.
 
 use actix_web::http::header::{HeaderMap, HOST, ORIGIN, REFERER};
 
@@ -27,24 +28,27 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// True for a cross-site `no-cors` load (`<script src>`, `<link rel=stylesheet>`, `<img>`):
-/// classic scripts ignore the same-origin policy, so a page elsewhere could run a developer's
-/// bundle and read its globals (webpack-dev-server CVE-2025-30359). Such loads have no
-/// business on a dev server's static origin; navigations (`navigate`) and same-site pages are
-/// unaffected, and clients that send no Fetch metadata are let through. So are loads whose
-/// `Referer` is a page of this very origin: a sandboxed iframe of the developer's own page
-/// has an opaque origin, which makes its loads "cross-site", but browsers still send the
-/// page's origin as Referer, and a foreign page cannot forge one.
-pub fn cross_site_no_cors(headers: &HeaderMap) -> bool {
-    let is = |name: &str, want: &str| {
+/// True for a `no-cors` load by another site's page (`<script src>`, `<link rel=stylesheet>`,
+/// `<img>`), or a script or stylesheet load by a page on another port of this host: classic
+/// scripts ignore the same-origin policy, so a page elsewhere could run a developer's bundle
+/// and read its globals (webpack-dev-server CVE-2025-30359). `localhost:5173` loading
+/// `localhost:8080/app.js` is `same-site` (sites ignore ports), hence the second rule; a
+/// same-site image reveals nothing a page can read, so images stay allowed there.
+/// Navigations (`navigate`) and `cors` fetches are unaffected, and clients that send no Fetch
+/// metadata are let through. So are loads whose `Referer` is a page of this very origin: a
+/// sandboxed iframe of the developer's own page has an opaque origin, which makes its loads
+/// "cross-site", but browsers still send the page's origin as Referer, and a foreign page
+/// cannot forge one.
+pub fn foreign_no_cors_load(headers: &HeaderMap) -> bool {
+    let is = |name: &str, want: &[&str]| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case(want))
+            .is_some_and(|v| want.iter().any(|w| v.trim().eq_ignore_ascii_case(w)))
     };
-    is("sec-fetch-site", "cross-site")
-        && is("sec-fetch-mode", "no-cors")
-        && !referred_by_this_origin(headers)
+    let foreign = is("sec-fetch-site", &["cross-site"])
+        || (is("sec-fetch-site", &["same-site"]) && is("sec-fetch-dest", &["script", "style"]));
+    foreign && is("sec-fetch-mode", &["no-cors"]) && !referred_by_this_origin(headers)
 }
 
 /// Whether `Referer` names a page whose host and port are exactly this request's `Host`.
@@ -106,15 +110,26 @@ mod tests {
     }
 
     #[test]
-    fn cross_site_no_cors_rule() {
+    fn foreign_no_cors_load_rule() {
         let h = |site, mode| headers(&[("sec-fetch-site", site), ("sec-fetch-mode", mode)]);
-        assert!(cross_site_no_cors(&h("cross-site", "no-cors")));
-        assert!(cross_site_no_cors(&h("Cross-Site", "NO-CORS")));
-        assert!(!cross_site_no_cors(&h("cross-site", "navigate")));
-        assert!(!cross_site_no_cors(&h("cross-site", "cors")));
-        assert!(!cross_site_no_cors(&h("same-site", "no-cors")));
-        assert!(!cross_site_no_cors(&h("same-origin", "no-cors")));
-        assert!(!cross_site_no_cors(&headers(&[])));
+        assert!(foreign_no_cors_load(&h("cross-site", "no-cors")));
+        assert!(foreign_no_cors_load(&h("Cross-Site", "NO-CORS")));
+        assert!(!foreign_no_cors_load(&h("cross-site", "navigate")));
+        assert!(!foreign_no_cors_load(&h("cross-site", "cors")));
+        assert!(!foreign_no_cors_load(&h("same-site", "no-cors")));
+        assert!(!foreign_no_cors_load(&h("same-origin", "no-cors")));
+        assert!(!foreign_no_cors_load(&headers(&[])));
+        let same_site = |dest| {
+            headers(&[
+                ("sec-fetch-site", "same-site"),
+                ("sec-fetch-mode", "no-cors"),
+                ("sec-fetch-dest", dest),
+            ])
+        };
+        assert!(foreign_no_cors_load(&same_site("script")));
+        assert!(foreign_no_cors_load(&same_site("Style")));
+        assert!(!foreign_no_cors_load(&same_site("image")));
+        assert!(!foreign_no_cors_load(&same_site("document")));
         let with_referer = |r| {
             headers(&[
                 ("host", "localhost:8080"),
@@ -124,8 +139,10 @@ mod tests {
             ])
         };
         // A sandboxed iframe of this origin's own page.
-        assert!(!cross_site_no_cors(&with_referer("http://localhost:8080/")));
-        assert!(!cross_site_no_cors(&with_referer(
+        assert!(!foreign_no_cors_load(&with_referer(
+            "http://localhost:8080/"
+        )));
+        assert!(!foreign_no_cors_load(&with_referer(
             "http://LOCALHOST:8080/a/b.html?x"
         )));
         for foreign in [
@@ -137,7 +154,7 @@ mod tests {
             "localhost:8080",
             "",
         ] {
-            assert!(cross_site_no_cors(&with_referer(foreign)), "{foreign}");
+            assert!(foreign_no_cors_load(&with_referer(foreign)), "{foreign}");
         }
     }
 }

@@ -4,9 +4,11 @@
 use std::path::Path;
 
 /// Whether a file is a page the script goes into, by its name (what the browser will get it
-/// as: the content type is derived from the same extension).
+/// as: the content type is derived from the same extension, in any case, so `INDEX.HTML`
+/// gets the script too).
 pub fn is_html(p: &Path) -> bool {
-    p.extension().is_some_and(|e| e == "html" || e == "htm")
+    p.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
 }
 
 /// The tag added to every HTML page. External, not inline, so pages with a strict CSP still work.

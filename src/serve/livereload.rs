@@ -10,7 +10,10 @@
 //!   `/__sandbox/inspector.js`, `/__sandbox/inspector.css`).
 //!
 //! Every endpoint here is same-origin only and never sends Access-Control-Allow-Origin: a page
-//! on another site must not be able to watch a developer's reloads.
+//! on another site must not be able to watch a developer's reloads. Same-origin is not enough
+//! for the journal's machine endpoints (`requests`, `in-force`, `status`, and the `request`
+//! events of the stream): any local program can send a plain GET without `Origin`, so those
+//! also need this run's key, which only the terminal shows (`key_gate`).
 
 use std::time::Duration;
 
@@ -25,8 +28,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::frontend::StaticCtx;
 use super::guard::same_origin;
-use super::sandbox_json;
-use crate::state::Event;
+use super::{key_gate, sandbox_json};
+use crate::state::{Event, State};
 
 /// A file of `static/.sandbox/`, compiled in.
 macro_rules! asset {
@@ -83,6 +86,9 @@ async fn same_origin_only(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if !same_origin(req.headers()) {
         return Ok(req.into_response(forbidden()).map_into_right_body());
+    }
+    if key_gate::needs_key(req.path()) && !presents_key(req.request()) {
+        return Ok(req.into_response(key_gate::refused()).map_into_right_body());
     }
     next.call(req)
         .await
@@ -157,12 +163,38 @@ async fn in_force(ctx: web::Data<StaticCtx>) -> HttpResponse {
     live_json(sandbox_json::in_force_json(&ctx.state))
 }
 
-/// Whether an event concerns pages of static origin `name`.
-fn concerns(e: &Event, name: &str) -> bool {
+fn presents_key(req: &actix_web::HttpRequest) -> bool {
+    req.app_data::<web::Data<StaticCtx>>()
+        .is_some_and(|ctx| key_gate::has_key(req.headers(), req.query_string(), &ctx.state.key))
+}
+
+/// Whether an event concerns pages of static origin `name`; requests only streams opened
+/// with the key (`keyed`).
+fn concerns(e: &Event, name: &str, keyed: bool) -> bool {
     match e {
         Event::StaticChanged { origin, .. } => origin == name,
+        Event::Request { .. } => keyed,
         _ => true,
     }
+}
+
+/// What a stream sends first: the greeting, then every file whose last reload failed, as the
+/// `reload-failed` event it missed, so a page opened after a bad save shows the overlay
+/// without asking the (keyed) status board.
+fn opening(state: &State) -> std::collections::VecDeque<Bytes> {
+    let mut frames =
+        std::collections::VecDeque::from([Bytes::from_static(b"retry: 1000\n: connected\n\n")]);
+    let board = state.status.lock().map(|b| b.clone()).unwrap_or_default();
+    for f in board.into_iter().filter(|f| !f.ok) {
+        frames.push_back(frame(&Event::ReloadFailed {
+            origin: f.origin,
+            file: f.file,
+            line: f.line,
+            column: f.column,
+            message: f.error.unwrap_or_else(|| "did not load".into()),
+        }));
+    }
+    frames
 }
 
 fn frame(e: &Event) -> Bytes {
@@ -170,20 +202,21 @@ fn frame(e: &Event) -> Bytes {
     Bytes::from(format!("data: {data}\n\n"))
 }
 
-async fn events(ctx: web::Data<StaticCtx>) -> HttpResponse {
+async fn events(req: actix_web::HttpRequest, ctx: web::Data<StaticCtx>) -> HttpResponse {
+    // Subscribed before the opening is read, so no failure falls between the two.
     let rx = ctx.state.events.subscribe();
     let shutdown = ctx.state.shutdown.clone();
     let name = ctx.state.statics[ctx.index].name.clone();
-    let hello = Bytes::from_static(b"retry: 1000\n: connected\n\n");
-    // State: (receiver, shutdown watch, greeting still to send). The stream ends on shutdown so
-    // the server can stop without waiting for its timeout.
+    let keyed = presents_key(&req);
+    // State: (receiver, shutdown watch, frames still to send first). The stream ends on
+    // shutdown so the server can stop without waiting for its timeout.
     let body = stream::unfold(
-        (rx, shutdown, Some(hello)),
-        move |(mut rx, mut shutdown, hello)| {
+        (rx, shutdown, opening(&ctx.state)),
+        move |(mut rx, mut shutdown, mut first)| {
             let name = name.clone();
             async move {
-                if let Some(h) = hello {
-                    return Some((Ok::<_, actix_web::Error>(h), (rx, shutdown, None)));
+                if let Some(f) = first.pop_front() {
+                    return Some((Ok::<_, actix_web::Error>(f), (rx, shutdown, first)));
                 }
                 loop {
                     if *shutdown.borrow() {
@@ -191,13 +224,13 @@ async fn events(ctx: web::Data<StaticCtx>) -> HttpResponse {
                     }
                     tokio::select! {
                         r = rx.recv() => match r {
-                            Ok(e) if concerns(&e, &name) => return Some((Ok(frame(&e)), (rx, shutdown, None))),
+                            Ok(e) if concerns(&e, &name, keyed) => return Some((Ok(frame(&e)), (rx, shutdown, first))),
                             Ok(_) | Err(RecvError::Lagged(_)) => continue,
                             Err(RecvError::Closed) => return None,
                         },
                         _ = shutdown.changed() => return None,
                         _ = tokio::time::sleep(KEEPALIVE) => {
-                            return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (rx, shutdown, None)));
+                            return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (rx, shutdown, first)));
                         }
                     }
                 }

@@ -17,6 +17,7 @@ pub mod file_cache;
 pub mod frontend;
 pub mod guard;
 pub mod inject;
+pub mod key_gate;
 pub mod livereload;
 pub mod sandbox_json;
 pub mod verdict;
@@ -136,6 +137,7 @@ fn static_app(
         .app_data(st)
         // Per worker, created here: a hit takes no lock.
         .app_data(web::Data::new(file_cache::FileCache::default()))
+        .wrap(from_fn(key_gate::door))
         .wrap(from_fn(host_guard))
         .wrap(from_fn(access_log::access_log))
         .configure(livereload::register)

@@ -100,6 +100,9 @@ pub fn build_state(
     }
     let (events, _) = broadcast::channel(256);
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    // A failure leaves a key nothing matches; `up` refuses to start with it.
+    let key = super::RunKey::generate().unwrap_or_else(|_| super::RunKey::unusable());
+    let redactor = crate::journal::Redactor::new(key.journal_salt());
     let state = State {
         config: ArcSwap::from_pointee(config.clone()),
         apis,
@@ -108,9 +111,10 @@ pub fn build_state(
         log,
         status: Mutex::new(Vec::new()),
         history: Mutex::new(Default::default()),
-        journal: crate::journal::Ring::new(crate::journal::RING_CAPACITY),
+        journal: crate::journal::Ring::new(crate::journal::RING_CAPACITY, redactor),
         shutdown: shutdown_rx,
         bench: Default::default(),
+        key,
     };
     Ok((state, shutdown_tx))
 }

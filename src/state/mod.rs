@@ -8,9 +8,11 @@
 
 mod build;
 pub mod load;
+mod run_key;
 mod store;
 
 pub use build::{build_state, canonical_root, origin_url, OriginLoadError};
+pub use run_key::{KeyError, RunKey};
 pub use store::{Store, Versioned};
 
 use std::path::{Path, PathBuf};
@@ -128,6 +130,8 @@ pub struct State {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Benchmark-only switches, so `benches/run` can show what each layer costs.
     pub bench: BenchSwitches,
+    /// Guards the journal's machine endpoints (see [`RunKey`]).
+    pub key: RunKey,
 }
 
 /// Set from `SANDBOX_BENCH_BARE_API`: `verdict` turns off the per-request verdict and journal;

@@ -5,8 +5,9 @@
 //   reload-failed   → shows an overlay naming the file, line and message;
 //   reloaded        → removes that file's part of the overlay (all of it when none is left).
 // Also dispatches `sandbox:connected` / `sandbox:disconnected` when the stream opens or drops.
-// On every (re)connect it asks /__sandbox/status for files whose last reload failed, so a page
-// opened (or reconnected) after a bad save still shows the overlay.
+// On every (re)connect the stream itself first replays a `reload-failed` event for each file
+// whose last reload failed, so a page opened (or reconnected) after a bad save still shows the
+// overlay; the status board needs the run's key, which a user's page may not have.
 //
 // The overlay is styled through element.style only: it must look the same on any page, and a
 // page's Content-Security-Policy may forbid <style> elements but not CSSOM styles.
@@ -126,25 +127,6 @@
     }
   }
 
-  // Files whose last reload failed, for a page that was not listening when it happened.
-  function catchUp() {
-    fetch("/__sandbox/status", { cache: "no-store" }).then(function (r) {
-      return r.ok ? r.json() : null;
-    }).then(function (s) {
-      if (!s || !s.reloads) return;
-      s.reloads.forEach(function (f) {
-        var k = key(f);
-        if (f.ok) {
-          delete failures[k];
-        } else if (!failures[k]) {
-          failures[k] = { origin: f.origin, file: f.file, line: f.line, column: f.column,
-                          message: f.error || "did not load" };
-        }
-      });
-      render();
-    }).catch(function () {});
-  }
-
   function dispatch(type, detail) {
     window.dispatchEvent(new CustomEvent("sandbox:" + type, { detail: detail }));
   }
@@ -155,7 +137,6 @@
       // Lets a test (or a curious developer) tell that the page is listening.
       window.__sandboxLive = true;
       dispatch("connected", {});
-      catchUp();
     };
     es.onerror = function () {
       window.__sandboxLive = false;

@@ -95,10 +95,12 @@ fn cross_site_no_cors_loads_are_refused() {
             "Sec-Fetch-Mode: no-cors",
             "Sec-Fetch-Dest: style",
         ],
+        // A same-site image (another port's page): a same-site stylesheet or script is
+        // refused (`round_two`), an image reveals nothing.
         &[
             "Sec-Fetch-Site: same-site",
             "Sec-Fetch-Mode: no-cors",
-            "Sec-Fetch-Dest: style",
+            "Sec-Fetch-Dest: image",
         ],
         &[
             "Sec-Fetch-Site: cross-site",

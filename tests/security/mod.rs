@@ -11,8 +11,10 @@
 mod api_routes;
 mod binds;
 mod cross_site;
+mod journal;
 mod persist;
 mod requests;
+mod round_two;
 mod sandbox_endpoints;
 mod slow_clients;
 mod static_files;

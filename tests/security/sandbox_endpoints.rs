@@ -16,6 +16,9 @@ fn sandbox_endpoints_are_same_origin_only() {
     let a = addr(sb.url("frontend")).to_string();
     let port = a.rsplit(':').next().unwrap().to_string();
     let own = format!("Origin: http://localhost:{port}");
+    // Presented on every request: the refusals below are the same-origin rule's, not the
+    // key's, and the endpoints that need the key get it.
+    let key = format!("Cookie: sandbox-key-{port}={}", sb.key("frontend"));
     let cross: Vec<Vec<String>> = vec![
         vec!["Origin: http://evil.example".into()],
         vec!["Origin: null".into()],
@@ -45,7 +48,8 @@ fn sandbox_endpoints_are_same_origin_only() {
         "/__sandbox/inspector.css",
     ] {
         for headers in &cross {
-            let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let mut h: Vec<&str> = headers.iter().map(String::as_str).collect();
+            h.push(&key);
             let res = get(&a, endpoint, &format!("localhost:{port}"), &h);
             assert_eq!(res.status, 403, "{endpoint} {headers:?}");
             assert!(res.header("access-control-allow-origin").is_none());
@@ -64,7 +68,7 @@ fn sandbox_endpoints_are_same_origin_only() {
             &a,
             endpoint,
             &format!("localhost:{port}"),
-            &[&own, "Sec-Fetch-Site: same-origin"],
+            &[&own, "Sec-Fetch-Site: same-origin", &key],
         );
         assert_eq!(res.status, 200, "{endpoint}");
         assert!(res

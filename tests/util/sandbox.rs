@@ -32,6 +32,8 @@ pub struct TestSandbox {
     pub urls: HashMap<String, String>,
     /// origin name → the URL the sandbox printed (with its host name)
     pub public_urls: HashMap<String, String>,
+    /// static origin name → this run's key, read from the inspector URL the sandbox printed
+    pub keys: HashMap<String, String>,
     pub dir: PathBuf,
 }
 
@@ -90,6 +92,7 @@ impl TestSandbox {
             lines,
             urls: HashMap::new(),
             public_urls: HashMap::new(),
+            keys: HashMap::new(),
             dir: dir.to_path_buf(),
         };
         sb.wait_event(|e| e["event"] == "ready");
@@ -103,6 +106,10 @@ impl TestSandbox {
             let port = url.rsplit(':').next().unwrap().to_string();
             sb.urls
                 .insert(name.clone(), format!("http://127.0.0.1:{port}"));
+            if let Some(inspector) = e["inspector"].as_str() {
+                let key = inspector.split("sandbox-key=").nth(1).unwrap().to_string();
+                sb.keys.insert(name.clone(), key);
+            }
             sb.public_urls.insert(name, url);
         }
         sb
@@ -148,6 +155,25 @@ impl TestSandbox {
             .unwrap_or_else(|| panic!("no origin {name}: {:?}", self.urls))
     }
 
+    /// This run's key on static origin `name`, as the inspector URL printed at startup has it.
+    pub fn key(&self, name: &str) -> &str {
+        self.keys
+            .get(name)
+            .unwrap_or_else(|| panic!("no key printed for {name}: {:?}", self.keys))
+    }
+
+    /// `path` on origin `name` (`127.0.0.1`) with the run's key appended to its query, as a
+    /// script that read the printed URL asks the journal's endpoints.
+    pub fn keyed(&self, name: &str, path: &str) -> String {
+        with_key(self.url(name), path, self.key(name))
+    }
+
+    /// Like [`TestSandbox::keyed`] on the URL the sandbox printed (its host name): what a
+    /// person opens in the browser from the banner.
+    pub fn public_keyed(&self, name: &str, path: &str) -> String {
+        with_key(&self.public_urls[name], path, self.key(name))
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -174,6 +200,11 @@ impl Drop for TestSandbox {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn with_key(base: &str, path: &str, key: &str) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{}{path}{sep}sandbox-key={key}", base.trim_end_matches('/'))
 }
 
 /// Runs `sandbox ARGS` to completion and returns (exit code, stdout, stderr).

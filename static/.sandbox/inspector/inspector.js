@@ -258,15 +258,25 @@
 
   // ── feeds ────────────────────────────────────────────────────────────────────────────────
 
+  // The journal answers only pages opened from the URL `sandbox up` printed (it carries the
+  // run's key, kept as a cookie); say so instead of showing an empty table.
+  function keyed(r) {
+    if (r.status === 403) {
+      setConn("down", "locked: open the inspector from the URL `sandbox up` printed (it carries this run's key)");
+      throw new Error("no key");
+    }
+    return r.json();
+  }
+
   function loadRequests() {
-    return fetch("/__sandbox/requests", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (list) {
+    return fetch("/__sandbox/requests", { cache: "no-store" }).then(keyed).then(function (list) {
       list.forEach(add);
       renderTable();
     }).catch(function () {});
   }
 
   function loadInForce() {
-    return fetch("/__sandbox/in-force", { cache: "no-store" }).then(function (r) { return r.json(); }).then(renderInForce).catch(function () {});
+    return fetch("/__sandbox/in-force", { cache: "no-store" }).then(keyed).then(renderInForce).catch(function () {});
   }
 
   function setConn(state, text) {
