@@ -84,6 +84,30 @@ fn state_warning(sb: &TestSandbox) -> String {
     e["message"].as_str().unwrap().to_string()
 }
 
+/// The status board (which the overlay shares) names the unusable state, and no folder.
+fn assert_state_on_the_status_board(sb: &TestSandbox, d: &Path, what: &str) {
+    let board: serde_json::Value = client()
+        .get(sb.keyed("frontend", "/__sandbox/status"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let entry = board["reloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["file"] == "students.state.json")
+        .unwrap_or_else(|| panic!("{what}: no status entry in {board}"));
+    assert_eq!(entry["ok"], false, "{what}: {entry}");
+    let error = entry["error"].as_str().unwrap_or_default();
+    assert!(error.contains("corrupt-"), "{what}: {error}");
+    let folder = d.display().to_string();
+    assert!(
+        !error.contains(&folder),
+        "{what}: a folder reached pages: {error}"
+    );
+}
+
 /// Files beside the state that hold a saved state set aside.
 fn set_aside(d: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(d)
@@ -226,6 +250,7 @@ fn a_corrupt_saved_state_is_warned_about_and_kept() {
                 assert_eq!((status, items(&body)), (200, items(SEED)), "{what}");
                 let warning = state_warning(&sb);
                 assert!(warning.contains("corrupt-"), "{what}: {warning}");
+                assert_state_on_the_status_board(&sb, d.path(), &what);
                 assert_eq!(post(&sb, json!({"name": "Zara"})).0, 201, "{what}");
                 let kept = set_aside(d.path());
                 assert_eq!(kept.len(), 1, "{what}: {kept:?}");

@@ -79,8 +79,21 @@ pub fn save_atomically(path: &Path, items: &[Value]) -> Result<(), SaveError> {
 #[error("resource `{resource}`: the saved state is not used, starting from the seed: {problem}; {aside}")]
 pub struct StateWarning {
     pub resource: String,
+    /// The state file's name (no folder), for pages.
+    pub file: String,
     pub problem: String,
     pub aside: SetAside,
+}
+
+impl StateWarning {
+    /// The warning for pages (the overlay, the status board): no folder names, which pages
+    /// must not learn.
+    pub fn for_pages(&self) -> String {
+        format!(
+            "resource `{}`: the saved state {} is not used, the table starts from its seed; {}",
+            self.resource, self.file, self.aside
+        )
+    }
 }
 
 /// What became of a saved state that could not be used.
@@ -108,6 +121,7 @@ pub fn load_saved(resource: &str, path: &Path) -> Result<Option<Vec<Value>>, Sta
     };
     Err(StateWarning {
         resource: resource.to_string(),
+        file: file_name(path),
         problem,
         aside: set_aside(path),
     })

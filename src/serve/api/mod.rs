@@ -17,7 +17,7 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use crate::routes::{resources, Routes};
-use crate::state::{SharedState, Versioned};
+use crate::state::{unix_now, ApiOrigin, Event, FileStatus, SharedState, Versioned};
 pub use faults::ConnFd;
 use faults::{faulty, slow};
 use route_reply::Reply;
@@ -95,7 +95,7 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, ctx: web::Data<ApiCtx>) 
         if let Some(r) = faulty(&req, faults).await {
             return r;
         }
-        resource_reply(&req, &body, &ctx.state, &api.resources, spec, id.as_deref())
+        resource_reply(&req, &body, &ctx.state, api, spec, id.as_deref())
     } else if let Some(up) = &routes.upstream {
         if let Some(r) = faulty(&req, faults).await {
             return r;
@@ -107,21 +107,48 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, ctx: web::Data<ApiCtx>) 
     slow(res, faults)
 }
 
+/// A saved state that could not be used: the terminal gets the whole story, the status board
+/// and the pages' overlay the same without folder names.
+fn warn_state_unused(state: &SharedState, origin: &str, w: &resources::StateWarning) {
+    let message = w.for_pages();
+    // The board first: whoever sees the warning line and then asks the board finds it.
+    state.record_status(FileStatus {
+        origin: origin.to_string(),
+        file: w.file.clone(),
+        generation: 0,
+        ok: false,
+        error: Some(message.clone()),
+        line: None,
+        column: None,
+        at: unix_now(),
+    });
+    state.log.warning(&w.to_string());
+    state.publish(Event::ReloadFailed {
+        origin: origin.to_string(),
+        file: w.file.clone(),
+        line: None,
+        column: None,
+        message,
+    });
+}
+
 /// A `[[resource]]`'s answer to a REST request.
 fn resource_reply(
     req: &HttpRequest,
     body: &[u8],
     state: &SharedState,
-    store: &resources::ResourceStore,
+    api: &ApiOrigin,
     spec: &resources::ResourceSpec,
     id: Option<&str>,
 ) -> HttpResponse {
     let method = req.method().as_str();
     let query = route_reply::query_pairs(req);
     let mut random = random_u64;
-    let reply = store.handle(spec, method, id, &query, body, &mut random);
+    let reply = api
+        .resources
+        .handle(spec, method, id, &query, body, &mut random);
     if let Some(w) = &reply.warning {
-        state.log.warning(&w.to_string());
+        warn_state_unused(state, &api.name, w);
     }
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     let mut res = HttpResponse::build(status);
