@@ -158,46 +158,7 @@ impl Source {
     /// The raw bytes of a file under the size and file-type rules, read once; the watcher
     /// fingerprints and parses these same bytes, so what it reports is what it saw.
     pub fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
-        use std::io::Read;
-        let unreadable = |e: std::io::Error| LoadError::unreadable(path, io_reason(&e));
-        let meta = std::fs::metadata(path).map_err(unreadable)?;
-        if meta.is_dir() {
-            return Err(LoadError::unreadable(
-                path,
-                "is a directory, expected a file",
-            ));
-        }
-        if !meta.is_file() {
-            return Err(LoadError::unreadable(path, "is not a regular file"));
-        }
-        let too_big = |len: u64| {
-            LoadError::unreadable(
-                path,
-                format!("is {len} bytes; the limit is {MAX_FILE_BYTES}"),
-            )
-        };
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(too_big(meta.len()));
-        }
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true);
-        // Non-blocking open: if a FIFO replaced the file since the check above, opening it
-        // must not wait for a writer forever.
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-        let file = options.open(path).map_err(unreadable)?;
-        if !file.metadata().map_err(unreadable)?.is_file() {
-            return Err(LoadError::unreadable(path, "is not a regular file"));
-        }
-        // The file may have grown since it was measured; never read more than the limit.
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(unreadable)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(too_big(bytes.len() as u64));
-        }
-        Ok(bytes)
+        read_regular(path, MAX_FILE_BYTES).map_err(|e| LoadError::unreadable(path, e.to_string()))
     }
 
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Source, LoadError> {
@@ -273,6 +234,58 @@ impl Source {
             line_col,
         }))
     }
+}
+
+/// Why [`read_regular`] read nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("is a directory, expected a file")]
+    Directory,
+    /// A FIFO, socket or device, seen before opening or on the opened descriptor.
+    #[error("is not a regular file")]
+    NotRegular,
+    #[error("is {len} bytes; the limit is {limit}")]
+    TooBig { len: u64, limit: u64 },
+    #[error("{}", io_reason(.0))]
+    Io(#[from] std::io::Error),
+}
+
+/// The bytes of a regular file of at most `limit` bytes. Never blocks on what is not a
+/// regular file: the open is non-blocking and the type is checked again on the opened
+/// descriptor, so a FIFO swapped in after the first look is refused, not waited on.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
+        return Err(ReadError::Directory);
+    }
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular);
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooBig {
+            len: meta.len(),
+            limit,
+        });
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(ReadError::NotRegular);
+    }
+    // The file may have grown since it was measured; never read more than the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooBig {
+            len: bytes.len() as u64,
+            limit,
+        });
+    }
+    Ok(bytes)
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -22,7 +22,7 @@ use notify_debouncer_full::{
 
 use super::classify::{css_only, Action, Watched};
 use crate::config::{FileRef, StaticRoot};
-use crate::source_file::{LoadError, Source};
+use crate::source_file::{read_regular, LoadError, Source};
 use crate::state::load::{load_policy, load_routes, Bytes};
 use crate::state::{absolute, unix_now, Event, FileStatus, SharedState};
 
@@ -119,18 +119,20 @@ struct Worker {
 /// Static files larger than this are fingerprinted by size and time instead of content.
 const STATIC_HASH_LIMIT: u64 = 1024 * 1024;
 
-/// What a static file holds now (or that it is gone), cheaply comparable.
+/// What a static file holds now (or that it is gone), cheaply comparable. Read under the
+/// shared rules, so a FIFO swapped in can never block the reload thread.
 fn static_fingerprint(path: &Path) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    match std::fs::metadata(path) {
-        Err(e) => e.kind().to_string().hash(&mut h),
-        Ok(m) if !m.is_file() || m.len() > STATIC_HASH_LIMIT => {
-            (m.is_dir(), m.len(), m.modified().ok()).hash(&mut h)
-        }
-        Ok(_) => match std::fs::read(path) {
-            Ok(bytes) => bytes.hash(&mut h),
-            Err(e) => e.kind().to_string().hash(&mut h),
-        },
+    match read_regular(path, STATIC_HASH_LIMIT) {
+        Ok(bytes) => bytes.hash(&mut h),
+        // Missing, a folder, a FIFO or too big to hash: told apart by what and how large it is.
+        Err(e) => (
+            e.to_string(),
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| (m.is_dir(), m.len(), m.modified().ok())),
+        )
+            .hash(&mut h),
     }
     h.finish()
 }

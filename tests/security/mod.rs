@@ -16,6 +16,7 @@ mod requests;
 mod sandbox_endpoints;
 mod slow_clients;
 mod static_files;
+mod swapped_fifos;
 
 use std::path::Path;
 
