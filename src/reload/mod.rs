@@ -5,4 +5,5 @@
 //! one report per attempt; no socket is ever rebound.
 
 pub mod classify;
+pub mod storm;
 pub mod watch;

@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use notify::event::{AccessKind, AccessMode, EventKind};
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
@@ -21,6 +22,7 @@ use notify_debouncer_full::{
 };
 
 use super::classify::{css_only, Action, Watched};
+use super::storm::{Msg, Overdue, Tap};
 use crate::config::{FileRef, StaticRoot};
 use crate::source_file::{read_regular, LoadError, Source};
 use crate::state::load::{load_policy, load_routes, Bytes};
@@ -139,17 +141,18 @@ fn static_fingerprint(path: &Path) -> u64 {
 
 /// Starts watching everything the state's origins load from disk.
 pub fn start(state: SharedState, kind: WatcherKind) -> Result<WatchHandle, WatchError> {
-    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let tap = tx.clone();
     let handler = move |r: DebounceEventResult| {
-        let _ = tx.send(r);
+        let _ = tx.send(Msg::Batch(r));
     };
     let (dirs, kind): (Box<dyn Dirs>, WatcherKind) = match kind {
         WatcherKind::Native => {
-            match new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
+            match new_debouncer_opt::<_, RecommendedWatcher, _>(
                 DEBOUNCE,
                 Some(TICK),
                 handler.clone(),
-                RecommendedCache::new(),
+                Tap::new(RecommendedCache::new(), tap.clone()),
                 notify::Config::default(),
             ) {
                 Ok(d) => (Box::new(d), WatcherKind::Native),
@@ -157,11 +160,11 @@ pub fn start(state: SharedState, kind: WatcherKind) -> Result<WatchHandle, Watch
                     state.log.warning(&format!(
                         "native file watcher unavailable ({e}); polling instead"
                     ));
-                    (poll_debouncer(handler)?, WatcherKind::Poll)
+                    (poll_debouncer(handler, tap)?, WatcherKind::Poll)
                 }
             }
         }
-        WatcherKind::Poll => (poll_debouncer(handler)?, WatcherKind::Poll),
+        WatcherKind::Poll => (poll_debouncer(handler, tap)?, WatcherKind::Poll),
     };
     let dirs = Arc::new(Mutex::new(Some(dirs)));
 
@@ -211,11 +214,7 @@ pub fn start(state: SharedState, kind: WatcherKind) -> Result<WatchHandle, Watch
 
     let thread = std::thread::Builder::new()
         .name("sandbox-reload".into())
-        .spawn(move || {
-            while let Ok(result) = rx.recv() {
-                worker.handle(result);
-            }
-        })
+        .spawn(move || worker.run(&rx))
         .map_err(|e| WatchError::Start(e.to_string()))?;
     Ok(WatchHandle {
         dirs,
@@ -225,7 +224,7 @@ pub fn start(state: SharedState, kind: WatcherKind) -> Result<WatchHandle, Watch
     })
 }
 
-fn poll_debouncer<F>(handler: F) -> Result<Box<dyn Dirs>, WatchError>
+fn poll_debouncer<F>(handler: F, tap: mpsc::Sender<Msg>) -> Result<Box<dyn Dirs>, WatchError>
 where
     F: FnMut(DebounceEventResult) + Send + 'static,
 {
@@ -234,9 +233,15 @@ where
         // PollWatcher in notify 8 compares mtimes in whole seconds; comparing contents is what
         // catches two saves within one second.
         .with_compare_contents(true);
-    new_debouncer_opt::<_, PollWatcher, NoCache>(DEBOUNCE, Some(TICK), handler, NoCache, config)
-        .map(|d| Box::new(d) as Box<dyn Dirs>)
-        .map_err(|e| WatchError::Start(e.to_string()))
+    new_debouncer_opt::<_, PollWatcher, _>(
+        DEBOUNCE,
+        Some(TICK),
+        handler,
+        Tap::new(NoCache, tap),
+        config,
+    )
+    .map(|d| Box::new(d) as Box<dyn Dirs>)
+    .map_err(|e| WatchError::Start(e.to_string()))
 }
 
 /// Events that can mean new content. Reads (including our own re-read) must not count, or a
@@ -250,6 +255,40 @@ fn is_change(kind: &EventKind) -> bool {
 }
 
 impl Worker {
+    /// Until the watcher stops: each batch as the debouncer delivers it, and each reload
+    /// target the debouncer has held back for [`super::storm::MAX_WAIT`] (a save storm)
+    /// reloaded anyway.
+    fn run(&mut self, rx: &mpsc::Receiver<Msg>) {
+        let mut overdue = Overdue::default();
+        loop {
+            let msg = match overdue.wait(Instant::now()) {
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(wait) => rx.recv_timeout(wait),
+            };
+            match msg {
+                Ok(Msg::Touched(path)) => overdue.touched(path, Instant::now()),
+                Ok(Msg::Batch(result)) => {
+                    if let Ok(events) = &result {
+                        overdue.delivered(
+                            events
+                                .iter()
+                                .flat_map(|e| e.event.paths.iter().map(PathBuf::as_path)),
+                        );
+                    }
+                    self.handle(result);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            let due = overdue.take_due(Instant::now());
+            for action in self.watched.classify(due.iter().map(PathBuf::as_path)) {
+                if let Action::Reload(i) = action {
+                    self.reload(i);
+                }
+            }
+        }
+    }
+
     fn watch_all(&mut self) -> Result<(), WatchError> {
         let mut wanted: BTreeMap<PathBuf, RecursiveMode> = BTreeMap::new();
         for files in &self.watched.files {
