@@ -158,14 +158,15 @@ impl Source {
     /// The raw bytes of a file under the size and file-type rules, read once; the watcher
     /// fingerprints and parses these same bytes, so what it reports is what it saw.
     pub fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
-        read_regular(path, Links::Follow, MAX_FILE_BYTES)
+        read_regular(path, MAX_FILE_BYTES).map_err(|e| LoadError::unreadable(path, e.to_string()))
     }
 
     /// Like [`Source::read_bytes`] with a caller's size limit, for a file the sandbox wrote
     /// itself (`--persist` state): a symbolic link at `path` is refused, not followed, since
     /// only someone else can have put it there.
     pub fn read_own_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, LoadError> {
-        read_regular(path, Links::Refuse, limit)
+        read_checked(path, Links::Refuse, limit)
+            .map_err(|e| LoadError::unreadable(path, e.to_string()))
     }
 
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Source, LoadError> {
@@ -243,6 +244,23 @@ impl Source {
     }
 }
 
+/// Why [`read_regular`] read nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("is a directory, expected a file")]
+    Directory,
+    /// A FIFO, socket or device, seen before opening or on the opened descriptor.
+    #[error("is not a regular file")]
+    NotRegular,
+    /// A symbolic link where the caller follows none.
+    #[error("is a symbolic link, which is not followed here")]
+    Symlink,
+    #[error("is {len} bytes; the limit is {limit}")]
+    TooBig { len: u64, limit: u64 },
+    #[error("{}", io_reason(.0))]
+    Io(#[from] std::io::Error),
+}
+
 /// Whether a symbolic link at the path itself is followed.
 #[derive(Clone, Copy, PartialEq)]
 enum Links {
@@ -250,70 +268,64 @@ enum Links {
     Refuse,
 }
 
-/// Reads a regular file of at most `limit` bytes without ever blocking: anything else (a
-/// directory, FIFO, socket or device, or with `Links::Refuse` a symlink) is refused before
-/// it is opened, and checked again on the opened descriptor in case it was swapped since.
-fn read_regular(path: &Path, links: Links, limit: u64) -> Result<Vec<u8>, LoadError> {
+/// The bytes of a regular file of at most `limit` bytes. Never blocks on what is not a
+/// regular file: the open is non-blocking and the type is checked again on the opened
+/// descriptor, so a FIFO swapped in after the first look is refused, not waited on.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    read_checked(path, Links::Follow, limit)
+}
+
+fn read_checked(path: &Path, links: Links, limit: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
-    let unreadable = |e: std::io::Error| LoadError::unreadable(path, io_reason(&e));
     let meta = match links {
-        Links::Follow => std::fs::metadata(path),
-        Links::Refuse => std::fs::symlink_metadata(path),
-    }
-    .map_err(unreadable)?;
+        Links::Follow => std::fs::metadata(path)?,
+        Links::Refuse => std::fs::symlink_metadata(path)?,
+    };
     if meta.is_dir() {
-        return Err(LoadError::unreadable(
-            path,
-            "is a directory, expected a file",
-        ));
+        return Err(ReadError::Directory);
     }
     if meta.file_type().is_symlink() {
-        return Err(LoadError::unreadable(path, NOT_FOLLOWED));
+        return Err(ReadError::Symlink);
     }
     if !meta.is_file() {
-        return Err(LoadError::unreadable(path, "is not a regular file"));
+        return Err(ReadError::NotRegular);
     }
-    let too_big =
-        |len: u64| LoadError::unreadable(path, format!("is {len} bytes; the limit is {limit}"));
+    let too_big = |len| ReadError::TooBig { len, limit };
     if meta.len() > limit {
         return Err(too_big(meta.len()));
     }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
-    // Non-blocking open: if a FIFO replaced the file since the check above, opening it
-    // must not wait for a writer forever. A link swapped in since is refused by the kernel.
+    // Non-blocking open: if a FIFO replaced the file since the check above, opening it must
+    // not wait for a writer forever. With `Links::Refuse`, a link swapped in since is refused
+    // by the kernel.
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(
         &mut options,
         libc::O_NONBLOCK
-            | if links == Links::Refuse {
-                libc::O_NOFOLLOW
-            } else {
-                0
+            | match links {
+                Links::Refuse => libc::O_NOFOLLOW,
+                Links::Follow => 0,
             },
     );
     let file = options.open(path).map_err(|e| {
         #[cfg(unix)]
         if links == Links::Refuse && e.raw_os_error() == Some(libc::ELOOP) {
-            return LoadError::unreadable(path, NOT_FOLLOWED);
+            return ReadError::Symlink;
         }
-        unreadable(e)
+        ReadError::Io(e)
     })?;
-    if !file.metadata().map_err(unreadable)?.is_file() {
-        return Err(LoadError::unreadable(path, "is not a regular file"));
+    if !file.metadata()?.is_file() {
+        return Err(ReadError::NotRegular);
     }
     // The file may have grown since it was measured; never read more than the limit.
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(too_big(bytes.len() as u64));
     }
     Ok(bytes)
 }
-
-const NOT_FOLLOWED: &str = "is a symbolic link, which is not followed here";
 
 fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {

@@ -3,7 +3,7 @@
 //! `/__sandbox/events`; shutdown is prompt even with a page connected.
 
 use std::io::{BufRead, BufReader};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::util::sandbox::*;
 
@@ -249,4 +249,112 @@ fn poll_mode_sees_saves_too() {
     }
     let e = sb.wait_event(|e| e["event"] == "reloaded");
     assert_eq!(e["generation"], 2);
+}
+
+/// Nanoseconds since the epoch, the clock the sandbox stamps its log lines with.
+fn wall_nanos() -> i128 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+}
+
+/// Saves by `style` every ~2 ms for 1.5 s, faster than the debounce, and returns the storm's
+/// timeline: for each save, when it began and when it was written (wall-clock nanoseconds).
+fn save_storm(path: &std::path::Path, style: SaveStyle) -> Vec<(i128, i128)> {
+    const PACE: Duration = Duration::from_millis(2);
+    const STORM: Duration = Duration::from_millis(1500);
+    let started = Instant::now();
+    let mut saves = Vec::new();
+    while started.elapsed() < STORM {
+        let began = wall_nanos();
+        save(
+            path,
+            &policy_for(&format!("http://s{}.localhost:8080", saves.len())),
+            style,
+        );
+        saves.push((began, wall_nanos()));
+        // Pacing, not synchronisation: one save every 2 ms is the scenario.
+        let next = started + PACE * saves.len() as u32;
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    saves
+}
+
+/// A log line's `time` (RFC 3339 in UTC, `2025-01-02T03:04:05.123456789Z`) in nanoseconds.
+fn log_time_nanos(t: &str) -> Option<i128> {
+    let (date, clock) = t.strip_suffix('Z')?.split_once('T')?;
+    let mut d = date.split('-').map(|n| n.parse::<i32>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let (hms, frac) = clock.split_once('.').unwrap_or((clock, "0"));
+    let mut c = hms.split(':').map(|n| n.parse::<u8>().ok());
+    let (h, min, sec) = (c.next()??, c.next()??, c.next()??);
+    let nanos: u32 = format!("{frac:0<9}").get(..9)?.parse().ok()?;
+    let date = time::Date::from_calendar_date(y, time::Month::try_from(m as u8).ok()?, day as u8);
+    let clock = time::Time::from_hms_nano(h, min, sec, nanos).ok()?;
+    Some(
+        date.ok()?
+            .with_time(clock)
+            .assume_utc()
+            .unix_timestamp_nanos(),
+    )
+}
+
+/// Whether a reload logged at `at` happened amid the storm: saves kept coming, with no pause
+/// of a debounce's length, from `AMID` before it until after it. The debouncer alone acts only
+/// after such a pause; the test machine's own pauses (a descheduled writer) are left out by
+/// measuring them.
+fn amid_the_storm(saves: &[(i128, i128)], at: i128) -> bool {
+    const AMID: i128 = 100_000_000;
+    const PAUSE: i128 = 9_000_000;
+    let Some(after) = saves.iter().position(|(began, _)| *began > at) else {
+        return false;
+    };
+    saves[..after]
+        .windows(2)
+        .rev()
+        .take_while(|w| w[0].1 >= at - AMID)
+        .all(|w| w[1].0 - w[0].1 < PAUSE)
+        && saves[after].0 - saves[after - 1].1 < PAUSE
+        && saves[..after]
+            .iter()
+            .any(|(_, written)| *written < at - AMID)
+}
+
+/// A storm of saves faster than the debounce: the watcher applies saves while it lasts (it
+/// may skip some, never all for long), and applies the last one.
+fn a_save_storm_is_applied_while_it_lasts(style: SaveStyle) {
+    let d = project(&policy_for("http://start.localhost:8080"));
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api").to_string();
+    let saves = save_storm(&d.path().join("cors.toml"), style);
+    let last = format!("http://s{}.localhost:8080", saves.len() - 1);
+    eventually("the last save of the storm served", || {
+        acao_for(&api, &last).filter(|v| *v == last)
+    });
+    let reloads: Vec<i128> = sb
+        .events()
+        .iter()
+        .filter(|e| e["event"] == "reloaded" && e["file"] == "cors.toml")
+        .filter_map(|e| log_time_nanos(e["time"].as_str()?))
+        .collect();
+    let amid = reloads
+        .iter()
+        .filter(|t| amid_the_storm(&saves, **t))
+        .count();
+    assert!(
+        amid > 0,
+        "{style:?}: none of {} reloads came amid the storm of {} saves",
+        reloads.len(),
+        saves.len()
+    );
+}
+
+#[test]
+fn a_save_storm_by_rename_is_applied_while_it_lasts() {
+    a_save_storm_is_applied_while_it_lasts(SaveStyle::Rename);
+}
+
+#[test]
+fn a_save_storm_by_delete_and_create_is_applied_while_it_lasts() {
+    a_save_storm_is_applied_while_it_lasts(SaveStyle::DeleteCreate);
 }

@@ -6,6 +6,11 @@
 //! kernel lacks `openat2` (before 5.6, or a seccomp filter), the path is canonicalised and
 //! checked to lie inside the root, then opened. Either way files are opened non-blocking and
 //! checked on the open descriptor, so a FIFO or device can neither hang a worker nor be read.
+//!
+//! Dot-files stay hidden behind symlinks too: the request path may not name one, and what it
+//! resolves to may not pass through one (`env.txt -> .env`, `gitdir -> .git`). A path without
+//! symlinks is opened with `RESOLVE_NO_SYMLINKS` and needs no further check; one with a
+//! symlink on the way is checked by where its open descriptor really is.
 
 use std::fs::File;
 use std::io;
@@ -57,7 +62,7 @@ impl Root {
     fn open_beneath(&self, rel: &Path) -> io::Result<File> {
         #[cfg(target_os = "linux")]
         if let Some(fd) = &self.fd {
-            match openat2_beneath(fd, rel) {
+            match self.open_beneath_linux(fd, rel) {
                 Err(e)
                     if e.raw_os_error() == Some(libc::ENOSYS)
                         || e.raw_os_error() == Some(libc::EPERM) => {}
@@ -65,10 +70,26 @@ impl Root {
             }
         }
         let full = self.dir.join(rel).canonicalize()?;
-        if !full.starts_with(&self.dir) {
-            return Err(io::ErrorKind::NotFound.into());
+        if hidden_below(&self.dir, &full) {
+            return Err(not_found());
         }
         open_nonblocking(&full)
+    }
+
+    /// The common case, no symlink on the way, costs one call; a symlink costs a second open
+    /// and a look at where the descriptor really leads.
+    #[cfg(target_os = "linux")]
+    fn open_beneath_linux(&self, fd: &std::os::fd::OwnedFd, rel: &Path) -> io::Result<File> {
+        match openat2_beneath(fd, rel, libc::RESOLVE_NO_SYMLINKS) {
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {}
+            other => return other.map_err(escape_is_missing),
+        }
+        let file = openat2_beneath(fd, rel, 0).map_err(escape_is_missing)?;
+        let resolved = opened_path(&file).or_else(|_| self.dir.join(rel).canonicalize())?;
+        if hidden_below(&self.dir, &resolved) {
+            return Err(not_found());
+        }
+        Ok(file)
     }
 }
 
@@ -154,6 +175,23 @@ fn not_found() -> io::Error {
     io::ErrorKind::NotFound.into()
 }
 
+/// Whether `resolved` is outside `root`, or reached through a dot-file or dot-folder below it.
+fn hidden_below(root: &Path, resolved: &Path) -> bool {
+    match resolved.strip_prefix(root) {
+        Ok(below) => below
+            .components()
+            .any(|c| c.as_os_str().as_encoded_bytes().starts_with(b".")),
+        Err(_) => true,
+    }
+}
+
+/// Where an open descriptor's file is now, as the kernel names it.
+#[cfg(target_os = "linux")]
+fn opened_path(file: &File) -> io::Result<PathBuf> {
+    use std::os::fd::AsRawFd;
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+}
+
 fn regular(file: File) -> io::Result<File> {
     if file.metadata()?.is_file() {
         Ok(file)
@@ -173,8 +211,18 @@ fn open_nonblocking(path: &Path) -> io::Result<File> {
     options.open(path)
 }
 
+/// Escapes (`EXDEV`) and symlink loops read as a missing file; the rest is passed on, so the
+/// caller can tell a kernel without `openat2` (`ENOSYS`, `EPERM`) apart.
 #[cfg(target_os = "linux")]
-fn openat2_beneath(dir: &std::os::fd::OwnedFd, rel: &Path) -> io::Result<File> {
+fn escape_is_missing(e: io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(libc::EXDEV) | Some(libc::ELOOP) => not_found(),
+        _ => e,
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn openat2_beneath(dir: &std::os::fd::OwnedFd, rel: &Path, resolve: u64) -> io::Result<File> {
     use std::os::fd::{AsRawFd, FromRawFd};
     use std::os::unix::ffi::OsStrExt;
     let rel = if rel.as_os_str().is_empty() {
@@ -186,7 +234,7 @@ fn openat2_beneath(dir: &std::os::fd::OwnedFd, rel: &Path) -> io::Result<File> {
     // SAFETY: `open_how` is plain data; zeroed is its documented "no options" state.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS | resolve;
     // SAFETY: valid directory fd, NUL-terminated path, and `how` with its true size.
     let fd = unsafe {
         libc::syscall(
@@ -198,13 +246,7 @@ fn openat2_beneath(dir: &std::os::fd::OwnedFd, rel: &Path) -> io::Result<File> {
         )
     };
     if fd < 0 {
-        let e = io::Error::last_os_error();
-        // Escapes are EXDEV; report them like any missing file.
-        return Err(match e.raw_os_error() {
-            Some(libc::ENOSYS) | Some(libc::EPERM) => e,
-            Some(libc::EXDEV) | Some(libc::ELOOP) => not_found(),
-            _ => e,
-        });
+        return Err(io::Error::last_os_error());
     }
     // SAFETY: the kernel just returned this new descriptor; we own it.
     Ok(unsafe { File::from_raw_fd(fd as i32) })

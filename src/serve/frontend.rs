@@ -6,8 +6,13 @@
 //! symlinks are resolved, and must be a regular file (a FIFO would block a worker).
 //! Other pages' `no-cors` loads (another site's `<script src>`, or a script or stylesheet of
 //! a page on another port) are refused before any of that.
+//!
+//! HTML above [`INJECT_LIMIT`] is streamed as it is, without the reload script (the log says
+//! so once): injecting means holding the whole page in memory for every request, and any web
+//! page can make a browser load this one many times over.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use actix_files::NamedFile;
@@ -30,6 +35,8 @@ pub struct StaticCtx {
     /// The root folder, opened once per root the state names (reopened when a `sandbox.toml`
     /// reload swaps it).
     opened: ArcSwap<OpenedRoot>,
+    /// Whether the log has said that a page too large for the reload script was served.
+    told_too_large: AtomicBool,
 }
 
 /// A root of the state, opened.
@@ -57,6 +64,7 @@ impl StaticCtx {
             state,
             index,
             opened: ArcSwap::from_pointee(opened),
+            told_too_large: AtomicBool::new(false),
         }
     }
 
@@ -71,6 +79,20 @@ impl StaticCtx {
         let fresh = Arc::new(OpenedRoot::open(now));
         self.opened.store(Arc::clone(&fresh));
         fresh
+    }
+
+    /// Says once per origin that large pages get no reload script, naming the first one.
+    fn tell_too_large(&self, root: &Root, file: &Path) {
+        if self.told_too_large.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let name = file.strip_prefix(&root.dir).ok();
+        self.state.log.warning(&format!(
+            "{}: {} is larger than {} MiB, so it is served as it is, without the live-reload script (reload it by hand after a change); said once for all such pages",
+            self.state.statics[self.index].name,
+            name.unwrap_or(file).display(),
+            INJECT_LIMIT >> 20,
+        ));
     }
 }
 
@@ -175,6 +197,9 @@ async fn respond(req: &HttpRequest, ctx: &StaticCtx, cache: &FileCache) -> HttpR
         None => serve_embedded(req, &rel, raw),
         Some(root) => {
             let found = find(root, &rel, !raw.ends_with('/'), use_cache);
+            if let Found::TooLargeToInject(f) = &found {
+                ctx.tell_too_large(root, f.path());
+            }
             if let Found::Cacheable(entry) = &found {
                 if file_cache::settled(&entry.stamp, std::time::SystemTime::now()) {
                     cache.put(raw, (**entry).clone(), changes);
@@ -218,6 +243,8 @@ fn serve_embedded(req: &HttpRequest, rel: &Path, raw: &str) -> HttpResponse {
 /// full, or why not.
 enum Found {
     File(Box<NamedFile>),
+    /// HTML above [`INJECT_LIMIT`], streamed like any other file.
+    TooLargeToInject(Box<NamedFile>),
     Html(Vec<u8>),
     Cacheable(Box<Entry>),
     RedirectToSlash,
@@ -229,6 +256,10 @@ enum Found {
 /// (docs/PERFORMANCE.md, "What was profiled").
 const SYNC_READ_LIMIT: u64 = 256 * 1024;
 
+/// HTML up to this size gets the reload script, which means reading it whole; larger pages are
+/// streamed unchanged, so a request costs a chunk of memory, not the page.
+pub const INJECT_LIMIT: u64 = 1024 * 1024;
+
 // Opened and read on the worker itself: one `openat2` on a local disk takes microseconds, far
 // less than a hop to the blocking pool (docs/PERFORMANCE.md). Nothing here can block for
 // long: files are opened non-blocking, and FIFOs and devices are refused.
@@ -239,18 +270,29 @@ fn find(root: &Root, rel: &Path, wants_slash: bool, for_cache: bool) -> Found {
         Ok(Opened::DirIndex(f, p)) => (f, p),
         Err(_) => return Found::Missing,
     };
+    let Ok(meta) = file.metadata() else {
+        return Found::Missing;
+    };
     let html = is_html(&path);
+    if html && meta.len() > INJECT_LIMIT {
+        return NamedFile::from_file(file, path)
+            .map_or(Found::Missing, |f| Found::TooLargeToInject(Box::new(f)));
+    }
     // What a cache entry needs: the file's stamp, read from the open descriptor, and where
     // below the root it is, to stamp it again on later requests.
-    let cacheable = match (for_cache, file.metadata()) {
-        (true, Ok(meta)) if html || meta.len() <= SYNC_READ_LIMIT => Stamp::of(&meta)
+    let cacheable = match for_cache {
+        true if html || meta.len() <= SYNC_READ_LIMIT => Stamp::of(&meta)
             .zip(file_cache::below(root, &path))
-            .map(|(stamp, below)| (stamp, below, meta)),
+            .map(|(stamp, below)| (stamp, below, meta.clone())),
         _ => None,
     };
     if html || cacheable.is_some() {
-        let mut body = Vec::new();
-        if std::io::Read::read_to_end(&mut &file, &mut body).is_err() {
+        // The size just measured, never more: a file growing meanwhile cannot make this read
+        // unbounded, and the bytes match the stamp they are cached under.
+        let mut body = Vec::with_capacity(meta.len() as usize);
+        if std::io::Read::read_to_end(&mut std::io::Read::take(&file, meta.len()), &mut body)
+            .is_err()
+        {
             return Found::Missing;
         }
         return match cacheable {
@@ -268,7 +310,7 @@ fn find(root: &Root, rel: &Path, wants_slash: bool, for_cache: bool) -> Found {
 
 fn serve_found(req: &HttpRequest, found: Found, raw: &str) -> HttpResponse {
     match found {
-        Found::File(f) => f
+        Found::File(f) | Found::TooLargeToInject(f) => f
             .use_etag(true)
             .use_last_modified(true)
             .disable_content_disposition()

@@ -15,11 +15,11 @@ pub fn is_html(p: &Path) -> bool {
 pub const RELOAD_TAG: &str = r#"<script src="/__sandbox/reload.js"></script>"#;
 
 /// Inserts the tag before the last `</body>` (any case), or appends it when there is none.
+/// The page is searched in place, never copied to find the tag.
 pub fn inject(html: &[u8]) -> Vec<u8> {
-    let lower: Vec<u8> = html.iter().map(u8::to_ascii_lowercase).collect();
-    let pos = lower
-        .windows(7)
-        .rposition(|w| w == b"</body>")
+    let pos = html
+        .windows(b"</body>".len())
+        .rposition(|w| w.eq_ignore_ascii_case(b"</body>"))
         .unwrap_or(html.len());
     let mut out = Vec::with_capacity(html.len() + RELOAD_TAG.len());
     out.extend_from_slice(&html[..pos]);

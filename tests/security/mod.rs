@@ -12,12 +12,14 @@ mod api_routes;
 mod binds;
 mod cross_site;
 mod journal;
+mod large_pages;
 mod persist;
 mod requests;
 mod round_two;
 mod sandbox_endpoints;
 mod slow_clients;
 mod static_files;
+mod swapped_fifos;
 
 use std::path::Path;
 

@@ -243,3 +243,62 @@ proptest! {
         })?;
     }
 }
+
+/// Symlinks whose names look harmless but that lead to dot-files: what the path resolves to
+/// is checked, not only what was asked for. Each row is one attack input.
+const DOT_SYMLINKS: &[&str] = &[
+    "/env.txt",
+    "/env-again.txt",
+    "/gitdir/config",
+    "/gitdir/HEAD",
+    "/gitdir/",
+    "/gitdir",
+    "/hooks/pre-commit",
+    "/hooks/",
+    "/nested/deeper/config",
+];
+
+#[test]
+fn symlinks_to_dot_files_are_refused() {
+    let d = attack_project();
+    let p = d.path();
+    write(
+        p,
+        "web/.git/config",
+        "[remote \"origin\"] GIT-CONFIG-SECRET",
+    );
+    write(p, "web/.git/HEAD", "ref: GIT-HEAD-SECRET");
+    write(p, "web/.git/index.html", "GIT-INDEX-SECRET");
+    write(p, "web/.git/hooks/pre-commit", "GIT-HOOK-SECRET");
+    write(p, "web/.git/hooks/index.html", "GIT-HOOK-SECRET");
+    let link = |target: &str, name: &str| {
+        std::os::unix::fs::symlink(target, p.join("web").join(name)).unwrap()
+    };
+    link(".env", "env.txt");
+    // A chain: a harmless link to a link to the dot-file.
+    link("env.txt", "env-again.txt");
+    link(".git", "gitdir");
+    // A symlinked folder into `.git`, and one whose own path hides the dot two levels down.
+    link(".git/hooks", "hooks");
+    std::fs::create_dir_all(p.join("web/nested")).unwrap();
+    std::os::unix::fs::symlink("../.git", p.join("web/nested/deeper")).unwrap();
+    let sb = start(&d);
+    let a = addr(sb.url("frontend")).to_string();
+    // Control: a symlink to an ordinary file inside the root is still served.
+    assert_eq!(get(&a, "/alias.css", "localhost", &[]).status, 200);
+    for target in DOT_SYMLINKS {
+        let res = get(&a, target, "localhost", &[]);
+        assert!(
+            res.status == 404,
+            "{target}: status {} (want 404)\n{}",
+            res.status,
+            res.body_text()
+        );
+        assert_no_leak(target, &res);
+        assert!(
+            !res.body_text().contains("GIT-"),
+            "{target}: served a file from .git:\n{}",
+            res.body_text()
+        );
+    }
+}

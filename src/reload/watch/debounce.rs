@@ -3,6 +3,7 @@
 //! content.
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use notify::event::{AccessKind, AccessMode, EventKind};
@@ -11,6 +12,7 @@ use notify_debouncer_full::{
     new_debouncer_opt, DebounceEventResult, Debouncer, FileIdCache, NoCache, RecommendedCache,
 };
 
+use crate::reload::storm::{Msg, Tap};
 use crate::state::SharedState;
 
 /// Quiet time before a burst of events is acted on. Editors finish a save within a few
@@ -56,22 +58,24 @@ impl<T: notify::Watcher + Send, C: FileIdCache + Send> Dirs for Debouncer<T, C> 
     }
 }
 
+/// The debouncer of the requested kind; a native one that cannot start falls back to polling.
 pub(super) fn debouncer<F>(
     state: &SharedState,
     kind: WatcherKind,
     handler: F,
+    tap: mpsc::Sender<Msg>,
 ) -> Result<(Box<dyn Dirs>, WatcherKind), WatchError>
 where
     F: FnMut(DebounceEventResult) + Send + Clone + 'static,
 {
     if kind == WatcherKind::Poll {
-        return Ok((poll_debouncer(handler)?, WatcherKind::Poll));
+        return Ok((poll_debouncer(handler, tap)?, WatcherKind::Poll));
     }
-    match new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
+    match new_debouncer_opt::<_, RecommendedWatcher, _>(
         DEBOUNCE,
         Some(TICK),
         handler.clone(),
-        RecommendedCache::new(),
+        Tap::new(RecommendedCache::new(), tap.clone()),
         notify::Config::default(),
     ) {
         Ok(d) => Ok((Box::new(d), WatcherKind::Native)),
@@ -79,12 +83,12 @@ where
             state.log.warning(&format!(
                 "native file watcher unavailable ({e}); polling instead"
             ));
-            Ok((poll_debouncer(handler)?, WatcherKind::Poll))
+            Ok((poll_debouncer(handler, tap)?, WatcherKind::Poll))
         }
     }
 }
 
-fn poll_debouncer<F>(handler: F) -> Result<Box<dyn Dirs>, WatchError>
+fn poll_debouncer<F>(handler: F, tap: mpsc::Sender<Msg>) -> Result<Box<dyn Dirs>, WatchError>
 where
     F: FnMut(DebounceEventResult) + Send + 'static,
 {
@@ -93,9 +97,15 @@ where
         // PollWatcher in notify 8 compares mtimes in whole seconds; comparing contents is what
         // catches two saves within one second.
         .with_compare_contents(true);
-    new_debouncer_opt::<_, PollWatcher, NoCache>(DEBOUNCE, Some(TICK), handler, NoCache, config)
-        .map(|d| Box::new(d) as Box<dyn Dirs>)
-        .map_err(|e| WatchError::Start(e.to_string()))
+    new_debouncer_opt::<_, PollWatcher, _>(
+        DEBOUNCE,
+        Some(TICK),
+        handler,
+        Tap::new(NoCache, tap),
+        config,
+    )
+    .map(|d| Box::new(d) as Box<dyn Dirs>)
+    .map_err(|e| WatchError::Start(e.to_string()))
 }
 
 /// Events that can mean new content. Reads (including our own re-read) must not count, or a

@@ -14,8 +14,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use notify::RecursiveMode;
 use notify_debouncer_full::DebounceEventResult;
@@ -29,8 +30,9 @@ pub use debounce::{WatchError, WatcherKind, DEBOUNCE, POLL_INTERVAL};
 use super::classify::{css_only, Action, Watched};
 use super::config::{self as config_reload, watched_root, ConfigApplied, ConfigReload};
 use super::fingerprint::{digest_main, fingerprint};
+use super::storm::{Msg, Overdue};
 use crate::config::{FileRef, StaticRoot};
-use crate::source_file::{LoadError, Source};
+use crate::source_file::{read_regular, LoadError, Source};
 use crate::state::load::{load_policy, load_routes, Bytes};
 use crate::state::{absolute, Event, SharedState};
 
@@ -93,18 +95,20 @@ struct Worker {
 /// Static files larger than this are fingerprinted by size and time instead of content.
 const STATIC_HASH_LIMIT: u64 = 1024 * 1024;
 
-/// What a static file holds now (or that it is gone), cheaply comparable.
+/// What a static file holds now (or that it is gone), cheaply comparable. Read under the
+/// shared rules, so a FIFO swapped in can never block the reload thread.
 fn static_fingerprint(path: &Path) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    match std::fs::metadata(path) {
-        Err(e) => e.kind().to_string().hash(&mut h),
-        Ok(m) if !m.is_file() || m.len() > STATIC_HASH_LIMIT => {
-            (m.is_dir(), m.len(), m.modified().ok()).hash(&mut h)
-        }
-        Ok(_) => match std::fs::read(path) {
-            Ok(bytes) => bytes.hash(&mut h),
-            Err(e) => e.kind().to_string().hash(&mut h),
-        },
+    match read_regular(path, STATIC_HASH_LIMIT) {
+        Ok(bytes) => bytes.hash(&mut h),
+        // Missing, a folder, a FIFO or too big to hash: told apart by what and how large it is.
+        Err(e) => (
+            e.to_string(),
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| (m.is_dir(), m.len(), m.modified().ok())),
+        )
+            .hash(&mut h),
     }
     h.finish()
 }
@@ -116,10 +120,16 @@ pub fn start(
     kind: WatcherKind,
     config: Option<ConfigReload>,
 ) -> Result<WatchHandle, WatchError> {
-    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-    let (dirs, kind) = debouncer(&state, kind, move |r| {
-        let _ = tx.send(r);
-    })?;
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let tap = tx.clone();
+    let (dirs, kind) = debouncer(
+        &state,
+        kind,
+        move |r| {
+            let _ = tx.send(Msg::Batch(r));
+        },
+        tap,
+    )?;
     let dirs = Arc::new(Mutex::new(Some(dirs)));
     let mut worker = Worker::new(state, config, Arc::clone(&dirs));
     worker.watch_all()?;
@@ -130,11 +140,7 @@ pub fn start(
     let watched_count = worker.watched_count();
     let thread = std::thread::Builder::new()
         .name("sandbox-reload".into())
-        .spawn(move || {
-            while let Ok(result) = rx.recv() {
-                worker.handle(result);
-            }
-        })
+        .spawn(move || worker.run(&rx))
         .map_err(|e| WatchError::Start(e.to_string()))?;
     Ok(WatchHandle {
         dirs,
@@ -144,8 +150,41 @@ pub fn start(
     })
 }
 
-/// The debouncer of the requested kind; a native one that cannot start falls back to polling.
 impl Worker {
+    /// Until the watcher stops: each batch as the debouncer delivers it, and each reload
+    /// target the debouncer has held back for [`super::storm::MAX_WAIT`] (a save storm)
+    /// reloaded anyway.
+    fn run(&mut self, rx: &mpsc::Receiver<Msg>) {
+        let mut overdue = Overdue::default();
+        loop {
+            let msg = match overdue.wait(Instant::now()) {
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(wait) => rx.recv_timeout(wait),
+            };
+            match msg {
+                Ok(Msg::Touched(path)) => overdue.touched(path, Instant::now()),
+                Ok(Msg::Batch(result)) => {
+                    if let Ok(events) = &result {
+                        overdue.delivered(
+                            events
+                                .iter()
+                                .flat_map(|e| e.event.paths.iter().map(PathBuf::as_path)),
+                        );
+                    }
+                    self.handle(result);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            let due = overdue.take_due(Instant::now());
+            for action in self.watched.classify(due.iter().map(PathBuf::as_path)) {
+                if let Action::Reload(i) = action {
+                    self.reload(i);
+                }
+            }
+        }
+    }
+
     fn new(
         state: SharedState,
         config: Option<ConfigReload>,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use crate::source_file::{LoadError, Source, MAX_FILE_BYTES};
+use crate::source_file::{read_regular, LoadError, ReadError, Source, MAX_FILE_BYTES};
 
 /// Resolves `file = …` inside the routes file's folder: symlinks and `..` may not escape it.
 pub(super) fn read_body_file(
@@ -34,15 +34,13 @@ pub(super) fn read_body_file(
     if !full.starts_with(&base) {
         return Err(err(format!("`{rel}` is outside {}", base.display())));
     }
-    let meta = std::fs::metadata(&full).map_err(|e| err(format!("`{rel}`: {e}")))?;
-    if !meta.is_file() {
-        return Err(err(format!("`{rel}` is not a regular file")));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(err(format!(
-            "`{rel}` is larger than {MAX_FILE_BYTES} bytes"
-        )));
-    }
-    let bytes = std::fs::read(&full).map_err(|e| err(format!("`{rel}`: {e}")))?;
+    // Never a blocking read: a FIFO swapped in after the look above would hang the reload.
+    let bytes = read_regular(&full, MAX_FILE_BYTES).map_err(|e| match e {
+        ReadError::Directory | ReadError::NotRegular | ReadError::Symlink => {
+            err(format!("`{rel}` is not a regular file"))
+        }
+        ReadError::TooBig { .. } => err(format!("`{rel}` is larger than {MAX_FILE_BYTES} bytes")),
+        ReadError::Io(e) => err(format!("`{rel}`: {e}")),
+    })?;
     Ok((full, bytes))
 }
