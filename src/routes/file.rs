@@ -54,9 +54,11 @@ pub(super) fn load(src: &Source, file_name: &str, dir: &Path) -> Result<Routes, 
     })
 }
 
-/// The statuses a route may answer with.
-const STATUSES: std::ops::RangeInclusive<u16> = 100..=999;
-const STATUS_RANGE: &str = "status must be between 100 and 999";
+/// The statuses a route may answer with: final ones only. A 1xx is an interim answer; sent as a
+/// route's answer, the client would read the body after it as the next response.
+const STATUSES: std::ops::RangeInclusive<u16> = 200..=999;
+const STATUS_RANGE: &str =
+    "status must be between 200 and 999: a 1xx is an interim answer, never a final one";
 
 /// A value from the file when `ok` holds for it; otherwise an error at its place saying what
 /// is allowed.

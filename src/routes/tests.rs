@@ -59,7 +59,7 @@ fn bad_routes_are_refused() {
         ("[[route]]\npath='x'\n", "starts with `/`"),
         ("[[route]]\npath='/a/{id'\n", "parameter"),
         ("[[route]]\npath='/a/x{id}'\n", "whole segment"),
-        ("[[route]]\npath='/a'\nstatus=42\n", "between 100 and 999"),
+        ("[[route]]\npath='/a'\nstatus=42\n", "between 200 and 999"),
         (
             "[[route]]\npath='/a'\nheaders={ 'X-A' = \"a\\r\\nSet-Cookie: x\" }\n",
             "CR, LF or NUL",

@@ -86,7 +86,7 @@ fn refusals_say_what_and_where() {
         ),
         (
             "[defaults]\nerror_status = 42\n",
-            "api.toml:2:16: status must be between 100 and 999",
+            "api.toml:2:16: status must be between 200 and 999: a 1xx is an interim answer, never a final one",
         ),
         (
             "[[route]]\npath = '/a'\nslow_body_ms = 70000\n",
@@ -106,7 +106,15 @@ fn refusals_say_what_and_where() {
         ),
         (
             "[[route]]\npath = '/a'\nstatus = 1000\n",
-            "api.toml:3:10: status must be between 100 and 999",
+            "api.toml:3:10: status must be between 200 and 999: a 1xx is an interim answer, never a final one",
+        ),
+        (
+            "[[route]]\npath = '/a'\nstatus = 101\n",
+            "api.toml:3:10: status must be between 200 and 999: a 1xx is an interim answer, never a final one",
+        ),
+        (
+            "[[route]]\npath = '/a'\nerror_status = 100\n",
+            "api.toml:3:16: status must be between 200 and 999: a 1xx is an interim answer, never a final one",
         ),
         (
             "[[route]]\npath = '/a'\nheaders = { X-A = true }\n",
