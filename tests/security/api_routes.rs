@@ -179,3 +179,30 @@ fn interim_statuses_are_refused_when_routes_load() {
         assert_eq!(res.status, 200, "{text}: last good routes kept");
     }
 }
+
+/// The 404's "closest routes" compares only the start of a path, so its cost does not grow
+/// with the path: two 60 KiB paths (near the 64 KiB a request target may have) that differ
+/// only past that start get the same suggestions, from a routes file of 200 routes.
+#[test]
+fn closest_routes_look_only_at_the_start_of_a_long_path() {
+    let d = attack_project();
+    let mut routes: String = (0..200)
+        .map(|i| format!("[[route]]\npath = \"/api/r{i}/items\"\nbody = \"{i}\"\n\n"))
+        .collect();
+    routes.push_str("[[route]]\npath = \"/api/student\"\nbody = \"s\"\n\n[[route]]\npath = \"/zzz/other\"\nbody = \"o\"\n");
+    write(d.path(), "api.toml", &routes);
+    let sb = start(&d);
+    let a = addr(sb.url("api")).to_string();
+    let start_of_path = format!("/{}", "q".repeat(1023));
+    let suggestions = |tail: &str| {
+        let repeat = (60 * 1024 - start_of_path.len()) / tail.len();
+        let target = format!("{start_of_path}{}", tail.repeat(repeat));
+        let res = get(&a, &target, "localhost", &[]);
+        assert_eq!(res.status, 404, "{}", res.body_text());
+        let v: serde_json::Value = serde_json::from_slice(&res.body).unwrap();
+        let closest = v["closest"].as_array().unwrap().clone();
+        assert_eq!(closest.len(), 3, "{v}");
+        closest
+    };
+    assert_eq!(suggestions("/api/student"), suggestions("/zzz/other"));
+}
