@@ -15,6 +15,7 @@ mod requests;
 mod sandbox_endpoints;
 mod slow_clients;
 mod static_files;
+mod unfinished_bodies;
 
 use std::path::Path;
 
