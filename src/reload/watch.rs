@@ -402,7 +402,8 @@ impl Worker {
                 })
             }
             Target::Routes(_) => {
-                let (r, text) = load_routes(&api.routes_ref, Bytes::Read(main))?;
+                let (r, text) =
+                    load_routes(&api.routes_ref, Bytes::Read(main), &self.state.listeners)?;
                 let old = api.routes.load();
                 if old.value == r {
                     return Ok(unchanged(api.routes.retext(text)));

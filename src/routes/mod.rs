@@ -335,7 +335,18 @@ fn prefix(s: &str, max: usize) -> &str {
 
 /// Parses and validates a routes file; `dir` is where relative `file = …` paths start.
 pub fn load(src: &Source, file_name: &str, dir: &std::path::Path) -> Result<Routes, LoadError> {
-    file::load(src, file_name, dir)
+    file::load(src, file_name, dir, &[])
+}
+
+/// [`load`] for a sandbox listening on `listeners`: an `upstream` that one of them would
+/// accept is refused, since every request it forwards would come straight back.
+pub fn load_for_listeners(
+    src: &Source,
+    file_name: &str,
+    dir: &std::path::Path,
+    listeners: &[std::net::SocketAddr],
+) -> Result<Routes, LoadError> {
+    file::load(src, file_name, dir, listeners)
 }
 
 /// The routes of the zero-config API.

@@ -123,6 +123,8 @@ pub struct State {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Benchmark-only switches, so `benches/run` can show what each layer costs.
     pub bench: BenchSwitches,
+    /// Where this sandbox listens: no routes file may name one of these as its `upstream`.
+    pub listeners: Vec<std::net::SocketAddr>,
 }
 
 /// Set from `SANDBOX_BENCH_BARE_API`: `verdict` turns off the per-request verdict and journal;

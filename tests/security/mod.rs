@@ -11,6 +11,7 @@
 mod api_routes;
 mod binds;
 mod cross_site;
+mod proxy_loop;
 mod requests;
 mod sandbox_endpoints;
 mod slow_clients;
