@@ -16,6 +16,7 @@ mod templates;
 mod upstream;
 mod when;
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
@@ -30,7 +31,12 @@ struct Loader<'a> {
     body_files: Vec<PathBuf>,
 }
 
-pub(super) fn load(src: &Source, file_name: &str, dir: &Path) -> Result<Routes, LoadError> {
+pub(super) fn load(
+    src: &Source,
+    file_name: &str,
+    dir: &Path,
+    listeners: &[SocketAddr],
+) -> Result<Routes, LoadError> {
     let f: model::File = src.parse()?;
     let mut ld = Loader {
         src,
@@ -38,7 +44,7 @@ pub(super) fn load(src: &Source, file_name: &str, dir: &Path) -> Result<Routes, 
         body_files: Vec::new(),
     };
     let defaults = faults::defaults(src, &f.defaults)?;
-    let upstream = upstream::from_file(src, &f.upstream, &f.cors)?;
+    let upstream = upstream::from_file(src, &f.upstream, &f.cors, listeners)?;
     let mut routes = Vec::with_capacity(f.route.len());
     for entry in &f.route {
         routes.push(ld.route(entry, &defaults, upstream.is_some())?);
@@ -54,9 +60,11 @@ pub(super) fn load(src: &Source, file_name: &str, dir: &Path) -> Result<Routes, 
     })
 }
 
-/// The statuses a route may answer with.
-const STATUSES: std::ops::RangeInclusive<u16> = 100..=999;
-const STATUS_RANGE: &str = "status must be between 100 and 999";
+/// The statuses a route may answer with: final ones only. A 1xx is an interim answer; sent as a
+/// route's answer, the client would read the body after it as the next response.
+const STATUSES: std::ops::RangeInclusive<u16> = 200..=999;
+const STATUS_RANGE: &str =
+    "status must be between 200 and 999: a 1xx is an interim answer, never a final one";
 
 /// A value from the file when `ok` holds for it; otherwise an error at its place saying what
 /// is allowed.

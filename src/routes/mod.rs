@@ -290,11 +290,25 @@ impl Routes {
 
     /// Up to three routes closest to a path that matched nothing, for the 404 body.
     pub fn closest(&self, method: &str, path: &str) -> Vec<(String, String)> {
+        self.closest_by(method, path, strsim::normalized_levenshtein)
+    }
+
+    /// [`Routes::closest`] with the similarity measure as a parameter, so a test can watch what
+    /// it is asked to compare. Only the first [`CLOSEST_PREFIX_BYTES`] of the path and of each
+    /// route are compared: an edit distance costs the product of the two lengths, and a
+    /// request path (up to 64 KiB) is the client's to choose.
+    fn closest_by(
+        &self,
+        method: &str,
+        path: &str,
+        mut similarity: impl FnMut(&str, &str) -> f64,
+    ) -> Vec<(String, String)> {
+        let path = prefix(path, CLOSEST_PREFIX_BYTES);
         let mut scored: Vec<(f64, &Route)> = self
             .routes
             .iter()
             .map(|r| {
-                let mut s = strsim::normalized_levenshtein(&r.path.text, path);
+                let mut s = similarity(prefix(&r.path.text, CLOSEST_PREFIX_BYTES), path);
                 if r.method == method {
                     s += 0.05;
                 }
@@ -310,9 +324,32 @@ impl Routes {
     }
 }
 
+/// How much of a path the 404's suggestions look at: longer than any route a person writes.
+pub const CLOSEST_PREFIX_BYTES: usize = 256;
+
+/// The longest start of `s` of at most `max` bytes that ends on a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Parses and validates a routes file; `dir` is where relative `file = …` paths start.
 pub fn load(src: &Source, file_name: &str, dir: &std::path::Path) -> Result<Routes, LoadError> {
-    file::load(src, file_name, dir)
+    file::load(src, file_name, dir, &[])
+}
+
+/// [`load`] for a sandbox listening on `listeners`: an `upstream` that one of them would
+/// accept is refused, since every request it forwards would come straight back.
+pub fn load_for_listeners(
+    src: &Source,
+    file_name: &str,
+    dir: &std::path::Path,
+    listeners: &[std::net::SocketAddr],
+) -> Result<Routes, LoadError> {
+    file::load(src, file_name, dir, listeners)
 }
 
 /// The routes of the zero-config API.

@@ -59,7 +59,7 @@ fn bad_routes_are_refused() {
         ("[[route]]\npath='x'\n", "starts with `/`"),
         ("[[route]]\npath='/a/{id'\n", "parameter"),
         ("[[route]]\npath='/a/x{id}'\n", "whole segment"),
-        ("[[route]]\npath='/a'\nstatus=42\n", "between 100 and 999"),
+        ("[[route]]\npath='/a'\nstatus=42\n", "between 200 and 999"),
         (
             "[[route]]\npath='/a'\nheaders={ 'X-A' = \"a\\r\\nSet-Cookie: x\" }\n",
             "CR, LF or NUL",
@@ -91,4 +91,28 @@ fn bad_routes_are_refused() {
         assert!(e.one_line().contains(want), "{text:?} → {}", e.one_line());
         assert!(e.line_col().is_some(), "{text:?} has no location");
     }
+}
+
+#[test]
+fn closest_compares_a_bounded_start_of_the_path_once_per_route() {
+    let d = tempfile::tempdir().unwrap();
+    let text: String = (0..200)
+        .map(|i| format!("[[route]]\npath = '/api/r{i}/é{}'\n", "x".repeat(300)))
+        .collect();
+    let r = load_in(d.path(), &text).unwrap();
+    // A multi-byte character straddles the cut, which must fall before it, not inside it.
+    let path = format!(
+        "/{}é{}",
+        "a".repeat(CLOSEST_PREFIX_BYTES - 2),
+        "b".repeat(64 * 1024)
+    );
+    let mut calls = 0;
+    let closest = r.closest_by("GET", &path, |route, asked| {
+        calls += 1;
+        assert!(asked.len() <= CLOSEST_PREFIX_BYTES && route.len() <= CLOSEST_PREFIX_BYTES);
+        assert!(path.starts_with(asked) && !asked.ends_with('é'));
+        strsim::normalized_levenshtein(route, asked)
+    });
+    assert_eq!(calls, 200, "one comparison per route");
+    assert_eq!(closest.len(), 3);
 }

@@ -6,13 +6,15 @@
 //! whole body. This middleware reads the body first, within [`BODY_READ_TIMEOUT`] in total (a
 //! per-chunk idle timer would let a client drip one byte at a time forever), and hands the
 //! handler the buffered bytes. Bodies over the limit are refused with 413 as soon as that is
-//! known, without reading the rest.
+//! known, without reading the rest. A request whose body is the rest of the connection
+//! (`CONNECT`, a WebSocket upgrade) is answered at once as one without a body.
 
 use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::http::header::{CONTENT_LENGTH, UPGRADE};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse};
 use bytes::BytesMut;
@@ -45,6 +47,14 @@ pub async fn read_body_in_time(
     if declared.is_some_and(|n| n > limit as u64) {
         return Ok(refuse(req, too_large(limit)));
     }
+    if body_is_the_connection(&req) {
+        // Nothing to wait for; the unread-body step closes the connection after the answer.
+        req.set_payload(actix_web::dev::Payload::None);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
     let mut payload = req.take_payload();
     let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
     let mut body = BytesMut::new();
@@ -73,6 +83,19 @@ pub async fn read_body_in_time(
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
+}
+
+/// `CONNECT`, and `Upgrade: websocket` without chunked framing: actix-http then takes the rest
+/// of the connection as the body, which ends only when the client closes it. The API upgrades
+/// nothing, so such a request is answered as one without a body.
+fn body_is_the_connection(req: &ServiceRequest) -> bool {
+    let chunked = req.chunked().unwrap_or(false);
+    let websocket = req.headers().get_all(UPGRADE).any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("websocket"))
+    });
+    let connect = req.method() == Method::CONNECT && !req.headers().contains_key(CONTENT_LENGTH);
+    !chunked && (websocket || connect)
 }
 
 fn too_large(limit: usize) -> HttpResponse {

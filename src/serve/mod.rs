@@ -1,8 +1,9 @@
 //! The actix-web servers: one `HttpServer` per origin, all in one actix system.
 //!
-//! Owns the order of the steps every request goes through, in one place:
-//! access log (outermost, so refusals are logged too) → Host allowlist → for API origins the
-//! hot CORS layer → routes; for static origins `/__sandbox/*` → files. Servers take listeners
+//! Owns the order of the steps every request goes through, in one place: the unread-body
+//! step (outermost, so every answer closes a connection whose body is unfinished) → access
+//! log (so refusals are logged too) → Host allowlist → for API origins the hot CORS layer →
+//! routes; for static origins `/__sandbox/*` → files. Servers take listeners
 //! that are already bound (so `up` can report every port problem before anything starts, and
 //! tests can pass port-0 sockets) and stop when the shutdown flag flips.
 
@@ -20,6 +21,7 @@ pub mod inject;
 pub mod key_gate;
 pub mod livereload;
 pub mod sandbox_json;
+pub mod unread_body;
 pub mod verdict;
 
 use std::net::TcpListener;
@@ -52,6 +54,9 @@ pub(crate) struct OriginCtx {
 
 /// Slow clients get this long to send their request head (slowloris).
 const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// A connection closed for an unfinished request body reads (and drops) what still arrives for
+/// this long before the close, so the client can read the answer instead of getting a reset.
+const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Open event streams end on shutdown; this bounds anything else still running.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 1;
 
@@ -116,6 +121,7 @@ pub fn api_app(
         .wrap(from_fn(api::upstream_cors))
         .wrap(from_fn(host_guard))
         .wrap(from_fn(access_log::access_log))
+        .wrap(from_fn(unread_body::close_when_unread))
         .default_service(web::to(api::handle))
 }
 
@@ -140,6 +146,7 @@ fn static_app(
         .wrap(from_fn(key_gate::door))
         .wrap(from_fn(host_guard))
         .wrap(from_fn(access_log::access_log))
+        .wrap(from_fn(unread_body::close_when_unread))
         .configure(livereload::register)
         .default_service(web::to(frontend::handle))
 }
@@ -184,6 +191,7 @@ pub async fn run(
                     .disable_signals()
                     .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
                     .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+                    .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
                     .run()
             };
         }

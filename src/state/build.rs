@@ -2,6 +2,7 @@
 //! strictly, stores created at generation 1. `up` calls it once its sockets are bound;
 //! `check` and `fixtures verify` call it so they judge exactly what `up` would serve.
 
+use std::net::SocketAddr;
 use std::sync::Mutex;
 
 use arc_swap::ArcSwap;
@@ -64,6 +65,13 @@ pub fn build_state(
         })
         .collect();
 
+    // Port 0 means "any free port" (`check` is given the config's ports, unbound): no
+    // listener an upstream could name.
+    let listeners: Vec<SocketAddr> = ports
+        .iter()
+        .filter(|p| **p != 0)
+        .map(|p| SocketAddr::new(config.bind, *p))
+        .collect();
     let mut apis = Vec::new();
     let mut statics = Vec::new();
     for (o, port) in config.origins.iter().zip(ports) {
@@ -85,7 +93,8 @@ pub fn build_state(
                 };
                 let (p, policy_text) =
                     load_policy(policy, &static_urls, Bytes::ReadNow).map_err(load_err)?;
-                let (r, routes_text) = load_routes(routes, Bytes::ReadNow).map_err(load_err)?;
+                let (r, routes_text) =
+                    load_routes(routes, Bytes::ReadNow, &listeners).map_err(load_err)?;
                 apis.push(ApiOrigin {
                     name: o.name.clone(),
                     url,
@@ -115,6 +124,7 @@ pub fn build_state(
         shutdown: shutdown_rx,
         bench: Default::default(),
         key,
+        listeners,
     };
     Ok((state, shutdown_tx))
 }

@@ -3,6 +3,7 @@
 //! version stays). Returns the value with the text it was loaded from, which the store keeps
 //! in the same snapshot.
 
+use std::net::SocketAddr;
 use std::path::Path;
 
 use crate::config::FileRef;
@@ -48,18 +49,25 @@ pub fn load_policy(
 }
 
 /// Reads and validates a routes file (or the embedded default). Body files named by
-/// `file = …` are read by the routes loader, relative to the routes file's folder.
-pub fn load_routes(r: &FileRef, bytes: Bytes) -> Result<(Routes, String), LoadError> {
+/// `file = …` are read by the routes loader, relative to the routes file's folder; an
+/// `upstream` that one of the sandbox's own `listeners` would accept is refused.
+pub fn load_routes(
+    r: &FileRef,
+    bytes: Bytes,
+    listeners: &[SocketAddr],
+) -> Result<(Routes, String), LoadError> {
     match r {
         FileRef::Embedded => {
             let src = Source::embedded(EMBEDDED_ROUTES, routes::DEFAULT_ROUTES);
-            let routes = routes::load(&src, EMBEDDED_ROUTES, Path::new("."))?;
+            let routes =
+                routes::load_for_listeners(&src, EMBEDDED_ROUTES, Path::new("."), listeners)?;
             Ok((routes, src.text))
         }
         FileRef::Path(p) => {
             let src = source(p, bytes)?;
             let dir = p.parent().unwrap_or(Path::new("."));
-            Ok((routes::load(&src, &file_name(p), dir)?, src.text))
+            let routes = routes::load_for_listeners(&src, &file_name(p), dir, listeners)?;
+            Ok((routes, src.text))
         }
     }
 }

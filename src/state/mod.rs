@@ -132,6 +132,8 @@ pub struct State {
     pub bench: BenchSwitches,
     /// Guards the journal's machine endpoints (see [`RunKey`]).
     pub key: RunKey,
+    /// Where this sandbox listens: no routes file may name one of these as its `upstream`.
+    pub listeners: Vec<std::net::SocketAddr>,
 }
 
 /// Set from `SANDBOX_BENCH_BARE_API`: `verdict` turns off the per-request verdict and journal;

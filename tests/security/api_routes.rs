@@ -104,3 +104,105 @@ fn route_headers_that_could_split_a_response_are_refused() {
         assert!(res.header("set-cookie").is_none());
     }
 }
+
+/// A 1xx status is an interim answer: written as a route's final answer, the client reads the
+/// body that follows as the next response. Routes, responses, `error_status` and `[defaults]`
+/// refuse 100–199 when the routes load (`check` and startup exit 2 with file:line:col) and on
+/// reload (the last good routes keep serving).
+#[test]
+fn interim_statuses_are_refused_when_routes_load() {
+    let bad = [
+        (
+            "[[route]]\npath = \"/api/x\"\nstatus = 100\n",
+            "api.toml:3:10",
+        ),
+        (
+            "[[route]]\npath = \"/api/x\"\nstatus = 101\n",
+            "api.toml:3:10",
+        ),
+        (
+            "[[route]]\npath = \"/api/x\"\nstatus = 199\n",
+            "api.toml:3:10",
+        ),
+        (
+            "[[route]]\npath = \"/api/x\"\nerror_rate = 1.0\nerror_status = 103\n",
+            "api.toml:4:16",
+        ),
+        (
+            "[defaults]\nerror_status = 101\n\n[[route]]\npath = \"/api/x\"\n",
+            "api.toml:2:16",
+        ),
+        (
+            "[[route]]\npath = \"/api/x\"\n[[route.response]]\nstatus = 102\nbody = \"x\"\n",
+            "api.toml:4:10",
+        ),
+    ];
+    for (text, place) in bad {
+        let d = attack_project();
+        write(d.path(), "api.toml", text);
+        let (code, out, err) = run_cli(
+            d.path(),
+            &[
+                "check",
+                "/api/x",
+                "--origin",
+                "http://karachi-dev.localhost:8080",
+                "--config",
+                "sandbox.toml",
+            ],
+        );
+        let all = format!("{out}{err}");
+        assert_eq!(code, 2, "{text}: {all}");
+        assert!(all.contains("between 200 and 999"), "{text}: {all}");
+        let (line, col) = place
+            .trim_start_matches("api.toml:")
+            .split_once(':')
+            .unwrap();
+        assert!(
+            all.contains(&format!("api.toml:{line}:{col}")),
+            "{text}: {all}"
+        );
+    }
+    let d = attack_project();
+    let sb = start(&d);
+    let a = addr(sb.url("api")).to_string();
+    for (text, place) in bad {
+        let before = sb.event_count();
+        save(
+            &d.path().join("api.toml"),
+            &text.replace("/api/x", "/api/student"),
+            SaveStyle::Rename,
+        );
+        let e = sb.wait_event_after(before, |e| e["event"] == "reload_failed");
+        assert!(e["error"].as_str().unwrap().contains(place), "{text}: {e}");
+        let res = get(&a, "/api/student", "localhost", &[]);
+        assert_eq!(res.status, 200, "{text}: last good routes kept");
+    }
+}
+
+/// The 404's "closest routes" compares only the start of a path, so its cost does not grow
+/// with the path: two 60 KiB paths (near the 64 KiB a request target may have) that differ
+/// only past that start get the same suggestions, from a routes file of 200 routes.
+#[test]
+fn closest_routes_look_only_at_the_start_of_a_long_path() {
+    let d = attack_project();
+    let mut routes: String = (0..200)
+        .map(|i| format!("[[route]]\npath = \"/api/r{i}/items\"\nbody = \"{i}\"\n\n"))
+        .collect();
+    routes.push_str("[[route]]\npath = \"/api/student\"\nbody = \"s\"\n\n[[route]]\npath = \"/zzz/other\"\nbody = \"o\"\n");
+    write(d.path(), "api.toml", &routes);
+    let sb = start(&d);
+    let a = addr(sb.url("api")).to_string();
+    let start_of_path = format!("/{}", "q".repeat(1023));
+    let suggestions = |tail: &str| {
+        let repeat = (60 * 1024 - start_of_path.len()) / tail.len();
+        let target = format!("{start_of_path}{}", tail.repeat(repeat));
+        let res = get(&a, &target, "localhost", &[]);
+        assert_eq!(res.status, 404, "{}", res.body_text());
+        let v: serde_json::Value = serde_json::from_slice(&res.body).unwrap();
+        let closest = v["closest"].as_array().unwrap().clone();
+        assert_eq!(closest.len(), 3, "{v}");
+        closest
+    };
+    assert_eq!(suggestions("/api/student"), suggestions("/zzz/other"));
+}

@@ -14,12 +14,14 @@ mod cross_site;
 mod journal;
 mod large_pages;
 mod persist;
+mod proxy_loop;
 mod requests;
 mod round_two;
 mod sandbox_endpoints;
 mod slow_clients;
 mod static_files;
 mod swapped_fifos;
+mod unfinished_bodies;
 
 use std::path::Path;
 

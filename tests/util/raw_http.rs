@@ -171,3 +171,69 @@ pub fn drip_until_closed(
     }
     (None, got)
 }
+
+/// Writes `bytes` and reads one response (framed by its Content-Length, by chunks, or by the
+/// server closing), leaving the socket open: for requests whose body the client never
+/// finishes. A response that does not arrive within the deadline comes back with status 0.
+pub fn answer_keeping_open(addr: &str, bytes: &[u8]) -> (TcpStream, RawResponse) {
+    let mut s = connect(addr);
+    let _ = s.write_all(bytes);
+    let deadline = Instant::now() + DEADLINE;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    while Instant::now() < deadline && !response_complete(&got) {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    let res = parse(&got);
+    (s, res)
+}
+
+/// Whether `raw` holds a whole response: its head, and then as much body as it frames.
+fn response_complete(raw: &[u8]) -> bool {
+    let Some(head_end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let res = parse(raw);
+    let body = &raw[head_end + 4..];
+    if let Some(n) = res
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        return body.len() >= n;
+    }
+    if res
+        .header("transfer-encoding")
+        .is_some_and(|v| v.contains("chunked"))
+    {
+        return body.ends_with(b"0\r\n\r\n");
+    }
+    // Framed by the close: only EOF says it is whole.
+    false
+}
+
+/// Whether the server closes `s` (EOF or reset) within the deadline; anything it sends in the
+/// meantime is read and dropped. The client writes nothing more.
+pub fn closed_by_server(s: &mut TcpStream) -> bool {
+    let deadline = Instant::now() + DEADLINE;
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        s.set_read_timeout(Some(left)).unwrap();
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return true,
+        }
+    }
+}

@@ -481,7 +481,7 @@ impl Worker {
             }
             Target::Routes(a) => {
                 let api = &self.state.apis[a];
-                let (r, text) = load_routes(&file, Bytes::Read(main))?;
+                let (r, text) = load_routes(&file, Bytes::Read(main), &self.state.listeners)?;
                 let old = api.routes.load();
                 if old.value == r {
                     return Ok(unchanged(api.routes.retext(text)));

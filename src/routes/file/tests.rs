@@ -9,7 +9,7 @@ use crate::source_file::{LoadError, Source};
 
 fn load_in(dir: &Path, text: &str) -> Result<Routes, LoadError> {
     let src = Source::from_bytes(&dir.join("api.toml"), text.as_bytes().to_vec())?;
-    super::load(&src, "api.toml", dir)
+    super::load(&src, "api.toml", dir, &[])
 }
 
 /// The error's one-line form with the temporary folder taken off, so it reads `api.toml:3:6: …`.
@@ -86,7 +86,7 @@ fn refusals_say_what_and_where() {
         ),
         (
             "[defaults]\nerror_status = 42\n",
-            "api.toml:2:16: status must be between 100 and 999",
+            "api.toml:2:16: status must be between 200 and 999: a 1xx is an interim answer, never a final one",
         ),
         (
             "[[route]]\npath = '/a'\nslow_body_ms = 70000\n",
@@ -106,7 +106,15 @@ fn refusals_say_what_and_where() {
         ),
         (
             "[[route]]\npath = '/a'\nstatus = 1000\n",
-            "api.toml:3:10: status must be between 100 and 999",
+            "api.toml:3:10: status must be between 200 and 999: a 1xx is an interim answer, never a final one",
+        ),
+        (
+            "[[route]]\npath = '/a'\nstatus = 101\n",
+            "api.toml:3:10: status must be between 200 and 999: a 1xx is an interim answer, never a final one",
+        ),
+        (
+            "[[route]]\npath = '/a'\nerror_status = 100\n",
+            "api.toml:3:16: status must be between 200 and 999: a 1xx is an interim answer, never a final one",
         ),
         (
             "[[route]]\npath = '/a'\nheaders = { X-A = true }\n",
@@ -477,4 +485,37 @@ fn body_and_seed_files_are_recorded_for_the_watcher() {
         crate::routes::resources::digest(br#"[{"id": 1}, {"id": "b"}]"#)
     );
     assert_eq!(r.file_name, "api.toml");
+}
+
+#[test]
+fn an_upstream_that_one_of_the_sandboxs_own_listeners_would_accept_is_refused() {
+    let d = folder();
+    let src = |text: &str| Source::from_bytes(&d.path().join("api.toml"), text.into()).unwrap();
+    let on = |text: &str, listener: &str| {
+        let l: std::net::SocketAddr = listener.parse().unwrap();
+        super::load(&src(text), "api.toml", d.path(), &[l]).map(|_| ())
+    };
+    for (up, listener) in [
+        ("http://127.0.0.1:4000", "127.0.0.1:4000"),
+        ("http://localhost:4000", "127.0.0.1:4000"),
+        ("http://[::1]:4000", "[::1]:4000"),
+        ("http://127.0.0.2:4000", "0.0.0.0:4000"),
+    ] {
+        let e = on(&format!("upstream = '{up}'\n"), listener).unwrap_err();
+        assert!(
+            e.one_line()
+                .contains("api.toml:1:12: this upstream is this sandbox's own listener"),
+            "{up}: {}",
+            e.one_line()
+        );
+    }
+    for (up, listener) in [
+        ("http://127.0.0.1:4001", "127.0.0.1:4000"),
+        ("http://127.0.0.2:4000", "127.0.0.1:4000"),
+    ] {
+        assert!(
+            on(&format!("upstream = '{up}'\n"), listener).is_ok(),
+            "{up}"
+        );
+    }
 }

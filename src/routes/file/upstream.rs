@@ -2,8 +2,10 @@
 //! and `proxy = true` requests are forwarded, and whose CORS answers reach the browser.
 //!
 //! Owns the rule that an upstream is a plain-HTTP loopback origin (nothing else can be
-//! reached through the sandbox) and that `cors` needs an upstream. It must not forward
-//! anything: `serve::api` does that.
+//! reached through the sandbox), never one of the sandbox's own listeners, and that `cors`
+//! needs an upstream. It must not forward anything: `serve::api` does that.
+
+use std::net::{IpAddr, SocketAddr};
 
 use toml::Spanned;
 
@@ -15,6 +17,7 @@ pub(super) fn from_file(
     src: &Source,
     upstream: &Option<Spanned<String>>,
     cors: &Option<Spanned<String>>,
+    listeners: &[SocketAddr],
 ) -> Result<Option<Upstream>, LoadError> {
     let Some(u) = upstream else {
         if let Some(c) = cors {
@@ -39,7 +42,24 @@ pub(super) fn from_file(
             ))
         }
     };
-    origin(src, u, pass_cors).map(Some)
+    let up = origin(src, u, pass_cors)?;
+    if let Some(l) = listeners.iter().find(|l| accepts(l, &up)) {
+        return Err(src.error_at(
+            Some(u.span()),
+            &format!(
+                "this upstream is this sandbox's own listener {l}: every request forwarded to it would come back and be forwarded again"
+            ),
+            "this upstream",
+            Some("point `upstream` at your real API's port".into()),
+        ));
+    }
+    Ok(Some(up))
+}
+
+/// Whether a socket listening on `l` is where connections to the upstream would land.
+fn accepts(l: &SocketAddr, up: &Upstream) -> bool {
+    let ip = up.host.trim_matches(['[', ']']).parse::<IpAddr>().ok();
+    l.port() == up.port && (l.ip().is_unspecified() || ip == Some(l.ip()))
 }
 
 fn origin(src: &Source, u: &Spanned<String>, pass_cors: bool) -> Result<Upstream, LoadError> {

@@ -1,5 +1,7 @@
 //! The `upstream` proxy: requests no route answers go to a real server on loopback, and
-//! `cors = "upstream"` lets that server's own CORS answers through unchanged.
+//! `cors = "upstream"` lets that server's own CORS answers through unchanged. Every forwarded
+//! request names this run in a `Via` entry; one that comes back carrying it is answered 508
+//! instead of going around again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +40,15 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 /// turns its answer into ours. Unless `cors = "upstream"`, the upstream's own
 /// `Access-Control-*` headers are dropped so the sandbox's policy alone decides.
 pub async fn forward(up: &Upstream, req: &HttpRequest, body: &[u8]) -> HttpResponse {
+    if came_back(req) {
+        return HttpResponse::build(StatusCode::LOOP_DETECTED).json(json!({
+            "error": format!(
+                "proxy loop detected: this request was already forwarded by this sandbox (`Via: {}`), so upstream {} leads back here",
+                hop(),
+                up.url
+            ),
+        }));
+    }
     match actix_web::rt::time::timeout(UPSTREAM_TIMEOUT, exchange(up, req, body)).await {
         Ok(Ok(res)) => res,
         Ok(Err(e)) => HttpResponse::BadGateway().json(json!({
@@ -47,6 +58,24 @@ pub async fn forward(up: &Upstream, req: &HttpRequest, body: &[u8]) -> HttpRespo
             "error": format!("upstream {} did not answer within {} s", up.url, UPSTREAM_TIMEOUT.as_secs()),
         })),
     }
+}
+
+/// This run's name in the `Via` header of every request it forwards (`1.1 sandbox-<id>`): a
+/// request that arrives carrying it has gone around a loop of upstreams. Random per run, so
+/// a sandbox may still forward to another one.
+fn hop() -> &'static str {
+    static HOP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOP.get_or_init(|| format!("1.1 sandbox-{:016x}", super::random_u64()))
+}
+
+/// Whether one of the request's `Via` entries is this run's.
+fn came_back(req: &HttpRequest) -> bool {
+    let ours = hop();
+    req.headers()
+        .get_all("via")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|entry| entry.trim() == ours)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +114,7 @@ async fn exchange(
             head.push_str(&format!("{n}: {v}\r\n"));
         }
     }
-    head.push_str("\r\n");
+    head.push_str(&format!("Via: {}\r\n\r\n", hop()));
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(body).await?;
     let mut buf = Vec::new();
