@@ -32,7 +32,7 @@ fn edit_config(dir: &std::path::Path, from: &str, to: &str) {
 
 fn sandbox_json(sb: &TestSandbox, what: &str) -> Value {
     client()
-        .get(format!("{}/__sandbox/{what}", sb.url("frontend")))
+        .get(sb.keyed("frontend", &format!("/__sandbox/{what}")))
         .send()
         .unwrap()
         .json()
