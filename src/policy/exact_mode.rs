@@ -280,10 +280,12 @@ fn status(
         return Ok(if redirect { 301 } else { 204 });
     };
     let v = *s.get_ref();
-    if !(100..=599).contains(&v) {
+    // A 1xx is an interim answer: sent as the final one, the client reads what follows as
+    // a second response and the connection desyncs.
+    if !(200..=599).contains(&v) {
         return Err(src.error_at(
             Some(s.span()),
-            "status must be between 100 and 599",
+            "status must be between 200 and 599: a 1xx is an interim answer, never a final one",
             "here",
             None,
         ));

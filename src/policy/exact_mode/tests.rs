@@ -41,8 +41,11 @@ fn refuses_bad_lines_with_location() {
     assert!(e.one_line().contains("CR, LF or NUL"), "{}", e.one_line());
     let e = load_text("mode = \"exact\"\n[[rule]]\nheaders = [\"Bad Name: x\"]\n").unwrap_err();
     assert!(e.one_line().contains("not a valid header name"));
-    let e = load_text("mode = \"exact\"\n[[rule]]\nstatus = 700\n").unwrap_err();
-    assert!(e.one_line().contains("between 100 and 599"));
+    for status in [700, 101, 199] {
+        let text = format!("mode = \"exact\"\n[[rule]]\nstatus = {status}\n");
+        let e = load_text(&text).unwrap_err();
+        assert!(e.one_line().contains("between 200 and 599"), "{status}");
+    }
     let e = load_text("mode = \"exact\"\n[[rule]]\nheders = []\n").unwrap_err();
     assert!(
         e.one_line().contains("did you mean `headers`?"),
