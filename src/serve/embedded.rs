@@ -17,7 +17,7 @@ use actix_web::http::header::HeaderValue;
 use bytes::Bytes;
 use include_dir::{include_dir, Dir};
 
-use super::file_cache::Answer;
+use super::file_cache::ReadyResponse;
 use super::inject::{inject, is_html};
 
 static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
@@ -27,9 +27,9 @@ const OWN: &str = ".sandbox";
 
 /// Every embedded file's answer, made once (validator hashed, reload script injected into
 /// HTML) rather than on every request.
-static ANSWERS: OnceLock<HashMap<PathBuf, Answer>> = OnceLock::new();
+static ANSWERS: OnceLock<HashMap<PathBuf, ReadyResponse>> = OnceLock::new();
 
-pub fn answer(rel: &Path) -> Option<&'static Answer> {
+pub fn answer(rel: &Path) -> Option<&'static ReadyResponse> {
     ANSWERS
         .get_or_init(|| {
             let mut all = HashMap::new();
@@ -39,13 +39,13 @@ pub fn answer(rel: &Path) -> Option<&'static Answer> {
         .get(rel)
 }
 
-fn collect(dir: &'static Dir<'static>, all: &mut HashMap<PathBuf, Answer>) {
+fn collect(dir: &'static Dir<'static>, all: &mut HashMap<PathBuf, ReadyResponse>) {
     for f in dir.files() {
         let answer = if is_html(f.path()) {
-            Answer::html(inject(f.contents()))
+            ReadyResponse::html(inject(f.contents()))
         } else {
             let mime = mime_guess::from_path(f.path()).first_or_octet_stream();
-            Answer::by_content(
+            ReadyResponse::by_content(
                 Bytes::from_static(f.contents()),
                 HeaderValue::from_str(mime.essence_str())
                     .unwrap_or(HeaderValue::from_static("application/octet-stream")),

@@ -34,7 +34,7 @@ const MAX_ENTRIES: usize = 4096;
 /// A response ready to send: the bytes and the headers that describe them. Cache entries,
 /// HTML pages and the embedded lab's files are all answered through one of these.
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub struct ReadyResponse {
     pub body: Bytes,
     pub content_type: HeaderValue,
     pub etag: HeaderValue,
@@ -43,19 +43,19 @@ pub struct Answer {
     pub modified: Option<(HeaderValue, SystemTime)>,
 }
 
-impl Answer {
+impl ReadyResponse {
     /// An HTML page whose body already carries the reload script.
-    pub fn html(body: Vec<u8>) -> Answer {
-        Answer::by_content(
+    pub fn html(body: Vec<u8>) -> ReadyResponse {
+        ReadyResponse::by_content(
             Bytes::from(body),
             HeaderValue::from_static("text/html; charset=utf-8"),
         )
     }
 
     /// Bytes with a validator made from the bytes themselves.
-    pub fn by_content(body: Bytes, content_type: HeaderValue) -> Answer {
+    pub fn by_content(body: Bytes, content_type: HeaderValue) -> ReadyResponse {
         let etag = format!("\"{:x}\"", hash_of(&body[..]));
-        Answer {
+        ReadyResponse {
             body,
             content_type,
             etag: HeaderValue::from_str(&etag).expect("hex digits and quotes"),
@@ -114,16 +114,21 @@ impl Answer {
 
 /// One cached file: what was read and from where, and the answer made from it.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub struct CachedFile {
     /// The file below the root that was read (a folder's `index.html` for `/docs/`).
     pub file: PathBuf,
     pub stamp: Stamp,
-    pub answer: Answer,
+    pub answer: ReadyResponse,
 }
 
-impl Entry {
+impl CachedFile {
     /// The entry for a plain file: its bytes, a type from its name, a validator from its stamp.
-    pub fn file(file: PathBuf, stamp: Stamp, meta: &std::fs::Metadata, body: Vec<u8>) -> Entry {
+    pub fn file(
+        file: PathBuf,
+        stamp: Stamp,
+        meta: &std::fs::Metadata,
+        body: Vec<u8>,
+    ) -> CachedFile {
         let mime = mime_guess::from_path(&file).first_or_octet_stream();
         // Text is sent as UTF-8, as actix-files sends the files it serves (larger ones here).
         let content_type = if mime.type_() == mime_guess::mime::TEXT {
@@ -141,14 +146,14 @@ impl Entry {
         // The stamp names this version of this file, so it makes a validator without hashing
         // the bytes.
         let etag = format!("\"{:x}\"", hash_of(&stamp));
-        let answer = Answer {
+        let answer = ReadyResponse {
             body: Bytes::from(body),
             content_type: HeaderValue::from_str(&content_type)
                 .unwrap_or(HeaderValue::from_static("application/octet-stream")),
             etag: HeaderValue::from_str(&etag).expect("hex digits and quotes"),
             modified,
         };
-        Entry {
+        CachedFile {
             file,
             stamp,
             answer,
@@ -156,11 +161,11 @@ impl Entry {
     }
 
     /// The entry for an HTML page, whose body already carries the reload script.
-    pub fn html(file: PathBuf, stamp: Stamp, body: Vec<u8>) -> Entry {
-        Entry {
+    pub fn html(file: PathBuf, stamp: Stamp, body: Vec<u8>) -> CachedFile {
+        CachedFile {
             file,
             stamp,
-            answer: Answer::html(body),
+            answer: ReadyResponse::html(body),
         }
     }
 }
@@ -199,7 +204,7 @@ struct Inner {
     bytes: usize,
     /// Keyed by the raw request path: the same path always decodes to the same file, and
     /// every key was checked by `safe_relative_path` before its entry was made.
-    entries: HashMap<Box<str>, Entry>,
+    entries: HashMap<Box<str>, CachedFile>,
 }
 
 /// One worker's cache (workers never share it, so no lock is taken on a hit).
@@ -210,7 +215,7 @@ pub struct FileCache {
 
 impl FileCache {
     /// The cached answer for `raw`, if the file is still the one that was read.
-    pub fn get(&self, raw: &str, root: &Root, changes: u64) -> Option<Answer> {
+    pub fn get(&self, raw: &str, root: &Root, changes: u64) -> Option<ReadyResponse> {
         let mut inner = self.inner.borrow_mut();
         if inner.changes != changes {
             inner.entries.clear();
@@ -228,7 +233,7 @@ impl FileCache {
     }
 
     /// Remembers `entry` for `raw` (the caller checked it is [`settled`]).
-    pub fn put(&self, raw: &str, entry: Entry, changes: u64) {
+    pub fn put(&self, raw: &str, entry: CachedFile, changes: u64) {
         let mut inner = self.inner.borrow_mut();
         if inner.changes != changes {
             inner.entries.clear();
@@ -279,7 +284,7 @@ mod tests {
         let root = Root::new(d.path());
         let (stamp, meta) = stamped(&root, "a.css");
         let cache = FileCache::default();
-        let entry = Entry::file("a.css".into(), stamp, &meta, b"one".to_vec());
+        let entry = CachedFile::file("a.css".into(), stamp, &meta, b"one".to_vec());
         cache.put("/a.css", entry, 0);
         assert_eq!(cache.get("/a.css", &root, 0).unwrap().body, "one");
         // Rewritten in place (a size change, so the stamp differs even within one clock tick;
@@ -291,7 +296,7 @@ mod tests {
         let (stamp, meta) = stamped(&root, "a.css");
         cache.put(
             "/a.css",
-            Entry::file("a.css".into(), stamp, &meta, b"two".to_vec()),
+            CachedFile::file("a.css".into(), stamp, &meta, b"two".to_vec()),
             0,
         );
         std::fs::write(d.path().join("b.css"), "two").unwrap();
@@ -300,7 +305,7 @@ mod tests {
         let (stamp, meta) = stamped(&root, "a.css");
         cache.put(
             "/a.css",
-            Entry::file("a.css".into(), stamp, &meta, b"two".to_vec()),
+            CachedFile::file("a.css".into(), stamp, &meta, b"two".to_vec()),
             0,
         );
         std::fs::remove_file(d.path().join("a.css")).unwrap();
@@ -316,7 +321,7 @@ mod tests {
         let cache = FileCache::default();
         cache.put(
             "/a.js",
-            Entry::file("a.js".into(), stamp, &meta, b"x".to_vec()),
+            CachedFile::file("a.js".into(), stamp, &meta, b"x".to_vec()),
             3,
         );
         assert!(cache.get("/a.js", &root, 3).is_some());
@@ -337,7 +342,7 @@ mod tests {
         let cache = FileCache::default();
         cache.put(
             "/link",
-            Entry::file("link".into(), stamp, &meta, b"one".to_vec()),
+            CachedFile::file("link".into(), stamp, &meta, b"one".to_vec()),
             0,
         );
         assert!(cache.get("/link", &root, 0).is_some());
@@ -367,7 +372,7 @@ mod tests {
         std::fs::write(d.path().join("a.css"), "body{}").unwrap();
         let root = Root::new(d.path());
         let (stamp, meta) = stamped(&root, "a.css");
-        let e = Entry::file("a.css".into(), stamp, &meta, b"body{}".to_vec());
+        let e = CachedFile::file("a.css".into(), stamp, &meta, b"body{}".to_vec());
         let e = e.answer;
         assert_eq!(e.content_type, "text/css; charset=utf-8");
         let etag = e.etag.to_str().unwrap().to_string();

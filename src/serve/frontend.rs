@@ -22,7 +22,7 @@ use arc_swap::ArcSwap;
 
 use super::beneath::{Opened, Root, Stamp};
 use super::embedded;
-use super::file_cache::{self, cacheable_request, Answer, Entry, FileCache};
+use super::file_cache::{self, cacheable_request, CachedFile, FileCache, ReadyResponse};
 use super::guard::foreign_no_cors_load;
 use super::inject::{inject, is_html};
 use crate::config::StaticRoot;
@@ -246,7 +246,7 @@ enum Found {
     /// HTML above [`INJECT_LIMIT`], streamed like any other file.
     TooLargeToInject(Box<NamedFile>),
     Html(Vec<u8>),
-    Cacheable(Box<Entry>),
+    Cacheable(Box<CachedFile>),
     RedirectToSlash,
     Missing,
 }
@@ -297,10 +297,10 @@ fn find(root: &Root, rel: &Path, wants_slash: bool, for_cache: bool) -> Found {
         }
         return match cacheable {
             Some((stamp, below, _)) if html => {
-                Found::Cacheable(Box::new(Entry::html(below, stamp, inject(&body))))
+                Found::Cacheable(Box::new(CachedFile::html(below, stamp, inject(&body))))
             }
             Some((stamp, below, meta)) => {
-                Found::Cacheable(Box::new(Entry::file(below, stamp, &meta, body)))
+                Found::Cacheable(Box::new(CachedFile::file(below, stamp, &meta, body)))
             }
             None => Found::Html(body),
         };
@@ -316,7 +316,7 @@ fn serve_found(req: &HttpRequest, found: Found, raw: &str) -> HttpResponse {
             .disable_content_disposition()
             .read_mode_threshold(SYNC_READ_LIMIT)
             .into_response(req),
-        Found::Html(body) => Answer::html(inject(&body)).respond(req),
+        Found::Html(body) => ReadyResponse::html(inject(&body)).respond(req),
         Found::Cacheable(entry) => entry.answer.respond(req),
         Found::RedirectToSlash => redirect_to_slash(raw),
         Found::Missing => not_found(raw),
