@@ -7,21 +7,6 @@ use serde_json::Value;
 
 use crate::util::sandbox::*;
 
-fn policy_for(origin: &str) -> String {
-    format!("allowed_origins = [\"{origin}\"]\nallowed_methods = [\"GET\", \"PUT\"]\n")
-}
-
-fn acao_for(api: &str, origin: &str) -> Option<String> {
-    let res = client()
-        .get(format!("{api}/api/student"))
-        .header("Origin", origin)
-        .send()
-        .ok()?;
-    res.headers()
-        .get("access-control-allow-origin")
-        .map(|v| v.to_str().unwrap().to_string())
-}
-
 /// Rewrites `sandbox.toml` with `from` replaced by `to` (which must occur).
 fn edit_config(dir: &std::path::Path, from: &str, to: &str) {
     let path = dir.join("sandbox.toml");

@@ -7,21 +7,6 @@ use std::time::{Duration, Instant};
 
 use crate::util::sandbox::*;
 
-fn policy_for(origin: &str) -> String {
-    format!("allowed_origins = [\"{origin}\"]\nallowed_methods = [\"GET\", \"PUT\"]\n")
-}
-
-fn acao_for(api: &str, origin: &str) -> Option<String> {
-    let res = client()
-        .get(format!("{api}/api/student"))
-        .header("Origin", origin)
-        .send()
-        .ok()?;
-    res.headers()
-        .get("access-control-allow-origin")
-        .map(|v| v.to_str().unwrap().to_string())
-}
-
 #[test]
 fn policy_edit_is_seen_by_the_next_request_for_every_save_style() {
     let d = project(&policy_for("http://a.localhost:8080"));

@@ -4,7 +4,7 @@
 //! Every table row is one attack input, counted with the other `security` modules' rows in
 //! issue #5's closing note.
 
-use super::{assert_no_leak, attack_project, start};
+use super::{assert_no_leak, attack_project, check_project, start};
 use crate::util::raw_http::{addr, get};
 use crate::util::sandbox::*;
 
@@ -140,18 +140,7 @@ fn interim_statuses_are_refused_when_routes_load() {
     for (text, place) in bad {
         let d = attack_project();
         write(d.path(), "api.toml", text);
-        let (code, out, err) = run_cli(
-            d.path(),
-            &[
-                "check",
-                "/api/x",
-                "--origin",
-                "http://karachi-dev.localhost:8080",
-                "--config",
-                "sandbox.toml",
-            ],
-        );
-        let all = format!("{out}{err}");
+        let (code, all) = check_project(d.path());
         assert_eq!(code, 2, "{text}: {all}");
         assert!(all.contains("between 200 and 999"), "{text}: {all}");
         let (line, col) = place

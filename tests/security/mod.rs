@@ -83,3 +83,20 @@ fn assert_no_leak(what: &str, res: &raw_http::RawResponse) {
         );
     }
 }
+
+/// `sandbox check /api/x` on a project: the exit code and everything it printed. Loading
+/// the routes is what the callers test; the request itself is incidental.
+fn check_project(d: &Path) -> (i32, String) {
+    let (code, out, err) = run_cli(
+        d,
+        &[
+            "check",
+            "/api/x",
+            "--origin",
+            "http://karachi-dev.localhost:8080",
+            "--config",
+            "sandbox.toml",
+        ],
+    );
+    (code, format!("{out}{err}"))
+}

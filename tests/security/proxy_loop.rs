@@ -5,7 +5,7 @@
 //!
 //! Every table row is one attack input, counted with the other `security` modules' rows.
 
-use super::{attack_project, start};
+use super::{attack_project, check_project, start};
 use crate::util::raw_http::{addr, get};
 use crate::util::sandbox::*;
 
@@ -34,18 +34,7 @@ fn an_upstream_on_the_sandboxs_own_port_is_refused() {
     ];
     for up in &own {
         write(d.path(), "api.toml", &format!("upstream = \"{up}\"\n"));
-        let (code, out, err) = run_cli(
-            d.path(),
-            &[
-                "check",
-                "/api/x",
-                "--origin",
-                "http://karachi-dev.localhost:8080",
-                "--config",
-                "sandbox.toml",
-            ],
-        );
-        let all = format!("{out}{err}");
+        let (code, all) = check_project(d.path());
         assert_eq!(code, 2, "{up}: {all}");
         assert!(all.contains("api.toml:1:12"), "{up}: {all}");
         assert!(all.contains("this sandbox's own"), "{up}: {all}");

@@ -315,3 +315,20 @@ policy = "cors.toml"
     write(d.path(), "cors.toml", policy);
     d
 }
+
+/// An actix-cors policy letting `origin` GET and PUT.
+pub fn policy_for(origin: &str) -> String {
+    format!("allowed_origins = [\"{origin}\"]\nallowed_methods = [\"GET\", \"PUT\"]\n")
+}
+
+/// The `Access-Control-Allow-Origin` the API at `api` answers a GET from `origin` with.
+pub fn acao_for(api: &str, origin: &str) -> Option<String> {
+    let res = client()
+        .get(format!("{api}/api/student"))
+        .header("Origin", origin)
+        .send()
+        .ok()?;
+    res.headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_string())
+}
