@@ -5,7 +5,7 @@
 //! The store outlives routes reloads: a table is reset to its seed only when the seed's bytes
 //! change (or on `POST /api/__reset/<name>`). With `--persist` each write is saved next to the
 //! seed as `<seed stem>.state.json`, atomically (temp file, fsync, rename, fsync of the folder),
-//! so a crash leaves either the old or the new state on disk; [`persist`] owns those files and
+//! so a crash leaves either the old or the new state on disk; `persist` owns those files and
 //! the rules for reading them back. The seed itself is never written: it stays the reset point
 //! the user edits.
 
