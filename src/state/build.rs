@@ -43,15 +43,10 @@ pub fn canonical_root(root: &StaticRoot) -> StaticRoot {
     }
 }
 
-/// Loads every origin's files (strictly) into a fresh [`State`]. `ports` are the real ports,
-/// which the URLs (and the default policy's allowed origins) use. Also used by `check` and
-/// `fixtures verify`, so they judge exactly what `up` would serve.
-pub fn build_state(
-    config: &Config,
-    ports: &[u16],
-    log: Log,
-) -> Result<(State, tokio::sync::watch::Sender<bool>), OriginLoadError> {
-    let static_urls: Vec<String> = config
+/// The URLs of the static origins as browsers will name them (`localhost` also as
+/// `127.0.0.1`): the origins the embedded default policy allows.
+fn static_urls(config: &Config, ports: &[u16]) -> Vec<String> {
+    config
         .origins
         .iter()
         .zip(ports)
@@ -63,8 +58,18 @@ pub fn build_state(
             }
             v
         })
-        .collect();
+        .collect()
+}
 
+/// Loads every origin's files (strictly) into a fresh [`State`]. `ports` are the real ports,
+/// which the URLs (and the default policy's allowed origins) use. Also used by `check` and
+/// `fixtures verify`, so they judge exactly what `up` would serve.
+pub fn build_state(
+    config: &Config,
+    ports: &[u16],
+    log: Log,
+) -> Result<(State, tokio::sync::watch::Sender<bool>), OriginLoadError> {
+    let static_urls = static_urls(config, ports);
     // Port 0 means "any free port" (`check` is given the config's ports, unbound): no
     // listener an upstream could name.
     let listeners: Vec<SocketAddr> = ports
