@@ -29,25 +29,31 @@ struct RequestFacts {
 }
 
 impl RequestFacts {
-    fn of(req: &ServiceRequest) -> RequestFacts {
-        let preflight = is_preflight(req.method().as_str(), |n| req.headers().contains_key(n));
-        let cross_origin = req.headers().contains_key(ORIGIN);
-        let lines = req
-            .headers()
+    /// `api`: only API requests go to the journal, so only they are asked whether a browser
+    /// needs a preflight for them.
+    fn of(req: &ServiceRequest, api: bool) -> RequestFacts {
+        let started = Instant::now();
+        let method = req.method().as_str();
+        let headers = req.headers();
+        let preflight = is_preflight(method, |n| headers.contains_key(n));
+        let origin = headers
+            .get(ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        // A value that is not text is never safelisted; NUL stands in for it, since it is
+        // not either.
+        let lines = headers
             .iter()
-            .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)));
+            .map(|(n, v)| (n.as_str(), v.to_str().unwrap_or("\0")));
+        let preflight_required =
+            preflight || (api && origin.is_some() && needs_preflight_received(method, lines));
         RequestFacts {
-            started: Instant::now(),
-            method: req.method().to_string(),
+            started,
+            method: method.to_string(),
             path: req.path().to_string(),
-            origin: req
-                .headers()
-                .get(ORIGIN)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+            origin,
             preflight,
-            preflight_required: preflight
-                || (cross_origin && needs_preflight_received(req.method().as_str(), lines)),
+            preflight_required,
         }
     }
 }
@@ -56,8 +62,8 @@ pub(super) async fn access_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let asked = RequestFacts::of(&req);
     let ctx = req.app_data::<web::Data<OriginCtx>>().cloned();
+    let asked = RequestFacts::of(&req, ctx.as_ref().is_some_and(|c| c.api.is_some()));
     let res = next.call(req).await?;
     let Some(ctx) = ctx else { return Ok(res) };
     let (verdicts, generation) = judge(&ctx, &asked, &res);

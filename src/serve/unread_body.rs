@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
@@ -48,7 +48,7 @@ impl Stream for Reader {
 /// does once the response has been written.
 pub struct Holding<B> {
     body: Pin<Box<B>>,
-    _request_body: Option<Shared>,
+    _request_body: Shared,
 }
 
 impl<B: MessageBody> MessageBody for Holding<B> {
@@ -66,30 +66,35 @@ impl<B: MessageBody> MessageBody for Holding<B> {
     }
 }
 
-/// The step itself; see the module documentation.
-pub async fn close_when_unread(
+/// The step itself; see the module documentation. A request without a body (most of them)
+/// passes through untouched: nothing to keep alive, no allocation.
+pub async fn close_when_unread<B: MessageBody + 'static>(
     mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<Holding<impl MessageBody>>, Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B, Holding<B>>>, Error> {
     let shared = match req.take_payload() {
-        Payload::None => None,
+        Payload::None => {
+            return next
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body)
+        }
         payload => {
             let shared = Rc::new(RefCell::new(payload));
             let reader: actix_http::BoxedPayloadStream = Box::pin(Reader(shared.clone()));
             req.set_payload(Payload::from(reader));
-            Some(shared)
+            shared
         }
     };
     match next.call(req).await {
-        Ok(res) => Ok(res.map_body(|_, body| Holding {
-            body: Box::pin(body),
-            _request_body: shared,
+        Ok(res) => Ok(res.map_body(|_, body| {
+            EitherBody::right(Holding {
+                body: Box::pin(body),
+                _request_body: shared,
+            })
         })),
         // The request is gone with the error; the error's response carries the body instead.
-        Err(e) => match shared {
-            None => Err(e),
-            Some(shared) => Err(HoldingError { error: e, shared }.into()),
-        },
+        Err(e) => Err(HoldingError { error: e, shared }.into()),
     }
 }
 
@@ -121,7 +126,7 @@ impl ResponseError for HoldingError {
         self.error.error_response().map_body(|_, body| {
             BoxBody::new(Holding {
                 body: Box::pin(body),
-                _request_body: Some(shared),
+                _request_body: shared,
             })
         })
     }

@@ -329,13 +329,15 @@ fn received_requests_need_a_preflight_by_the_browsers_rule() {
         ("accept-encoding", "gzip"),
     ];
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         ("GET", &[], false),
         ("POST", &[("content-type", "text/plain")], false),
         ("POST", &[("content-type", "application/json")], true),
         ("PUT", &[], true),
         ("GET", &[("x-pkr-auth", "t")], true),
         ("GET", &[("accept-language", "en")], false),
+        // What a server got as bytes that are not text stands in as NUL: never safelisted.
+        ("GET", &[("accept", "\0")], true),
     ];
     for (method, extra, want) in cases {
         let lines = browser_added.iter().chain(extra).copied();
