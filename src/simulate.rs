@@ -11,11 +11,14 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::test;
 
 use crate::browser::{
-    self, evaluate, is_forbidden_request_header, normalize_method, FixContext, HeaderList,
-    PriorExchange, RedirectHop, Scenario, Verdict,
+    self, evaluate, evaluate_unanswered, is_forbidden_request_header, normalize_method, FixContext,
+    HeaderList, PriorExchange, RedirectHop, Scenario, Verdict,
 };
 use crate::config::HostAllowlist;
+use crate::journal::FAULT_CAUSE;
 use crate::policy::Policy;
+use crate::routes::Fault;
+use crate::serve::api::InjectedFault;
 use crate::serve::api_app;
 use crate::state::SharedState;
 
@@ -55,7 +58,12 @@ fn split_url(url: &str) -> (String, String) {
     }
 }
 
-async fn send<S: ApiService<B>, B: MessageBody>(app: &S, w: Wire<'_>) -> browser::Response {
+/// The answer to one request, or `Err` with the routes file's `fault` when the real app ended
+/// the connection without one.
+async fn send<S: ApiService<B>, B: MessageBody>(
+    app: &S,
+    w: Wire<'_>,
+) -> Result<browser::Response, Fault> {
     let (path, host) = split_url(w.url);
     let method = actix_web::http::Method::from_bytes(w.method.as_bytes())
         .unwrap_or(actix_web::http::Method::GET);
@@ -69,6 +77,9 @@ async fn send<S: ApiService<B>, B: MessageBody>(app: &S, w: Wire<'_>) -> browser
         }
     }
     let res = test::call_service(app, req.to_request()).await;
+    if let Some(InjectedFault(fault)) = res.response().extensions().get::<InjectedFault>() {
+        return Err(*fault);
+    }
     let mut headers = HeaderList::new();
     for (name, value) in res.headers() {
         headers.push(
@@ -76,10 +87,18 @@ async fn send<S: ApiService<B>, B: MessageBody>(app: &S, w: Wire<'_>) -> browser
             String::from_utf8_lossy(value.as_bytes()).into_owned(),
         );
     }
-    browser::Response {
+    Ok(browser::Response {
         status: res.status().as_u16(),
         headers,
-    }
+    })
+}
+
+/// What to change so a route with `fault` answers.
+fn fault_fix(fault: Fault) -> String {
+    format!(
+        "remove `fault = \"{}\"` from the route (or the routes file's [defaults]) to get an answer",
+        fault.as_str()
+    )
 }
 
 /// The headers the browser puts on the actual request: the page's own (minus those fetch
@@ -161,7 +180,20 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
             url: &pre.url,
             headers: &pre.headers,
         };
-        scenario.preflight_response = Some(send(app, wire).await);
+        match send(app, wire).await {
+            Ok(res) => scenario.preflight_response = Some(res),
+            Err(fault) => {
+                // `preflight = false` let the OPTIONS reach a route that drops it.
+                let mut verdict = Verdict::empty(first.id.clone());
+                verdict.preflight_required = first.preflight_required;
+                verdict.preflight_sent = true;
+                verdict.preflight_request = first.preflight_request.clone();
+                let cause = format!("{FAULT_CAUSE} (on the preflight)");
+                let verdict =
+                    verdict.with_no_response(fault.no_response(), &cause, Some(fault_fix(fault)));
+                return Played { scenario, verdict };
+            }
+        }
         // A preflight that fails stops the browser before the actual request.
         let verdict = evaluate(&scenario, ctx);
         if !verdict.is_allowed() {
@@ -175,24 +207,43 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
         url: &request.url,
         headers: &headers,
     };
-    let res = send(app, wire).await;
+    let res = match send(app, wire).await {
+        Ok(res) => res,
+        Err(fault) => {
+            let verdict = evaluate_unanswered(
+                &scenario,
+                ctx,
+                fault.no_response(),
+                FAULT_CAUSE,
+                Some(fault_fix(fault)),
+            );
+            return Played { scenario, verdict };
+        }
+    };
     let next = res.redirect_location().map(str::to_string);
     scenario.actual_response = Some(res);
-    follow_redirects(app, &mut scenario, next, &method, &headers).await;
+    let dropped = follow_redirects(app, &mut scenario, next, &method, &headers).await;
     let verdict = evaluate(&scenario, ctx);
+    let verdict = match dropped {
+        // The browser followed the redirects this far and then got nothing.
+        Some(fault) if verdict.is_allowed() => {
+            verdict.with_no_response(fault.no_response(), FAULT_CAUSE, Some(fault_fix(fault)))
+        }
+        _ => verdict,
+    };
     Played { scenario, verdict }
 }
 
 /// Follows `Location` hops that stay on the API origin, recording each; another server's
 /// answer is unknown here, so a hop off the origin ends the walk (the verdict says what it
-/// needs).
+/// needs). Returns the fault of a hop that got no response.
 async fn follow_redirects<S: ApiService<B>, B: MessageBody>(
     app: &S,
     scenario: &mut Scenario,
     mut next: Option<String>,
     method: &str,
     headers: &HeaderList,
-) {
+) -> Option<Fault> {
     let start = scenario.request.url.clone();
     let mut url = start.clone();
     while let Some(loc) = next.take() {
@@ -211,7 +262,10 @@ async fn follow_redirects<S: ApiService<B>, B: MessageBody>(
             url: &url,
             headers,
         };
-        let res = send(app, wire).await;
+        let res = match send(app, wire).await {
+            Ok(res) => res,
+            Err(fault) => return Some(fault),
+        };
         next = res.redirect_location().map(str::to_string);
         scenario.redirects.push(RedirectHop {
             url: Some(url.clone()),
@@ -219,11 +273,13 @@ async fn follow_redirects<S: ApiService<B>, B: MessageBody>(
             response: res,
         });
     }
+    None
 }
 
 /// Plays `requests` in order against API origin `index` (earlier ones may fill the preflight
-/// cache for later ones, as on one page). The routes' latency and injected faults are left
-/// out: the verdict is about the answer a route gives.
+/// cache for later ones, as on one page). The routes' latency and random errors are left out
+/// (the verdict is about the answer a route gives); a `fault` is played, since the page then
+/// gets no answer at all.
 pub fn play(
     state: SharedState,
     index: usize,
@@ -233,11 +289,11 @@ pub fn play(
 ) -> Vec<Played> {
     let policy = state.apis[index].policy.load();
     let routes = state.apis[index].routes.load();
-    let stripped = routes.value.has_faults();
+    let stripped = routes.value.has_timing();
     if stripped {
         state.apis[index]
             .routes
-            .swap(routes.value.without_faults(), routes.source.clone());
+            .swap(routes.value.without_timing(), routes.source.clone());
     }
     actix_web::rt::System::new().block_on(async move {
         let app = test::init_service(api_app(state, index, hosts)).await;
@@ -250,7 +306,7 @@ pub fn play(
             refine_fix(p, &policy.value);
             if stripped {
                 p.verdict.notes.push(
-                    "delays and injected faults in the routes file were not applied here (`sandbox up` applies them)".into(),
+                    "delays, slow bodies and random errors (error_rate) in the routes file were not applied here (`sandbox up` applies them)".into(),
                 );
             }
         }

@@ -523,7 +523,8 @@
       parts.push(el("div", { class: "exchange " + (e.preflight ? "preflight" : "actual") }, [
         el("p", { class: "req-line" }, [
           el("span", { class: "tag " + (e.preflight ? "pre" : "act"), text: e.preflight ? "preflight" : "actual" }), " ",
-          el("code", { text: String(e.status) }),
+          // No status when the routes file's `fault` dropped the connection.
+          el("code", { text: e.status == null ? "no response (" + e.no_response + " by the sandbox's fault injection: a network error, not CORS)" : String(e.status) }),
           " in " + e.duration_ms + " ms, policy generation " + (e.policy_generation == null ? "?" : e.policy_generation)
         ]),
         // The journal sees the response before the HTTP server adds Date and Content-Length.

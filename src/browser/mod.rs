@@ -9,7 +9,7 @@
 //! rule that implements it and pinned by a test in `tests/chromium_differences.rs`.
 //!
 //! Files, leaves first; each imports only files named before it: `url` and `cors_error`
-//! (no imports from the model), `model` (the data), `request` (request-side rules),
+//! (no imports from the model), `model` (the data), `no_response` (an exchange without a response), `request` (request-side rules),
 //! `catalogue` (error text and fix templates), `check` (response-side checks), `advice`
 //! (fixes and notes filled in for one exchange), `cache` (the preflight cache), `har`
 //! (HAR import), `render` (text layout), `engine` (the order of the algorithm's steps),
@@ -50,6 +50,7 @@ mod cors_error;
 mod engine;
 mod har;
 mod model;
+mod no_response;
 mod render;
 mod request;
 mod url;
@@ -72,6 +73,7 @@ pub use model::{
     Credentials, FixContext, HeaderList, Initiator, Mode, Outcome, PreflightRequest, PriorExchange,
     RedirectHop, Request, Response, Scenario, Verdict,
 };
+pub use no_response::{NoResponse, FETCH_NETWORK_ERROR};
 pub use render::render_text;
 pub use request::{
     access_control_request_headers, cors_unsafe_header_names_as_written,
@@ -86,6 +88,19 @@ use engine::{run, Exchange};
 /// Judges a scenario: replays `prior` exchanges (oldest first, each at
 /// `-seconds_before`) into a fresh preflight cache, then the request itself at time 0.
 pub fn evaluate(s: &Scenario, ctx: &FixContext) -> Verdict {
+    let mut cache = replay_prior(s, ctx);
+    let ex = Exchange {
+        request: &s.request,
+        preflight: s.preflight_response.as_ref(),
+        actual: s.actual_response.as_ref(),
+        redirects: &s.redirects,
+        preflight_only: false,
+    };
+    run(s.id.clone(), &ex, &mut cache, 0.0, ctx)
+}
+
+/// A preflight cache holding what the scenario's `prior` exchanges left in it.
+fn replay_prior(s: &Scenario, ctx: &FixContext) -> PreflightCache {
     let mut cache = PreflightCache::new();
     for prior in &s.prior {
         let ex = Exchange {
@@ -97,14 +112,34 @@ pub fn evaluate(s: &Scenario, ctx: &FixContext) -> Verdict {
         };
         run(None, &ex, &mut cache, -prior.seconds_before, ctx);
     }
+    cache
+}
+
+/// Judges a scenario whose actual request got no response (`kind`, ended by `cause`): the
+/// request side and any preflight as [`evaluate`] judges them, then the network error the page
+/// sees instead of a CORS check. `fix` is what to change for an answer.
+pub fn evaluate_unanswered(
+    s: &Scenario,
+    ctx: &FixContext,
+    kind: NoResponse,
+    cause: &str,
+    fix: Option<String>,
+) -> Verdict {
+    let mut cache = replay_prior(s, ctx);
     let ex = Exchange {
         request: &s.request,
         preflight: s.preflight_response.as_ref(),
-        actual: s.actual_response.as_ref(),
-        redirects: &s.redirects,
-        preflight_only: false,
+        actual: None,
+        redirects: &[],
+        preflight_only: true,
     };
-    run(s.id.clone(), &ex, &mut cache, 0.0, ctx)
+    let v = run(s.id.clone(), &ex, &mut cache, 0.0, ctx);
+    if v.is_allowed() {
+        v.with_no_response(kind, cause, fix)
+    } else {
+        // The preflight failed first: the actual request was never sent.
+        v
+    }
 }
 
 fn header_pairs(names: &[String]) -> Vec<(String, String)> {

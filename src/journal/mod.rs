@@ -21,6 +21,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::browser::NoResponse;
+
 use serde_json::json;
 
 /// How log lines are written: for people, or one JSON object per line.
@@ -37,7 +39,11 @@ pub struct RequestRecord {
     pub origin_name: String,
     pub method: String,
     pub path: String,
-    pub status: u16,
+    /// `None` when the client got no response at all ([`RequestRecord::no_response`]).
+    pub status: Option<u16>,
+    /// How the connection ended when there was no response (the routes file's `fault`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_response: Option<NoResponse>,
     /// The request's `Origin` header, when it had one.
     pub origin: Option<String>,
     pub preflight: bool,
@@ -53,6 +59,9 @@ pub struct RequestRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict_if_credentialed: Option<Arc<VerdictSummary>>,
 }
+
+/// Who ends a connection without a response in a sandbox: the routes file's `fault`.
+pub const FAULT_CAUSE: &str = "the sandbox's fault injection";
 
 /// Lines go to one writer thread, so a worker never waits on the terminal (a slow terminal
 /// must not slow the API down) and lines written under load share one flush.
@@ -279,6 +288,10 @@ impl Log {
                 let mut line = String::with_capacity(
                     96 + r.path.len() + r.origin.as_ref().map_or(1, String::len) + verdicts,
                 );
+                let status: &dyn std::fmt::Display = match &r.status {
+                    Some(s) => s,
+                    None => &"—",
+                };
                 let _ = std::fmt::Write::write_fmt(
                     &mut line,
                     format_args!(
@@ -287,13 +300,18 @@ impl Log {
                         r.origin_name,
                         r.method,
                         r.path,
-                        r.status,
+                        status,
                         r.origin.as_deref().unwrap_or("-"),
                         if r.preflight { "preflight " } else { "" },
                         r.duration_ms
                     ),
                 );
-                if let Some(v) = &r.verdict {
+                if let Some(kind) = r.no_response {
+                    // Said whether or not the request was cross-origin: the verdict would
+                    // only repeat it.
+                    line.push_str("  ✗ ");
+                    line.push_str(&kind.sentence(FAULT_CAUSE));
+                } else if let Some(v) = &r.verdict {
                     line.push_str("  ");
                     line.push_str(v.short());
                 }
@@ -337,7 +355,8 @@ mod tests {
             origin_name: "api".into(),
             method: "OPTIONS".into(),
             path: "/api/x".into(),
-            status: 200,
+            status: Some(200),
+            no_response: None,
             origin: Some("http://localhost:8080".into()),
             preflight: true,
             preflight_required: false,
@@ -354,5 +373,32 @@ mod tests {
         assert_eq!(v["event"], "request");
         assert_eq!(v["preflight"], true);
         assert_eq!(v["origin"], "http://localhost:8080");
+    }
+
+    /// A fault's line says what the browser sees, never a status it does not get.
+    #[test]
+    fn a_request_without_a_response_is_logged_as_a_network_error() {
+        let buf = Buf::default();
+        let log = Log::new(LogFormat::Text, Box::new(buf.clone()));
+        log.request(&RequestRecord {
+            origin_name: "api".into(),
+            method: "GET".into(),
+            path: "/api/x".into(),
+            status: None,
+            no_response: Some(NoResponse::Reset),
+            origin: Some("http://localhost:8080".into()),
+            preflight: false,
+            preflight_required: false,
+            duration_ms: 0.4,
+            verdict: None,
+            verdict_if_credentialed: None,
+        });
+        log.flush();
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.contains(" /api/x — origin=http://localhost:8080 0.4ms  ✗ no response: connection reset by the sandbox's fault injection — a network error in the browser, not CORS"),
+            "{text}"
+        );
+        assert!(!text.contains("444") && !text.contains("allowed"), "{text}");
     }
 }

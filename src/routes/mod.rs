@@ -48,22 +48,23 @@ pub struct Routes {
 }
 
 impl Routes {
-    /// The same routes with no latency and no injected faults: what `sandbox check` and
-    /// `fixtures verify` judge, since a CORS verdict is about the answer a route gives, not
-    /// about when or whether it gives it (and a check should not wait out a 30 s delay).
-    pub fn without_faults(&self) -> Routes {
+    /// The same routes without latency and without chance: what `sandbox check` and
+    /// `fixtures verify` judge, since a verdict should not wait out a 30 s delay or depend on
+    /// a coin toss (`error_rate`). A `fault` stays: it happens every time, and what the page
+    /// sees then (a network error) is the answer.
+    pub fn without_timing(&self) -> Routes {
         let mut r = self.clone();
-        r.defaults = Faults::default();
+        r.defaults = r.defaults.without_timing();
         for route in &mut r.routes {
-            route.faults = Faults::default();
+            route.faults = route.faults.without_timing();
         }
         r
     }
 
-    /// Whether any route, or the defaults, injects latency or faults.
-    pub fn has_faults(&self) -> bool {
-        self.defaults != Faults::default()
-            || self.routes.iter().any(|r| r.faults != Faults::default())
+    /// Whether any route, or the defaults, has latency or chance that
+    /// [`Routes::without_timing`] takes away.
+    pub fn has_timing(&self) -> bool {
+        self.defaults.has_timing() || self.routes.iter().any(|r| r.faults.has_timing())
     }
 }
 
@@ -159,6 +160,21 @@ pub struct Faults {
     pub slow_body_ms: u64,
 }
 
+impl Faults {
+    fn without_timing(&self) -> Faults {
+        Faults {
+            delay_ms: (0, 0),
+            error_rate: 0.0,
+            slow_body_ms: 0,
+            ..self.clone()
+        }
+    }
+
+    fn has_timing(&self) -> bool {
+        self.without_timing() != *self
+    }
+}
+
 /// Connection-level failures: no HTTP response at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -166,6 +182,24 @@ pub enum Fault {
     Close,
     /// A TCP reset (RST).
     Reset,
+}
+
+impl Fault {
+    /// How the browser sees it: no response at all.
+    pub fn no_response(self) -> crate::browser::NoResponse {
+        match self {
+            Fault::Close => crate::browser::NoResponse::Close,
+            Fault::Reset => crate::browser::NoResponse::Reset,
+        }
+    }
+
+    /// As the routes file spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::Close => "close",
+            Fault::Reset => "reset",
+        }
+    }
 }
 
 /// A per-route request counter. Equal to every other counter, so a reload that changes

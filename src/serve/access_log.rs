@@ -13,9 +13,10 @@ use actix_web::http::header::{ACCESS_CONTROL_MAX_AGE, ORIGIN};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
 
-use super::{cors_layer, verdict, OriginCtx};
-use crate::browser::{is_preflight, needs_preflight_received, parse_max_age, Outcome};
-use crate::journal::{Entry, RequestRecord};
+use super::{api, cors_layer, verdict, OriginCtx};
+use crate::browser::{is_preflight, needs_preflight_received, parse_max_age, Outcome, Verdict};
+use crate::journal::{Entry, RequestRecord, VerdictSummary, FAULT_CAUSE};
+use crate::routes::Fault;
 use crate::state::{unix_now_f64, Event};
 
 /// What the log needs of the request, taken before the handler consumes it.
@@ -66,7 +67,16 @@ pub(super) async fn access_log(
     let asked = RequestFacts::of(&req, ctx.as_ref().is_some_and(|c| c.api.is_some()));
     let res = next.call(req).await?;
     let Some(ctx) = ctx else { return Ok(res) };
-    let (verdicts, generation) = judge(&ctx, &asked, &res);
+    let fault = res
+        .response()
+        .extensions()
+        .get::<api::InjectedFault>()
+        .map(|f| f.0);
+    let (verdicts, generation) = match fault {
+        // Nothing reached the browser, so there are no headers to judge.
+        Some(f) => (no_response_verdict(&ctx, &asked, f), None),
+        None => judge(&ctx, &asked, &res),
+    };
     if let (Some(v), Some(i)) = (&verdicts, ctx.api) {
         if asked.preflight && v.verdict.outcome == Outcome::Allowed {
             let max_age = res
@@ -84,7 +94,8 @@ pub(super) async fn access_log(
         origin_name: ctx.name.clone(),
         method: asked.method,
         path: asked.path,
-        status: res.status().as_u16(),
+        status: fault.is_none().then(|| res.status().as_u16()),
+        no_response: fault.map(Fault::no_response),
         origin: asked.origin,
         preflight: asked.preflight,
         preflight_required: asked.preflight_required,
@@ -96,7 +107,7 @@ pub(super) async fn access_log(
     // The inspector's feed: API requests only (a static origin's own page loads and event
     // streams would drown them).
     if ctx.api.is_some() && !ctx.state.bench.no_verdict {
-        journal(&ctx, record, &res, generation);
+        journal(&ctx, record, &res, generation, fault.is_some());
     }
     Ok(res)
 }
@@ -126,6 +137,30 @@ fn judge<B>(
     (verdicts, snapshot.map(|s| s.generation))
 }
 
+/// The verdict for a cross-origin API request the routes file's `fault` left without a
+/// response: a network error, the same with or without credentials.
+fn no_response_verdict(
+    ctx: &OriginCtx,
+    asked: &RequestFacts,
+    fault: Fault,
+) -> Option<verdict::Verdicts> {
+    if ctx.api.is_none() || asked.origin.is_none() || ctx.state.bench.no_verdict {
+        return None;
+    }
+    let v = Verdict::empty(None).with_no_response(
+        fault.no_response(),
+        FAULT_CAUSE,
+        Some(format!(
+            "remove `fault = \"{}\"` from the route in the routes file (or its [defaults]) to get an answer",
+            fault.as_str()
+        )),
+    );
+    Some(verdict::Verdicts {
+        verdict: std::sync::Arc::new(VerdictSummary::from_verdict(&v).finish()),
+        if_credentialed: None,
+    })
+}
+
 /// Records the exchange in the journal's ring, reusing the buffers of the entry it evicts,
 /// and publishes a copy when a page has an event stream open (an unwatched sandbox pays for
 /// none).
@@ -134,12 +169,12 @@ fn journal<B>(
     record: RequestRecord,
     res: &ServiceResponse<B>,
     generation: Option<u64>,
+    unanswered: bool,
 ) {
     let listening = ctx.state.events.receiver_count() > 0;
-    let (_, copy) = ctx
-        .state
-        .journal
-        .record(record, listening, |e| fill(ctx, e, res, generation));
+    let (_, copy) = ctx.state.journal.record(record, listening, |e| {
+        fill(ctx, e, res, generation, unanswered)
+    });
     if let Some(entry) = copy {
         ctx.state.publish(Event::Request {
             entry: Box::new(entry),
@@ -147,7 +182,14 @@ fn journal<B>(
     }
 }
 
-fn fill<B>(ctx: &OriginCtx, e: &mut Entry, res: &ServiceResponse<B>, generation: Option<u64>) {
+/// `unanswered`: no response left the sandbox, so no response headers are shown.
+fn fill<B>(
+    ctx: &OriginCtx,
+    e: &mut Entry,
+    res: &ServiceResponse<B>,
+    generation: Option<u64>,
+    unanswered: bool,
+) {
     e.at = unix_now_f64();
     let query = res.request().query_string();
     match (&mut e.query, query.is_empty()) {
@@ -163,7 +205,7 @@ fn fill<B>(ctx: &OriginCtx, e: &mut Entry, res: &ServiceResponse<B>, generation:
     let request = res.request().headers().iter();
     e.request_headers
         .refill(redactor, request.map(|(n, v)| (n.as_str(), v.as_bytes())));
-    let response = res.headers().iter();
+    let response = res.headers().iter().filter(|_| !unanswered);
     e.response_headers
         .refill(redactor, response.map(|(n, v)| (n.as_str(), v.as_bytes())));
     e.policy_generation = generation;

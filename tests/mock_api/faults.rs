@@ -6,9 +6,9 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value};
 
-use super::{get_json, start};
+use super::{get_json, start, PAGE};
 use crate::util::raw_server::{RawResponse, RawServer};
 use crate::util::sandbox::*;
 
@@ -191,4 +191,150 @@ fn defaults_reach_resources_and_the_upstream_and_chunked_bodies_pass() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().unwrap(), "hello world");
     assert!(up.received().iter().any(|r| r.path == "/api/stream"));
+}
+
+const NO_RESPONSE_ROUTES: &str = "[[route]]\npath = \"/api/reset\"\nfault = \"reset\"\n\n[[route]]\npath = \"/api/close\"\nfault = \"close\"\n\n[[route]]\npath = \"/api/fine\"\nbody = \"fine\"\n";
+
+/// A fault is no response at all: the JSON log, the journal and `check` report a network error
+/// in fetch()'s and Chromium's words, never the placeholder status 444 and never "allowed".
+#[test]
+fn a_fault_is_reported_as_a_network_error_not_as_a_status() {
+    let (d, sb) = start(NO_RESPONSE_ROUTES, &[], &[]);
+    let api = sb.url("api").to_string();
+    for (kind, net) in [
+        ("reset", "net::ERR_CONNECTION_RESET"),
+        ("close", "net::ERR_EMPTY_RESPONSE"),
+    ] {
+        let path = format!("/api/{kind}");
+        let sent = client()
+            .get(format!("{api}{path}"))
+            .header("Origin", PAGE)
+            .send();
+        assert!(sent.is_err(), "{kind}: the client gets no response");
+        let e = sb.wait_event(|e| e["event"] == "request" && e["path"] == path.as_str());
+        assert_eq!(e["status"], Value::Null, "{e}");
+        assert_eq!(e["no_response"], kind, "{e}");
+        let v = &e["verdict"];
+        assert_eq!(v["outcome"], "blocked", "{e}");
+        assert_eq!(v["cors_error"], Value::Null, "not a CORS error: {e}");
+        assert_eq!(v["message"], "TypeError: Failed to fetch", "{e}");
+        assert!(
+            v["fix"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("fault = \"{kind}\"")),
+            "{e}"
+        );
+
+        let (code, out, err) = run_cli(
+            d.path(),
+            &["check", "--config", "sandbox.toml", "--origin", PAGE, &path],
+        );
+        assert!(code == 0 || code == 1, "{code} {err}");
+        assert!(out.contains("TypeError: Failed to fetch"), "{out}");
+        assert!(out.contains(net), "check names {net}: {out}");
+        assert!(out.contains("not CORS"), "{out}");
+        assert!(!out.contains("444"), "{out}");
+    }
+    // The journal keeps no response headers for them: none reached the client.
+    let list: Value = client()
+        .get(sb.keyed("frontend", "/__sandbox/requests"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let reset = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/api/reset")
+        .unwrap_or_else(|| panic!("the reset request is journalled: {list}"));
+    assert_eq!(reset["status"], Value::Null, "{reset}");
+    assert_eq!(reset["no_response"], "reset", "{reset}");
+    assert_eq!(reset["response_headers"], serde_json::json!([]), "{reset}");
+    // A route that answers is unchanged.
+    let fine = client()
+        .get(format!("{api}/api/fine"))
+        .header("Origin", PAGE)
+        .send()
+        .unwrap();
+    assert_eq!(fine.status(), 200);
+    let e = sb.wait_event(|e| e["event"] == "request" && e["path"] == "/api/fine");
+    assert_eq!(e["status"], 200, "{e}");
+    assert!(e.get("no_response").is_none(), "{e}");
+    assert_eq!(e["verdict"]["outcome"], "allowed", "{e}");
+}
+
+/// What real Chromium reports for a fault is what the sandbox says it reports: fetch()
+/// rejects with `TypeError: Failed to fetch`, the console names the `net::` error, and no
+/// CORS line appears.
+#[test]
+fn chromium_sees_a_fault_as_the_sandbox_says() {
+    use crate::util::chromium::{self, Browser};
+    if !chromium::require_chromium("chromium_sees_a_fault_as_the_sandbox_says") {
+        return;
+    }
+    let (_d, sb) = start(NO_RESPONSE_ROUTES, &[], &[]);
+    let api = sb.url("api").to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let browser = Browser::launch().await.expect("launch chromium");
+        let page = browser.new_page().await.unwrap();
+        page.navigate(sb.url("frontend")).await.unwrap();
+        for (kind, net) in [
+            ("reset", "net::ERR_CONNECTION_RESET"),
+            ("close", "net::ERR_EMPTY_RESPONSE"),
+        ] {
+            let mark = page.events_since(0).len();
+            let got = page
+                .evaluate(&format!(
+                    "fetch('{api}/api/{kind}').then(r => 'answered ' + r.status, e => String(e))"
+                ))
+                .await
+                .unwrap();
+            assert_eq!(got, "TypeError: Failed to fetch", "{kind}");
+            let deadline = std::time::Instant::now() + DEADLINE;
+            let mut lines = Vec::new();
+            while std::time::Instant::now() < deadline {
+                lines = chromium::console_lines(&page.events_since(0)[mark..]);
+                if lines.iter().any(|l| l.text.contains(net)) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            assert!(
+                lines.iter().any(|l| l.text.contains(net)),
+                "{kind}: the console names {net}: {lines:?}"
+            );
+            assert!(
+                !lines.iter().any(|l| l.text.contains("CORS")),
+                "{kind}: no CORS line: {lines:?}"
+            );
+        }
+        // The inspector shows them as network errors, not as a status.
+        page.navigate(&sb.keyed("frontend", "/__sandbox/")).await.unwrap();
+        let rows = page
+            .evaluate(&format!(
+                "new Promise(done => {{ const t0 = Date.now(); (function poll() {{ \
+                   const rows = Array.from(document.querySelectorAll('#requests-table tr.entry')).map(r => r.innerText); \
+                   if (rows.length >= 2 || Date.now() - t0 > {}) done(rows); else setTimeout(poll, 25); }})(); }})",
+                DEADLINE.as_millis()
+            ))
+            .await
+            .unwrap();
+        let rows: Vec<String> = serde_json::from_value(rows).unwrap();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        for row in &rows {
+            assert!(
+                row.contains("no response") && row.contains("network error"),
+                "{rows:?}"
+            );
+            assert!(!row.contains("444") && !row.contains("allowed"), "{rows:?}");
+        }
+        browser.close().await;
+    });
 }

@@ -18,8 +18,13 @@ use crate::routes::{Fault, Faults};
 #[derive(Clone, Copy, Debug)]
 pub struct ConnFd(pub std::os::fd::RawFd);
 
-/// A status no real server sends (nginx's "closed without response"): what the log shows for a
-/// `fault`, whose client sees no status at all.
+/// Left in a fault's response extensions: the client gets no response at all, so the log, the
+/// journal and `check` report a network error instead of the placeholder status below.
+#[derive(Clone, Copy, Debug)]
+pub struct InjectedFault(pub Fault);
+
+/// A status no real server sends (nginx's "closed without response"), on the response that
+/// never leaves: actix-http needs one, the client sees none.
 const NO_RESPONSE: u16 = 444;
 
 /// Waits the configured delay, then answers with a fault or an injected error when one is due;
@@ -79,8 +84,11 @@ fn drop_connection(req: &HttpRequest, fault: Fault) -> HttpResponse {
     let failing = futures_util::stream::once(async {
         Err::<Bytes, std::io::Error>(std::io::Error::other("sandbox: injected fault"))
     });
-    HttpResponse::build(StatusCode::from_u16(NO_RESPONSE).unwrap_or(StatusCode::BAD_GATEWAY))
-        .body(BodyStream::new(failing))
+    let mut res =
+        HttpResponse::build(StatusCode::from_u16(NO_RESPONSE).unwrap_or(StatusCode::BAD_GATEWAY))
+            .body(BodyStream::new(failing));
+    res.extensions_mut().insert(InjectedFault(fault));
+    res
 }
 
 /// Re-sends a response's body in up to 16 chunks spread over `slow_body_ms` (an empty body

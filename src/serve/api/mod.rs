@@ -18,8 +18,8 @@ use serde_json::json;
 
 use crate::routes::{resources, Routes};
 use crate::state::{unix_now, ApiOrigin, Event, FileStatus, SharedState, Versioned};
-pub use faults::ConnFd;
 use faults::{faulty, slow};
+pub use faults::{ConnFd, InjectedFault};
 use route_reply::Reply;
 pub use upstream::{forward, upstream_cors, ProxyError};
 

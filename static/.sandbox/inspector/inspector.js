@@ -88,7 +88,23 @@
 
   // ── rendering ────────────────────────────────────────────────────────────────────────────
 
+  // A fault (`fault = "reset"|"close"` in the routes file): the browser got no response.
+  var NO_RESPONSE = { reset: "connection reset", close: "connection closed" };
+
+  function noResponseText(e) {
+    return "no response: " + (NO_RESPONSE[e.no_response] || e.no_response) +
+      " by the sandbox's fault injection — a network error in the browser, not CORS";
+  }
+
+  function statusText(e) {
+    return e.status == null ? "no response" : String(e.status);
+  }
+
   function verdictCell(v, e) {
+    if (e && e.no_response) return el("td", { class: "v bad" }, [
+      el("span", { class: "pill bad", text: "network error" }), " ",
+      el("span", { class: "muted", text: NO_RESPONSE[e.no_response] || e.no_response })
+    ]);
     if (!v) return el("td", { class: "v none" }, [el("span", { class: "muted", text: e && e.origin ? "—" : "no Origin" })]);
     if (v.outcome === "allowed") return el("td", { class: "v ok" }, [el("span", { class: "pill ok", text: "allowed" })]);
     return el("td", { class: "v bad" }, [
@@ -107,7 +123,7 @@
         el("code", { text: e.method + " " + target(e) })
       ]),
       el("td", { class: "from" }, [el("code", { text: e.origin || "—" })]),
-      el("td", { class: "status", text: String(e.status) }),
+      el("td", { class: "status", text: statusText(e) }),
       verdictCell(v, e)
     ];
     var tr = el("tr", {
@@ -194,8 +210,9 @@
     return el("article", { class: "entry-detail", "data-entry-id": String(e.id) }, [
       el("h3", null, [
         el("span", { class: "tag " + (role === "preflight" ? "pre" : "act"), text: role }), " ",
-        el("code", { text: e.method + " " + target(e) }), " → ", el("code", { text: String(e.status) })
+        el("code", { text: e.method + " " + target(e) }), " → ", el("code", { text: statusText(e) })
       ]),
+      e.no_response ? el("p", { class: "no-response", text: noResponseText(e) }) : null,
       el("p", { class: "muted meta", text: clock(e.at) + " · " + e.origin_name + " · " + e.duration_ms + " ms · policy generation " +
         (e.policy_generation == null ? "?" : e.policy_generation) + " · Origin " + (e.origin || "(none)") }),
       e.verdict ? verdictBlock(e.verdict, "Verdict") : el("p", { class: "muted", text: "No verdict: the request had no Origin (not cross-origin from a browser)." }),
