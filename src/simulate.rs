@@ -87,10 +87,16 @@ async fn send<S: ApiService<B>, B: MessageBody>(
             String::from_utf8_lossy(value.as_bytes()).into_owned(),
         );
     }
-    Ok(browser::Response {
-        status: res.status().as_u16(),
-        headers,
-    })
+    // On a socket the HTTP server frames a sized body with Content-Length, which script may
+    // read (a safelisted response header); called in-process, nothing framed it yet.
+    let status = res.status().as_u16();
+    if let actix_web::body::BodySize::Sized(n) = res.response().body().size() {
+        let bodiless = matches!(status, 100..=199 | 204 | 304);
+        if !bodiless && !res.headers().contains_key("content-length") {
+            headers.push("content-length", n.to_string());
+        }
+    }
+    Ok(browser::Response { status, headers })
 }
 
 /// What to change so a route with `fault` answers.
@@ -276,6 +282,16 @@ async fn follow_redirects<S: ApiService<B>, B: MessageBody>(
     None
 }
 
+const UPSTREAM_NOTE: &str = "the upstream answered CORS itself (cors = \"upstream\" in the routes file): the sandbox's policy file is not in force here, so the fix is for the upstream server";
+
+/// Whether the upstream's own CORS answers reach the browser for `request`.
+fn upstream_answers_cors(routes: &crate::routes::Routes, request: &browser::Request) -> bool {
+    let Ok(url) = url::Url::parse(&request.url) else {
+        return false;
+    };
+    routes.upstream_answers_cors(&normalize_method(&request.method), url.path())
+}
+
 /// Plays `requests` in order against API origin `index` (earlier ones may fill the preflight
 /// cache for later ones, as on one page). The routes' latency and random errors are left out
 /// (the verdict is about the answer a route gives); a `fault` is played, since the page then
@@ -298,12 +314,22 @@ pub fn play(
     actix_web::rt::System::new().block_on(async move {
         let app = test::init_service(api_app(state, index, hosts)).await;
         let mut played: Vec<Played> = Vec::new();
+        let mut by_upstream = Vec::new();
         for request in requests {
-            let p = play_one(&app, request, &played, ctx).await;
+            // With `cors = "upstream"` the upstream's own answer decides: the fix belongs in
+            // that server, in header terms, not in a policy file that is not in force.
+            let upstream = upstream_answers_cors(&routes.value, request);
+            let here = if upstream { &FixContext::Generic } else { ctx };
+            let p = play_one(&app, request, &played, here).await;
             played.push(p);
+            by_upstream.push(upstream);
         }
-        for p in &mut played {
-            refine_fix(p, &policy.value);
+        for (p, upstream) in played.iter_mut().zip(by_upstream) {
+            if upstream {
+                p.verdict.notes.push(UPSTREAM_NOTE.into());
+            } else {
+                refine_fix(p, &policy.value);
+            }
             if stripped {
                 p.verdict.notes.push(
                     "delays, slow bodies and random errors (error_rate) in the routes file were not applied here (`sandbox up` applies them)".into(),

@@ -9,6 +9,7 @@ mod util;
 mod answer;
 mod bad_input;
 mod browser_differential;
+mod check_browser;
 mod config_reload;
 mod fixtures_browser;
 mod fixtures_verify;

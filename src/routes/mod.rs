@@ -322,6 +322,24 @@ impl Routes {
         })
     }
 
+    /// The latency and faults of a request the upstream answers: a `proxy = true` route's, or
+    /// the `[defaults]` for what neither a route nor a resource answers. `None` when the
+    /// sandbox answers it itself (or there is no upstream).
+    pub fn proxied(&self, method: &str, path: &str) -> Option<&Faults> {
+        self.upstream.as_ref()?;
+        match self.find(method, path) {
+            Some(m) => m.route.proxy.then_some(&m.route.faults),
+            None if self.find_resource(path).is_some() => None,
+            None => Some(&self.defaults),
+        }
+    }
+
+    /// Whether the upstream's own CORS answers reach the browser for this request
+    /// (`cors = "upstream"` and the upstream answers it), so a fix belongs in that server.
+    pub fn upstream_answers_cors(&self, method: &str, path: &str) -> bool {
+        self.upstream.as_ref().is_some_and(|u| u.pass_cors) && self.proxied(method, path).is_some()
+    }
+
     /// Up to three routes closest to a path that matched nothing, for the 404 body.
     pub fn closest(&self, method: &str, path: &str) -> Vec<(String, String)> {
         self.closest_by(method, path, strsim::normalized_levenshtein)

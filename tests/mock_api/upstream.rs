@@ -163,3 +163,86 @@ fn upstream_through_the_sandbox_policy_and_its_own() {
         .unwrap()
         .contains("upstream"));
 }
+
+/// With `cors = "upstream"`, `check` judges the upstream's own answer and gives the fix the
+/// live journal gives — for the upstream server, in header terms — never one for the
+/// `cors.toml` that is not in force.
+#[test]
+fn check_fixes_the_upstream_when_it_answers_cors_itself() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // An upstream that allows another origin only, with credentials.
+    let up = rt
+        .block_on(RawServer::start(Arc::new(|_req| {
+            RawResponse::new(200)
+                .header("Content-Type", "application/json")
+                .header(
+                    "Access-Control-Allow-Origin",
+                    "http://elsewhere.localhost:9",
+                )
+                .body("{\"ok\": true}")
+        })))
+        .unwrap();
+    let d = project(&policy_allowing(PAGE));
+    write(
+        d.path(),
+        "api.toml",
+        &format!(
+            "upstream = \"http://127.0.0.1:{}\"\ncors = \"upstream\"\n\n[[route]]\npath = \"/api/local\"\nbody = \"local\"\n",
+            up.port()
+        ),
+    );
+    let (code, out, err) = run_cli(
+        d.path(),
+        &[
+            "check",
+            "--config",
+            "sandbox.toml",
+            "--origin",
+            PAGE,
+            "/api/orders",
+            "--json",
+        ],
+    );
+    assert!(code == 0 || code == 1, "{code}: {err}");
+    let verdict: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(verdict["outcome"], "blocked", "{out}");
+    assert_eq!(verdict["cors_error"], "AllowOriginMismatch", "{out}");
+    let fix = verdict["fix"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a fix: {out}"));
+    assert!(
+        !fix.contains("cors.toml") && !fix.contains("allowed_origins"),
+        "{fix}"
+    );
+    assert!(fix.contains("Access-Control-Allow-Origin"), "{fix}");
+    assert!(
+        out.contains("cors = \\\"upstream\\\""),
+        "the note says why: {out}"
+    );
+
+    // The live journal gives the same fix for the same exchange.
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api").to_string();
+    let r = client()
+        .get(format!("{api}/api/orders"))
+        .header("Origin", PAGE)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let e = sb.wait_event(|e| e["event"] == "request" && e["path"] == "/api/orders");
+    assert_eq!(e["verdict"]["fix"].as_str(), Some(fix), "{e}");
+
+    // A path the sandbox answers itself is still fixed in its own policy file.
+    let (_, out, _) = run_cli(
+        d.path(),
+        &[
+            "check",
+            "--config",
+            "sandbox.toml",
+            "--origin",
+            "http://other.localhost:1",
+            "/api/local",
+        ],
+    );
+    assert!(out.contains("cors.toml"), "{out}");
+}

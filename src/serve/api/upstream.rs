@@ -223,13 +223,8 @@ pub async fn upstream_cors(
     let target = routes.as_ref().and_then(|routes| {
         let r = &routes.value;
         let up = r.upstream.as_ref().filter(|u| u.pass_cors)?;
-        let (method, path) = (req.method().as_str(), req.path());
-        let proxied = match r.find(method, path) {
-            Some(m) => m.route.proxy.then(|| m.route.faults.clone()),
-            None if r.find_resource(path).is_some() => None,
-            None => Some(r.defaults.clone()),
-        };
-        proxied.map(|f| (up.clone(), f))
+        let faults = r.proxied(req.method().as_str(), req.path())?;
+        Some((up.clone(), faults.clone()))
     });
     if let Some(routes) = routes {
         req.extensions_mut()
