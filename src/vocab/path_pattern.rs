@@ -67,7 +67,8 @@ impl PathPattern {
     }
 }
 
-/// Segments after the leading slash; `/` alone has one empty segment, so `/a/` ≠ `/a`.
-fn split(path: &str) -> impl Iterator<Item = &str> {
+/// Segments after the leading slash; `/` alone has one empty segment, so `/a/` ≠ `/a`. The
+/// one split every matcher uses, so an index agrees with [`PathPattern::matches`].
+pub fn split(path: &str) -> impl Iterator<Item = &str> {
     path.strip_prefix('/').unwrap_or(path).split('/')
 }
