@@ -28,7 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the origins of a sandbox.toml (or the built-in lab and mock API) with hot reload.
     Up(UpArgs),
-    /// The fixture library: one CORS bug per folder (list, show, verify, new).
+    /// The fixture library, built in plus your own: one CORS bug per folder (list, show,
+    /// verify, new).
     Fixtures(FixturesArgs),
     /// Explain recorded exchanges: a scenario JSON file, an array of them, or a DevTools HAR.
     Explain(ExplainArgs),
@@ -41,13 +42,13 @@ pub enum Command {
     /// Scaffold a project (sandbox.toml, static/index.html, api.toml, cors.toml) in DIR, or,
     /// with --from-openapi and no DIR, write just a routes file from an OpenAPI 3 document.
     Init(InitArgs),
-    /// Print a shell completion script, e.g. `sandbox completions bash > ~/.local/share/bash-completion/completions/sandbox`.
+    /// Print a shell completion script (README, "Install", says where each shell wants it).
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), e.g. `sandbox man > ~/.local/share/man/man1/sandbox.1`.
+    /// Print the man page (roff), e.g. `sandbox man | man -l -` to read it.
     Man,
 }
 
