@@ -53,25 +53,24 @@ fn print_bytes(bytes: &[u8]) -> ExitCode {
 }
 
 fn run_up(a: &UpArgs) -> ExitCode {
-    // Held until `up` returns: removes the generated config of `--fixed` and the unpacked
+    // Held until `up` returns: it removes the generated config of `--fixed` and the unpacked
     // built-in fixture.
     let fixture = match a
         .fixture
         .as_deref()
         .map(|f| fixtures::prepare_up(f, a.fixed))
+        .transpose()
     {
-        None => None,
-        Some(Ok(f)) => Some(f),
-        Some(Err(e)) => return failed(&e.render()),
+        Ok(f) => f,
+        Err(e) => return failed(&e.render()),
     };
-    let mut options = match &fixture {
+    let options = match &fixture {
         None => a.options(a.config.clone(), false),
-        Some(f) => a.options(Some(f.config.clone()), f.generated),
+        Some(f) => up::UpOptions {
+            notes: f.notes.clone(),
+            ..a.options(Some(f.config.clone()), f.generated)
+        },
     };
-    options.notes = fixture
-        .as_ref()
-        .map(|f| f.notes.clone())
-        .unwrap_or_default();
     match up::run(options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => failed(&e.render()),
