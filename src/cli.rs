@@ -11,10 +11,14 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::journal::LogFormat;
 
+/// `sandbox --version`: the crate's version and the commit it was built from (build.rs asks
+/// git; "unknown commit" when built without one, e.g. from a crate tarball).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SANDBOX_COMMIT"), ")");
+
 /// A real cross-origin setup on your machine: a static frontend origin and a mock API origin
 /// whose CORS policy hot-reloads from a file.
 #[derive(Debug, Parser)]
-#[command(name = "sandbox", version, about, propagate_version = true)]
+#[command(name = "sandbox", version = VERSION, about, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -24,7 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the origins of a sandbox.toml (or the built-in lab and mock API) with hot reload.
     Up(UpArgs),
-    /// The fixture library: one CORS bug per folder (list, show, verify, new).
+    /// The fixture library, built in plus your own: one CORS bug per folder (list, show,
+    /// verify, new).
     Fixtures(FixturesArgs),
     /// Explain recorded exchanges: a scenario JSON file, an array of them, or a DevTools HAR.
     Explain(ExplainArgs),
@@ -37,6 +42,14 @@ pub enum Command {
     /// Scaffold a project (sandbox.toml, static/index.html, api.toml, cors.toml) in DIR, or,
     /// with --from-openapi and no DIR, write just a routes file from an OpenAPI 3 document.
     Init(InitArgs),
+    /// Print a shell completion script (README, "Install", says where each shell wants it).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `sandbox man | man -l -` to read it.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -170,7 +183,8 @@ pub struct UpArgs {
     /// Log format: `text` for people, `json` for one JSON object per line (see README).
     #[arg(long, value_enum, default_value_t = LogFormatArg::Text)]
     pub log_format: LogFormatArg,
-    /// Serve a fixture: a name under ./fixtures or a path to a fixture folder.
+    /// Serve a fixture: a name (./fixtures first, then the built-in library) or a path to a
+    /// fixture folder.
     #[arg(long, value_name = "NAME|DIR", conflicts_with = "config")]
     pub fixture: Option<String>,
     /// With --fixture: serve the fixture's cors.fixed.toml instead of its buggy cors.toml.
@@ -184,16 +198,18 @@ pub struct UpArgs {
 
 #[derive(Debug, Args)]
 pub struct FixturesArgs {
-    /// The folder holding the fixtures.
-    #[arg(long, value_name = "DIR", default_value = "fixtures", global = true)]
-    pub dir: PathBuf,
+    /// Your own fixtures, laid over the built-in library (default: ./fixtures when it
+    /// exists; `new` creates it).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: FixturesCommand,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum FixturesCommand {
-    /// List the fixtures with the errors they reproduce.
+    /// List the fixtures (the built-in ones and yours) with the errors they reproduce and
+    /// where each one comes from.
     List {
         /// Print JSON instead of text.
         #[arg(long)]
@@ -207,13 +223,14 @@ pub enum FixturesCommand {
     /// Check, without a browser, that each buggy policy reproduces its errors and each fixed
     /// policy lets every request through. Exit status 1 on any mismatch.
     Verify {
-        /// Fixtures to verify (default: all).
+        /// Fixtures to verify (default: all, the built-in ones and yours).
         names: Vec<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
-    /// Scaffold a new fixture that verifies as it is.
+    /// Scaffold a new fixture in ./fixtures (or --dir, created if missing) that verifies as
+    /// it is.
     New {
         /// Lower-case letters, digits and `-`.
         name: String,
@@ -240,6 +257,7 @@ impl UpArgs {
             log_format: self.log_format.into(),
             persist: self.persist,
             generated_config: generated,
+            notes: Vec::new(),
         }
     }
 }
@@ -268,19 +286,19 @@ impl ProbeArgs {
 impl FixturesArgs {
     /// The fixtures command to run.
     pub fn command(self) -> crate::fixtures::Cmd {
-        let root = self.dir;
+        let dir = self.dir;
         match self.command {
-            FixturesCommand::List { json } => crate::fixtures::Cmd::List { root, json },
-            FixturesCommand::Show { name } => crate::fixtures::Cmd::Show { root, name },
+            FixturesCommand::List { json } => crate::fixtures::Cmd::List { dir, json },
+            FixturesCommand::Show { name } => crate::fixtures::Cmd::Show { dir, name },
             FixturesCommand::Verify { names, json } => {
-                crate::fixtures::Cmd::Verify { root, names, json }
+                crate::fixtures::Cmd::Verify { dir, names, json }
             }
             FixturesCommand::New {
                 name,
                 page,
                 from_lab,
             } => crate::fixtures::Cmd::New {
-                root,
+                dir,
                 name,
                 page_only: page,
                 from_lab,

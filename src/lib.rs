@@ -43,7 +43,8 @@
 //! - [`up`]: `sandbox up`: bind, build the state, watch, serve.
 //! - [`answer`]: `explain`, `check` and `probe`: flags in, verdicts out, exit codes.
 //! - [`scaffold`]: `sandbox init [DIR]`, a starting project in the documented shapes.
-//! - [`fixtures`]: the fixture library (one CORS bug per folder): list, show, verify, new.
+//! - [`fixtures`]: the fixture library (one CORS bug per folder), compiled in with the user's
+//!   own laid over it: list, show, verify, new.
 //! - [`cli`]: clap definitions and their conversion into each command's options; no I/O.
 
 pub mod answer;

@@ -1,10 +1,11 @@
 //! The `sandbox` binary: parse, dispatch, report. Exit codes: 0 ok, 1 a question answered
 //! "blocked" under `--fail-on-blocked`, 2 bad input or a failure to start.
 
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use sandbox::answer::{self, AnswerError, Report};
 use sandbox::cli::{Cli, Command, InitArgs, UpArgs};
 use sandbox::{fixtures, routes, scaffold, up};
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
         Command::Up(a) => run_up(&a),
         Command::Fixtures(a) => match fixtures::run(a.command()) {
             Ok(out) => {
+                out.notes.iter().for_each(|n| eprintln!("note: {n}"));
                 print!("{}", out.stdout);
                 ExitCode::from(out.exit_code)
             }
@@ -23,19 +25,53 @@ fn main() -> ExitCode {
         Command::Explain(a) => report(answer::explain(&a.file, a.output.output())),
         Command::Check(a) => report(answer::check(&a.options(), a.output.output())),
         Command::Probe(a) => report(answer::probe(&a.options(), a.output.output())),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "sandbox", &mut script);
+            print_bytes(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => print_bytes(&page),
+                Err(e) => failed(&format!("error: cannot render the man page: {e}")),
+            }
+        }
+    }
+}
+
+/// Generated text goes through a buffer: clap_complete panics on a failed write, and a
+/// closed pipe (`sandbox man | head`) is no error worth reporting.
+fn print_bytes(bytes: &[u8]) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            failed(&format!("error: cannot write to standard output: {e}"))
+        }
+        _ => ExitCode::SUCCESS,
     }
 }
 
 fn run_up(a: &UpArgs) -> ExitCode {
-    // Held until `up` returns: removes the generated config of `--fixed`.
-    let (config, generated) = match &a.fixture {
-        None => (a.config.clone(), None),
-        Some(f) => match fixtures::resolve_up(Path::new(fixtures::DEFAULT_DIR), f, a.fixed) {
-            Ok((path, guard)) => (Some(path), guard),
-            Err(e) => return failed(&e.render()),
+    // Held until `up` returns: it removes the generated config of `--fixed` and the unpacked
+    // built-in fixture.
+    let fixture = match a
+        .fixture
+        .as_deref()
+        .map(|f| fixtures::prepare_up(f, a.fixed))
+        .transpose()
+    {
+        Ok(f) => f,
+        Err(e) => return failed(&e.render()),
+    };
+    let options = match &fixture {
+        None => a.options(a.config.clone(), false),
+        Some(f) => up::UpOptions {
+            notes: f.notes.clone(),
+            ..a.options(Some(f.config.clone()), f.generated)
         },
     };
-    match up::run(a.options(config, generated.is_some())) {
+    match up::run(options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => failed(&e.render()),
     }

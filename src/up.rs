@@ -32,6 +32,9 @@ pub struct UpOptions {
     /// `config` was generated for this run (`--fixture … --fixed`): nobody edits it, so it
     /// is not watched.
     pub generated_config: bool,
+    /// Logged as warnings once every origin is ready: what the command line found worth
+    /// saying about what is served (a built-in fixture's temporary copy, a shadowed one).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +133,7 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
         // Signals are registered before anything is announced, so a SIGTERM sent right after
         // `ready` is never lost to the default handler.
         let signals = Signals::register()?;
-        announce(&config, &run_state, &ports, watcher_ref);
+        announce(&config, &run_state, &ports, watcher_ref, &opts.notes);
         actix_web::rt::spawn(async move {
             signals.wait().await;
             let _ = shutdown_tx.send(true);
@@ -197,7 +200,13 @@ impl Signals {
 }
 
 /// The banner (text) or the `listening` and `ready` events (JSON), and policy lints.
-fn announce(config: &Config, state: &State, ports: &[u16], watcher: &watch::WatchHandle) {
+fn announce(
+    config: &Config,
+    state: &State,
+    ports: &[u16],
+    watcher: &watch::WatchHandle,
+    notes: &[String],
+) {
     if !config.bind.is_loopback() {
         state.log.warning(&format!(
             "listening on {} exposes the sandbox beyond this machine; anyone who can reach it can use the mock API",
@@ -220,6 +229,9 @@ fn announce(config: &Config, state: &State, ports: &[u16], watcher: &watch::Watc
         );
     }
     state.log.ready(config.origins.len(), watcher.watched_count);
+    for n in notes {
+        state.log.warning(n);
+    }
     for (i, api) in state.apis.iter().enumerate() {
         let (policy, _) = state.api_files(i);
         for w in &api.policy.load().value.warnings {

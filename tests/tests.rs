@@ -7,6 +7,7 @@
 mod util;
 
 mod answer;
+mod anywhere;
 mod bad_input;
 mod browser_differential;
 mod check_browser;

@@ -47,7 +47,18 @@ impl TestSandbox {
     /// Like [`TestSandbox::start`], letting the caller adjust the command first (e.g. run it
     /// as another user).
     pub fn start_with(dir: &Path, args: &[&str], adjust: impl FnOnce(&mut Command)) -> TestSandbox {
-        let mut cmd = Command::new(BIN);
+        Self::start_bin(Path::new(BIN), dir, args, adjust)
+    }
+
+    /// Like [`TestSandbox::start_with`], running the binary at `bin` (e.g. a copy placed as
+    /// `cargo install` would place it).
+    pub fn start_bin(
+        bin: &Path,
+        dir: &Path,
+        args: &[&str],
+        adjust: impl FnOnce(&mut Command),
+    ) -> TestSandbox {
+        let mut cmd = Command::new(bin);
         cmd.arg("up")
             .arg("--log-format")
             .arg("json")
