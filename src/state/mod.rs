@@ -60,7 +60,8 @@ pub struct ApiOrigin {
     pub url: String,
     pub policy: Store<Policy>,
     pub routes: Store<Routes>,
-    /// Origins the embedded default policy allows (the static origins' URLs).
+    /// The static origins as served, by every host they are reached at and their bound ports:
+    /// what the embedded default policy and `sandbox:static` allow.
     pub default_allowed: Vec<String>,
     /// When a browser last got an allowed preflight, and for how many seconds it may cache
     /// it: a policy change within that window may be masked by the cached answer.
@@ -74,6 +75,15 @@ impl ApiOrigin {
         if let Ok(mut g) = self.last_preflight.lock() {
             *g = Some((std::time::Instant::now(), max_age_secs));
         }
+    }
+
+    /// The warning that the policy in force lets none of the sandbox's own static origins
+    /// through, if it does not (`up` logs it at start and after each policy reload).
+    pub fn own_origins_warning(&self) -> Option<String> {
+        self.policy
+            .load()
+            .value
+            .own_origins_warning(&self.default_allowed)
     }
 
     /// Seconds a cached preflight may still mask a policy change, if any.

@@ -34,8 +34,15 @@ impl Worker {
         state.log.reloaded(&origin, &file, generation, &changed);
         if let Target::Policy(a) = t {
             self.warn_cached_preflight(a);
+            self.warn_own_origins(a);
         }
         if let Some(c) = &config {
+            let apis = &state.apis;
+            for f in c.files.iter().filter(|f| f.is_policy) {
+                if let Some(a) = apis.iter().position(|api| api.name == f.origin) {
+                    self.warn_own_origins(a);
+                }
+            }
             for what in &c.restart {
                 state.log.warning(&format!(
                     "restart required: {what} (set up at startup: stop and run `sandbox up` again to apply it; the rest of {file} is in force)"
@@ -59,6 +66,16 @@ impl Worker {
                 "{}: a browser may answer preflights from its cache for up to {secs} s more (max-age of the last preflight); reload the page with the cache disabled, or lower max_age, to see this change at once",
                 api.name
             ));
+        }
+    }
+
+    /// A policy that lets none of the sandbox's own static origins through is legal, but
+    /// after a save it is most often a typo or a port that moved: say so at each reload, as
+    /// at start.
+    fn warn_own_origins(&self, a: usize) {
+        let api = &self.state.apis[a];
+        if let Some(w) = api.own_origins_warning() {
+            self.state.log.warning(&format!("{}: {w}", api.name));
         }
     }
 
