@@ -223,15 +223,9 @@ fn announce(config: &Config, state: &State, ports: &[u16], watcher: &watch::Watc
         );
     }
     state.log.ready(config.origins.len(), watcher.watched_count);
-    for (i, api) in state.apis.iter().enumerate() {
-        let (policy, _) = state.api_files(i);
-        for w in &api.policy.load().value.warnings {
-            state
-                .log
-                .warning(&format!("{} {}: {w}", api.name, policy.display_name()));
-        }
-        if let Some(w) = api.own_origins_warning() {
-            state.log.warning(&format!("{}: {w}", api.name));
+    for api in 0..state.apis.len() {
+        for w in state.policy_warnings(api) {
+            state.log.warning(&w);
         }
     }
 }

@@ -163,7 +163,7 @@ fn a_policy_allowing_none_of_the_static_origins_is_warned_at_start_and_after_sav
     let mark = sb.event_count();
     save(
         &policy,
-        &policy_for("http://other.localhost:2"),
+        "allowed_origins = [\"http://other.localhost:2\"]\nallowed_methods = [\"GET\", \"patch\"]\n",
         SaveStyle::Rename,
     );
     let again = sb.wait_event_after(mark, |e| {
@@ -174,6 +174,14 @@ fn a_policy_allowing_none_of_the_static_origins_is_warned_at_start_and_after_sav
         message.contains("it allows http://other.localhost:2;") && message.contains(&served),
         "{message}"
     );
+    // The policy's lints are said after a save too, as at start.
+    sb.wait_event_after(mark, |e| {
+        e["event"] == "warning"
+            && e["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("api cors.toml: allowed_methods: `patch` matches only")
+    });
     // The worker reports one save completely before it reads the next, so whatever it said
     // about the good save is logged by now: no warning between its line and the third.
     let events = sb.events();
@@ -184,6 +192,44 @@ fn a_policy_allowing_none_of_the_static_origins_is_warned_at_start_and_after_sav
         Vec::<String>::new()
     );
     assert_eq!(warnings_with(&events, NONE_ALLOWED).len(), 2);
+}
+
+/// `check` loads the policy as `up` does: the placeholder stands for the static origins at
+/// the ports sandbox.toml names, by name and by address, and for nothing else.
+#[test]
+fn check_reads_the_placeholder_as_up_does() {
+    let (_d, project) = scaffolded();
+    let verdict = |origin: &str| -> Value {
+        let (code, out, err) = run_cli(
+            &project,
+            &[
+                "check",
+                "--config",
+                "sandbox.toml",
+                "--origin",
+                origin,
+                "-X",
+                "PUT",
+                "-H",
+                "X-Requested-With: fetch",
+                "--credentials",
+                "include",
+                "--json",
+                "/api/students/1",
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    for origin in ["http://localhost:8080", "http://127.0.0.1:8080"] {
+        assert_eq!(verdict(origin)["outcome"], "allowed", "{origin}");
+    }
+    let other = verdict("http://localhost:9999");
+    assert_eq!(other["outcome"], "blocked");
+    assert_eq!(
+        other["fix"],
+        "add \"http://localhost:9999\" to allowed_origins in cors.toml"
+    );
 }
 
 /// The lines `sandbox up` prints in text mode up to the banner's last one; then it is stopped.

@@ -6,6 +6,11 @@
 //! fails later with an empty `()` error. Pure: takes a [`Source`], returns a [`Policy`] or a
 //! located error plus lint warnings. Turning a policy into an `actix_cors::Cors` is
 //! `serve::cors_layer`'s job.
+//!
+//! `allowed_origins` may hold the placeholder [`STATIC_ORIGINS`] (`"sandbox:static"`): every
+//! static origin of this sandbox, as served. Where those are is not this module's to know, so
+//! it keeps the placeholder as written and [`Policy::with_static_origins`] replaces it with the
+//! list the caller (`state::load`) passes in, at startup and on every reload.
 
 mod actix_mode;
 mod exact_mode;

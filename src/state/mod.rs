@@ -77,15 +77,6 @@ impl ApiOrigin {
         }
     }
 
-    /// The warning that the policy in force lets none of the sandbox's own static origins
-    /// through, if it does not (`up` logs it at start and after each policy reload).
-    pub fn own_origins_warning(&self) -> Option<String> {
-        self.policy
-            .load()
-            .value
-            .own_origins_warning(&self.default_allowed)
-    }
-
     /// Seconds a cached preflight may still mask a policy change, if any.
     pub fn preflight_cache_remaining(&self) -> Option<u64> {
         let g = self.last_preflight.lock().ok()?;
@@ -206,6 +197,24 @@ impl State {
             Some(OriginSpec::Api { routes, policy }) => (policy.clone(), routes.clone()),
             _ => (FileRef::Embedded, FileRef::Embedded),
         }
+    }
+
+    /// What `up` warns about the policy in force of API origin `api`, at start and after each
+    /// reload: its lints, then whether it lets none of the sandbox's own static origins through.
+    pub fn policy_warnings(&self, api: usize) -> Vec<String> {
+        let origin = &self.apis[api];
+        let (file, _) = self.api_files(api);
+        let policy = origin.policy.load();
+        let mut out: Vec<String> = policy
+            .value
+            .warnings
+            .iter()
+            .map(|w| format!("{} {}: {w}", origin.name, file.display_name()))
+            .collect();
+        if let Some(w) = policy.value.own_origins_warning(&origin.default_allowed) {
+            out.push(format!("{}: {w}", origin.name));
+        }
+        out
     }
 
     /// Publishes to open pages; having no page open is not an error.

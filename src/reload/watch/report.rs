@@ -34,13 +34,13 @@ impl Worker {
         state.log.reloaded(&origin, &file, generation, &changed);
         if let Target::Policy(a) = t {
             self.warn_cached_preflight(a);
-            self.warn_own_origins(a);
+            self.warn_policy(a);
         }
         if let Some(c) = &config {
             let apis = &state.apis;
             for f in c.files.iter().filter(|f| f.is_policy) {
                 if let Some(a) = apis.iter().position(|api| api.name == f.origin) {
-                    self.warn_own_origins(a);
+                    self.warn_policy(a);
                 }
             }
             for what in &c.restart {
@@ -69,13 +69,12 @@ impl Worker {
         }
     }
 
-    /// A policy that lets none of the sandbox's own static origins through is legal, but
-    /// after a save it is most often a typo or a port that moved: say so at each reload, as
-    /// at start.
-    fn warn_own_origins(&self, a: usize) {
-        let api = &self.state.apis[a];
-        if let Some(w) = api.own_origins_warning() {
-            self.state.log.warning(&format!("{}: {w}", api.name));
+    /// The policy's lints, and whether it lets none of the sandbox's own static origins
+    /// through, after each reload as at start: a save is where a typo or a moved port comes
+    /// in, and the terminal is where the user looks.
+    fn warn_policy(&self, a: usize) {
+        for w in self.state.policy_warnings(a) {
+            self.state.log.warning(&w);
         }
     }
 
