@@ -414,6 +414,11 @@ fn an_init_page_opened_by_address_works_and_method_case_is_as_linted() {
         return;
     }
     let (_d, project) = scaffolded();
+    // A PATCH route, to show that `patch` is another method to the API, not a spelling.
+    let routes = project.join("api.toml");
+    let mut text = std::fs::read_to_string(&routes).unwrap();
+    text.push_str("\n[[route]]\nmethod = \"PATCH\"\npath = \"/api/students/{id}\"\njson = { patched = true }\n");
+    std::fs::write(&routes, text).unwrap();
     let sb = TestSandbox::start(
         &project,
         &[
@@ -428,6 +433,11 @@ fn an_init_page_opened_by_address_works_and_method_case_is_as_linted() {
     let frontend = sb.url("frontend").to_string();
     let api = sb.public_urls["api"].clone();
     let policy = project.join("cors.toml");
+    let direct = client()
+        .patch(format!("{api}/api/students/1"))
+        .send()
+        .unwrap();
+    assert_eq!(direct.status(), 200, "the PATCH route answers PATCH");
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -469,7 +479,8 @@ fn an_init_page_opened_by_address_works_and_method_case_is_as_linted() {
             };
             let lower = page.evaluate(&outcome("patch")).await.expect("fetch patch");
             let upper = page.evaluate(&outcome("PATCH")).await.expect("fetch PATCH");
-            // CORS let `patch` through (the routes have no such method: a 404 the page reads).
+            // CORS let `patch` through, and the API saw `patch`, which its PATCH route does
+            // not match: a 404 the page can read. `PATCH` never got past the preflight.
             assert_eq!(lower, "status 404");
             assert_eq!(upper, "TypeError");
             page.close().await.ok();
