@@ -30,8 +30,8 @@ impl OriginLoadError {
 }
 
 /// The URL of an origin at `host` (a name or a bracketed address) on the port actually bound.
-pub fn origin_url(hostname: &str, port: u16) -> String {
-    format!("http://{hostname}:{port}")
+pub fn origin_url(host: &str, port: u16) -> String {
+    format!("http://{host}:{port}")
 }
 
 /// The root as served: canonical once here (and on each reload), so requests need not
@@ -69,7 +69,7 @@ pub fn build_state(
     ports: &[u16],
     log: Log,
 ) -> Result<(State, tokio::sync::watch::Sender<bool>), OriginLoadError> {
-    let static_urls = served_static_origins(config, ports);
+    let served = served_static_origins(config, ports);
     // Port 0 means "any free port" (`check` is given the config's ports, unbound): no
     // listener an upstream could name.
     let listeners: Vec<SocketAddr> = ports
@@ -97,7 +97,7 @@ pub fn build_state(
                     error,
                 };
                 let (p, policy_text) =
-                    load_policy(policy, &static_urls, Bytes::ReadNow).map_err(load_err)?;
+                    load_policy(policy, &served, Bytes::ReadNow).map_err(load_err)?;
                 let (r, routes_text) =
                     load_routes(routes, Bytes::ReadNow, &listeners).map_err(load_err)?;
                 apis.push(ApiOrigin {
@@ -105,7 +105,7 @@ pub fn build_state(
                     url,
                     policy: Store::new(p, policy_text),
                     routes: Store::new(r, routes_text),
-                    default_allowed: static_urls.clone(),
+                    default_allowed: served.clone(),
                     last_preflight: Mutex::new(None),
                     resources: Default::default(),
                 });
