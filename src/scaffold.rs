@@ -25,7 +25,8 @@ pub enum ScaffoldError {
     OpenApi(#[from] openapi::InitError),
 }
 
-/// The frontend's port in the scaffold, which its policy must name.
+/// The ports the scaffold's `sandbox.toml` names (its policy allows the frontend wherever it
+/// listens, so `--port` overrides need no edit).
 const FRONTEND_PORT: u16 = 8080;
 const API_PORT: u16 = 3000;
 
@@ -58,11 +59,15 @@ fn cors_toml() -> String {
         "# The API's CORS policy, built with actix-cors and reloaded on every save.\n\
          # Try removing X-Requested-With from allowed_headers and watch the page.\n\
          mode = \"actix-cors\"\n\
-         allowed_origins = [\"http://localhost:{FRONTEND_PORT}\"]\n\
+         # \"{static_origins}\" = every static origin of this sandbox, as served: the frontend\n\
+         # at http://localhost:{FRONTEND_PORT} and http://127.0.0.1:{FRONTEND_PORT}, or wherever --port puts it.\n\
+         # A real origin (\"https://app.example.com\") can be listed beside it.\n\
+         allowed_origins = [\"{static_origins}\"]\n\
          allowed_methods = [\"GET\", \"POST\", \"PUT\"]\n\
          allowed_headers = [\"Content-Type\", \"X-Requested-With\"]\n\
          expose_headers = [\"X-Total-Count\"]\n\
-         supports_credentials = true\n"
+         supports_credentials = true\n",
+        static_origins = crate::policy::STATIC_ORIGINS
     )
 }
 

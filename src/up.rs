@@ -213,9 +213,12 @@ fn announce(
             config.bind
         ));
     }
+    for w in config.hostname_warnings() {
+        state.log.warning(&w);
+    }
     state.log.banner(&banner(config, state, ports, watcher));
     for (o, port) in config.origins.iter().zip(ports) {
-        let url = origin_url(&o.hostname, *port);
+        let url = origin_url(&config.browser_host(&o.hostname), *port);
         let (kind, inspector) = match o.kind() {
             config::OriginKind::Static => ("static", Some(keyed_url(state, &url, "/__sandbox/"))),
             config::OriginKind::Api => ("api", None),
@@ -232,12 +235,9 @@ fn announce(
     for n in notes {
         state.log.warning(n);
     }
-    for (i, api) in state.apis.iter().enumerate() {
-        let (policy, _) = state.api_files(i);
-        for w in &api.policy.load().value.warnings {
-            state
-                .log
-                .warning(&format!("{} {}: {w}", api.name, policy.display_name()));
+    for api in 0..state.apis.len() {
+        for w in state.policy_warnings(api) {
+            state.log.warning(&w);
         }
     }
 }
@@ -254,47 +254,60 @@ fn keyed_url(state: &State, url: &str, path: &str) -> String {
 
 fn banner(config: &Config, state: &State, ports: &[u16], watcher: &watch::WatchHandle) -> String {
     let mut out = format!("sandbox {}\n", env!("CARGO_PKG_VERSION"));
-    let width = config
+    let mut api_i = 0;
+    // (name, url, root or routes, what else), laid out in columns below.
+    let rows: Vec<(&str, String, String, String)> = config
         .origins
         .iter()
-        .map(|o| o.name.len())
-        .max()
-        .unwrap_or(0);
-    let mut api_i = 0;
-    for (o, port) in config.origins.iter().zip(ports) {
-        let url = origin_url(&o.hostname, *port);
-        let detail = match &o.spec {
-            OriginSpec::Static { root } => {
-                let r = match root {
-                    StaticRoot::Dir(d) => format!("{}/", d.display()),
-                    StaticRoot::Embedded => "embedded lab".into(),
-                };
-                format!("{r:<18} live reload on")
-            }
-            OriginSpec::Api { routes, policy } => {
-                let mode = state.apis[api_i].policy.load().value.mode_name();
-                api_i += 1;
-                format!(
-                    "{} · {} ({mode})",
-                    routes.display_name(),
-                    policy.display_name()
-                )
-            }
-        };
-        out.push_str(&format!("  {:<width$}  {url:<28} {detail}\n", o.name));
+        .zip(ports)
+        .map(|(o, port)| {
+            let url = origin_url(&config.browser_host(&o.hostname), *port);
+            let (what, rest) = match &o.spec {
+                OriginSpec::Static { root } => (
+                    match root {
+                        StaticRoot::Dir(d) => format!("{}/", d.display()),
+                        StaticRoot::Embedded => "embedded lab".into(),
+                    },
+                    "live reload on".to_string(),
+                ),
+                OriginSpec::Api { routes, policy } => {
+                    let mode = state.apis[api_i].policy.load().value.mode_name();
+                    api_i += 1;
+                    (
+                        routes.display_name(),
+                        format!("· {} ({mode})", policy.display_name()),
+                    )
+                }
+            };
+            (o.name.as_str(), url, what, rest)
+        })
+        .collect();
+    // Each column as wide as its widest cell, so no name, URL or path runs into the next.
+    let width = |cell: fn(&(&str, String, String, String)) -> usize| {
+        rows.iter().map(cell).max().unwrap_or(0)
+    };
+    let name_w = width(|r| r.0.chars().count());
+    let url_w = width(|r| r.1.chars().count());
+    let what_w = width(|r| r.2.chars().count());
+    for ((name, url, what, rest), o) in rows.iter().zip(&config.origins) {
+        out.push_str(&format!(
+            "  {name:<name_w$}  {url:<url_w$}  {what:<what_w$}  {rest}\n"
+        ));
         if let OriginSpec::Static { root } = &o.spec {
             // The journal's pages need the run's key, which only this terminal shows.
             if matches!(root, StaticRoot::Embedded) {
                 out.push_str(&format!(
-                    "  {:<width$}  lab       {}\n",
+                    "  {:<name_w$}  {:<9} {}\n",
                     "",
-                    keyed_url(state, &url, "/")
+                    "lab",
+                    keyed_url(state, url, "/")
                 ));
             }
             out.push_str(&format!(
-                "  {:<width$}  inspector {}\n",
+                "  {:<name_w$}  {:<9} {}\n",
                 "",
-                keyed_url(state, &url, "/__sandbox/")
+                "inspector",
+                keyed_url(state, url, "/__sandbox/")
             ));
         }
     }

@@ -18,6 +18,7 @@ mod hot_reload;
 mod lab_browser;
 mod load;
 mod mock_api;
+mod ports;
 mod reload_faults;
 mod security;
 mod up_serve;

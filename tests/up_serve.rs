@@ -341,8 +341,8 @@ fn init_scaffolds_a_project_that_serves() {
     let page = c.get(sb.url("frontend")).send().unwrap().text().unwrap();
     assert!(page.contains("/__sandbox/reload.js"), "{page}");
     assert!(page.contains("/api/students"), "{page}");
-    // The policy names the frontend as the scaffold places it (localhost:8080).
-    let frontend = "http://localhost:8080";
+    // The policy allows the frontend where it listens (`sandbox:static`), not only on 8080.
+    let frontend = sb.public_urls["frontend"].as_str();
     let res = c
         .get(format!("{}/api/students", sb.url("api")))
         .header("Origin", frontend)

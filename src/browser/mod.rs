@@ -78,8 +78,8 @@ pub use render::render_text;
 pub use request::{
     access_control_request_headers, cors_unsafe_header_names_as_written,
     cors_unsafe_request_header_names, is_cors_safelisted_method, is_cors_safelisted_request_header,
-    is_forbidden_request_header, is_preflight, is_token, needs_preflight, needs_preflight_received,
-    normalize_method,
+    is_forbidden_method, is_forbidden_request_header, is_preflight, is_token, needs_preflight,
+    needs_preflight_received, normalize_method,
 };
 pub use url::{Origin, Url};
 

@@ -87,15 +87,97 @@ impl Config {
     pub fn host_allowlist(&self) -> HostAllowlist {
         let mut names: Vec<String> = self.origins.iter().map(|o| o.hostname.clone()).collect();
         // `--host 127.0.0.2` (or any address given) must be reachable by its own address.
-        names.push(match self.bind {
-            std::net::IpAddr::V4(ip) => ip.to_string(),
-            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-        });
+        names.push(ip_host(self.bind));
         HostAllowlist {
             names,
             allow_ip_literals: !self.bind.is_loopback(),
         }
     }
+
+    /// The host a browser should use for an origin named `hostname`: the name itself, or the
+    /// bind address when the name is `localhost`/`*.localhost` and the sandbox listens where
+    /// those names do not lead (browsers resolve them to 127.0.0.1 and ::1 only, so
+    /// `--host 127.0.0.2` is reached by its address alone).
+    pub fn browser_host(&self, hostname: &str) -> String {
+        if is_loopback_name(hostname) && !localhost_reaches(self.bind) {
+            ip_host(self.bind)
+        } else {
+            hostname.to_string()
+        }
+    }
+
+    /// Every host a browser can reach an origin named `hostname` at on this machine, as its
+    /// `Origin` header spells it: [`Config::browser_host`] first, then the loopback addresses
+    /// the listener answers on (`127.0.0.1` for the default bind, the bind address itself for
+    /// any other). A page opened by any of them sends that host in `Origin`.
+    pub fn served_hosts(&self, hostname: &str) -> Vec<String> {
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+        let mut out = vec![self.browser_host(hostname)];
+        let addresses: Vec<IpAddr> = match self.bind {
+            IpAddr::V4(ip) if ip.is_unspecified() => vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            // `::` is dual-stack on the systems the sandbox runs on.
+            IpAddr::V6(ip) if ip.is_unspecified() => vec![
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ],
+            other => vec![other],
+        };
+        for a in addresses {
+            let h = ip_host(a);
+            if !out.contains(&h) {
+                out.push(h);
+            }
+        }
+        out
+    }
+
+    /// Warnings for host names browsers look up through DNS (anything but `localhost`,
+    /// `*.localhost` and IP literals): such a name may lead to another machine, or nowhere,
+    /// and a page's requests to it never reach this sandbox.
+    pub fn hostname_warnings(&self) -> Vec<String> {
+        self.origins
+            .iter()
+            .filter(|o| !is_loopback_name(&o.hostname) && o.hostname.parse::<std::net::IpAddr>().is_err())
+            .map(|o| {
+                format!(
+                    "origin `{}`: hostname = \"{}\" is resolved by browsers through DNS (or mDNS), which may not lead to this machine; use hostname = \"{}\" instead (browsers resolve every *.localhost name to this machine)",
+                    o.name,
+                    o.hostname,
+                    localhost_form(&o.hostname)
+                )
+            })
+            .collect()
+    }
+}
+
+/// `localhost` or a `*.localhost` name: browsers resolve these to loopback without DNS.
+pub fn is_loopback_name(host: &str) -> bool {
+    host == "localhost" || host.ends_with(".localhost")
+}
+
+/// Whether a browser's `localhost` (127.0.0.1 or ::1) reaches a listener bound to `bind`.
+fn localhost_reaches(bind: std::net::IpAddr) -> bool {
+    bind.is_unspecified()
+        || bind == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        || bind == std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+}
+
+/// An address as the host of a URL (IPv6 in brackets).
+fn ip_host(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+    }
+}
+
+/// The `*.localhost` name to use instead of a DNS name: its last label (`.local`, `.com`)
+/// replaced, so `karachi-dev.local` becomes `karachi-dev.localhost`.
+fn localhost_form(hostname: &str) -> String {
+    let stem = match hostname.rsplit_once('.') {
+        Some((stem, _)) => stem,
+        None => hostname,
+    };
+    format!("{stem}.localhost")
 }
 
 #[cfg(test)]
@@ -147,5 +229,75 @@ mod tests {
         };
         assert!(wide.allows(Some("192.168.1.5:8080")));
         assert!(!wide.allows(Some("evil.example")));
+    }
+
+    fn bound(bind: &str, hostnames: &[&str]) -> Config {
+        let mut c = crate::config::default_config(std::path::Path::new("/nonexistent"));
+        c.bind = bind.parse().unwrap();
+        for (o, h) in c.origins.iter_mut().zip(hostnames) {
+            o.hostname = h.to_string();
+        }
+        c
+    }
+
+    #[test]
+    fn browsers_are_sent_where_the_listener_is() {
+        let c = bound("127.0.0.1", &["localhost", "karachi-dev.localhost"]);
+        assert_eq!(
+            c.browser_host("karachi-dev.localhost"),
+            "karachi-dev.localhost"
+        );
+        assert_eq!(c.served_hosts("localhost"), ["localhost", "127.0.0.1"]);
+        assert_eq!(
+            c.served_hosts("karachi-dev.localhost"),
+            ["karachi-dev.localhost", "127.0.0.1"]
+        );
+        // localhost leads to 127.0.0.1 (and ::1) only: 127.0.0.2 is reached by its address.
+        let c = bound("127.0.0.2", &["localhost"]);
+        assert_eq!(c.browser_host("localhost"), "127.0.0.2");
+        assert_eq!(c.browser_host("api.localhost"), "127.0.0.2");
+        assert_eq!(c.served_hosts("localhost"), ["127.0.0.2"]);
+        // A DNS name is the user's to point here; the address still reaches the listener.
+        assert_eq!(c.served_hosts("example.com"), ["example.com", "127.0.0.2"]);
+        assert_eq!(
+            bound("::1", &[]).served_hosts("localhost"),
+            ["localhost", "[::1]"]
+        );
+        assert_eq!(
+            bound("::", &[]).served_hosts("localhost"),
+            ["localhost", "127.0.0.1", "[::1]"]
+        );
+        assert_eq!(
+            bound("0.0.0.0", &[]).served_hosts("localhost"),
+            ["localhost", "127.0.0.1"]
+        );
+    }
+
+    #[test]
+    fn dns_host_names_are_warned_about_with_the_localhost_form() {
+        let c = bound("127.0.0.1", &["karachi-dev.local", "example.com"]);
+        let w = c.hostname_warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].starts_with("origin `frontend`: hostname = \"karachi-dev.local\" is resolved by browsers through DNS"), "{}", w[0]);
+        assert!(
+            w[0].contains("use hostname = \"karachi-dev.localhost\" instead"),
+            "{}",
+            w[0]
+        );
+        assert!(
+            w[1].contains("use hostname = \"example.localhost\" instead"),
+            "{}",
+            w[1]
+        );
+        assert!(bound("127.0.0.1", &["localhost", "a.b.localhost"])
+            .hostname_warnings()
+            .is_empty());
+        assert!(
+            bound("127.0.0.1", &["127.0.0.1", "intranet"])
+                .hostname_warnings()
+                .len()
+                == 1
+        );
+        assert_eq!(localhost_form("intranet"), "intranet.localhost");
     }
 }

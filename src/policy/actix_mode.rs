@@ -7,7 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::list::{AnyOr, SpannedList};
-use crate::browser::is_token;
+use crate::browser::{is_cors_safelisted_method, is_forbidden_method, is_token, normalize_method};
 use crate::source_file::{LoadError, Source};
 
 /// A validated actix-cors policy. Lists keep the user's spelling and order.
@@ -141,6 +141,9 @@ pub(super) fn load(src: &Source) -> Result<(ActixCorsPolicy, Vec<String>), LoadE
 
     let origins = origins(src, &f, credentials, &mut warnings)?;
     let methods = token_list(src, &f.allowed_methods, "method")?;
+    if let Some(AnyOr::List(list)) = &methods {
+        warnings.extend(list.iter().filter_map(|m| method_lint(m, list)));
+    }
     let headers = token_list(src, &f.allowed_headers, "header")?;
     let expose = token_list(src, &f.expose_headers, "header")?;
     let max_age = max_age(src, &f.max_age, &mut warnings)?;
@@ -244,8 +247,22 @@ fn check_origin(src: &Source, v: &str, span: Range<usize>) -> Result<(), LoadErr
     let bad = |msg: &str, help: String| {
         Err(src.error_at(Some(span.clone()), msg, "this origin", Some(help)))
     };
-    if v == "null" {
+    if v == "null" || v == super::STATIC_ORIGINS {
         return Ok(());
+    }
+    if let Some(name) = v.strip_prefix("sandbox:") {
+        return bad(
+            &format!("`{v}` is not a placeholder this sandbox knows"),
+            format!(
+                "the one placeholder is \"{}\" (every static origin of this sandbox, as served){}",
+                super::STATIC_ORIGINS,
+                if crate::source_file::did_you_mean(name, &["static"]).is_some() {
+                    ": check its spelling"
+                } else {
+                    ""
+                }
+            ),
+        );
     }
     if v == "*" {
         return bad(
@@ -349,4 +366,79 @@ fn token_list(
             Ok(Some(AnyOr::List(out)))
         }
     }
+}
+
+/// Methods a browser page may mean: the ones `fetch()` upper-cases, PATCH, and the WebDAV and
+/// cache methods APIs use. A name outside these is checked for a typo of the first seven.
+const KNOWN_METHODS: &[&str] = &[
+    "GET",
+    "HEAD",
+    "POST",
+    "PUT",
+    "DELETE",
+    "OPTIONS",
+    "PATCH",
+    "CONNECT",
+    "TRACE",
+    "TRACK",
+    "PROPFIND",
+    "PROPPATCH",
+    "MKCOL",
+    "COPY",
+    "MOVE",
+    "LOCK",
+    "UNLOCK",
+    "REPORT",
+    "SEARCH",
+    "QUERY",
+    "PURGE",
+];
+
+/// What an entry of `allowed_methods` does that its author probably did not mean, judged
+/// against `list` (the whole field). The facts it rests on: `fetch()` upper-cases DELETE, GET,
+/// HEAD, OPTIONS, POST and PUT in any case and sends every other method exactly as written;
+/// actix-cors parses each entry as an `http::Method`, whose comparison is case-sensitive (so
+/// `get` is an extension method, not GET), and refuses a preflight whose
+/// `Access-Control-Request-Method` is not in the set with a bare 400; Chromium (since 109, like
+/// the Fetch standard) compares the request's method byte for byte with
+/// `Access-Control-Allow-Methods`, GET, HEAD and POST always passing.
+fn method_lint(m: &str, list: &[String]) -> Option<String> {
+    let upper = m.to_ascii_uppercase();
+    if is_forbidden_method(m) {
+        return Some(format!(
+            "allowed_methods: fetch() refuses `{m}` outright (CONNECT, TRACE and TRACK throw a TypeError before any request is sent), so no page can ever send it; remove it"
+        ));
+    }
+    if upper == m || list.contains(&upper) {
+        return unknown_method(m);
+    }
+    if normalize_method(m) != m {
+        return Some(if is_cors_safelisted_method(m) {
+            format!(
+                "allowed_methods: `{m}` matches nothing: fetch(url, {{method: '{m}'}}) sends `{upper}` (fetch() upper-cases DELETE, GET, HEAD, OPTIONS, POST and PUT whatever the case), and actix-cors compares method names case-sensitively. A {upper} without a preflight passes anyway ({upper} is CORS-safelisted); one that needs a preflight (a custom header, say) asks for `{upper}`, which actix-cors refuses with 400, so the browser blocks it; write \"{upper}\""
+            )
+        } else {
+            format!(
+                "allowed_methods: `{m}` matches nothing: fetch(url, {{method: '{m}'}}) sends `{upper}` (fetch() upper-cases DELETE, GET, HEAD, OPTIONS, POST and PUT whatever the case), its preflight asks for `{upper}`, and actix-cors compares method names case-sensitively, so it refuses the preflight with 400 and the browser blocks the request; write \"{upper}\""
+            )
+        });
+    }
+    if KNOWN_METHODS.contains(&upper.as_str()) {
+        return Some(format!(
+            "allowed_methods: `{m}` matches only fetch(url, {{method: '{m}'}}), spelled exactly so: fetch() sends methods other than DELETE, GET, HEAD, OPTIONS, POST and PUT as written, and actix-cors and the browser compare method names case-sensitively. fetch(url, {{method: '{upper}'}}) is blocked (actix-cors refuses its preflight with 400); method '{m}' passes CORS but reaches the API as `{m}`, a different method from {upper} (a route with method = \"{upper}\" does not match it); write \"{upper}\" here and method: '{upper}' in fetch()"
+        ));
+    }
+    unknown_method(m)
+}
+
+/// A name that is no method a page is likely to mean, but close to one: a typo.
+fn unknown_method(m: &str) -> Option<String> {
+    let upper = m.to_ascii_uppercase();
+    if KNOWN_METHODS.contains(&upper.as_str()) {
+        return None;
+    }
+    let near = crate::source_file::did_you_mean(m, &KNOWN_METHODS[..7])?;
+    Some(format!(
+        "allowed_methods: `{m}` is not an HTTP method a page sends: did you mean \"{near}\"? As written it allows only requests whose method is exactly `{m}`"
+    ))
 }

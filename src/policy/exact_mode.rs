@@ -182,6 +182,14 @@ fn load_rule(src: &Source, e: RuleEntry, span: Range<usize>) -> Result<ExactRule
         None => None,
         Some(o) => {
             check_value(src, o.get_ref(), o.span())?;
+            if o.get_ref() == super::STATIC_ORIGINS {
+                return Err(src.error_at(
+                    Some(o.span()),
+                    &format!("\"{}\" works only in allowed_origins of mode = \"actix-cors\"", super::STATIC_ORIGINS),
+                    "here",
+                    Some("an exact rule matches one Origin exactly: write that origin, or leave `origin` out and send `Access-Control-Allow-Origin: {origin}`".into()),
+                ));
+            }
             Some(o.get_ref().clone())
         }
     };

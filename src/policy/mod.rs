@@ -6,6 +6,11 @@
 //! fails later with an empty `()` error. Pure: takes a [`Source`], returns a [`Policy`] or a
 //! located error plus lint warnings. Turning a policy into an `actix_cors::Cors` is
 //! `serve::cors_layer`'s job.
+//!
+//! `allowed_origins` may hold the placeholder [`STATIC_ORIGINS`] (`"sandbox:static"`): every
+//! static origin of this sandbox, as served. Where those are is not this module's to know, so
+//! it keeps the placeholder as written and [`Policy::with_static_origins`] replaces it with the
+//! list the caller (`state::load`) passes in, at startup and on every reload.
 
 mod actix_mode;
 mod exact_mode;
@@ -19,6 +24,13 @@ use crate::source_file::{LoadError, Source};
 pub use actix_mode::ActixCorsPolicy;
 pub use exact_mode::{ExactPolicy, ExactRule, PathMatch, RequestKind, NGINX_ADD_HEADER_STATUSES};
 pub use list::AnyOr;
+
+/// In `allowed_origins`: every static origin of this sandbox, as served. It is not an origin
+/// (no `://`), so no browser's `Origin` can ever equal it; the state replaces it with each
+/// static origin's URLs (host name and loopback address, actual port) when it loads the
+/// policy ([`Policy::with_static_origins`]), so a project keeps working under `--port` and
+/// when its page is opened as `http://127.0.0.1:PORT`.
+pub const STATIC_ORIGINS: &str = "sandbox:static";
 
 /// A validated policy, ready to be served.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +55,61 @@ impl Policy {
     /// `mode = "exact"`: fixes name header lines, not actix-cors fields.
     pub fn is_exact(&self) -> bool {
         matches!(self.rules, PolicyRules::Exact(_))
+    }
+
+    /// The policy with [`STATIC_ORIGINS`] in `allowed_origins` replaced by `served`, the static
+    /// origins as this sandbox serves them (in that place, without repeating an origin the
+    /// list already names). Exact mode has no origin list (a rule's `origin` is refused as
+    /// the placeholder when it loads), so it is returned as it is.
+    pub fn with_static_origins(mut self, served: &[String]) -> Policy {
+        if let PolicyRules::ActixCors(p) = &mut self.rules {
+            if let AnyOr::List(list) = &mut p.allowed_origins {
+                if list.iter().any(|o| o == STATIC_ORIGINS) {
+                    let mut out: Vec<String> = Vec::with_capacity(list.len() + served.len());
+                    for o in list.drain(..) {
+                        let items = if o == STATIC_ORIGINS {
+                            served.to_vec()
+                        } else {
+                            vec![o]
+                        };
+                        for item in items {
+                            if !out.contains(&item) {
+                                out.push(item);
+                            }
+                        }
+                    }
+                    *list = out;
+                }
+            }
+        }
+        self
+    }
+
+    /// A warning when this (expanded) policy lets none of `served`, the sandbox's own static
+    /// origins, through: every page the sandbox serves would be blocked, which after a
+    /// `--port` change or a page opened by another name is rarely what the user meant.
+    /// `None` for `"*"`, for exact mode (whose rules are written to reproduce a broken server)
+    /// and when there is no static origin.
+    pub fn own_origins_warning(&self, served: &[String]) -> Option<String> {
+        let PolicyRules::ActixCors(p) = &self.rules else {
+            return None;
+        };
+        let AnyOr::List(allowed) = &p.allowed_origins else {
+            return None;
+        };
+        if served.is_empty() || served.iter().any(|s| allowed.contains(s)) {
+            return None;
+        }
+        let allows = if allowed.is_empty() {
+            "no origin at all".to_string()
+        } else {
+            allowed.join(", ")
+        };
+        Some(format!(
+            "{} allows none of this sandbox's static origins, so their pages' requests will be blocked: it allows {allows}; the sandbox serves {}. Add them to allowed_origins, or write \"{STATIC_ORIGINS}\" there to allow each static origin wherever it listens",
+            self.file_name,
+            served.join(", ")
+        ))
     }
 
     /// The mode as the file spells it, for the banner and the inspector.

@@ -144,3 +144,168 @@ fn refusal_names_the_policy_field_at_fault() {
         None
     );
 }
+
+/// The lints on `allowed_methods` found for `methods`, one line each.
+fn method_lints(methods: &str) -> Vec<String> {
+    load_str(&format!(
+        "allowed_origins = [\"http://a.localhost\"]\nallowed_methods = {methods}\n"
+    ))
+    .unwrap()
+    .warnings
+}
+
+#[test]
+fn method_names_that_match_nothing_or_not_what_was_meant_are_linted() {
+    // Upper-case standard methods, WebDAV and a deliberate custom method: nothing to say.
+    assert!(method_lints(r#"["GET", "PUT", "PATCH", "PROPFIND", "X-CUSTOM"]"#).is_empty());
+    assert!(method_lints("\"*\"").is_empty());
+
+    let w = method_lints(r#"["GETT"]"#);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("`GETT` is not an HTTP method") && w[0].contains("did you mean \"GET\"?"),
+        "{}",
+        w[0]
+    );
+
+    // fetch() upper-cases put: the preflight asks for PUT, which actix-cors refuses.
+    let w = method_lints(r#"["put"]"#);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("`put` matches nothing") && w[0].contains("sends `PUT`"),
+        "{}",
+        w[0]
+    );
+    assert!(
+        w[0].contains("refuses the preflight with 400") && w[0].contains("write \"PUT\""),
+        "{}",
+        w[0]
+    );
+
+    // get: simple GETs pass without the list; preflighted ones are refused.
+    let w = method_lints(r#"["Get"]"#);
+    assert!(
+        w[0].contains("sends `GET`")
+            && w[0].contains("CORS-safelisted")
+            && w[0].contains("needs a preflight"),
+        "{}",
+        w[0]
+    );
+
+    // patch is sent as written, so it matches only the same lower-case spelling.
+    let w = method_lints(r#"["patch"]"#);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("matches only fetch(url, {method: 'patch'})"),
+        "{}",
+        w[0]
+    );
+    assert!(
+        w[0].contains("{method: 'PATCH'}) is blocked") && w[0].contains("write \"PATCH\""),
+        "{}",
+        w[0]
+    );
+
+    // Both spellings listed: deliberate, and each does what it says.
+    assert!(method_lints(r#"["PATCH", "patch", "GET", "get"]"#).is_empty());
+
+    let w = method_lints(r#"["TRACE"]"#);
+    assert!(
+        w[0].contains("fetch() refuses `TRACE` outright"),
+        "{}",
+        w[0]
+    );
+    // A lower-case typo is both: not a method, and compared as written.
+    let w = method_lints(r#"["gett"]"#);
+    assert!(
+        w[0].contains("did you mean \"GET\"?") && w[0].contains("exactly `gett`"),
+        "{}",
+        w[0]
+    );
+}
+
+#[test]
+fn the_static_origins_placeholder_expands_to_the_origins_as_served() {
+    let p = load_str(&format!(
+        "allowed_origins = [\"http://app.example\", \"{STATIC_ORIGINS}\", \"http://127.0.0.1:8081\"]\n"
+    ))
+    .unwrap();
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let served = [
+        "http://localhost:8081".to_string(),
+        "http://127.0.0.1:8081".to_string(),
+    ];
+    let expanded = p.with_static_origins(&served);
+    let PolicyRules::ActixCors(a) = &expanded.rules else {
+        panic!("expected actix-cors mode")
+    };
+    // In the placeholder's place, without repeating an origin listed already.
+    assert_eq!(
+        a.allowed_origins,
+        AnyOr::List(
+            [
+                "http://app.example",
+                "http://localhost:8081",
+                "http://127.0.0.1:8081"
+            ]
+            .map(String::from)
+            .to_vec()
+        )
+    );
+    assert_eq!(expanded.own_origins_warning(&served), None);
+
+    // A misspelt placeholder is refused where it stands, not silently never matched.
+    let e = load_str("allowed_origins = [\"sandbox:statc\"]\n").unwrap_err();
+    assert!(
+        e.one_line().contains("not a placeholder"),
+        "{}",
+        e.one_line()
+    );
+    assert_eq!(e.line_col(), Some((1, 20)));
+    // Exact mode matches one Origin per rule: the placeholder has no meaning there.
+    let e = load_str(&format!(
+        "mode = \"exact\"\n[[rule]]\norigin = \"{STATIC_ORIGINS}\"\nheaders = [\"Access-Control-Allow-Origin: {{origin}}\"]\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.one_line().contains("works only in allowed_origins"),
+        "{}",
+        e.one_line()
+    );
+    assert_eq!(e.line_col(), Some((3, 10)));
+}
+
+#[test]
+fn a_policy_allowing_none_of_the_static_origins_is_named_with_both_lists() {
+    let served = [
+        "http://localhost:8080".to_string(),
+        "http://127.0.0.1:8080".to_string(),
+    ];
+    let p = load_str("allowed_origins = [\"http://elsewhere.localhost:1\"]\n").unwrap();
+    let w = p.own_origins_warning(&served).unwrap();
+    assert!(
+        w.starts_with("cors.toml allows none of this sandbox's static origins"),
+        "{w}"
+    );
+    assert!(w.contains("it allows http://elsewhere.localhost:1;"), "{w}");
+    assert!(
+        w.contains("serves http://localhost:8080, http://127.0.0.1:8080"),
+        "{w}"
+    );
+    assert!(w.contains(STATIC_ORIGINS), "{w}");
+    let none = load_str("allowed_origins = []\n").unwrap();
+    assert!(none
+        .own_origins_warning(&served)
+        .unwrap()
+        .contains("it allows no origin at all"));
+    // "*" lets them through; one served origin listed is enough; no static origin, no warning.
+    assert_eq!(
+        load_str("allowed_origins = \"*\"\n")
+            .unwrap()
+            .own_origins_warning(&served),
+        None
+    );
+    let one = load_str("allowed_origins = [\"http://127.0.0.1:8080\"]\n").unwrap();
+    assert_eq!(one.own_origins_warning(&served), None);
+    assert_eq!(p.own_origins_warning(&[]), None);
+}

@@ -29,9 +29,9 @@ impl OriginLoadError {
     }
 }
 
-/// The URL a browser uses for an origin: its host name and the port actually bound.
-pub fn origin_url(hostname: &str, port: u16) -> String {
-    format!("http://{hostname}:{port}")
+/// The URL of an origin at `host` (a name or a bracketed address) on the port actually bound.
+pub fn origin_url(host: &str, port: u16) -> String {
+    format!("http://{host}:{port}")
 }
 
 /// The root as served: canonical once here (and on each reload), so requests need not
@@ -43,20 +43,20 @@ pub fn canonical_root(root: &StaticRoot) -> StaticRoot {
     }
 }
 
-/// The URLs of the static origins as browsers will name them (`localhost` also as
-/// `127.0.0.1`): the origins the embedded default policy allows.
-fn static_urls(config: &Config, ports: &[u16]) -> Vec<String> {
+/// The static origins as this sandbox serves them, each by every host a browser on this
+/// machine reaches it at ([`Config::served_hosts`]: its host name and loopback address) with
+/// the port actually bound: what the embedded default policy and `sandbox:static` allow.
+fn served_static_origins(config: &Config, ports: &[u16]) -> Vec<String> {
     config
         .origins
         .iter()
         .zip(ports)
         .filter(|(o, _)| matches!(o.spec, OriginSpec::Static { .. }))
         .flat_map(|(o, p)| {
-            let mut v = vec![origin_url(&o.hostname, *p)];
-            if o.hostname == "localhost" {
-                v.push(origin_url("127.0.0.1", *p));
-            }
-            v
+            config
+                .served_hosts(&o.hostname)
+                .into_iter()
+                .map(|h| origin_url(&h, *p))
         })
         .collect()
 }
@@ -69,7 +69,7 @@ pub fn build_state(
     ports: &[u16],
     log: Log,
 ) -> Result<(State, tokio::sync::watch::Sender<bool>), OriginLoadError> {
-    let static_urls = static_urls(config, ports);
+    let served = served_static_origins(config, ports);
     // Port 0 means "any free port" (`check` is given the config's ports, unbound): no
     // listener an upstream could name.
     let listeners: Vec<SocketAddr> = ports
@@ -80,7 +80,7 @@ pub fn build_state(
     let mut apis = Vec::new();
     let mut statics = Vec::new();
     for (o, port) in config.origins.iter().zip(ports) {
-        let url = origin_url(&o.hostname, *port);
+        let url = origin_url(&config.browser_host(&o.hostname), *port);
         match &o.spec {
             OriginSpec::Static { root } => {
                 let root = canonical_root(root);
@@ -97,7 +97,7 @@ pub fn build_state(
                     error,
                 };
                 let (p, policy_text) =
-                    load_policy(policy, &static_urls, Bytes::ReadNow).map_err(load_err)?;
+                    load_policy(policy, &served, Bytes::ReadNow).map_err(load_err)?;
                 let (r, routes_text) =
                     load_routes(routes, Bytes::ReadNow, &listeners).map_err(load_err)?;
                 apis.push(ApiOrigin {
@@ -105,7 +105,7 @@ pub fn build_state(
                     url,
                     policy: Store::new(p, policy_text),
                     routes: Store::new(r, routes_text),
-                    default_allowed: static_urls.clone(),
+                    default_allowed: served.clone(),
                     last_preflight: Mutex::new(None),
                     resources: Default::default(),
                 });

@@ -29,21 +29,24 @@ fn source(p: &Path, bytes: Bytes) -> Result<Source, LoadError> {
     }
 }
 
-/// Reads and validates a policy file, or builds the embedded default for the static origins
-/// in `default_allowed`.
+/// Reads and validates a policy file, or builds the embedded default, for the static origins
+/// as served in `static_origins`: the default allows them, and a file's
+/// [`policy::STATIC_ORIGINS`] placeholder is replaced by them here, so the policy module never
+/// needs to know where the sandbox listens.
 pub fn load_policy(
     r: &FileRef,
-    default_allowed: &[String],
+    static_origins: &[String],
     bytes: Bytes,
 ) -> Result<(Policy, String), LoadError> {
     match r {
         FileRef::Embedded => Ok((
-            policy::default_for(default_allowed)?,
-            policy::default_text(default_allowed),
+            policy::default_for(static_origins)?,
+            policy::default_text(static_origins),
         )),
         FileRef::Path(p) => {
             let src = source(p, bytes)?;
-            Ok((policy::load(&src, &file_name(p))?, src.text))
+            let policy = policy::load(&src, &file_name(p))?.with_static_origins(static_origins);
+            Ok((policy, src.text))
         }
     }
 }

@@ -60,7 +60,8 @@ pub struct ApiOrigin {
     pub url: String,
     pub policy: Store<Policy>,
     pub routes: Store<Routes>,
-    /// Origins the embedded default policy allows (the static origins' URLs).
+    /// The static origins as served, by every host they are reached at and their bound ports:
+    /// what the embedded default policy and `sandbox:static` allow.
     pub default_allowed: Vec<String>,
     /// When a browser last got an allowed preflight, and for how many seconds it may cache
     /// it: a policy change within that window may be masked by the cached answer.
@@ -196,6 +197,24 @@ impl State {
             Some(OriginSpec::Api { routes, policy }) => (policy.clone(), routes.clone()),
             _ => (FileRef::Embedded, FileRef::Embedded),
         }
+    }
+
+    /// What `up` warns about the policy in force of API origin `api`, at start and after each
+    /// reload: its lints, then whether it lets none of the sandbox's own static origins through.
+    pub fn policy_warnings(&self, api: usize) -> Vec<String> {
+        let origin = &self.apis[api];
+        let (file, _) = self.api_files(api);
+        let policy = origin.policy.load();
+        let mut out: Vec<String> = policy
+            .value
+            .warnings
+            .iter()
+            .map(|w| format!("{} {}: {w}", origin.name, file.display_name()))
+            .collect();
+        if let Some(w) = policy.value.own_origins_warning(&origin.default_allowed) {
+            out.push(format!("{}: {w}", origin.name));
+        }
+        out
     }
 
     /// Publishes to open pages; having no page open is not an error.

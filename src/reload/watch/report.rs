@@ -34,8 +34,15 @@ impl Worker {
         state.log.reloaded(&origin, &file, generation, &changed);
         if let Target::Policy(a) = t {
             self.warn_cached_preflight(a);
+            self.warn_policy(a);
         }
         if let Some(c) = &config {
+            let apis = &state.apis;
+            for f in c.files.iter().filter(|f| f.is_policy) {
+                if let Some(a) = apis.iter().position(|api| api.name == f.origin) {
+                    self.warn_policy(a);
+                }
+            }
             for what in &c.restart {
                 state.log.warning(&format!(
                     "restart required: {what} (set up at startup: stop and run `sandbox up` again to apply it; the rest of {file} is in force)"
@@ -59,6 +66,15 @@ impl Worker {
                 "{}: a browser may answer preflights from its cache for up to {secs} s more (max-age of the last preflight); reload the page with the cache disabled, or lower max_age, to see this change at once",
                 api.name
             ));
+        }
+    }
+
+    /// The policy's lints, and whether it lets none of the sandbox's own static origins
+    /// through, after each reload as at start: a save is where a typo or a moved port comes
+    /// in, and the terminal is where the user looks.
+    fn warn_policy(&self, a: usize) {
+        for w in self.state.policy_warnings(a) {
+            self.state.log.warning(&w);
         }
     }
 
