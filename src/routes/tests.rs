@@ -157,11 +157,7 @@ mod find_matches_the_linear_rule {
     use super::*;
     use proptest::prelude::*;
 
-    fn linear(
-        r: &Routes,
-        method: &str,
-        path: &str,
-    ) -> Option<(usize, Vec<(String, String)>)> {
+    fn linear(r: &Routes, method: &str, path: &str) -> Option<(usize, Vec<(String, String)>)> {
         let try_method = |m: &str| {
             r.routes.iter().enumerate().find_map(|(i, route)| {
                 if route.method != m && route.method != "*" {
