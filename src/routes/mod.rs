@@ -60,6 +60,12 @@ impl Routes {
         r
     }
 
+    /// Whether the route that answers `method` `path` answers CORS itself (`cors = "route"`).
+    pub fn answers_cors(&self, method: &str, path: &str) -> bool {
+        self.routes.iter().any(|r| r.own_cors)
+            && self.find(method, path).is_some_and(|m| m.route.own_cors)
+    }
+
     /// Whether any route, or the defaults, injects latency or faults.
     pub fn has_faults(&self) -> bool {
         self.defaults != Faults::default()
@@ -90,6 +96,10 @@ pub struct Route {
     pub faults: Faults,
     /// Forward to the upstream instead of answering.
     pub proxy: bool,
+    /// `cors = "route"`: the requests this route answers skip the CORS policy, so the
+    /// browser gets exactly the `Access-Control-*` headers the route lists: a server where one
+    /// handler sets its own CORS headers (`*` with credentials, say) whatever the middleware's.
+    pub own_cors: bool,
     /// Requests this route has seen since it was loaded (`{{seq}}`, `pick = "sequence"`).
     pub counter: Counter,
 }
