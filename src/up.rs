@@ -270,15 +270,14 @@ fn banner(config: &Config, state: &State, ports: &[u16], watcher: &watch::WatchH
             }
         };
         out.push_str(&format!("  {:<width$}  {url:<28} {detail}\n", o.name));
-        if let OriginSpec::Static { root } = &o.spec {
-            // The journal's pages need the run's key, which only this terminal shows.
-            if matches!(root, StaticRoot::Embedded) {
-                out.push_str(&format!(
-                    "  {:<width$}  lab       {}\n",
-                    "",
-                    keyed_url(state, &url, "/")
-                ));
-            }
+        if let OriginSpec::Static { .. } = &o.spec {
+            // The journal's pages need the run's key, which only this terminal shows. The lab
+            // is at /__sandbox/lab on every static origin, whatever its root.
+            out.push_str(&format!(
+                "  {:<width$}  lab       {}\n",
+                "",
+                keyed_url(state, &url, "/__sandbox/lab")
+            ));
             out.push_str(&format!(
                 "  {:<width$}  inspector {}\n",
                 "",

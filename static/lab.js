@@ -21,6 +21,9 @@
 //   mode=M            cors | no-cors | same-origin (fetch's `mode`). Default: cors.
 //                     fixture.toml has no mode: a fixture only reproduces `cors`.
 //   preset=ID         informational: the preset the state started from (a name suggestion).
+//   policy=TEXT       the text of the API's policy in force when the link was made. Only the
+//                     "Make a fixture" command carries it (the fixture's buggy cors.toml); the
+//                     lab ignores it, since a page cannot change the API's policy.
 //
 // Example:
 //   http://localhost:8080/?method=PUT&path=%2Fapi%2Fpayment&h=Content-Type%3A+application%2Fjson
@@ -41,7 +44,9 @@
 
   // The tutorial's cases, against the embedded default API and policy (which allows this
   // origin, GET/POST/PUT/PATCH/DELETE, Content-Type/Authorization/X-PKR-Auth, exposes
-  // X-Total-Count, with credentials). `note` says what to expect and what to try.
+  // X-Total-Count, with credentials). `note` says what to expect and what to try. A preset
+  // named after a bug shows that bug against the default API: where the policy cannot send
+  // it (actix-cors never sends `*` with credentials), a default route sends it instead.
   var PRESETS = [
     {
       id: "simple-get", label: "Simple GET",
@@ -55,8 +60,8 @@
     },
     {
       id: "wildcard-credentials", label: "Wildcard + credentials",
-      state: { method: "GET", path: "/api/student", headers: [], credentials: "include" },
-      note: "credentials: include. The default policy echoes this origin with Allow-Credentials, so it passes. With allowed_origins = \"*\" and send_wildcard = true the API answers Access-Control-Allow-Origin: * and Chromium blocks it as WildcardOriginNotAllowed."
+      state: { method: "GET", path: "/api/wildcard", headers: [], credentials: "include" },
+      note: "credentials: include, and /api/wildcard answers Access-Control-Allow-Origin: * with Allow-Credentials: true (a route that sets its own CORS headers, cors = \"route\" in the default routes). Chromium blocks it as WildcardOriginNotAllowed: with credentials the server must echo the page's origin. The same GET of /api/student passes, since the default policy echoes it."
     },
     {
       id: "pkr-auth-put", label: "PUT with X-PKR-Auth",
@@ -93,6 +98,7 @@
   ];
 
   var config = null; // /__sandbox/config.json
+  var policyInForce = null; // {api, text}: the selected API's policy, from /__sandbox/in-force
   var presetId = "";
   var current = null; // the request in flight or last sent: {nonce, state, entries: Map}
 
@@ -217,8 +223,14 @@
   }
 
   function fixtureCommand(s) {
+    // The policy that showed the problem goes along, to become the fixture's buggy policy.
+    var url = labUrl(s);
+    var api = apiByName(s.api);
+    if (policyInForce && api && policyInForce.api === api.name) {
+      url += (url.indexOf("?") >= 0 ? "&" : "?") + new URLSearchParams({ policy: policyInForce.text }).toString();
+    }
     // URLSearchParams percent-encodes `'`, so single quotes are safe around the URL.
-    return "sandbox fixtures new " + fixtureName() + " --from-lab '" + labUrl(s) + "'";
+    return "sandbox fixtures new " + fixtureName() + " --from-lab '" + url + "'";
   }
 
   // ── header rows ──────────────────────────────────────────────────────────────────────────
@@ -244,6 +256,9 @@
 
   function formChanged() {
     updateDerived();
+    // Another API chosen: show (and record for a fixture) that API's policy.
+    var api = apiByName($("api").value);
+    if (policyInForce && api && policyInForce.api !== api.name) loadPolicy();
   }
 
   // ── sending ──────────────────────────────────────────────────────────────────────────────
@@ -569,6 +584,8 @@
       if (!a) return;
       $("policy-gen").textContent = "(" + a.policy.file + ", generation " + a.policy.generation + ")";
       $("policy-text").textContent = a.policy.text;
+      policyInForce = { api: a.name, text: a.policy.text };
+      if (!$("fixture-box").hidden) $("fixture-command").value = fixtureCommand(readForm());
     }).catch(function () {});
   }
 
