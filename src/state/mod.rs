@@ -109,6 +109,9 @@ pub struct FileStatus {
     pub column: Option<usize>,
     /// Seconds since the Unix epoch.
     pub at: u64,
+    /// The same moment in milliseconds, for the inspector's clock (which shows requests to
+    /// the millisecond); beside `at` rather than instead of it, so readers of `at` keep working.
+    pub at_ms: u64,
 }
 
 #[derive(Debug)]
@@ -210,6 +213,15 @@ pub fn unix_now_f64() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| (d.as_millis() as f64) / 1000.0)
         .unwrap_or(0.0)
+}
+
+/// Now, as a [`FileStatus`] records it: `(at, at_ms)`, one reading of the clock.
+pub fn status_time() -> (u64, u64) {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    (ms / 1000, ms)
 }
 
 pub fn unix_now() -> u64 {
