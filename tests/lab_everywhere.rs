@@ -313,16 +313,19 @@ fn banner_shape(text: &str) -> String {
 
 #[test]
 fn a_fixture_served_with_fixed_says_so_on_its_page_and_in_the_banner() {
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tutorial-missing-allow-origin");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = repo.join("fixtures/tutorial-missing-allow-origin");
     let fixture = fixture.to_str().unwrap();
     let ports = ["--port", "frontend=0", "--port", "api=0"];
-    let cwd = tempfile::tempdir().unwrap();
-    let buggy = banner(cwd.path(), &[&["--fixture", fixture][..], &ports].concat());
+    // Named relative to the current folder, as a user types it: the generated config of
+    // `--fixed` must not show another form of the same paths.
+    let relative = "fixtures/tutorial-missing-allow-origin";
+    let buggy = banner(repo, &[&["--fixture", relative][..], &ports].concat());
     let fixed = banner(
-        cwd.path(),
-        &[&["--fixture", fixture, "--fixed"][..], &ports].concat(),
+        repo,
+        &[&["--fixture", relative, "--fixed"][..], &ports].concat(),
     );
+    let cwd = tempfile::tempdir().unwrap();
     assert!(fixed.contains("cors.fixed.toml"), "{fixed}");
     assert!(
         buggy.contains("cors.toml") && !buggy.contains("cors.fixed.toml"),
@@ -341,6 +344,10 @@ fn a_fixture_served_with_fixed_says_so_on_its_page_and_in_the_banner() {
     if !chromium::require_chromium("lab_everywhere") {
         return;
     }
+    // A copy, so the fixed policy can name this run's port.
+    let copy = tempfile::tempdir().unwrap();
+    crate::fixtures_verify::copy_dir(Path::new(fixture), copy.path());
+    let fixture = copy.path().to_str().unwrap();
     for (fixed, file, role) in [
         (false, "cors.toml", "the bug"),
         (true, "cors.fixed.toml", "the fix"),
@@ -370,8 +377,26 @@ fn a_fixture_served_with_fixed_says_so_on_its_page_and_in_the_banner() {
                 "fixed: {fixed}"
             );
             page.evaluate("window.fixtureResults").await.expect("results");
+            let outcome = "(() => { const li = [...document.querySelectorAll('#results li')]; \
+                           return li.length && li.every(l => l.dataset.outcome) && li.map(l => l.dataset.outcome).join(); })()";
             if fixed {
+                // The fix, for this run's port: the page runs its request again on the reload,
+                // and now it goes through.
+                let path = copy.path().join("cors.fixed.toml");
+                let text = std::fs::read_to_string(&path).unwrap();
+                let port = sb.urls["frontend"].rsplit(':').next().unwrap().to_string();
+                let before = sb.event_count();
+                save(&path, &text.replace(":8080", &format!(":{port}")), SaveStyle::Rename);
+                tokio::task::block_in_place(|| {
+                    sb.wait_event_after(before, |e| {
+                        e["event"] == "reloaded" && e["file"] == "cors.fixed.toml"
+                    })
+                });
+                wait_for(&page, &format!("{outcome} === 'allowed'"), "the request allowed under the fix").await;
                 shot(&page, "fixture-fixed.png").await;
+            } else {
+                let shown = wait_for(&page, outcome, "the request's outcome").await;
+                assert_eq!(shown, "blocked", "the bug");
             }
             page.close().await.ok();
             browser.close().await;
