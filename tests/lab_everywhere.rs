@@ -751,3 +751,29 @@ fn a_default_route_answers_cors_itself_with_a_wildcard_and_credentials() {
         "{e}"
     );
 }
+
+#[test]
+fn check_fixes_a_route_that_answers_cors_itself_in_the_route_not_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_cli(
+        dir.path(),
+        &[
+            "check",
+            "--origin",
+            "http://localhost:8080",
+            "--credentials",
+            "include",
+            "/api/wildcard",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["cors_error"], "WildcardOriginNotAllowed", "{v}");
+    let fix = v["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("Access-Control-Allow-Origin: http://localhost:8080")
+            && !fix.contains("cors.toml"),
+        "{fix}"
+    );
+}

@@ -46,9 +46,22 @@ pub fn check(opts: &CheckOptions, out: Output) -> Result<Report, AnswerError> {
             })?,
     };
     let policy = state.apis[index].policy.load();
-    let ctx = FixContext::Sandbox {
-        policy_file: policy.value.fix_target(),
-        exact_mode: policy.value.is_exact(),
+    let method = crate::browser::normalize_method(&opts.request.method);
+    let path = opts.path.split('?').next().unwrap_or(&opts.path);
+    // A route that answers CORS itself (`cors = "route"`) is fixed in the routes file, not in
+    // a policy that never saw the request.
+    let ctx = if state.apis[index]
+        .routes
+        .load()
+        .value
+        .answers_cors(&method, path)
+    {
+        FixContext::Generic
+    } else {
+        FixContext::Sandbox {
+            policy_file: policy.value.fix_target(),
+            exact_mode: policy.value.is_exact(),
+        }
     };
     let url = format!("{}{}", state.apis[index].url, opts.path);
     let request = opts.request.to_request(&url);
