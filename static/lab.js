@@ -24,6 +24,10 @@
 //   policy=TEXT       the text of the API's policy in force when the link was made. Only the
 //                     "Make a fixture" command carries it (the fixture's buggy cors.toml); the
 //                     lab ignores it, since a page cannot change the API's policy.
+//   answer=Name: v    one Access-Control-* line the API sent past its policy (a route with
+//                     cors = "route"); repeated, in order. Only in the "Make a fixture" command,
+//                     and only when the request was sent in this state: the fixture's buggy
+//                     cors.toml then sends these lines (exact mode) instead of `policy`.
 //
 // Example:
 //   http://localhost:8080/?method=PUT&path=%2Fapi%2Fpayment&h=Content-Type%3A+application%2Fjson
@@ -223,14 +227,29 @@
   }
 
   function fixtureCommand(s) {
-    // The policy that showed the problem goes along, to become the fixture's buggy policy.
+    // The policy that showed the problem goes along, to become the fixture's buggy policy;
+    // so do the CORS lines of an answer that policy did not make.
     var url = labUrl(s);
     var api = apiByName(s.api);
-    if (policyInForce && api && policyInForce.api === api.name) {
-      url += (url.indexOf("?") >= 0 ? "&" : "?") + new URLSearchParams({ policy: policyInForce.text }).toString();
-    }
+    var extra = new URLSearchParams();
+    if (policyInForce && api && policyInForce.api === api.name) extra.set("policy", policyInForce.text);
+    answerPastPolicy(s).forEach(function (line) { extra.append("answer", line); });
+    var more = extra.toString();
+    if (more) url += (url.indexOf("?") >= 0 ? "&" : "?") + more;
     // URLSearchParams percent-encodes `'`, so single quotes are safe around the URL.
     return "sandbox fixtures new " + fixtureName() + " --from-lab '" + url + "'";
+  }
+
+  // The Access-Control-* lines the API sent for the request last sent in this very state, when
+  // its policy did not answer it (no policy generation in the journal: a route with
+  // cors = "route", or an upstream with cors = "upstream"). Empty otherwise.
+  function answerPastPolicy(s) {
+    if (!current || !current.settled || labUrl(current.state) !== labUrl(s)) return [];
+    var x = exchange();
+    var e = x.actual || x.preflight;
+    if (!e || e.policy_generation != null) return [];
+    return (e.response_headers || []).filter(function (h) { return /^access-control-/i.test(h[0]); })
+      .map(function (h) { return h[0] + ": " + h[1]; });
   }
 
   // ── header rows ──────────────────────────────────────────────────────────────────────────

@@ -214,31 +214,35 @@ fn every_lab_preset_shows_what_it_is_named_after_against_the_default_api() {
                     "{answered}"
                 );
                 shot(&page, "lab-wildcard-credentials.png").await;
+                // What made the bug was the route's answer, not the policy: the fixture's
+                // buggy policy sends that answer.
+                let work = fixture_from_lab(&page).await;
+                let fixture = work.path().join("fixtures/from-lab");
+                let buggy = std::fs::read_to_string(fixture.join("cors.toml")).unwrap();
+                assert!(buggy.contains("mode = \"exact\""), "{buggy}");
+                assert!(
+                    buggy.contains("\"access-control-allow-origin: *\"")
+                        && buggy.contains("\"access-control-allow-credentials: true\""),
+                    "{buggy}"
+                );
+                let file = std::fs::read_to_string(fixture.join("fixture.toml")).unwrap();
+                assert!(
+                    file.contains("cors_error = \"WildcardOriginNotAllowed\""),
+                    "{file}"
+                );
+                let (code, out, err) =
+                    run_cli(work.path(), &["fixtures", "verify", "from-lab"]);
+                assert_eq!(code, 0, "the new fixture verifies: {out}{err}");
             }
         }
 
         // "Make a fixture" for the blocked preset carries the policy in force; the fixture
         // made from it has that policy (the lab's origin become the page's) as its bug.
-        page.evaluate("document.querySelector('#presets [data-preset=blocked-get]').click(); document.getElementById('make-fixture').click(); true")
+        page.evaluate("document.querySelector('#presets [data-preset=blocked-get]').click(); true")
             .await
             .unwrap();
-        let command = page
-            .evaluate("document.getElementById('fixture-command').value")
-            .await
-            .unwrap();
-        let command = command.as_str().unwrap().to_string();
-        let url = command
-            .split_once(" --from-lab '")
-            .and_then(|(_, rest)| rest.strip_suffix('\''))
-            .unwrap_or_else(|| panic!("{command}"))
-            .to_string();
         let lab = sb.public_urls["frontend"].trim_end_matches('/').to_string();
-        let work = tempfile::tempdir().unwrap();
-        let (code, out, err) = run_cli(
-            work.path(),
-            &["fixtures", "new", "from-lab", "--from-lab", &url],
-        );
-        assert_eq!(code, 0, "{out}{err}");
+        let work = fixture_from_lab(&page).await;
         let fixture = work.path().join("fixtures/from-lab");
         let buggy = std::fs::read_to_string(fixture.join("cors.toml")).unwrap();
         assert!(
@@ -261,6 +265,31 @@ fn every_lab_preset_shows_what_it_is_named_after_against_the_default_api() {
         page.close().await.ok();
         browser.close().await;
     });
+}
+
+/// Presses "Make a fixture" and runs the command it shows in a fresh folder, which then holds
+/// `fixtures/from-lab`.
+async fn fixture_from_lab(page: &Page) -> tempfile::TempDir {
+    page.evaluate("document.getElementById('make-fixture').click(); true")
+        .await
+        .unwrap();
+    let command = page
+        .evaluate("document.getElementById('fixture-command').value")
+        .await
+        .unwrap();
+    let command = command.as_str().unwrap().to_string();
+    let url = command
+        .split_once(" --from-lab '")
+        .and_then(|(_, rest)| rest.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("{command}"))
+        .to_string();
+    let work = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_cli(
+        work.path(),
+        &["fixtures", "new", "from-lab", "--from-lab", &url],
+    );
+    assert_eq!(code, 0, "{command}: {out}{err}");
+    work
 }
 
 /// The banner `sandbox up` prints in text mode, up to its last line.
