@@ -224,13 +224,6 @@ pub fn status_time() -> (u64, u64) {
     (ms / 1000, ms)
 }
 
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// Absolute form of a path without requiring it to exist (a deleted file is still watched).
 pub fn absolute(p: &Path) -> PathBuf {
     let abs = if p.is_absolute() {
