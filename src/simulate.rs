@@ -282,14 +282,21 @@ async fn follow_redirects<S: ApiService<B>, B: MessageBody>(
     None
 }
 
-const UPSTREAM_NOTE: &str = "the upstream answered CORS itself (cors = \"upstream\" in the routes file): the sandbox's policy file is not in force here, so the fix is for the upstream server";
-
-/// Whether the upstream's own CORS answers reach the browser for `request`.
-fn upstream_answers_cors(routes: &crate::routes::Routes, request: &browser::Request) -> bool {
-    let Ok(url) = url::Url::parse(&request.url) else {
-        return false;
-    };
-    routes.upstream_answers_cors(&normalize_method(&request.method), url.path())
+/// Who answers a request's CORS when it is not the sandbox's policy: the fix then belongs
+/// there, in header terms, and the note says why.
+fn own_cors_note(
+    routes: &crate::routes::Routes,
+    request: &browser::Request,
+) -> Option<&'static str> {
+    let url = url::Url::parse(&request.url).ok()?;
+    let (method, path) = (normalize_method(&request.method), url.path());
+    if routes.upstream_answers_cors(&method, path) {
+        Some("the upstream answered CORS itself (cors = \"upstream\" in the routes file): the sandbox's policy file is not in force here, so the fix is for the upstream server")
+    } else if routes.answers_cors(&method, path) {
+        Some("the route answers CORS itself (cors = \"route\" in the routes file): the policy file is not in force here, so the fix is for the headers the route sends")
+    } else {
+        None
+    }
 }
 
 /// Plays `requests` in order against API origin `index` (earlier ones may fill the preflight
@@ -314,21 +321,18 @@ pub fn play(
     actix_web::rt::System::new().block_on(async move {
         let app = test::init_service(api_app(state, index, hosts)).await;
         let mut played: Vec<Played> = Vec::new();
-        let mut by_upstream = Vec::new();
+        let mut own_cors = Vec::new();
         for request in requests {
-            // With `cors = "upstream"` the upstream's own answer decides: the fix belongs in
-            // that server, in header terms, not in a policy file that is not in force.
-            let upstream = upstream_answers_cors(&routes.value, request);
-            let here = if upstream { &FixContext::Generic } else { ctx };
+            let note = own_cors_note(&routes.value, request);
+            let here = if note.is_some() { &FixContext::Generic } else { ctx };
             let p = play_one(&app, request, &played, here).await;
             played.push(p);
-            by_upstream.push(upstream);
+            own_cors.push(note);
         }
-        for (p, upstream) in played.iter_mut().zip(by_upstream) {
-            if upstream {
-                p.verdict.notes.push(UPSTREAM_NOTE.into());
-            } else {
-                refine_fix(p, &policy.value);
+        for (p, note) in played.iter_mut().zip(own_cors) {
+            match note {
+                Some(note) => p.verdict.notes.push(note.into()),
+                None => refine_fix(p, &policy.value),
             }
             if stripped {
                 p.verdict.notes.push(

@@ -293,16 +293,15 @@ fn banner(config: &Config, state: &State, ports: &[u16], watcher: &watch::WatchH
         out.push_str(&format!(
             "  {name:<name_w$}  {url:<url_w$}  {what:<what_w$}  {rest}\n"
         ));
-        if let OriginSpec::Static { root } = &o.spec {
+        if let OriginSpec::Static { .. } = &o.spec {
             // The journal's pages need the run's key, which only this terminal shows.
-            if matches!(root, StaticRoot::Embedded) {
-                out.push_str(&format!(
-                    "  {:<name_w$}  {:<9} {}\n",
-                    "",
-                    "lab",
-                    keyed_url(state, url, "/")
-                ));
-            }
+            // The lab is at /__sandbox/lab on every static origin, whatever its root.
+            out.push_str(&format!(
+                "  {:<name_w$}  {:<9} {}\n",
+                "",
+                "lab",
+                keyed_url(state, url, "/__sandbox/lab")
+            ));
             out.push_str(&format!(
                 "  {:<name_w$}  {:<9} {}\n",
                 "",

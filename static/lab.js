@@ -21,6 +21,13 @@
 //   mode=M            cors | no-cors | same-origin (fetch's `mode`). Default: cors.
 //                     fixture.toml has no mode: a fixture only reproduces `cors`.
 //   preset=ID         informational: the preset the state started from (a name suggestion).
+//   policy=TEXT       the text of the API's policy in force when the link was made. Only the
+//                     "Make a fixture" command carries it (the fixture's buggy cors.toml); the
+//                     lab ignores it, since a page cannot change the API's policy.
+//   answer=Name: v    one Access-Control-* line the API sent past its policy (a route with
+//                     cors = "route"); repeated, in order. Only in the "Make a fixture" command,
+//                     and only when the request was sent in this state: the fixture's buggy
+//                     cors.toml then sends these lines (exact mode) instead of `policy`.
 //
 // Example:
 //   http://localhost:8080/?method=PUT&path=%2Fapi%2Fpayment&h=Content-Type%3A+application%2Fjson
@@ -41,7 +48,9 @@
 
   // The tutorial's cases, against the embedded default API and policy (which allows this
   // origin, GET/POST/PUT/PATCH/DELETE, Content-Type/Authorization/X-PKR-Auth, exposes
-  // X-Total-Count, with credentials). `note` says what to expect and what to try.
+  // X-Total-Count, with credentials). `note` says what to expect and what to try. A preset
+  // named after a bug shows that bug against the default API: where the policy cannot send
+  // it (actix-cors never sends `*` with credentials), a default route sends it instead.
   var PRESETS = [
     {
       id: "simple-get", label: "Simple GET",
@@ -55,8 +64,8 @@
     },
     {
       id: "wildcard-credentials", label: "Wildcard + credentials",
-      state: { method: "GET", path: "/api/student", headers: [], credentials: "include" },
-      note: "credentials: include. The default policy echoes this origin with Allow-Credentials, so it passes. With allowed_origins = \"*\" and send_wildcard = true the API answers Access-Control-Allow-Origin: * and Chromium blocks it as WildcardOriginNotAllowed."
+      state: { method: "GET", path: "/api/wildcard", headers: [], credentials: "include" },
+      note: "credentials: include, and /api/wildcard answers Access-Control-Allow-Origin: * with Allow-Credentials: true (a route that sets its own CORS headers, cors = \"route\" in the default routes). Chromium blocks it as WildcardOriginNotAllowed: with credentials the server must echo the page's origin. The same GET of /api/student passes, since the default policy echoes it."
     },
     {
       id: "pkr-auth-put", label: "PUT with X-PKR-Auth",
@@ -93,6 +102,7 @@
   ];
 
   var config = null; // /__sandbox/config.json
+  var policyInForce = null; // {api, text}: the selected API's policy, from /__sandbox/in-force
   var presetId = "";
   var current = null; // the request in flight or last sent: {nonce, state, entries: Map}
 
@@ -217,8 +227,29 @@
   }
 
   function fixtureCommand(s) {
+    // The policy that showed the problem goes along, to become the fixture's buggy policy;
+    // so do the CORS lines of an answer that policy did not make.
+    var url = labUrl(s);
+    var api = apiByName(s.api);
+    var extra = new URLSearchParams();
+    if (policyInForce && api && policyInForce.api === api.name) extra.set("policy", policyInForce.text);
+    answerPastPolicy(s).forEach(function (line) { extra.append("answer", line); });
+    var more = extra.toString();
+    if (more) url += (url.indexOf("?") >= 0 ? "&" : "?") + more;
     // URLSearchParams percent-encodes `'`, so single quotes are safe around the URL.
-    return "sandbox fixtures new " + fixtureName() + " --from-lab '" + labUrl(s) + "'";
+    return "sandbox fixtures new " + fixtureName() + " --from-lab '" + url + "'";
+  }
+
+  // The Access-Control-* lines the API sent for the request last sent in this very state, when
+  // its policy did not answer it (no policy generation in the journal: a route with
+  // cors = "route", or an upstream with cors = "upstream"). Empty otherwise.
+  function answerPastPolicy(s) {
+    if (!current || !current.settled || labUrl(current.state) !== labUrl(s)) return [];
+    var x = exchange();
+    var e = x.actual || x.preflight;
+    if (!e || e.policy_generation != null) return [];
+    return (e.response_headers || []).filter(function (h) { return /^access-control-/i.test(h[0]); })
+      .map(function (h) { return h[0] + ": " + h[1]; });
   }
 
   // ── header rows ──────────────────────────────────────────────────────────────────────────
@@ -244,6 +275,9 @@
 
   function formChanged() {
     updateDerived();
+    // Another API chosen: show (and record for a fixture) that API's policy.
+    var api = apiByName($("api").value);
+    if (policyInForce && api && policyInForce.api !== api.name) loadPolicy();
   }
 
   // ── sending ──────────────────────────────────────────────────────────────────────────────
@@ -570,6 +604,8 @@
       if (!a) return;
       $("policy-gen").textContent = "(" + a.policy.file + ", generation " + a.policy.generation + ")";
       $("policy-text").textContent = a.policy.text;
+      policyInForce = { api: a.name, text: a.policy.text };
+      if (!$("fixture-box").hidden) $("fixture-command").value = fixtureCommand(readForm());
     }).catch(function () {});
   }
 

@@ -15,7 +15,7 @@ use crate::util::sandbox::{client, project, save, SaveStyle, TestSandbox};
 /// How long the page may take to show something; generous for shared CI machines.
 const PAGE_DEADLINE_MS: u64 = 15_000;
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -29,14 +29,14 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-async fn screenshot(page: &Page, name: &str) {
+pub(crate) async fn screenshot(page: &Page, name: &str) {
     let png = page.screenshot_png().await.expect("screenshot");
     let path = artifacts().join(name);
     std::fs::write(&path, png).expect("write screenshot");
     eprintln!("screenshot: {}", path.display());
 }
 
-async fn viewport(page: &Page, width: u32, height: u32) {
+pub(crate) async fn viewport(page: &Page, width: u32, height: u32) {
     page.call(
         "Emulation.setDeviceMetricsOverride",
         json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
@@ -47,7 +47,7 @@ async fn viewport(page: &Page, width: u32, height: u32) {
 
 /// Polls `expr` inside the page (every 25 ms, bounded by [`PAGE_DEADLINE_MS`]) until it is
 /// truthy, and returns its value. On timeout, fails with `what` and the page's visible text.
-async fn wait_for(page: &Page, expr: &str, what: &str) -> Value {
+pub(crate) async fn wait_for(page: &Page, expr: &str, what: &str) -> Value {
     let script = format!(
         "new Promise((resolve) => {{
            const t0 = Date.now();
@@ -71,7 +71,7 @@ async fn wait_for(page: &Page, expr: &str, what: &str) -> Value {
     v
 }
 
-async fn text_of(page: &Page, selector: &str) -> String {
+pub(crate) async fn text_of(page: &Page, selector: &str) -> String {
     let expr = format!(
         "(document.querySelector({}) || {{}}).innerText || ''",
         serde_json::to_string(selector).unwrap()
@@ -132,7 +132,7 @@ async fn fill_and_send(
 }
 
 /// Waits until the lab shows a settled verdict for the request just sent.
-async fn settled_verdict(page: &Page) -> (String, String) {
+pub(crate) async fn settled_verdict(page: &Page) -> (String, String) {
     let v = wait_for(
         page,
         "document.getElementById('results').getAttribute('aria-busy') === 'false' && \
@@ -290,10 +290,14 @@ async fn lab_and_inspector(sb: &TestSandbox) {
         .evaluate("document.getElementById('fixture-command').value")
         .await
         .unwrap();
-    assert_eq!(
-        command.as_str().unwrap(),
-        format!("sandbox fixtures new lab-request --from-lab '{href}'")
+    // …and the policy in force, to become the fixture's buggy policy.
+    let command = command.as_str().unwrap();
+    let prefix = format!("sandbox fixtures new lab-request --from-lab '{href}&policy=");
+    assert!(
+        command.starts_with(&prefix) && command.ends_with('\''),
+        "{command}"
     );
+    assert!(command.contains("allowed_origins"), "{command}");
     page.navigate(&href).await.expect("reload the shared URL");
     wait_for(&page, "document.body.dataset.ready === 'true'", "the lab").await;
     let restored = page

@@ -16,6 +16,7 @@ mod fixtures_browser;
 mod fixtures_verify;
 mod hot_reload;
 mod lab_browser;
+mod lab_everywhere;
 mod load;
 mod mock_api;
 mod ports;

@@ -46,6 +46,8 @@ pub fn check(opts: &CheckOptions, out: Output) -> Result<Report, AnswerError> {
             })?,
     };
     let policy = state.apis[index].policy.load();
+    // A path answered by the upstream or a route's own CORS headers gets its fix from
+    // `simulate::play`, which knows which it is for each request.
     let ctx = FixContext::Sandbox {
         policy_file: policy.value.fix_target(),
         exact_mode: policy.value.is_exact(),

@@ -64,6 +64,12 @@ impl Routes {
         r
     }
 
+    /// Whether the route that answers `method` `path` answers CORS itself (`cors = "route"`).
+    pub fn answers_cors(&self, method: &str, path: &str) -> bool {
+        self.routes.iter().any(|r| r.own_cors)
+            && self.find(method, path).is_some_and(|m| m.route.own_cors)
+    }
+
     /// Whether any route, or the defaults, has latency or chance that
     /// [`Routes::without_timing`] takes away.
     pub fn has_timing(&self) -> bool {
@@ -94,6 +100,10 @@ pub struct Route {
     pub faults: Faults,
     /// Forward to the upstream instead of answering.
     pub proxy: bool,
+    /// `cors = "route"`: the requests this route answers skip the CORS policy, so the
+    /// browser gets exactly the `Access-Control-*` headers the route lists: a server where one
+    /// handler sets its own CORS headers (`*` with credentials, say) whatever the middleware's.
+    pub own_cors: bool,
     /// Requests this route has seen since it was loaded (`{{seq}}`, `pick = "sequence"`).
     pub counter: Counter,
 }

@@ -19,10 +19,12 @@ use actix_web::{Error, HttpMessage, HttpResponse};
 use futures_util::future::{ready, LocalBoxFuture, Ready};
 use futures_util::FutureExt;
 
+use super::api::RoutesSnapshot;
 use crate::policy::{ActixCorsPolicy, AnyOr, Policy, PolicyRules};
 use crate::state::{Store, Versioned};
 
-/// The policy snapshot a request was served under, left in its extensions for the journal.
+/// The policy snapshot a request was served under, left in its extensions for the journal;
+/// absent when a route answered CORS itself (`cors = "route"`).
 #[derive(Clone)]
 pub struct PolicySnapshot(pub Arc<Versioned<Policy>>);
 
@@ -62,6 +64,15 @@ pub fn to_actix(p: &ActixCorsPolicy) -> Cors {
     }
     cors.max_age(p.max_age.map(|m| m as usize))
         .block_on_origin_mismatch(p.block_on_origin_mismatch)
+}
+
+/// Whether the route this request is bound for answers CORS itself (`cors = "route"`): then
+/// neither actix-cors nor the exact rules touch it. Decided on the routes snapshot the request
+/// will be answered from, taken by the step outside this one.
+fn route_answers_cors(req: &ServiceRequest) -> bool {
+    req.extensions()
+        .get::<RoutesSnapshot>()
+        .is_some_and(|r| r.0.value.answers_cors(req.method().as_str(), req.path()))
 }
 
 /// Middleware factory: `App::wrap(HotCors::new(store))`.
@@ -148,6 +159,12 @@ where
     actix_web::dev::forward_ready!(inner);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        if route_answers_cors(&req) {
+            // No snapshot either: the policy did not answer, so the verdict's fix must not be
+            // phrased as an edit of it.
+            let inner = Rc::clone(&self.inner);
+            return Box::pin(async move { inner.call(req).await.map(|r| r.map_into_boxed_body()) });
+        }
         // The one load of the policy for this request.
         let snapshot = self.store.load();
         req.extensions_mut()

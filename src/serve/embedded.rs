@@ -1,9 +1,11 @@
 //! The copy of this repository's `static/` compiled into the binary: the lab page served when
-//! no static root is configured and `./static` does not exist.
+//! no static root is configured and `./static` does not exist, and at `/__sandbox/lab/` on
+//! every static origin (`serve::livereload`), whatever its root.
 //!
 //! `static/` holds every browser-side file. Its top level is the lab exactly as served, so the
 //! `./static` that `sandbox up` serves when started in a checkout shows the same lab:
-//! - `index.html`, `lab.css`, `lab.js`: the lab, at `/`, `/lab.css` and `/lab.js`.
+//! - `index.html`, `lab.css`, `lab.js`: the lab, at `/`, `/lab.css` and `/lab.js`. Its links
+//!   to them are relative, so the same page works under `/__sandbox/lab/`.
 //! - `.sandbox/`: the sandbox's own files, left out of the lab here; each is compiled in by
 //!   the module that uses it (`serve::livereload`, `scaffold`, `routes`). A dot folder because
 //!   the static origin never serves hidden paths, so none of it is reachable as a static file

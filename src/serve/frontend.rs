@@ -128,6 +128,19 @@ pub fn safe_relative_path(raw: &str) -> Result<PathBuf, PathRejection> {
     Ok(out)
 }
 
+/// What a browser asks for on its own when a page names no icon.
+const DEFAULT_ICON: &str = "favicon.ico";
+
+/// A missing file's answer. A missing `/favicon.ico` is 204, not 404: Chromium fetches it for
+/// every page that names no icon and logs the 404 as an error in the console, the very console
+/// a developer reads for CORS messages. A root's own `favicon.ico` is served as usual.
+fn missing(rel: &Path, raw: &str) -> HttpResponse {
+    if rel == Path::new(DEFAULT_ICON) {
+        return HttpResponse::NoContent().finish();
+    }
+    not_found(raw)
+}
+
 fn not_found(path: &str) -> HttpResponse {
     let escaped = html_escape(path);
     HttpResponse::NotFound()
@@ -205,7 +218,7 @@ async fn respond(req: &HttpRequest, ctx: &StaticCtx, cache: &FileCache) -> HttpR
                     cache.put(raw, (**entry).clone(), changes);
                 }
             }
-            serve_found(req, found, raw)
+            serve_found(req, found, &rel, raw)
         }
     }
 }
@@ -235,7 +248,7 @@ fn serve_embedded(req: &HttpRequest, rel: &Path, raw: &str) -> HttpResponse {
     }
     match embedded::answer(&rel) {
         Some(answer) => answer.respond(req),
-        None => not_found(raw),
+        None => missing(&rel, raw),
     }
 }
 
@@ -308,7 +321,7 @@ fn find(root: &Root, rel: &Path, wants_slash: bool, for_cache: bool) -> Found {
     NamedFile::from_file(file, path).map_or(Found::Missing, |f| Found::File(Box::new(f)))
 }
 
-fn serve_found(req: &HttpRequest, found: Found, raw: &str) -> HttpResponse {
+fn serve_found(req: &HttpRequest, found: Found, rel: &Path, raw: &str) -> HttpResponse {
     match found {
         Found::File(f) | Found::TooLargeToInject(f) => f
             .use_etag(true)
@@ -319,6 +332,6 @@ fn serve_found(req: &HttpRequest, found: Found, raw: &str) -> HttpResponse {
         Found::Html(body) => ReadyResponse::html(inject(&body)).respond(req),
         Found::Cacheable(entry) => entry.answer.respond(req),
         Found::RedirectToSlash => redirect_to_slash(raw),
-        Found::Missing => not_found(raw),
+        Found::Missing => missing(rel, raw),
     }
 }

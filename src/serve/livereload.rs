@@ -1,13 +1,16 @@
 //! `/__sandbox/*` on static origins: the event stream (Server-Sent Events), the reload script,
 //! and small same-origin JSON endpoints (`config.json`: the URLs of this sandbox's origins;
 //! `status`: generations and the last reload result of every file), and the request inspector
-//! page at `/__sandbox/`.
+//! page at `/__sandbox/`, and the CORS lab at `/__sandbox/lab/` on every static origin, whatever
+//! its root serves.
 //!
 //! The browser-side files are compiled in from `static/.sandbox/`, the sandbox's own assets
 //! (never part of a served root: see `embedded`):
 //! - `reload.js`, `fixture.js`, `dom.js`: served at `/__sandbox/<name>`.
 //! - `inspector/`: the inspector's page, script and stylesheet (`/__sandbox/`,
 //!   `/__sandbox/inspector.js`, `/__sandbox/inspector.css`).
+//! - the lab (`static/` itself, through `embedded`): `/__sandbox/lab/`, with its files beside
+//!   it, so the page's relative links work here as they do at `/` of an embedded root.
 //!
 //! Every endpoint here is same-origin only and never sends Access-Control-Allow-Origin: a page
 //! on another site must not be able to watch a developer's reloads. Same-origin is not enough
@@ -19,7 +22,7 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpResponse};
 use bytes::Bytes;
@@ -28,7 +31,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::frontend::StaticCtx;
 use super::guard::same_origin;
-use super::{key_gate, sandbox_json};
+use super::{embedded, key_gate, sandbox_json};
 use crate::state::{Event, State};
 
 /// A file of `static/.sandbox/`, compiled in.
@@ -76,7 +79,10 @@ pub fn register(cfg: &mut web::ServiceConfig) {
             .route("/requests", web::get().to(requests))
             .route("/in-force", web::get().to(in_force))
             .route("/inspector.js", web::get().to(inspector_js))
-            .route("/inspector.css", web::get().to(inspector_css)),
+            .route("/inspector.css", web::get().to(inspector_css))
+            .route("/lab", web::get().to(lab_redirect))
+            .route("/lab/", web::get().to(lab_page))
+            .route("/lab/{file}", web::get().to(lab_file)),
     );
 }
 
@@ -107,6 +113,43 @@ async fn inspector_redirect() -> HttpResponse {
     HttpResponse::TemporaryRedirect()
         .insert_header((header::LOCATION, "/__sandbox/"))
         .finish()
+}
+
+/// `/__sandbox/lab` → `/__sandbox/lab/`, keeping the query: the lab's whole form lives in it.
+async fn lab_redirect(req: actix_web::HttpRequest) -> HttpResponse {
+    let location = match req.query_string() {
+        "" => "/__sandbox/lab/".to_string(),
+        q => format!("/__sandbox/lab/?{q}"),
+    };
+    HttpResponse::TemporaryRedirect()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+async fn lab_page(req: actix_web::HttpRequest) -> HttpResponse {
+    lab_answer(&req, "index.html")
+}
+
+async fn lab_file(req: actix_web::HttpRequest, file: web::Path<String>) -> HttpResponse {
+    lab_answer(&req, &file)
+}
+
+/// A file of the embedded lab (its top level only: `embedded` never holds `.sandbox/`), with
+/// the headers the static origin gives its files.
+fn lab_answer(req: &actix_web::HttpRequest, file: &str) -> HttpResponse {
+    let mut res = match embedded::answer(std::path::Path::new(file)) {
+        Some(answer) if !file.contains('/') => answer.respond(req),
+        _ => HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("sandbox: the lab has no such file"),
+    };
+    let headers = res.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    res
 }
 
 fn inspector_file(content_type: &str, body: &'static str) -> HttpResponse {

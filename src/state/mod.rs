@@ -110,6 +110,9 @@ pub struct FileStatus {
     pub column: Option<usize>,
     /// Seconds since the Unix epoch.
     pub at: u64,
+    /// The same moment in milliseconds, for the inspector's clock (which shows requests to
+    /// the millisecond); beside `at` rather than instead of it, so readers of `at` keep working.
+    pub at_ms: u64,
 }
 
 #[derive(Debug)]
@@ -231,11 +234,13 @@ pub fn unix_now_f64() -> f64 {
         .unwrap_or(0.0)
 }
 
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
+/// Now, as a [`FileStatus`] records it: `(at, at_ms)`, one reading of the clock.
+pub fn status_time() -> (u64, u64) {
+    let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    (ms / 1000, ms)
 }
 
 /// Absolute form of a path without requiring it to exist (a deleted file is still watched).

@@ -3,14 +3,34 @@
 // "fixture-requests", makes them in order on load and again after each reload of the policy
 // (the live-reload script's `sandbox:reloaded` event), and lists each result. Requests marked
 // `from = "sandboxed-iframe"` run in an `<iframe sandbox="allow-scripts">`, whose origin is
-// `null`. The outcome is left in `window.fixtureResults` for the browser tests.
+// `null`. The outcome is left in `window.fixtureResults` for the browser tests. Above the
+// results, a line says which policy the API serves (`policy_file` in /__sandbox/config.json):
+// cors.toml (the bug) or, under `sandbox up --fixture NAME --fixed`, cors.fixed.toml (the fix).
 "use strict";
 const REQUESTS = JSON.parse(document.getElementById("fixture-requests").textContent);
+
+// What a fixture's two policy files are; any other file is named as it is.
+const POLICY_ROLES = { "cors.toml": "the bug", "cors.fixed.toml": "the fix" };
 
 async function apiUrl() {
   const res = await fetch("/__sandbox/config.json");
   const config = await res.json();
+  showPolicy(config.apis[0].policy_file);
   return config.apis[0].url;
+}
+
+// The marker is made here rather than in the page, so pages generated before it show it too.
+function showPolicy(file) {
+  let marker = document.getElementById("fixture-policy");
+  if (!marker) {
+    marker = document.createElement("p");
+    marker.id = "fixture-policy";
+    document.getElementById("results").before(marker);
+  }
+  const role = POLICY_ROLES[file];
+  marker.dataset.policy = file;
+  marker.textContent = "The API serves " + file + (role ? " (" + role + ")" : "") + ".";
+  marker.style.fontWeight = "bold";
 }
 
 // A fetch in an opaque-origin frame: its Origin header is "null".

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::{Applied, Target, Worker};
 use crate::reload::config::ConfigApplied;
 use crate::source_file::LoadError;
-use crate::state::{absolute, unix_now, Event, FileStatus};
+use crate::state::{absolute, status_time, Event, FileStatus};
 
 impl Worker {
     pub(super) fn report_success(
@@ -110,6 +110,7 @@ impl Worker {
             Target::Config => self.config_generation,
         };
         let (line, column) = e.line_col().unzip();
+        let (at, at_ms) = status_time();
         state.record_status(FileStatus {
             origin: origin.clone(),
             file: file.clone(),
@@ -118,7 +119,8 @@ impl Worker {
             error: Some(event_message(e)),
             line,
             column,
-            at: unix_now(),
+            at,
+            at_ms,
         });
         state
             .log
@@ -134,6 +136,7 @@ impl Worker {
 }
 
 fn ok_status(origin: &str, file: &str, generation: u64) -> FileStatus {
+    let (at, at_ms) = status_time();
     FileStatus {
         origin: origin.to_string(),
         file: file.to_string(),
@@ -142,7 +145,8 @@ fn ok_status(origin: &str, file: &str, generation: u64) -> FileStatus {
         error: None,
         line: None,
         column: None,
-        at: unix_now(),
+        at,
+        at_ms,
     }
 }
 

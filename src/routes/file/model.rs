@@ -38,6 +38,7 @@ pub(super) struct Entry {
     pub(super) response: Option<Vec<Spanned<ResponseEntry>>>,
     pub(super) pick: Option<Spanned<String>>,
     pub(super) proxy: Option<Spanned<bool>>,
+    pub(super) cors: Option<Spanned<String>>,
 }
 
 /// `[[route.response]]`: one possible answer, with its `when`.

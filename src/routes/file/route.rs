@@ -1,5 +1,5 @@
 //! One `[[route]]`: its method and path, its answers (its `[[route.response]]`s, then its own
-//! keys), how it picks among them, its faults over `[defaults]`, and `proxy`.
+//! keys), how it picks among them, its faults over `[defaults]`, `proxy`, and `cors`.
 //!
 //! Owns what ties those together: path parameters are what templates and `when` may read, and
 //! `proxy = true` needs an upstream. It must not check an answer's keys itself (`response`
@@ -31,6 +31,7 @@ impl Loader<'_> {
             .map_err(|msg| src.error_at(Some(e.path.span()), &msg, "this path", None))?;
         let params = params(&path);
         let proxy = proxy(src, &e.proxy, has_upstream)?;
+        let own_cors = own_cors(src, &e.cors)?;
         let responses = self.responses(entry, &params)?;
         let pick = pick(src, &e.pick)?;
         let faults = faults::merge(
@@ -49,6 +50,7 @@ impl Loader<'_> {
             pick,
             faults,
             proxy,
+            own_cors,
             counter: Counter::default(),
         })
     }
@@ -119,6 +121,20 @@ fn proxy(src: &Source, p: &Option<Spanned<bool>>, has_upstream: bool) -> Result<
         ));
     }
     Ok(proxy)
+}
+
+/// `cors = "route"`: the route answers CORS itself; `"sandbox"` (the default): the policy does.
+fn own_cors(src: &Source, c: &Option<Spanned<String>>) -> Result<bool, LoadError> {
+    match c.as_ref().map(|c| (c.get_ref().as_str(), c.span())) {
+        None | Some(("sandbox", _)) => Ok(false),
+        Some(("route", _)) => Ok(true),
+        Some((other, span)) => Err(src.error_at(
+            Some(span),
+            &format!("`cors = \"{other}\"`: use \"sandbox\" or \"route\""),
+            "here",
+            Some("\"route\" sends only the CORS headers this route lists, past the policy".into()),
+        )),
+    }
 }
 
 fn pick(src: &Source, p: &Option<Spanned<String>>) -> Result<Pick, LoadError> {

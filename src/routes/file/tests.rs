@@ -49,6 +49,10 @@ fn refusals_say_what_and_where() {
             "api.toml:2:8: `cors = \"both\"`: use \"sandbox\" or \"upstream\"",
         ),
         (
+            "[[route]]\npath = '/a'\ncors = 'upstream'\n",
+            "api.toml:3:8: `cors = \"upstream\"`: use \"sandbox\" or \"route\" (hint: \"route\" sends only the CORS headers this route lists, past the policy)",
+        ),
+        (
             "upstream = 'nope'\n",
             "api.toml:1:12: not a URL: relative URL without a base (hint: e.g. upstream = \"http://127.0.0.1:5000\")",
         ),
@@ -298,6 +302,29 @@ fn upstreams_are_normalised() {
     )
     .unwrap();
     assert!(proxied.routes[0].proxy);
+}
+
+#[test]
+fn a_route_may_answer_cors_itself() {
+    let d = folder();
+    let r = load_in(
+        d.path(),
+        "[[route]]\npath = '/own'\ncors = 'route'\n[[route]]\npath = '/policy'\ncors = 'sandbox'\n[[route]]\npath = '/default'\n",
+    )
+    .unwrap();
+    let own: Vec<bool> = r.routes.iter().map(|x| x.own_cors).collect();
+    assert_eq!(own, [true, false, false]);
+    assert!(r.answers_cors("GET", "/own"));
+    assert!(
+        r.answers_cors("HEAD", "/own"),
+        "HEAD is answered by the GET route"
+    );
+    assert!(
+        !r.answers_cors("OPTIONS", "/own"),
+        "its preflight is the policy's"
+    );
+    assert!(!r.answers_cors("GET", "/policy"));
+    assert!(!r.answers_cors("GET", "/nowhere"));
 }
 
 #[derive(Debug, PartialEq)]

@@ -17,7 +17,7 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use crate::routes::{resources, Routes};
-use crate::state::{unix_now, ApiOrigin, Event, FileStatus, SharedState, Versioned};
+use crate::state::{status_time, ApiOrigin, Event, FileStatus, SharedState, Versioned};
 use faults::{faulty, slow};
 pub use faults::{ConnFd, InjectedFault};
 use route_reply::Reply;
@@ -112,6 +112,7 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, ctx: web::Data<ApiCtx>) 
 fn warn_state_unused(state: &SharedState, origin: &str, w: &resources::StateWarning) {
     let message = w.for_pages();
     // The board first: whoever sees the warning line and then asks the board finds it.
+    let (at, at_ms) = status_time();
     state.record_status(FileStatus {
         origin: origin.to_string(),
         file: w.file.clone(),
@@ -120,7 +121,8 @@ fn warn_state_unused(state: &SharedState, origin: &str, w: &resources::StateWarn
         error: Some(message.clone()),
         line: None,
         column: None,
-        at: unix_now(),
+        at,
+        at_ms,
     });
     state.log.warning(&w.to_string());
     state.publish(Event::ReloadFailed {

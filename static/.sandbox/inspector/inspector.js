@@ -168,9 +168,20 @@
       table.appendChild(body);
     });
     $("no-requests").hidden = shown.length > 0;
-    $("count").textContent = all.length ? "(" + all.length + ")" : "";
+    $("count").textContent = countText(requestCount(shown), requestCount(all), blockedOnly);
     if (selectedKey && !groupsByKey[selectedKey]) selectedKey = null;
     renderDetail();
+  }
+
+  // Requests, not groups: a preflight and its actual request are two requests in one row group.
+  function requestCount(list) {
+    return list.reduce(function (n, g) { return n + (g.preflight ? 1 : 0) + (g.actual ? 1 : 0); }, 0);
+  }
+
+  function countText(shown, total, filtered) {
+    if (!total) return "";
+    var noun = total === 1 ? " request" : " requests";
+    return "(" + (filtered ? shown + " of " + total : total) + noun + ")";
   }
 
   function describe(g) {
@@ -262,7 +273,8 @@
       el("thead", null, [el("tr", null, ["Time", "Origin", "File", "Generation", "Result"].map(function (t) { return el("th", { scope: "col", text: t }); }))]),
       el("tbody", null, h.map(function (r) {
         return el("tr", { class: r.ok ? "ok" : "bad" }, [
-          el("td", { class: "time", text: clock(r.at) }),
+          // at_ms: the same millisecond clock as the requests (at is whole seconds).
+          el("td", { class: "time", text: clock(r.at_ms != null ? r.at_ms / 1000 : r.at) }),
           el("td", { text: r.origin }),
           el("td", null, [el("code", { text: r.file })]),
           el("td", { text: String(r.generation) }),
