@@ -13,7 +13,7 @@ use crate::journal::LogFormat;
 
 /// `sandbox --version`: the crate's version and the commit it was built from (build.rs asks
 /// git; "unknown commit" when built without one, e.g. from a crate tarball).
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SANDBOX_COMMIT"), ")");
+pub use crate::VERSION;
 
 /// A real cross-origin setup on your machine: a static frontend origin and a mock API origin
 /// whose CORS policy hot-reloads from a file.

@@ -63,3 +63,7 @@ pub mod source_file;
 pub mod state;
 pub mod up;
 pub mod vocab;
+
+/// `0.1.0 (3e5cd4f 2026-12-02)`: the crate's version and the commit it was built from
+/// (`build.rs`; "unknown commit" outside a git checkout). `--version` and the banner say it.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SANDBOX_COMMIT"), ")");

@@ -219,8 +219,14 @@ fn announce(
     state.log.banner(&banner(config, state, ports, watcher));
     for (o, port) in config.origins.iter().zip(ports) {
         let url = origin_url(&config.browser_host(&o.hostname), *port);
-        let (kind, inspector) = match o.kind() {
-            config::OriginKind::Static => ("static", Some(keyed_url(state, &url, "/__sandbox/"))),
+        let (kind, pages) = match o.kind() {
+            config::OriginKind::Static => (
+                "static",
+                Some((
+                    keyed_url(state, &url, "/__sandbox/"),
+                    keyed_url(state, &url, "/__sandbox/lab/"),
+                )),
+            ),
             config::OriginKind::Api => ("api", None),
         };
         state.log.listening(
@@ -228,7 +234,7 @@ fn announce(
             kind,
             &url,
             &SocketAddr::new(config.bind, *port).to_string(),
-            inspector.as_deref(),
+            pages.as_ref().map(|(i, l)| (i.as_str(), l.as_str())),
         );
     }
     state.log.ready(config.origins.len(), watcher.watched_count);
@@ -253,7 +259,7 @@ fn keyed_url(state: &State, url: &str, path: &str) -> String {
 }
 
 fn banner(config: &Config, state: &State, ports: &[u16], watcher: &watch::WatchHandle) -> String {
-    let mut out = format!("sandbox {}\n", env!("CARGO_PKG_VERSION"));
+    let mut out = format!("sandbox {}\n", crate::VERSION);
     let mut api_i = 0;
     // (name, url, root or routes, what else), laid out in columns below.
     let rows: Vec<(&str, String, String, String)> = config
@@ -300,7 +306,7 @@ fn banner(config: &Config, state: &State, ports: &[u16], watcher: &watch::WatchH
                 "  {:<name_w$}  {:<9} {}\n",
                 "",
                 "lab",
-                keyed_url(state, url, "/__sandbox/lab")
+                keyed_url(state, url, "/__sandbox/lab/")
             ));
             out.push_str(&format!(
                 "  {:<name_w$}  {:<9} {}\n",

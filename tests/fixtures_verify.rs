@@ -187,11 +187,29 @@ fn up_fixture_serves_exact_lines_and_fixed_serves_the_fix() {
         .collect();
     assert_eq!(acao, vec![origin]);
     // `--fixed` serves a generated config from a private temp folder, removed on exit.
-    let generated = std::env::temp_dir().join(format!(
-        "sandbox-fixture-duplicate-allow-origin-{}",
-        fixed.pid()
-    ));
-    assert!(generated.join("sandbox.toml").is_file());
+    // Its name is random (a predictable one could be planted by another local user); this
+    // is the only test serving this fixture with --fixed.
+    let generated: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy()
+                    .starts_with("sandbox-fixture-duplicate-allow-origin-")
+            }) && p.join("sandbox.toml").is_file()
+        })
+        .collect();
+    assert_eq!(generated.len(), 1, "{generated:?}");
+    let generated = generated[0].clone();
+    assert_ne!(
+        generated.file_name().unwrap().to_string_lossy(),
+        format!("sandbox-fixture-duplicate-allow-origin-{}", fixed.pid()),
+        "not named after the pid"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&generated).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{mode:o}");
     assert!(
         fixed.terminate(Duration::from_secs(5)).is_some(),
         "no exit on SIGTERM"

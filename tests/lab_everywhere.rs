@@ -405,6 +405,12 @@ fn a_fixture_served_with_fixed_says_so_on_its_page_and_in_the_banner() {
                 json!(format!("The API serves {file} ({role}).")),
                 "fixed: {fixed}"
             );
+            // The intro names the file to edit: the one served.
+            let edit = page
+                .evaluate("[...document.querySelectorAll('p > code')].map(c => c.textContent).filter(t => t.endsWith('.toml')).join()")
+                .await
+                .expect("intro");
+            assert_eq!(edit, json!(file), "fixed: {fixed}");
             page.evaluate("window.fixtureResults").await.expect("results");
             let outcome = "(() => { const li = [...document.querySelectorAll('#results li')]; \
                            return li.length && li.every(l => l.dataset.outcome) && li.map(l => l.dataset.outcome).join(); })()";

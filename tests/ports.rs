@@ -371,6 +371,14 @@ hostname = "karachi-dev.local"
         ],
     );
     let text = lines.join("\n");
+    // The banner names the build as `--version` does: version and commit.
+    assert!(
+        lines.iter().any(
+            |l| l.starts_with(&format!("sandbox {} (", env!("CARGO_PKG_VERSION")))
+                && l.ends_with(')')
+        ),
+        "{text}"
+    );
     assert!(
         text.contains("warning origin `api`: hostname = \"karachi-dev.local\" is resolved by browsers through DNS")
             && text.contains("use hostname = \"karachi-dev.localhost\" instead"),

@@ -150,6 +150,35 @@ fn json_log_has_the_documented_shape() {
         "//lahore-api.localhost"
     );
     let c = client();
+    // A static origin's line carries its inspector and lab URLs (with the run's key); both
+    // open the page a person opens from the banner.
+    let e = sb.wait_event(|e| e["event"] == "listening" && e["name"] == "frontend");
+    for (field, marker) in [("inspector", "inspector"), ("lab", "lab.js")] {
+        let url = e[field].as_str().unwrap_or_else(|| panic!("{field}: {e}"));
+        assert!(url.contains("sandbox-key="), "{url}");
+        let local = url.replace("karachi-dev.localhost", "127.0.0.1");
+        // The key is traded for a cookie on a redirect to the same page without it.
+        let first = c
+            .get(&local)
+            .header("Host", "karachi-dev.localhost")
+            .send()
+            .unwrap();
+        assert_eq!(first.status(), 303, "{field} {url}");
+        let cookie = first.headers()["set-cookie"].to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_string();
+        let to = first.headers()["location"].to_str().unwrap().to_string();
+        let base = local.split("/__sandbox").next().unwrap();
+        let page = c
+            .get(format!("{base}{to}"))
+            .header("Host", "karachi-dev.localhost")
+            .header("Cookie", cookie)
+            .send()
+            .unwrap();
+        assert_eq!(page.status(), 200, "{field} {url} → {to}");
+        assert!(page.text().unwrap().contains(marker), "{field} {url}");
+    }
+    let e = sb.wait_event(|e| e["event"] == "listening" && e["name"] == "api");
+    assert!(e.get("lab").is_none(), "{e}");
     c.request(
         reqwest::Method::OPTIONS,
         format!("{}/api/payment", sb.url("api")),

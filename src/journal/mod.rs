@@ -197,19 +197,20 @@ impl Log {
         }
     }
 
-    /// `inspector`: a static origin's inspector URL with the run's key, for the scripts and
-    /// tests that read the JSON log as a person reads the banner.
+    /// `pages`: a static origin's inspector and lab URLs with the run's key, for the scripts
+    /// and tests that read the JSON log as a person reads the banner.
     pub fn listening(
         &self,
         name: &str,
         kind: &str,
         url: &str,
         bind: &str,
-        inspector: Option<&str>,
+        pages: Option<(&str, &str)>,
     ) {
         let mut fields = json!({"name": name, "kind": kind, "url": url, "bind": bind});
-        if let (Some(i), Some(obj)) = (inspector, fields.as_object_mut()) {
-            obj.insert("inspector".into(), i.into());
+        if let (Some((inspector, lab)), Some(obj)) = (pages, fields.as_object_mut()) {
+            obj.insert("inspector".into(), inspector.into());
+            obj.insert("lab".into(), lab.into());
         }
         self.emit("listening", fields, || {
             format!("{} listening {name} {url}", now_clock())

@@ -31,6 +31,10 @@ function showPolicy(file) {
   marker.dataset.policy = file;
   marker.textContent = "The API serves " + file + (role ? " (" + role + ")" : "") + ".";
   marker.style.fontWeight = "bold";
+  // The page's intro says which file to edit; under --fixed that is the fixed policy.
+  document.querySelectorAll("p > code").forEach(function (c) {
+    if (c.textContent === "cors.toml" && c.parentElement !== marker) c.textContent = file;
+  });
 }
 
 // A fetch in an opaque-origin frame: its Origin header is "null".
