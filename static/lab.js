@@ -559,7 +559,10 @@
           el("span", { class: "tag " + (e.preflight ? "pre" : "act"), text: e.preflight ? "preflight" : "actual" }), " ",
           // No status when the routes file's `fault` dropped the connection.
           el("code", { text: e.status == null ? "no response (" + e.no_response + " by the sandbox's fault injection: a network error, not CORS)" : String(e.status) }),
-          " in " + e.duration_ms + " ms, policy generation " + (e.policy_generation == null ? "?" : e.policy_generation)
+          " in " + e.duration_ms + " ms" + (e.no_response ? ""
+            // No snapshot: a `cors = "route"` route or the upstream answered CORS itself.
+            : e.policy_generation == null ? ", not through the CORS policy (the route or the upstream sets its own CORS headers)"
+            : ", policy generation " + e.policy_generation)
         ]),
         // The journal sees the response before the HTTP server adds Date and Content-Length.
         headerTable(e.response_headers, "Response headers as sent", tableLook(isCorsHeader,

@@ -213,6 +213,10 @@ fn every_lab_preset_shows_what_it_is_named_after_against_the_default_api() {
                     answered.contains("access-control-allow-credentials\ttrue"),
                     "{answered}"
                 );
+                assert!(
+                    answered.contains("not through the CORS policy"),
+                    "the lab says the policy did not answer: {answered}"
+                );
                 shot(&page, "lab-wildcard-credentials.png").await;
                 // What made the bug was the route's answer, not the policy: the fixture's
                 // buggy policy sends that answer.
