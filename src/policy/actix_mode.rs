@@ -241,6 +241,29 @@ fn max_age(
     })
 }
 
+/// A `sandbox:…` origin that is not [`super::STATIC_ORIGINS`]: refused, naming the one that is.
+fn unknown_placeholder(
+    src: &Source,
+    v: &str,
+    name: &str,
+    span: Range<usize>,
+) -> Result<(), LoadError> {
+    let spelling = if crate::source_file::did_you_mean(name, &["static"]).is_some() {
+        ": check its spelling"
+    } else {
+        ""
+    };
+    Err(src.error_at(
+        Some(span),
+        &format!("`{v}` is not a placeholder this sandbox knows"),
+        "this origin",
+        Some(format!(
+            "the one placeholder is \"{}\" (every static origin of this sandbox, as served){spelling}",
+            super::STATIC_ORIGINS
+        )),
+    ))
+}
+
 /// An origin as a browser serializes it: `scheme://host[:port]`, lower case, no default port,
 /// no path. actix-cors accepts anything that parses as a URI and then silently never matches.
 fn check_origin(src: &Source, v: &str, span: Range<usize>) -> Result<(), LoadError> {
@@ -251,18 +274,7 @@ fn check_origin(src: &Source, v: &str, span: Range<usize>) -> Result<(), LoadErr
         return Ok(());
     }
     if let Some(name) = v.strip_prefix("sandbox:") {
-        return bad(
-            &format!("`{v}` is not a placeholder this sandbox knows"),
-            format!(
-                "the one placeholder is \"{}\" (every static origin of this sandbox, as served){}",
-                super::STATIC_ORIGINS,
-                if crate::source_file::did_you_mean(name, &["static"]).is_some() {
-                    ": check its spelling"
-                } else {
-                    ""
-                }
-            ),
-        );
+        return unknown_placeholder(src, v, name, span);
     }
     if v == "*" {
         return bad(
