@@ -1,6 +1,7 @@
 //! The watcher: notify (native, or polling with `--poll`) on the parent folders of the policy
-//! and routes files and of `sandbox.toml`, and on each static root, debounced, feeding one
-//! worker thread that re-reads, validates and swaps.
+//! and routes files and of `sandbox.toml`, and on each static root, feeding one worker thread
+//! that re-reads, validates and swaps: natively at once for a write an event says is complete
+//! and after [`super::settle`] for the rest; polled, as notify's debouncer delivers.
 //!
 //! What is watched is derived from the config in force (`Worker::plan`) and reconciled with
 //! what notify watches after every reload (`Worker::watch_all`), so a `sandbox.toml` edit
@@ -48,7 +49,7 @@ pub struct WatchHandle {
 
 impl Drop for WatchHandle {
     fn drop(&mut self) {
-        // Dropping the debouncer drops its event sender, which ends the worker's recv loop.
+        // Dropping the watcher drops its event sender, which ends the worker's recv loop.
         if let Ok(mut d) = self.dirs.lock() {
             d.take();
         }
