@@ -20,8 +20,8 @@ use notify_debouncer_full::{
 use crate::reload::storm::{Msg, Tap};
 use crate::state::SharedState;
 
-/// Quiet time before a burst of polled changes is acted on (`--poll` sees a save only as the
-/// changes one scan finds, never as a complete write).
+/// How old a polled change is before the debouncer hands it on (`--poll` sees a save only as
+/// the changes one scan finds, never as a complete write).
 pub const DEBOUNCE: Duration = Duration::from_millis(10);
 const TICK: Duration = Duration::from_millis(5);
 /// How often `--poll` looks at files (Docker, WSL /mnt, network mounts send no events).
