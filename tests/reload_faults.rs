@@ -826,6 +826,11 @@ fn a_well_formed_save_is_reloaded_once_in_every_save_style() {
             eventually(&format!("{style:?} save {n} served"), || {
                 (served(&api) == Some(n)).then_some(())
             });
+            // The swap comes before the log line: wait for it, so the barrier's own line is
+            // not mistaken for this save's.
+            sb.wait_event_after(before, |e| {
+                e["event"] == "reloaded" && e["file"] == "cors.toml"
+            });
             // The next save's reload marks the end of what this one caused.
             n += 1;
             let at = barrier(&sb, &path, n);

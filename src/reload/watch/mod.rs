@@ -246,11 +246,11 @@ impl Worker {
                     }
                     Action::Reload(_) => self.settle_targets.heard(path.clone(), path.clone(), now),
                     Action::Static { origin, .. } => {
-                        let burst = match is_complete {
-                            true => self.static_complete.insert(origin, now),
-                            false => None,
-                        }
-                        .is_some_and(|at| now.saturating_duration_since(at) < SETTLE);
+                        // Only complete writes mark a burst: a save by delete + create is
+                        // heard first as a delete and a create, and must not wait.
+                        let burst = is_complete
+                            && (self.static_complete.insert(origin, now))
+                                .is_some_and(|at| now.saturating_duration_since(at) < SETTLE);
                         if is_complete && !burst {
                             act_now.push(path.clone());
                         } else {
