@@ -343,3 +343,66 @@ fn a_save_storm_by_rename_is_applied_while_it_lasts() {
 fn a_save_storm_by_delete_and_create_is_applied_while_it_lasts() {
     a_save_storm_is_applied_while_it_lasts(SaveStyle::DeleteCreate);
 }
+
+/// A `git checkout` rewriting 1,000 files under a static root: open pages hear of it in a
+/// batch or two (the first file at once, the rest when the burst settles), not once a file;
+/// no file is told twice.
+#[test]
+fn a_burst_of_static_saves_reaches_open_pages_in_a_few_batches_not_one_a_file() {
+    const FILES: usize = 1000;
+    let d = project(&policy_for("http://a.localhost:8080"));
+    let rel = |i: usize| format!("pages/p{i}.html");
+    for i in 0..FILES {
+        write(d.path(), &format!("web/{}", rel(i)), "<p>old</p>");
+    }
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let before = sb.event_count();
+    // A pause in the writing longer than the watcher's quiet time may end a batch there, and a
+    // burst longer than its longest wait is told in parts (under 100 ms and 300 ms; smaller
+    // figures here, so only the bound grows). The test counts its own pauses and time, so a
+    // slow machine cannot fail it.
+    let quiet = Duration::from_millis(50);
+    let longest_wait = Duration::from_millis(250);
+    let mut pauses = 0;
+    let started = Instant::now();
+    let mut last = started;
+    for i in 0..FILES {
+        save(
+            &d.path().join("web").join(rel(i)),
+            &format!("<p>new {i}</p>"),
+            if i % 2 == 0 {
+                SaveStyle::InPlace
+            } else {
+                SaveStyle::Rename
+            },
+        );
+        let now = Instant::now();
+        if now - last >= quiet {
+            pauses += 1;
+        }
+        last = now;
+    }
+    let parts = (last - started).as_millis() / longest_wait.as_millis();
+    let bound = 2 + pauses + parts as usize;
+    let batches = eventually("every rewritten file reported", || {
+        let batches: Vec<Vec<String>> = sb.events()[before..]
+            .iter()
+            .filter(|e| e["event"] == "static_changed")
+            .map(|e| {
+                (e["files"].as_array().into_iter().flatten())
+                    .filter_map(|f| f.as_str().map(String::from))
+                    .collect()
+            })
+            .collect();
+        let named: std::collections::BTreeSet<&String> = batches.iter().flatten().collect();
+        (named.len() == FILES).then_some(batches)
+    });
+    assert!(
+        batches.len() <= bound,
+        "{} batches ({pauses} pauses, {parts} longest waits in the writing): {:?}",
+        batches.len(),
+        batches.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    let named: usize = batches.iter().map(Vec::len).sum();
+    assert_eq!(named, FILES, "a file reported twice");
+}

@@ -6,6 +6,7 @@
 //! `target/test-artifacts/` (not committed) for a human to look at.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -727,4 +728,118 @@ fn the_init_scaffold_page_calls_its_api_cross_origin() {
         screenshot(&page, "init-scaffold.png").await;
         browser.close().await;
     });
+}
+
+/// A `git checkout` rewriting 1,000 files under the static root while a page is open: the page
+/// reloads once for each batch it hears (a batch or two), not once a file.
+#[test]
+fn a_burst_of_static_saves_reloads_an_open_page_once_a_batch_not_once_a_file() {
+    if !chromium::require_chromium("lab_browser") {
+        return;
+    }
+    let dir = project("mode = \"actix-cors\"\nallowed_origins = \"*\"\n");
+    let web = dir.path().join("web");
+    // Counts the stylesheet swaps this page instance hears, to know when it is listening
+    // after the burst.
+    std::fs::write(
+        web.join("index.html"),
+        "<!doctype html><html><head><link rel=\"stylesheet\" href=\"marker.css\"></head>\
+         <body><h1>burst</h1><script>window.__markers = 0; \
+         window.addEventListener('sandbox:static-changed', function (e) { \
+           if (e.detail.files.indexOf('marker.css') >= 0) window.__markers += 1; });\
+         </script></body></html>",
+    )
+    .unwrap();
+    std::fs::write(web.join("marker.css"), "h1 { color: red }").unwrap();
+    std::fs::create_dir_all(web.join("pages")).unwrap();
+    for i in 0..BURST_FILES {
+        std::fs::write(web.join(format!("pages/p{i}.html")), "<p>old</p>").unwrap();
+    }
+    let sb = TestSandbox::start(dir.path(), &["--config", "sandbox.toml"]);
+    runtime().block_on(burst_reloads(&sb, &web));
+}
+
+const BURST_FILES: usize = 1000;
+
+async fn burst_reloads(sb: &TestSandbox, web: &Path) {
+    let browser = Browser::launch().await.expect("launch chromium");
+    let page = browser.new_isolated_page().await.expect("page");
+    page.navigate(&sb.public_keyed("frontend", "/"))
+        .await
+        .expect("page");
+    wait_for(&page, "window.__sandboxLive === true", "the event stream").await;
+    let mark = page.cdp.mark();
+    let before = sb.event_count();
+    // As in hot_reload's burst test: a pause in the writing or a long burst may end a batch,
+    // so the bound grows with the pauses and the time the test itself saw.
+    let (mut pauses, mut writing, started) = (0, Duration::ZERO, Instant::now());
+    let batches = tokio::task::block_in_place(|| {
+        let mut last = started;
+        for i in 0..BURST_FILES {
+            std::fs::write(
+                web.join(format!("pages/p{i}.html")),
+                format!("<p>new {i}</p>"),
+            )
+            .unwrap();
+            let now = Instant::now();
+            if now - last >= Duration::from_millis(50) {
+                pauses += 1;
+            }
+            last = now;
+        }
+        writing = last - started;
+        crate::util::sandbox::eventually("every rewritten file reported", || {
+            let events = sb.events();
+            let batches: Vec<&serde_json::Value> = events[before..]
+                .iter()
+                .filter(|e| e["event"] == "static_changed")
+                .collect();
+            let named: usize = batches
+                .iter()
+                .map(|e| e["files"].as_array().map_or(0, Vec::len))
+                .sum();
+            (named >= BURST_FILES).then_some(batches.len())
+        })
+    });
+    // Every batch has been sent; once a page instance hears a later stylesheet change, the
+    // reloads the batches caused are done. A page in the middle of reloading misses a change,
+    // so each try saves a new one (a stylesheet swap does not reload the page).
+    let deadline = Instant::now() + Duration::from_millis(PAGE_DEADLINE_MS);
+    let mut n = 0;
+    loop {
+        n += 1;
+        tokio::task::block_in_place(|| {
+            std::fs::write(web.join("marker.css"), format!("h1 {{ order: {n} }}")).unwrap()
+        });
+        let heard = Instant::now() + Duration::from_millis(500);
+        let mut listening = false;
+        while !listening && Instant::now() < heard {
+            // An evaluation that meets a reload fails; the next one finds the new page.
+            listening = page
+                .evaluate("window.__markers > 0")
+                .await
+                .is_ok_and(|v| v == Value::Bool(true));
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        if listening {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the page never heard a stylesheet change"
+        );
+    }
+    let parts = (writing.as_millis() / 250) as usize;
+    assert!(batches <= 2 + pauses + parts, "{batches} batches");
+    let loads = page
+        .events_since(mark)
+        .iter()
+        .filter(|e| e.method == "Page.loadEventFired")
+        .count();
+    assert!(
+        (1..=batches).contains(&loads),
+        "{loads} page loads for {batches} batches of {BURST_FILES} files"
+    );
+    page.close().await.ok();
+    browser.close().await;
 }

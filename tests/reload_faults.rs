@@ -801,3 +801,81 @@ fn errors_shown_to_pages_name_no_absolute_paths() {
         );
     }
 }
+
+/// Every save style, three times each: a well-formed save is reported once, as `reloaded`,
+/// never first as a failure of the file it replaces (missing between a delete and its create,
+/// empty after a truncate).
+#[test]
+fn a_well_formed_save_is_reloaded_once_in_every_save_style() {
+    let d = project(&policy(1));
+    let path = d.path().join("cors.toml");
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api").to_string();
+    let prober = Prober::start(&api);
+    let start = sb.event_count();
+    let mut n = 1;
+    for _ in 0..3 {
+        for style in [
+            SaveStyle::InPlace,
+            SaveStyle::Rename,
+            SaveStyle::DeleteCreate,
+        ] {
+            n += 1;
+            let before = sb.event_count();
+            save(&path, &policy(n), style);
+            eventually(&format!("{style:?} save {n} served"), || {
+                (served(&api) == Some(n)).then_some(())
+            });
+            // The swap comes before the log line: wait for it, so the barrier's own line is
+            // not mistaken for this save's.
+            sb.wait_event_after(before, |e| {
+                e["event"] == "reloaded" && e["file"] == "cors.toml"
+            });
+            // The next save's reload marks the end of what this one caused.
+            n += 1;
+            let at = barrier(&sb, &path, n);
+            let events = sb.events();
+            let reloads = outcomes(&events, before, at, "cors.toml");
+            assert_eq!(reloads, vec![None], "{style:?} save {}", n - 1);
+        }
+    }
+    let events = sb.events();
+    assert_eq!(
+        failures(&events, start, events.len(), "cors.toml"),
+        Vec::<String>::new()
+    );
+    assert_eq!(prober.finish(), n);
+}
+
+/// A writer that pauses 30 ms half-way through an in-place save (it keeps the file open, so
+/// nothing says the write is complete) is not read until it closes the file.
+#[test]
+fn a_save_paused_briefly_half_way_is_never_read_half_written() {
+    use std::io::Write;
+    let d = project(&policy(1));
+    let path = d.path().join("cors.toml");
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api").to_string();
+    let start = sb.event_count();
+    for n in 2..7u64 {
+        let text = policy(n);
+        let (first, rest) = text.split_at(text.find("probe").unwrap());
+        let mut f = std::fs::File::create(&path).unwrap();
+        f.write_all(first.as_bytes()).unwrap();
+        f.flush().unwrap();
+        // The scenario, not synchronisation: an editor flushing its buffer in two chunks.
+        std::thread::sleep(Duration::from_millis(30));
+        f.write_all(rest.as_bytes()).unwrap();
+        drop(f);
+        eventually(&format!("save {n} served"), || {
+            (served(&api) == Some(n)).then_some(())
+        });
+    }
+    // A last save by rename: once it is served, whatever the paused saves caused is logged.
+    barrier(&sb, &path, 7);
+    let events = sb.events();
+    assert_eq!(
+        failures(&events, start, events.len(), "cors.toml"),
+        Vec::<String>::new()
+    );
+}

@@ -1,4 +1,5 @@
-//! A bound on how long a save storm can postpone a reload.
+//! A bound on how long a save storm can postpone a reload with `--poll` (the native watcher
+//! has its own, `super::settle::MAX_WAIT`).
 //!
 //! The debouncer acts on a path only once it has been quiet for its timeout, and a save by
 //! rename or by delete-and-create starts that wait afresh: under a save every few
@@ -25,10 +26,12 @@ use notify_debouncer_full::{DebounceEventResult, FileIdCache};
 /// the reload itself) however often the file is saved.
 pub const MAX_WAIT: Duration = Duration::from_millis(50);
 
-/// What reaches the reload worker: the debouncer's batches, and each path as it is touched.
+/// What reaches the reload worker: with `--poll`, the debouncer's batches and each path as it
+/// is touched; natively, each event as it happens (`super::settle` waits where it must).
 pub enum Msg {
     Batch(DebounceEventResult),
     Touched(PathBuf),
+    Raw(notify::Result<notify::Event>),
 }
 
 /// A file-id cache that also tells the worker of every path the debouncer adds or removes.

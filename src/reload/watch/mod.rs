@@ -1,6 +1,7 @@
 //! The watcher: notify (native, or polling with `--poll`) on the parent folders of the policy
-//! and routes files and of `sandbox.toml`, and on each static root, debounced, feeding one
-//! worker thread that re-reads, validates and swaps.
+//! and routes files and of `sandbox.toml`, and on each static root, feeding one worker thread
+//! that re-reads, validates and swaps: natively at once for a write an event says is complete
+//! and after [`super::settle`] for the rest; polled, as notify's debouncer delivers.
 //!
 //! What is watched is derived from the config in force (`Worker::plan`) and reconciled with
 //! what notify watches after every reload (`Worker::watch_all`), so a `sandbox.toml` edit
@@ -24,12 +25,13 @@ use notify_debouncer_full::DebounceEventResult;
 mod debounce;
 mod report;
 
-use debounce::{debouncer, is_change, Dirs};
+use debounce::{complete_paths, debouncer, is_change, Dirs};
 pub use debounce::{WatchError, WatcherKind, DEBOUNCE, POLL_INTERVAL};
 
 use super::classify::{css_only, Action, Watched};
 use super::config::{self as config_reload, watched_root, ConfigApplied, ConfigReload};
 use super::fingerprint::{digest_main, fingerprint};
+use super::settle::{Settle, SETTLE};
 use super::storm::{Msg, Overdue};
 use crate::config::{FileRef, StaticRoot};
 use crate::source_file::{read_regular, LoadError, Source};
@@ -47,7 +49,7 @@ pub struct WatchHandle {
 
 impl Drop for WatchHandle {
     fn drop(&mut self) {
-        // Dropping the debouncer drops its event sender, which ends the worker's recv loop.
+        // Dropping the watcher drops its event sender, which ends the worker's recv loop.
         if let Ok(mut d) = self.dirs.lock() {
             d.take();
         }
@@ -90,6 +92,14 @@ struct Worker {
     /// The same for files under static roots: one save can arrive as two debounced batches
     /// (a rename's two halves), and open pages should reload once, not twice.
     static_seen: HashMap<PathBuf, u64>,
+    /// Native events under reload targets that do not say a write is complete, by path.
+    settle_targets: Settle<PathBuf>,
+    /// Native events under static roots, by origin, waiting to be told as one batch.
+    settle_statics: Settle<usize>,
+    /// By static origin, when a write under it was last heard complete: one heard within
+    /// [`SETTLE`] of the one before is part of a burst (a `git checkout`, a bundler) and joins
+    /// the origin's batch, so open pages reload once for it, not once a file.
+    static_complete: HashMap<usize, Instant>,
 }
 
 /// Static files larger than this are fingerprinted by size and time instead of content.
@@ -151,13 +161,23 @@ pub fn start(
 }
 
 impl Worker {
-    /// Until the watcher stops: each batch as the debouncer delivers it, and each reload
-    /// target the debouncer has held back for [`super::storm::MAX_WAIT`] (a save storm)
-    /// reloaded anyway.
+    /// Until the watcher stops. Natively: each write an event says is complete acted on at
+    /// once, the rest once settled. With `--poll`: each batch as the debouncer delivers it,
+    /// and each reload target the debouncer has held back for [`super::storm::MAX_WAIT`] (a
+    /// save storm) reloaded anyway.
     fn run(&mut self, rx: &mpsc::Receiver<Msg>) {
         let mut overdue = Overdue::default();
         loop {
-            let msg = match overdue.wait(Instant::now()) {
+            let now = Instant::now();
+            let wait = [
+                overdue.wait(now),
+                self.settle_targets.wait(now),
+                self.settle_statics.wait(now),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let msg = match wait {
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
                 Some(wait) => rx.recv_timeout(wait),
             };
@@ -173,15 +193,75 @@ impl Worker {
                     }
                     self.handle(result);
                 }
+                Ok(Msg::Raw(event)) => self.raw(event),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
-            let due = overdue.take_due(Instant::now());
+            let now = Instant::now();
+            let mut due = overdue.take_due(now);
+            for (_, paths) in self.settle_targets.take_due(now) {
+                due.extend(paths);
+            }
             for action in self.watched.classify(due.iter().map(PathBuf::as_path)) {
                 if let Action::Reload(i) = action {
                     self.reload(i);
                 }
             }
+            let settled: Vec<PathBuf> = (self.settle_statics.take_due(now).into_iter())
+                .flat_map(|(_, paths)| paths)
+                .collect();
+            if !settled.is_empty() {
+                self.act(settled.iter().map(PathBuf::as_path));
+            }
+        }
+    }
+
+    /// One native event: what it says is completely written is acted on now (a static file
+    /// only when it starts a burst), the rest waits to settle.
+    fn raw(&mut self, event: notify::Result<notify::Event>) {
+        let event = match event {
+            Ok(event) => event,
+            Err(e) => return self.state.log.warning(&format!("file watcher: {e}")),
+        };
+        let now = Instant::now();
+        if event.need_rescan() {
+            // The kernel dropped events: any target may have changed.
+            for f in self.watched.files.iter().flatten() {
+                self.settle_targets.heard(f.clone(), f.clone(), now);
+            }
+            return;
+        }
+        if !is_change(&event.kind) {
+            return;
+        }
+        let complete = complete_paths(&event);
+        let mut act_now = Vec::new();
+        for path in &event.paths {
+            let is_complete = complete.contains(path);
+            for action in self.watched.classify([path.as_path()]) {
+                match action {
+                    Action::Reload(_) if is_complete => {
+                        self.settle_targets.forget(path);
+                        act_now.push(path.clone());
+                    }
+                    Action::Reload(_) => self.settle_targets.heard(path.clone(), path.clone(), now),
+                    Action::Static { origin, .. } => {
+                        // Only complete writes mark a burst: a save by delete + create is
+                        // heard first as a delete and a create, and must not wait.
+                        let burst = is_complete
+                            && (self.static_complete.insert(origin, now))
+                                .is_some_and(|at| now.saturating_duration_since(at) < SETTLE);
+                        if is_complete && !burst {
+                            act_now.push(path.clone());
+                        } else {
+                            self.settle_statics.heard(origin, path.clone(), now);
+                        }
+                    }
+                }
+            }
+        }
+        if !act_now.is_empty() {
+            self.act(act_now.iter().map(PathBuf::as_path));
         }
     }
 
@@ -201,6 +281,9 @@ impl Worker {
             watched_dirs: BTreeMap::new(),
             last_seen: HashMap::new(),
             static_seen: HashMap::new(),
+            settle_targets: Settle::default(),
+            settle_statics: Settle::default(),
+            static_complete: HashMap::new(),
         };
         worker.plan();
         worker
@@ -312,6 +395,12 @@ impl Worker {
             .filter(|e| is_change(&e.event.kind))
             .flat_map(|e| e.event.paths.iter().map(PathBuf::as_path))
             .collect();
+        self.act(paths);
+    }
+
+    /// Reloads the targets `paths` belong to, then tells open pages of the static files among
+    /// them whose content changed since they last heard.
+    fn act<'a>(&mut self, paths: impl IntoIterator<Item = &'a Path>) {
         let mut statics: BTreeMap<usize, Vec<PathBuf>> = BTreeMap::new();
         let mut reloads = Vec::new();
         for action in self.watched.classify(paths) {
