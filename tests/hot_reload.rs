@@ -383,7 +383,9 @@ fn a_burst_of_static_saves_reaches_open_pages_in_a_few_batches_not_one_a_file() 
         last = now;
     }
     let parts = (last - started).as_millis() / longest_wait.as_millis();
-    let bound = 2 + pauses + parts as usize;
+    // The sandbox's reload thread can be descheduled too, which the test cannot see; a few
+    // batches more are still nothing like one a file.
+    let bound = 2 + pauses + parts as usize + SCHEDULING_SLACK;
     let batches = eventually("every rewritten file reported", || {
         let batches: Vec<Vec<String>> = sb.events()[before..]
             .iter()
@@ -406,3 +408,7 @@ fn a_burst_of_static_saves_reaches_open_pages_in_a_few_batches_not_one_a_file() 
     let named: usize = batches.iter().map(Vec::len).sum();
     assert_eq!(named, FILES, "a file reported twice");
 }
+
+/// Batches a busy machine may add to a burst by descheduling the sandbox's reload thread
+/// (shared with `lab_browser`'s burst test). A burst told file by file is hundreds.
+pub(crate) const SCHEDULING_SLACK: usize = 8;
