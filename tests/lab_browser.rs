@@ -61,7 +61,18 @@ pub(crate) async fn wait_for(page: &Page, expr: &str, what: &str) -> Value {
            }})();
          }})"
     );
-    let v = page.evaluate(&script).await.expect("evaluate");
+    // A page that navigates (a click on a link, a live reload) ends an evaluation running in
+    // the old document; it is asked again in the new one, within the same deadline.
+    let deadline = Instant::now() + Duration::from_millis(PAGE_DEADLINE_MS);
+    let v = loop {
+        match page.evaluate(&script).await {
+            Ok(v) => break v,
+            Err(e) if Instant::now() < deadline && e.to_string().contains("navigated") => {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            Err(e) => panic!("evaluate: {e:?}"),
+        }
+    };
     if v.is_null() || v == Value::Bool(false) {
         let text = page
             .evaluate("document.body ? document.body.innerText : ''")
