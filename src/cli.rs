@@ -322,3 +322,23 @@ impl From<LogFormatArg> for LogFormat {
         }
     }
 }
+
+/// `sandbox completions SHELL`: the script for `shell`, generated from these definitions into
+/// a buffer (the caller writes it).
+pub fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut script = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "sandbox",
+        &mut script,
+    );
+    script
+}
+
+/// `sandbox man`: the roff man page, generated from these definitions into a buffer.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)?;
+    Ok(page)
+}

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use sandbox::answer::{self, AnswerError, Report};
-use sandbox::cli::{Cli, Command, InitArgs, UpArgs};
+use sandbox::cli::{self, Cli, Command, InitArgs, UpArgs};
 use sandbox::{fixtures, routes, scaffold, up};
 
 fn main() -> ExitCode {
@@ -25,18 +25,11 @@ fn main() -> ExitCode {
         Command::Explain(a) => report(answer::explain(&a.file, a.output.output())),
         Command::Check(a) => report(answer::check(&a.options(), a.output.output())),
         Command::Probe(a) => report(answer::probe(&a.options(), a.output.output())),
-        Command::Completions { shell } => {
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "sandbox", &mut script);
-            print_bytes(&script)
-        }
-        Command::Man => {
-            let mut page = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
-                Ok(()) => print_bytes(&page),
-                Err(e) => failed(&format!("error: cannot render the man page: {e}")),
-            }
-        }
+        Command::Completions { shell } => print_bytes(&cli::completion_script(shell)),
+        Command::Man => match cli::man_page() {
+            Ok(page) => print_bytes(&page),
+            Err(e) => failed(&format!("error: cannot render the man page: {e}")),
+        },
     }
 }
 
