@@ -99,14 +99,6 @@ async fn send<S: ApiService<B>, B: MessageBody>(
     Ok(browser::Response { status, headers })
 }
 
-/// What to change so a route with `fault` answers.
-fn fault_fix(fault: Fault) -> String {
-    format!(
-        "remove `fault = \"{}\"` from the route (or the routes file's [defaults]) to get an answer",
-        fault.as_str()
-    )
-}
-
 /// The headers the browser puts on the actual request: the page's own (minus those fetch
 /// drops) plus `Origin`.
 fn actual_headers(r: &browser::Request, origin: &str) -> HeaderList {
@@ -196,7 +188,7 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
                 verdict.preflight_request = first.preflight_request.clone();
                 let cause = format!("{FAULT_CAUSE} (on the preflight)");
                 let verdict =
-                    verdict.with_no_response(fault.no_response(), &cause, Some(fault_fix(fault)));
+                    verdict.with_no_response(fault.no_response(), &cause, Some(fault.fix()));
                 return Played { scenario, verdict };
             }
         }
@@ -221,7 +213,7 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
                 ctx,
                 fault.no_response(),
                 FAULT_CAUSE,
-                Some(fault_fix(fault)),
+                Some(fault.fix()),
             );
             return Played { scenario, verdict };
         }
@@ -233,7 +225,7 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
     let verdict = match dropped {
         // The browser followed the redirects this far and then got nothing.
         Some(fault) if verdict.is_allowed() => {
-            verdict.with_no_response(fault.no_response(), FAULT_CAUSE, Some(fault_fix(fault)))
+            verdict.with_no_response(fault.no_response(), FAULT_CAUSE, Some(fault.fix()))
         }
         _ => verdict,
     };

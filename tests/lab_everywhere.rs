@@ -5,9 +5,7 @@
 //!
 //! Screenshots go to `/tmp/shots/` (and `target/test-artifacts/`) for a human to look at.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -15,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::lab_browser::{runtime, screenshot, settled_verdict, text_of, viewport, wait_for};
 use crate::util::chromium::{self, console_lines, Browser, Event, Page};
-use crate::util::sandbox::{client, run_cli, save, write, SaveStyle, TestSandbox, BIN, DEADLINE};
+use crate::util::sandbox::{client, run_cli, save, text_banner, write, SaveStyle, TestSandbox};
 
 /// Saves a screenshot where the brief asks for it, besides the usual artifacts folder.
 async fn shot(page: &Page, name: &str) {
@@ -298,33 +296,10 @@ async fn fixture_from_lab(page: &Page) -> tempfile::TempDir {
 
 /// The banner `sandbox up` prints in text mode, up to its last line.
 fn banner(dir: &Path, args: &[&str]) -> String {
-    let mut child = Command::new(BIN)
-        .arg("up")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn sandbox");
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            text.push_str(&line);
-            text.push('\n');
-            if line.starts_with("watching ") {
-                break;
-            }
-        }
-        let _ = tx.send(text);
-    });
-    let text = rx.recv_timeout(DEADLINE).expect("the banner");
-    let _ = child.kill();
-    let _ = child.wait();
-    text
+    text_banner(dir, args)
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// The banner without what differs from run to run (URLs, keys), the policy's name, and the

@@ -3,26 +3,14 @@
 //! static origins through, `--host 127.0.0.2` prints URLs that reach it, DNS host names are
 //! warned about, and the banner's columns stay apart for long names.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Instant;
-
 use serde_json::Value;
 
 use crate::util::chromium::{self, Browser};
 use crate::util::sandbox::{
-    client, policy_for, project, run_cli, save, write, SaveStyle, TestSandbox, BIN, DEADLINE,
+    acao, client, policy_for, project, run_cli, save, text_banner, write, SaveStyle, TestSandbox,
 };
 
 const NONE_ALLOWED: &str = "allows none of this sandbox's static origins";
-
-fn acao(res: &reqwest::blocking::Response) -> Option<String> {
-    res.headers()
-        .get("access-control-allow-origin")
-        .map(|v| v.to_str().unwrap().to_string())
-}
 
 /// A fresh `sandbox init` project in a temp folder: (the temp folder, the project in it).
 fn scaffolded() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -230,48 +218,6 @@ fn check_reads_the_placeholder_as_up_does() {
         other["fix"],
         "add \"http://localhost:9999\" to allowed_origins in cors.toml"
     );
-}
-
-/// The lines `sandbox up` prints in text mode up to the banner's last one; then it is stopped.
-fn text_banner(dir: &Path, args: &[&str]) -> Vec<String> {
-    let mut child = Command::new(BIN)
-        .arg("up")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn sandbox");
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + DEADLINE;
-    let mut lines = Vec::new();
-    let complete = loop {
-        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => {
-                let last = line.starts_with("watching ");
-                lines.push(line);
-                if last {
-                    break true;
-                }
-            }
-            // Exited, or still silent at the deadline.
-            Err(_) => break false,
-        }
-    };
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(complete, "no whole banner; output:\n{}", lines.join("\n"));
-    lines
 }
 
 /// The `http://…` words of the banner's lines.

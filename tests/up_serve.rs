@@ -13,12 +13,6 @@ supports_credentials = true
 
 const ALLOWED: &str = "http://karachi-dev.localhost:8080";
 
-fn acao(res: &reqwest::blocking::Response) -> Option<String> {
-    res.headers()
-        .get("access-control-allow-origin")
-        .map(|v| v.to_str().unwrap().to_string())
-}
-
 #[test]
 fn zero_config_serves_lab_and_default_api() {
     let d = tempfile::tempdir().unwrap();

@@ -52,7 +52,7 @@ pub(super) fn load(
     let resources = ld.resources(&f.resource)?;
     Ok(Routes {
         file_name: file_name.to_string(),
-        index: super::index::RouteIndex::build(routes.iter().map(|r| &r.path)),
+        index: super::index::RouteIndex::build(&routes),
         routes,
         body_files: ld.body_files,
         resources,

@@ -19,6 +19,8 @@ pub(super) struct RouteIndex {
     /// The most segments any pattern has: a longer path matches nothing, so the walk (which
     /// recurses once per segment) never goes deeper than a pattern does.
     depth: usize,
+    /// Whether any route answers CORS itself (`cors = "route"`), which every request asks.
+    any_own_cors: bool,
 }
 
 /// One segment position. Literal children are sorted by their text: found by binary search,
@@ -67,8 +69,15 @@ impl Node {
 }
 
 impl RouteIndex {
-    /// The index of `patterns`, numbered in the order given.
-    pub(super) fn build<'a>(patterns: impl IntoIterator<Item = &'a PathPattern>) -> RouteIndex {
+    /// The index of `routes`, numbered in file order.
+    pub(super) fn build(routes: &[super::Route]) -> RouteIndex {
+        let mut index = Self::of_patterns(routes.iter().map(|r| &r.path));
+        index.any_own_cors = routes.iter().any(|r| r.own_cors);
+        index
+    }
+
+    /// The tree of `patterns`, numbered in the order given.
+    fn of_patterns<'a>(patterns: impl IntoIterator<Item = &'a PathPattern>) -> RouteIndex {
         let mut root = Building::default();
         let mut depth = 0;
         for (i, p) in patterns.into_iter().enumerate() {
@@ -85,7 +94,12 @@ impl RouteIndex {
         RouteIndex {
             root: root.freeze(),
             depth,
+            any_own_cors: false,
         }
+    }
+
+    pub(super) fn any_own_cors(&self) -> bool {
+        self.any_own_cors
     }
 
     /// Every route whose path pattern matches `path`, in file order.
@@ -207,7 +221,7 @@ mod tests {
     #[test]
     fn literal_and_parameter_branches_both_match_in_file_order() {
         let ps = patterns(&["/api/{id}", "/api/me", "/api/{id}/x", "/", "/api/"]);
-        let ix = RouteIndex::build(&ps);
+        let ix = RouteIndex::of_patterns(&ps);
         assert_eq!(ix.matching("/api/me"), vec![0, 1]);
         assert_eq!(ix.matching("/api/7/x"), vec![2]);
         assert_eq!(ix.matching("/"), vec![3]);
@@ -221,7 +235,7 @@ mod tests {
 
     #[test]
     fn a_path_deeper_than_any_pattern_is_refused_without_walking_it() {
-        let ix = RouteIndex::build(&patterns(&["/a/{b}"]));
+        let ix = RouteIndex::of_patterns(&patterns(&["/a/{b}"]));
         let deep = "/a".repeat(40_000);
         assert!(ix.matching(&deep).is_empty());
     }
@@ -234,7 +248,7 @@ mod tests {
         let mut all: Vec<&str> = texts.iter().map(String::as_str).collect();
         all.push("/api/students/{id}");
         let ps = patterns(&all);
-        let ix = RouteIndex::build(&ps);
+        let ix = RouteIndex::of_patterns(&ps);
         let near = ix.near("/api/studnts/3", 32, strsim::normalized_levenshtein);
         assert!(near.len() <= 32);
         assert!(near.contains(&2000), "{near:?}");
@@ -255,7 +269,7 @@ mod tests {
             let texts: Vec<String> = pats.iter().map(|p| format!("/{}", p.join("/"))).collect();
             // Patterns whose parameter sits in an empty segment are refused at load.
             let ps: Vec<PathPattern> = texts.iter().filter_map(|t| PathPattern::parse(t).ok()).collect();
-            let ix = RouteIndex::build(&ps);
+            let ix = RouteIndex::of_patterns(&ps);
             for path in paths {
                 let path = format!("/{}", path.join("/"));
                 prop_assert_eq!(ix.matching(&path), linear(&ps, &path), "{}", path);

@@ -66,8 +66,8 @@ impl Routes {
 
     /// Whether the route that answers `method` `path` answers CORS itself (`cors = "route"`).
     pub fn answers_cors(&self, method: &str, path: &str) -> bool {
-        self.routes.iter().any(|r| r.own_cors)
-            && self.find(method, path).is_some_and(|m| m.route.own_cors)
+        // Asked on every request: a file without such a route is answered without a lookup.
+        self.index.any_own_cors() && self.find(method, path).is_some_and(|m| m.route.own_cors)
     }
 
     /// Whether any route, or the defaults, has latency or chance that
@@ -212,6 +212,14 @@ impl Fault {
             Fault::Close => "close",
             Fault::Reset => "reset",
         }
+    }
+
+    /// What to change so the request gets an answer (the journal's and `check`'s fix).
+    pub fn fix(self) -> String {
+        format!(
+            "remove `fault = \"{}\"` from the route (or the routes file's [defaults]) to get an answer",
+            self.as_str()
+        )
     }
 }
 

@@ -147,14 +147,8 @@ fn no_response_verdict(
     if ctx.api.is_none() || asked.origin.is_none() || ctx.state.bench.no_verdict {
         return None;
     }
-    let v = Verdict::empty(None).with_no_response(
-        fault.no_response(),
-        FAULT_CAUSE,
-        Some(format!(
-            "remove `fault = \"{}\"` from the route in the routes file (or its [defaults]) to get an answer",
-            fault.as_str()
-        )),
-    );
+    let v =
+        Verdict::empty(None).with_no_response(fault.no_response(), FAULT_CAUSE, Some(fault.fix()));
     Some(verdict::Verdicts {
         verdict: std::sync::Arc::new(VerdictSummary::from_verdict(&v).finish()),
         if_credentialed: None,

@@ -339,7 +339,54 @@ pub fn acao_for(api: &str, origin: &str) -> Option<String> {
         .header("Origin", origin)
         .send()
         .ok()?;
+    acao(&res)
+}
+
+/// A response's `Access-Control-Allow-Origin`, if it has one.
+pub fn acao(res: &reqwest::blocking::Response) -> Option<String> {
     res.headers()
         .get("access-control-allow-origin")
         .map(|v| v.to_str().unwrap().to_string())
+}
+
+/// The lines `sandbox up` prints in text mode up to the banner's last one; then it is stopped.
+pub fn text_banner(dir: &Path, args: &[&str]) -> Vec<String> {
+    let mut child = Command::new(BIN)
+        .arg("up")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn sandbox");
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + DEADLINE;
+    let mut lines = Vec::new();
+    let complete = loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => {
+                let last = line.starts_with("watching ");
+                lines.push(line);
+                if last {
+                    break true;
+                }
+            }
+            // Exited, or still silent at the deadline.
+            Err(_) => break false,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(complete, "no whole banner; output:\n{}", lines.join("\n"));
+    lines
 }
