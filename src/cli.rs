@@ -133,13 +133,30 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// The URL to probe (http:// only), e.g. http://localhost:5000/api/users.
+    /// The URL to probe, e.g. http://localhost:5000/api/users or https://api.example.com/v1.
     pub url: String,
     #[command(flatten)]
     pub request: RequestArgs,
-    /// Seconds to wait for each answer.
-    #[arg(long, default_value_t = 5)]
-    pub timeout: u64,
+    /// Seconds (fractions allowed) each whole answer may take, from connecting to its last
+    /// byte.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Also trust the CA certificates in this PEM file (mkcert's rootCA.pem, a company CA).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Do not verify certificates (said in the output; a browser would verify them).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Send this request body (set its type with -H 'Content-Type: …').
+    #[arg(long, value_name = "STRING", conflicts_with = "data_file")]
+    pub data: Option<String>,
+    /// Send this file's bytes as the request body.
+    #[arg(long, value_name = "FILE")]
+    pub data_file: Option<PathBuf>,
+    /// A cookie the browser holds for the server, `name=value`; sent when the browser would
+    /// send cookies (--credentials include, or a same-origin request). Repeatable.
+    #[arg(long = "cookie", value_name = "NAME=VALUE")]
+    pub cookies: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -278,7 +295,12 @@ impl ProbeArgs {
         crate::answer::ProbeOptions {
             url: self.url.clone(),
             request: self.request.spec(),
-            timeout: std::time::Duration::from_secs(self.timeout),
+            timeout_secs: self.timeout,
+            cacert: self.cacert.clone(),
+            insecure: self.insecure,
+            data: self.data.clone(),
+            data_file: self.data_file.clone(),
+            cookies: self.cookies.clone(),
         }
     }
 }

@@ -10,8 +10,6 @@ mod explain;
 mod http;
 mod probe;
 
-pub use http::ClientError;
-
 use std::fmt::Write as _;
 
 pub use check::{check, CheckOptions};
@@ -33,11 +31,6 @@ pub enum AnswerError {
     Load(#[from] crate::state::OriginLoadError),
     #[error("the config has no api origin")]
     NoApiOrigin,
-    #[error("cannot reach {url}: {source}")]
-    Network {
-        url: String,
-        source: http::ClientError,
-    },
     #[error("{0}")]
     Usage(String),
 }

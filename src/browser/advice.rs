@@ -88,7 +88,8 @@ pub(super) fn fix_for(s: &FixSubject, failure: &Failure, response: Option<&Respo
     if s.tainted && failure.error != CorsError::RedirectContainsCredentials {
         text.push_str(
             " (a cross-origin redirect tainted the request, so the browser sends \
-             Origin: null; avoiding that redirect also works)",
+             Origin: null; allowing `null` would let every sandboxed iframe and data: page \
+             in too, so avoiding that redirect is the safer fix)",
         );
     }
     text

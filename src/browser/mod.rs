@@ -12,7 +12,7 @@
 //! (no imports from the model), `model` (the data), `no_response` (an exchange without a response), `request` (request-side rules),
 //! `catalogue` (error text and fix templates), `check` (response-side checks), `advice`
 //! (fixes and notes filled in for one exchange), `cache` (the preflight cache), `har`
-//! (HAR import), `render` (text layout), `engine` (the order of the algorithm's steps),
+//! (HAR import), `render` (text layout), `engine` (the order of the algorithm's steps), `drive` (an exchange answered step by step),
 //! then this file, which ties them into [`evaluate`] and the server-side judges. The unit tests under `tests/` may use any of them.
 //!
 //! ```
@@ -47,6 +47,7 @@ mod cache;
 mod catalogue;
 mod check;
 mod cors_error;
+mod drive;
 mod engine;
 mod har;
 mod model;
@@ -83,7 +84,9 @@ pub use request::{
 };
 pub use url::{Origin, Url};
 
-use engine::{run, Exchange};
+pub use drive::{Drive, Next};
+pub use engine::WireRequest;
+use engine::{run, Exchange, Missing};
 
 /// Judges a scenario: replays `prior` exchanges (oldest first, each at
 /// `-seconds_before`) into a fresh preflight cache, then the request itself at time 0.
@@ -94,7 +97,8 @@ pub fn evaluate(s: &Scenario, ctx: &FixContext) -> Verdict {
         preflight: s.preflight_response.as_ref(),
         actual: s.actual_response.as_ref(),
         redirects: &s.redirects,
-        preflight_only: false,
+        missing: Missing::Note,
+        next_hop_preflight: None,
     };
     run(s.id.clone(), &ex, &mut cache, 0.0, ctx)
 }
@@ -108,7 +112,8 @@ fn replay_prior(s: &Scenario, ctx: &FixContext) -> PreflightCache {
             preflight: prior.preflight_response.as_ref(),
             actual: prior.actual_response.as_ref(),
             redirects: &[],
-            preflight_only: false,
+            missing: Missing::Note,
+            next_hop_preflight: None,
         };
         run(None, &ex, &mut cache, -prior.seconds_before, ctx);
     }
@@ -131,7 +136,8 @@ pub fn evaluate_unanswered(
         preflight: s.preflight_response.as_ref(),
         actual: None,
         redirects: &[],
-        preflight_only: true,
+        missing: Missing::PreflightOnly,
+        next_hop_preflight: None,
     };
     let v = run(s.id.clone(), &ex, &mut cache, 0.0, ctx);
     if v.is_allowed() {
@@ -193,7 +199,8 @@ fn evaluate_preflight_only(request: &Request, response: &Response, ctx: &FixCont
         preflight: Some(response),
         actual: None,
         redirects: &[],
-        preflight_only: true,
+        missing: Missing::PreflightOnly,
+        next_hop_preflight: None,
     };
     let mut v = run(None, &ex, &mut cache, 0.0, ctx);
     if !v.preflight_required {
@@ -223,7 +230,8 @@ pub fn judge_actual(
         preflight: None,
         actual: Some(response),
         redirects: &[],
-        preflight_only: false,
+        missing: Missing::Note,
+        next_hop_preflight: None,
     };
     let mut v = run(None, &ex, &mut cache, 0.0, ctx);
     if v.preflight_required && v.cors_error.is_none() && !v.is_allowed() {
@@ -235,7 +243,8 @@ pub fn judge_actual(
             preflight: None,
             actual: Some(response),
             redirects: &[],
-            preflight_only: false,
+            missing: Missing::Note,
+            next_hop_preflight: None,
         };
         let mut again = run(None, &ex, &mut PreflightCache::new(), 0.0, ctx);
         again.preflight_required = true;

@@ -467,6 +467,10 @@ pub struct Verdict {
     /// Remarks that change no outcome: cache behaviour, lints, parts of the scenario not
     /// judged.
     pub notes: Vec<String>,
+    /// The `net::` error Chromium's console shows when the request never got a response it
+    /// could judge (connection refused, a certificate it does not trust, a malformed answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub net_error: Option<String>,
 }
 
 impl Verdict {
@@ -484,6 +488,7 @@ impl Verdict {
             fix: None,
             readable_headers: Vec::new(),
             notes: Vec::new(),
+            net_error: None,
         }
     }
 

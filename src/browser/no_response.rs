@@ -51,19 +51,29 @@ impl Verdict {
     /// This verdict, for a request whose (actual or preflight) exchange got no response:
     /// blocked without a CORS error, `fetch()`'s TypeError as the message, the console's
     /// `net::` error in the notes. What was learnt about the preflight stays.
-    pub fn with_no_response(mut self, kind: NoResponse, cause: &str, fix: Option<String>) -> Self {
+    pub fn with_no_response(self, kind: NoResponse, cause: &str, fix: Option<String>) -> Self {
+        self.with_network_error(kind.net_error(), &kind.sentence(cause), fix)
+    }
+
+    /// This verdict, for an exchange that ended in the network error `net_error`
+    /// (`net::ERR_…`) before CORS was asked; `sentence` says what happened.
+    pub fn with_network_error(
+        mut self,
+        net_error: &str,
+        sentence: &str,
+        fix: Option<String>,
+    ) -> Self {
         self.outcome = Outcome::Blocked;
         self.cors_error = None;
         self.failed_parameter = None;
         self.message = Some(FETCH_NETWORK_ERROR.to_owned());
-        self.reason = Some(kind.sentence(cause));
+        self.reason = Some(sentence.to_owned());
         self.fix = fix;
         self.readable_headers.clear();
+        self.net_error = Some(net_error.to_owned());
         self.notes.push(format!(
-            "{}: Chromium's console shows `{}` for the request and fetch() rejects with \
-             {FETCH_NETWORK_ERROR}; there is no CORS error to fix",
-            kind.sentence(cause),
-            kind.net_error()
+            "{sentence}: Chromium's console shows `{net_error}` for the request and fetch() \
+             rejects with {FETCH_NETWORK_ERROR}; there is no CORS error to fix"
         ));
         self
     }

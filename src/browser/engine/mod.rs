@@ -23,8 +23,15 @@ use super::model::{
     FixContext, HeaderList, Mode, Outcome, PreflightRequest, RedirectHop, Request, Response,
     Verdict,
 };
-use super::request::{access_control_request_headers, needs_preflight, prepare, Prepared};
+use super::request::{access_control_request_headers, needs_preflight, Prepared};
 use super::url::{Origin, Url};
+
+mod construct;
+mod wire;
+
+use construct::construct_request;
+pub(crate) use wire::Missing;
+pub use wire::WireRequest;
 
 /// Chromium follows at most 20 redirects.
 const MAX_REDIRECTS: usize = 20;
@@ -52,9 +59,11 @@ pub(crate) struct Exchange<'a> {
     pub preflight: Option<&'a Response>,
     pub actual: Option<&'a Response>,
     pub redirects: &'a [RedirectHop],
-    /// Only the preflight is being judged (a server saw it and nothing after it yet), so a
-    /// missing actual response is expected and not worth a note.
-    pub preflight_only: bool,
+    /// What a response the exchange lacks means.
+    pub missing: Missing,
+    /// In a driven exchange, the preflight answer already got for the hop after the last
+    /// redirect held (its own response is still to come).
+    pub next_hop_preflight: Option<&'a Response>,
 }
 
 /// One exchange in progress: the request as fetch() built it, where it is now, and the
@@ -74,7 +83,11 @@ struct Run<'a> {
     cors_flag: bool,
     /// Whether script gets an opaque response (no-cors to another origin).
     opaque: bool,
+    /// Set once a redirect turned the method into GET: the body is gone.
+    body_dropped: bool,
     v: Verdict,
+    /// In a driven exchange, what the browser sends next.
+    want: Option<WireRequest>,
 }
 
 /// Judges one exchange at time `now`, reading and filling the preflight `cache`.
@@ -85,60 +98,26 @@ pub(crate) fn run(
     now: f64,
     ctx: &FixContext,
 ) -> Verdict {
+    run_driven(id, ex, cache, now, ctx).0
+}
+
+/// [`run`], also returning what the browser would send next when the exchange (with
+/// [`Missing::Ask`]) stops at a response it does not hold yet.
+pub(crate) fn run_driven(
+    id: Option<String>,
+    ex: &Exchange,
+    cache: &mut PreflightCache,
+    now: f64,
+    ctx: &FixContext,
+) -> (Verdict, Option<WireRequest>) {
     let mut v = Verdict::empty(id);
     let Some((page_origin, url, prepared)) = construct_request(ex.request, &mut v) else {
-        return v;
+        return (v, None);
     };
     let mut run = Run::new(ctx, ex.request, page_origin, url, prepared, v);
     // Every path through the steps ends in a break, with the verdict complete.
     let _ = run.steps(ex, cache, now);
-    run.v
-}
-
-/// What `new Request()` and `fetch()` check before anything is sent (Fetch "Request
-/// constructor" and "fetch method"): the page origin and URL parse, the URL carries no
-/// credentials, the method and headers are valid. On failure `v` is complete (the
-/// TypeError Chromium throws) and the result is `None`.
-fn construct_request(request: &Request, v: &mut Verdict) -> Option<(Origin, Url, Prepared)> {
-    let fetch_error = |v: &mut Verdict, text: String| {
-        v.outcome = Outcome::Blocked;
-        v.message = Some(format!("Failed to execute 'fetch' on 'Window': {text}"));
-    };
-    let Some(page_origin) = Origin::parse(&request.origin) else {
-        v.outcome = Outcome::Blocked;
-        v.message = Some(format!(
-            "invalid scenario: request.origin '{}' is not a serialized origin",
-            request.origin
-        ));
-        return None;
-    };
-    let Some(url) = Url::parse(&request.url) else {
-        fetch_error(v, format!("Failed to parse URL from {}", request.url));
-        return None;
-    };
-    if url.has_credentials() {
-        fetch_error(
-            v,
-            format!(
-                "Request cannot be constructed from a URL that includes credentials: {}",
-                request.url
-            ),
-        );
-        return None;
-    }
-    let prepared = match prepare(&request.method, &request.headers, request.mode) {
-        Ok(p) => p,
-        Err(text) => {
-            fetch_error(v, text);
-            return None;
-        }
-    };
-    v.notes.extend(prepared.notes.iter().cloned());
-    if request.mode == Mode::Navigate {
-        v.notes
-            .push("mode 'navigate' is outside this model; treated as no-cors".to_owned());
-    }
-    Some((page_origin, url, prepared))
+    (run.v, run.want)
 }
 
 /// The response pair of hop `i`: the first request's, then each redirect hop's.
@@ -146,9 +125,14 @@ fn hop<'a>(ex: &'a Exchange, i: usize) -> Option<(Option<&'a Response>, Option<&
     if i == 0 {
         return Some((ex.preflight, ex.actual));
     }
-    ex.redirects
-        .get(i - 1)
-        .map(|h| (h.preflight_response.as_ref(), Some(&h.response)))
+    match ex.redirects.get(i - 1) {
+        Some(h) => Some((h.preflight_response.as_ref(), Some(&h.response))),
+        // A driver is filling in the hop after the last one it holds.
+        None if ex.missing == Missing::Ask && i - 1 == ex.redirects.len() => {
+            Some((ex.next_hop_preflight, None))
+        }
+        None => None,
+    }
 }
 
 impl<'a> Run<'a> {
@@ -174,7 +158,9 @@ impl<'a> Run<'a> {
             tainted: false,
             cors_flag: !no_cors && cross_origin,
             opaque: no_cors && cross_origin,
+            body_dropped: false,
             v,
+            want: None,
         }
     }
 }
@@ -204,10 +190,15 @@ impl Run<'_> {
                 ));
                 return STOP;
             };
-            self.preflight_if_needed(preflight, i == 0, cache, now)?;
+            self.preflight_if_needed(preflight, i, ex.missing, cache, now)?;
             let Some(response) = actual else {
-                if ex.preflight_only {
-                    return STOP;
+                match ex.missing {
+                    Missing::PreflightOnly => return STOP,
+                    Missing::Ask => {
+                        self.want = Some(self.wire_request(false, i));
+                        return STOP;
+                    }
+                    Missing::Note => {}
                 }
                 self.v.notes.push(
                     "no actual response in the scenario: only the request side and the preflight were judged"
@@ -266,14 +257,15 @@ impl Run<'_> {
     fn preflight_if_needed(
         &mut self,
         preflight: Option<&Response>,
-        first_hop: bool,
+        hop: usize,
+        missing: Missing,
         cache: &mut PreflightCache,
         now: f64,
     ) -> Step {
         if self.cors_flag && self.cors_mode() && needs_preflight(&self.method, &self.headers) {
-            return self.preflight(preflight, cache, now);
+            return self.preflight(preflight, hop, missing, cache, now);
         }
-        if preflight.is_some() && first_hop {
+        if preflight.is_some() && hop == 0 {
             self.v.notes.push(
                 "a preflight response is given but Chromium sends no preflight for this request"
                     .to_owned(),
@@ -288,6 +280,8 @@ impl Run<'_> {
     fn preflight(
         &mut self,
         response: Option<&Response>,
+        hop: usize,
+        missing: Missing,
         cache: &mut PreflightCache,
         now: f64,
     ) -> Step {
@@ -303,7 +297,11 @@ impl Run<'_> {
         }
         self.v.preflight_sent = true;
         let Some(response) = response else {
-            self.preflight_unanswered();
+            if missing == Missing::Ask {
+                self.want = Some(self.wire_request(true, hop));
+            } else {
+                self.preflight_unanswered();
+            }
             return STOP;
         };
         let result = self.check_preflight(response)?;
@@ -470,6 +468,7 @@ impl Run<'_> {
         let becomes_get = (status == 303 && self.method != "HEAD")
             || ((status == 301 || status == 302) && self.method == "POST");
         if becomes_get {
+            self.body_dropped = true;
             self.method = "GET".to_owned();
             self.headers
                 .retain(|(n, _)| !BODY_HEADERS.contains(&n.to_ascii_lowercase().as_str()));
