@@ -228,7 +228,7 @@ fn probe_judges_a_live_server_and_up_logs_verdicts() {
     );
     assert_eq!(code, 1);
     assert!(out.contains("MissingAllowOriginHeader"), "{out}");
-    assert!(out.contains("response←  200"), "raw answer shown: {out}");
+    assert!(out.contains("→ HTTP/1.1 200"), "raw answer shown: {out}");
 
     // The sandbox judged each of those requests itself.
     let e = sb.wait_event(|e| e["event"] == "request" && e["preflight"] == true);

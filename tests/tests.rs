@@ -20,6 +20,7 @@ mod lab_everywhere;
 mod load;
 mod mock_api;
 mod ports;
+mod probe_real;
 mod reload_faults;
 mod security;
 mod up_serve;

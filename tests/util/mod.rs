@@ -1,5 +1,9 @@
 //! Helpers shared by the integration tests (each test module picks what it needs).
 pub mod chromium;
+pub mod fetch_oracle;
+pub mod nginx;
 pub mod raw_http;
 pub mod raw_server;
 pub mod sandbox;
+pub mod tls;
+pub mod wire_server;

@@ -50,6 +50,17 @@ pub fn probe(opts: &ProbeOptions, out: Output) -> Result<Report, AnswerError> {
     .map_err(|e| AnswerError::Usage(e.to_string()))?;
     let mut spec = opts.request.clone();
     spec.origin = checked.origin.clone();
+    let typed = spec
+        .headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+    if checked.body.is_some() && !typed {
+        // What fetch() adds for a string body (a safelisted type: no preflight).
+        spec.headers.push((
+            "Content-Type".to_owned(),
+            "text/plain;charset=UTF-8".to_owned(),
+        ));
+    }
     let mut drive = Drive::new(spec.to_request(&opts.url), FixContext::Generic);
     let mut exchanged: Vec<Exchanged> = Vec::new();
     let mut v = loop {

@@ -428,9 +428,12 @@ impl Run<'_> {
             }
         }
         if followed >= MAX_REDIRECTS {
-            self.fail_without_cors_error(
-                "more than 20 redirects: net::ERR_TOO_MANY_REDIRECTS (TypeError: Failed to fetch)"
-                    .to_owned(),
+            // A network error, as a real probe against a redirect loop confirms.
+            let v = std::mem::replace(&mut self.v, Verdict::empty(None));
+            self.v = v.with_network_error(
+                "net::ERR_TOO_MANY_REDIRECTS",
+                "more than 20 redirects",
+                Some("the URL redirects in a loop or too often: fix the Location it sends".into()),
             );
             return ControlFlow::Break(());
         }
