@@ -124,6 +124,11 @@ fn answer(r: &WireRequest) -> Reply {
     }
 }
 
+/// The raw server on 127.0.0.1, answering by [`answer`].
+fn wire_server() -> WireServer {
+    WireServer::start("127.0.0.1", Arc::new(answer)).unwrap()
+}
+
 fn raw(text: &str) -> Reply {
     Reply::Bytes(text.as_bytes().to_vec())
 }
@@ -519,59 +524,36 @@ fn probe_agrees_with_chromium_against_real_servers() {
     assert_eq!(by("tls-trusted-http2")["outcome"], "allowed");
 }
 
+/// `sandbox probe URL --origin http://page.localhost EXTRA…`.
+fn probe_cli(dir: &Path, url: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["probe", url, "--origin", "http://page.localhost"];
+    args.extend_from_slice(extra);
+    run_cli(dir, &args)
+}
+
 #[test]
 fn probe_uses_http2_when_offered_and_says_when_it_does_not_verify() {
     let s = start_servers();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("https://api.localhost:{}/ok", s.tls_trusted);
-    let (code, out, err) = run_cli(
-        dir.path(),
-        &[
-            "probe",
-            &url,
-            "--origin",
-            "http://page.localhost",
-            "--cacert",
-            &s.ca_pem,
-        ],
-    );
+    let (code, out, err) = probe_cli(dir.path(), &url, &["--cacert", &s.ca_pem]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("→ HTTP/2 200"), "{out}");
     let untrusted = format!("https://api.localhost:{}/ok", s.tls_untrusted);
-    let (_, out, _) = run_cli(
-        dir.path(),
-        &[
-            "probe",
-            &untrusted,
-            "--origin",
-            "http://page.localhost",
-            "--insecure",
-        ],
-    );
+    let (_, out, _) = probe_cli(dir.path(), &untrusted, &["--insecure"]);
     assert!(out.contains("ALLOWED"), "{out}");
     assert!(
         out.contains("--insecure: certificates were not verified"),
         "{out}"
     );
-    let (code, _, err) = run_cli(
-        dir.path(),
-        &[
-            "probe",
-            &url,
-            "--origin",
-            "http://page.localhost",
-            "--cacert",
-            "/nonexistent.pem",
-        ],
-    );
+    let (code, _, err) = probe_cli(dir.path(), &url, &["--cacert", "/nonexistent.pem"]);
     assert_eq!(code, 2);
     assert!(err.contains("--cacert"), "{err}");
 }
 
 #[test]
 fn timeout_bounds_a_dripping_answer() {
-    let handler: Arc<dyn Fn(&WireRequest) -> Reply + Send + Sync> = Arc::new(answer);
-    let wire = WireServer::start("127.0.0.1", handler).unwrap();
+    let wire = wire_server();
     let url = format!("http://api.localhost:{}/drip", wire.port());
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sandbox"))
         .args([
@@ -605,8 +587,7 @@ fn timeout_bounds_a_dripping_answer() {
 
 #[test]
 fn bad_input_is_refused_before_anything_is_sent() {
-    let handler: Arc<dyn Fn(&WireRequest) -> Reply + Send + Sync> = Arc::new(answer);
-    let wire = WireServer::start("127.0.0.1", handler).unwrap();
+    let wire = wire_server();
     let url = format!("http://api.localhost:{}/star", wire.port());
     let creds = format!("http://user:pw@api.localhost:{}/star", wire.port());
     let bare = format!("api.localhost:{}/star", wire.port());
@@ -661,25 +642,12 @@ fn bad_input_is_refused_before_anything_is_sent() {
 
 #[test]
 fn cookies_go_only_where_the_browser_would_send_them() {
-    let handler: Arc<dyn Fn(&WireRequest) -> Reply + Send + Sync> = Arc::new(answer);
-    let wire = WireServer::start("127.0.0.1", handler).unwrap();
+    let wire = wire_server();
     let url = format!("http://api.localhost:{}/reflect", wire.port());
     let dir = tempfile::tempdir().unwrap();
-    let page = "http://page.localhost";
     for credentials in ["include", "same-origin", "omit"] {
-        let (code, _, err) = run_cli(
-            dir.path(),
-            &[
-                "probe",
-                &url,
-                "--origin",
-                page,
-                "--credentials",
-                credentials,
-                "--cookie",
-                "sid=abc",
-            ],
-        );
+        let flags = ["--credentials", credentials, "--cookie", "sid=abc"];
+        let (code, _, err) = probe_cli(dir.path(), &url, &flags);
         assert_eq!(code, 0, "{err}");
     }
     let cookies: Vec<Option<String>> = wire
