@@ -42,6 +42,10 @@ pub enum Command {
     /// Scaffold a project (sandbox.toml, static/index.html, api.toml, cors.toml) in DIR, or,
     /// with --from-openapi and no DIR, write just a routes file from an OpenAPI 3 document.
     Init(InitArgs),
+    /// Make the local CA for HTTPS origins (once per user) and install it where this
+    /// machine's browsers look (Chromium's and Firefox's NSS databases, via certutil); prints
+    /// what to do for the rest.
+    Trust,
     /// Print a shell completion script (README, "Install", says where each shell wants it).
     Completions {
         /// The shell to complete for.

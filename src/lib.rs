@@ -10,7 +10,7 @@
 //! Layers, leaves first. A module uses only modules of earlier layers, never one of its own
 //! layer or a later one (`.ci/layers` checks this on every CI run):
 //!
-//! 1. `browser`, `source_file`
+//! 1. `browser`, `source_file`, `certs`
 //! 2. `vocab`
 //! 3. `config`, `policy`, `routes`
 //! 4. `journal`
@@ -26,6 +26,8 @@
 //!   names, console messages and a fix. The heart: `up`, `explain`, `check`, `probe` and the
 //!   fixtures all use it. Written as if it were a crate of its own.
 //! - [`source_file`]: reading a user's file under shared rules and locating its errors.
+//! - [`certs`]: HTTPS origins' certificates: the per-user local CA, leaves it signs, a user's
+//!   own files, and `sandbox trust`.
 //! - [`vocab`]: what a header line may hold, route path patterns, HTML escaping: the rules
 //!   several loaders and servers share.
 //! - [`config`]: `sandbox.toml` (origins, ports, files, the Host allowlist), validation with
@@ -49,6 +51,7 @@
 
 pub mod answer;
 pub mod browser;
+pub mod certs;
 pub mod cli;
 pub mod config;
 pub mod fixtures;

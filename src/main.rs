@@ -25,12 +25,39 @@ fn main() -> ExitCode {
         Command::Explain(a) => report(answer::explain(&a.file, a.output.output())),
         Command::Check(a) => report(answer::check(&a.options(), a.output.output())),
         Command::Probe(a) => report(answer::probe(&a.options(), a.output.output())),
+        Command::Trust => trust(),
         Command::Completions { shell } => print_bytes(&cli::completion_script(shell)),
         Command::Man => match cli::man_page() {
             Ok(page) => print_bytes(&page),
             Err(e) => failed(&format!("error: cannot render the man page: {e}")),
         },
     }
+}
+
+/// `sandbox trust`: the CA into the NSS databases found under $HOME, then the manual steps.
+fn trust() -> ExitCode {
+    let ca = match sandbox::certs::LocalCa::open(&sandbox::certs::data_dir()) {
+        Ok(ca) => ca,
+        Err(e) => return failed(&format!("error: {e}")),
+    };
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let report = sandbox::certs::trust(&ca.cert_path, &home);
+    println!("local CA: {}", ca.cert_path.display());
+    for db in &report.installed {
+        println!(
+            "trusted in {} (restart the browser to pick it up)",
+            db.display()
+        );
+    }
+    for (db, why) in &report.failed {
+        eprintln!("could not add it to {}: {why}", db.display());
+    }
+    for step in &report.instructions {
+        println!("- {step}");
+    }
+    ExitCode::from(u8::from(!report.failed.is_empty()) * 2)
 }
 
 /// Generated text goes through a buffer: clap_complete panics on a failed write, and a

@@ -9,7 +9,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::config::{self, Config, OriginSpec, Overrides, StaticRoot};
+use crate::config::{self, Config, OriginSpec, Overrides, StaticRoot, TlsSource};
 use crate::journal::{Log, LogFormat};
 use crate::reload::config::ConfigReload;
 use crate::reload::watch::{self, WatcherKind};
@@ -53,6 +53,11 @@ pub enum UpError {
     Watch(#[from] watch::WatchError),
     #[error(transparent)]
     Key(#[from] crate::state::KeyError),
+    #[error("origin `{name}` cannot serve HTTPS: {source}")]
+    Tls {
+        name: String,
+        source: crate::certs::CertError,
+    },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -99,6 +104,7 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
         .map(|l| l.local_addr().map(|a| a.port()))
         .collect::<Result<_, _>>()?;
 
+    let (tls, tls_notes) = tls_configs(&config)?;
     let (mut state, shutdown_tx) = build_state(&config, &ports, Log::stdout(opts.log_format))?;
     let roles = roles(&config);
     state.bench =
@@ -133,17 +139,87 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
         // Signals are registered before anything is announced, so a SIGTERM sent right after
         // `ready` is never lost to the default handler.
         let signals = Signals::register()?;
-        announce(&config, &run_state, &ports, watcher_ref, &opts.notes);
+        let notes: Vec<String> = opts.notes.iter().chain(&tls_notes).cloned().collect();
+        announce(&config, &run_state, &ports, watcher_ref, &notes);
         actix_web::rt::spawn(async move {
             signals.wait().await;
             let _ = shutdown_tx.send(true);
         });
-        serve::run(roles.into_iter().zip(listeners).collect(), run_state, hosts).await
+        let served = roles
+            .into_iter()
+            .zip(listeners)
+            .zip(tls)
+            .map(|((role, listener), tls)| (role, listener, tls))
+            .collect();
+        serve::run(served, run_state, hosts).await
     });
     drop(watcher);
     state.log.stopped();
     state.log.flush();
     result.map_err(UpError::Io)
+}
+
+/// Each origin's TLS server settings (`None` for plain HTTP), in config order, and notes for
+/// the start (a local CA made just now wants `sandbox trust`).
+fn tls_configs(
+    config: &Config,
+) -> Result<(Vec<Option<rustls::ServerConfig>>, Vec<String>), UpError> {
+    let mut notes = Vec::new();
+    let mut ca: Option<crate::certs::LocalCa> = None;
+    let mut out = Vec::new();
+    for o in &config.origins {
+        let err = |source| UpError::Tls {
+            name: o.name.clone(),
+            source,
+        };
+        let identity = match &o.tls {
+            None => {
+                out.push(None);
+                continue;
+            }
+            Some(TlsSource::Files { cert, key }) => {
+                crate::certs::Identity::from_files(cert, key).map_err(err)?
+            }
+            Some(TlsSource::LocalCa) => {
+                if ca.is_none() {
+                    let opened =
+                        crate::certs::LocalCa::open(&crate::certs::data_dir()).map_err(err)?;
+                    if opened.created {
+                        notes.push(format!(
+                            "made a local CA for HTTPS origins at {}: run `sandbox trust` once so \
+                             browsers accept it",
+                            opened.cert_path.display()
+                        ));
+                    }
+                    ca = Some(opened);
+                }
+                let names = leaf_names(config, &o.hostname);
+                ca.as_ref()
+                    .map(|c| c.leaf(&names))
+                    .transpose()
+                    .map_err(err)?
+                    .ok_or_else(|| UpError::Io(std::io::Error::other("no local CA")))?
+            }
+        };
+        out.push(Some(identity.server_config().map_err(err)?));
+    }
+    Ok((out, notes))
+}
+
+/// The names a leaf certificate covers: the origin's host name and every loopback form a
+/// browser on this machine may use.
+fn leaf_names(config: &Config, hostname: &str) -> Vec<String> {
+    let mut names = vec![hostname.to_owned()];
+    for n in ["localhost", "127.0.0.1", "::1"] {
+        names.push(n.to_owned());
+    }
+    if !config.bind.is_unspecified() {
+        names.push(config.bind.to_string());
+    }
+    names.dedup();
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    names
 }
 
 /// What each listener serves, in config order: the n-th static origin is `statics[n]` of the
@@ -218,7 +294,7 @@ fn announce(
     }
     state.log.banner(&banner(config, state, ports, watcher));
     for (o, port) in config.origins.iter().zip(ports) {
-        let url = origin_url(&config.browser_host(&o.hostname), *port);
+        let url = origin_url(o, &config.browser_host(&o.hostname), *port);
         let (kind, pages) = match o.kind() {
             config::OriginKind::Static => (
                 "static",
@@ -267,7 +343,7 @@ fn banner(config: &Config, state: &State, ports: &[u16], watcher: &watch::WatchH
         .iter()
         .zip(ports)
         .map(|(o, port)| {
-            let url = origin_url(&config.browser_host(&o.hostname), *port);
+            let url = origin_url(o, &config.browser_host(&o.hostname), *port);
             let (what, rest) = match &o.spec {
                 OriginSpec::Static { root } => (
                     match root {

@@ -15,6 +15,7 @@ mod config_reload;
 mod fixtures_browser;
 mod fixtures_verify;
 mod hot_reload;
+mod https_origins;
 mod lab_browser;
 mod lab_everywhere;
 mod load;

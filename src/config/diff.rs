@@ -111,6 +111,13 @@ fn needs_restart(old: &OriginConfig, new: &OriginConfig) -> Vec<String> {
     if old.port != new.port {
         out.push(format!("port of `{name}` {} → {}", old.port, new.port));
     }
+    if old.tls != new.tls {
+        out.push(format!(
+            "tls of `{name}` {} → {}",
+            old.scheme(),
+            new.scheme()
+        ));
+    }
     if old.hostname != new.hostname {
         out.push(format!(
             "hostname of `{name}` {} → {}",
@@ -183,6 +190,7 @@ mod tests {
                 routes: FileRef::Embedded,
                 policy: FileRef::Path(policy.into()),
             },
+            tls: None,
         }
     }
 
@@ -194,6 +202,7 @@ mod tests {
             spec: OriginSpec::Static {
                 root: StaticRoot::Dir(root.into()),
             },
+            tls: None,
         }
     }
 

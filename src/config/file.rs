@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{FileRef, OriginConfig, OriginSpec, StaticRoot};
+use super::{FileRef, OriginConfig, OriginSpec, StaticRoot, TlsSource};
 use crate::source_file::{LoadError, Source};
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +36,9 @@ struct OriginEntry {
     root: Option<Spanned<String>>,
     routes: Option<Spanned<String>>,
     policy: Option<Spanned<String>>,
+    tls: Option<Spanned<bool>>,
+    cert: Option<Spanned<String>>,
+    key: Option<Spanned<String>>,
 }
 
 pub(super) fn validate(
@@ -66,11 +69,13 @@ pub(super) fn validate(
         }
         let hostname = hostname(src, &e.hostname)?;
         let spec = spec(src, dir, &e)?;
+        let tls = tls(src, dir, &e)?;
         out.push(OriginConfig {
             name,
             port: *e.port.get_ref(),
             hostname,
             spec,
+            tls,
         });
     }
     Ok(out)
@@ -147,6 +152,39 @@ fn spec(src: &Source, dir: &Path, e: &OriginEntry) -> Result<OriginSpec, LoadErr
             }
         }
     })
+}
+
+/// `tls = true` with the local CA, or with the user's `cert` and `key` (both or neither).
+fn tls(src: &Source, dir: &Path, e: &OriginEntry) -> Result<Option<TlsSource>, LoadError> {
+    let on = e.tls.as_ref().is_some_and(|t| *t.get_ref());
+    let stray = e.cert.as_ref().or(e.key.as_ref());
+    if !on {
+        if let Some(v) = stray {
+            return Err(src.error_at(
+                Some(v.span()),
+                "a certificate is given but the origin is not HTTPS",
+                "here",
+                Some("add `tls = true` to serve this origin over HTTPS with it".into()),
+            ));
+        }
+        return Ok(None);
+    }
+    match (&e.cert, &e.key) {
+        (None, None) => Ok(Some(TlsSource::LocalCa)),
+        (Some(cert), Some(key)) => Ok(Some(TlsSource::Files {
+            cert: resolve(src, dir, cert)?,
+            key: resolve(src, dir, key)?,
+        })),
+        (Some(v), None) | (None, Some(v)) => Err(src.error_at(
+            Some(v.span()),
+            "`cert` and `key` go together",
+            "only one of them",
+            Some(
+                "give both PEM files (mkcert writes NAME.pem and NAME-key.pem), or neither to                  use the sandbox's local CA"
+                    .into(),
+            ),
+        )),
+    }
 }
 
 /// A path relative to the config file's folder, which must exist.

@@ -40,6 +40,17 @@ pub struct OriginConfig {
     /// The host name the origin is reached by in the browser (`localhost` unless set).
     pub hostname: String,
     pub spec: OriginSpec,
+    /// Served over HTTPS (`tls = true`), and with which certificate.
+    pub tls: Option<TlsSource>,
+}
+
+/// Where an HTTPS origin's certificate comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TlsSource {
+    /// A leaf made at start by the user's local CA (`sandbox trust` installs the CA).
+    LocalCa,
+    /// The user's own PEM files (`cert`, `key`; mkcert's, say).
+    Files { cert: PathBuf, key: PathBuf },
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +91,15 @@ impl Config {
 }
 
 impl OriginConfig {
+    /// `https` for a TLS origin, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
     pub fn kind(&self) -> OriginKind {
         match self.spec {
             OriginSpec::Static { .. } => OriginKind::Static,
@@ -176,6 +196,7 @@ pub fn default_config(cwd: &Path) -> Config {
                 port: DEFAULT_FRONTEND_PORT,
                 hostname: "localhost".into(),
                 spec: OriginSpec::Static { root },
+                tls: None,
             },
             OriginConfig {
                 name: "api".into(),
@@ -185,6 +206,7 @@ pub fn default_config(cwd: &Path) -> Config {
                     routes: FileRef::Embedded,
                     policy: FileRef::Embedded,
                 },
+                tls: None,
             },
         ],
     }

@@ -25,6 +25,9 @@ pub mod unread_body;
 pub mod verdict;
 
 use std::net::TcpListener;
+
+/// An HTTPS connection as actix-web hands it to `on_connect`.
+type TlsStream = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -65,9 +68,10 @@ fn workers() -> usize {
 }
 
 async fn host_guard(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    authority_as_host(&mut req);
     let allowed = req.app_data::<web::Data<OriginCtx>>().is_some_and(|ctx| {
         // Exactly one Host (RFC 9112 §3.2): with two, a proxy and this check could each
         // believe a different one.
@@ -84,6 +88,21 @@ async fn host_guard(
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
+}
+
+/// HTTP/2 carries the host in `:authority`, not in a Host header: copy it into one so every
+/// later check (this guard, the same-origin rules, the key gate) reads the host one way.
+fn authority_as_host(req: &mut ServiceRequest) {
+    if req.version() != actix_web::http::Version::HTTP_2 || req.headers().contains_key("host") {
+        return;
+    }
+    let authority = req.uri().authority().map(|a| a.as_str().to_owned());
+    if let Some(value) =
+        authority.and_then(|a| actix_web::http::header::HeaderValue::from_str(&a).ok())
+    {
+        req.headers_mut()
+            .insert(actix_web::http::header::HOST, value);
+    }
 }
 
 /// The API origin's application: what `up` serves and what `simulate` calls in-process.
@@ -153,13 +172,13 @@ fn static_app(
 
 /// Builds and runs every server until `state.shutdown` flips; returns once all have stopped.
 pub async fn run(
-    listeners: Vec<(Role, TcpListener)>,
+    listeners: Vec<(Role, TcpListener, Option<rustls::ServerConfig>)>,
     state: SharedState,
     hosts: HostAllowlist,
 ) -> std::io::Result<()> {
     let mut handles = Vec::new();
     let mut servers = Vec::new();
-    for (role, listener) in listeners {
+    for (role, listener, tls) in listeners {
         let name = match role {
             Role::Static(i) => state.statics[i].name.clone(),
             Role::Api(i) => state.apis[i].name.clone(),
@@ -173,27 +192,34 @@ pub async fn run(
         // Both kinds get the same server settings; a macro because the two `HttpServer`s have
         // different (unnameable) factory types.
         macro_rules! start {
-            ($server:expr) => {
-                $server
+            ($server:expr) => {{
+                let server = $server
                     // Files are written as a head and then body chunks; with Nagle's algorithm
                     // on, the second write waits for the client's delayed ACK (~20-40 ms per
                     // keep-alive request).
                     .on_connect(|conn, ext| {
-                        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                        let tcp = conn
+                            .downcast_ref::<actix_web::rt::net::TcpStream>()
+                            .or_else(|| conn.downcast_ref::<TlsStream>().map(|t| t.get_ref().0));
+                        if let Some(tcp) = tcp {
                             let _ = tcp.set_nodelay(true);
                             // For `fault = "reset"` (api.rs): the socket, to set SO_LINGER.
                             use std::os::fd::AsRawFd;
                             ext.insert(api::ConnFd(tcp.as_raw_fd()));
                         }
-                    })
-                    .listen(listener)?
+                    });
+                let server = match tls.clone() {
+                    Some(cfg) => server.listen_rustls_0_23(listener, cfg)?,
+                    None => server.listen(listener)?,
+                };
+                server
                     .workers(workers())
                     .disable_signals()
                     .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
                     .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
                     .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
                     .run()
-            };
+            }};
         }
         let server = match role {
             Role::Static(index) => {

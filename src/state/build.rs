@@ -10,7 +10,7 @@ use tokio::sync::broadcast;
 
 use super::load::{load_policy, load_routes, Bytes};
 use super::{ApiOrigin, State, StaticOrigin, Store};
-use crate::config::{Config, OriginSpec, StaticRoot};
+use crate::config::{Config, OriginConfig, OriginSpec, StaticRoot};
 use crate::journal::Log;
 use crate::source_file::LoadError;
 
@@ -29,9 +29,9 @@ impl OriginLoadError {
     }
 }
 
-/// The URL of an origin at `host` (a name or a bracketed address) on the port actually bound.
-pub fn origin_url(host: &str, port: u16) -> String {
-    format!("http://{host}:{port}")
+/// The URL of `origin` at `host` (a name or a bracketed address) on the port actually bound.
+pub fn origin_url(origin: &OriginConfig, host: &str, port: u16) -> String {
+    format!("{}://{host}:{port}", origin.scheme())
 }
 
 /// The root as served: canonical once here (and on each reload), so requests need not
@@ -56,7 +56,7 @@ fn served_static_origins(config: &Config, ports: &[u16]) -> Vec<String> {
             config
                 .served_hosts(&o.hostname)
                 .into_iter()
-                .map(|h| origin_url(&h, *p))
+                .map(|h| origin_url(o, &h, *p))
         })
         .collect()
 }
@@ -80,7 +80,7 @@ pub fn build_state(
     let mut apis = Vec::new();
     let mut statics = Vec::new();
     for (o, port) in config.origins.iter().zip(ports) {
-        let url = origin_url(&config.browser_host(&o.hostname), *port);
+        let url = origin_url(o, &config.browser_host(&o.hostname), *port);
         match &o.spec {
             OriginSpec::Static { root } => {
                 let root = canonical_root(root);

@@ -402,6 +402,12 @@ impl Browser {
 
     /// Like [`Browser::launch`], with extra command-line switches.
     pub async fn launch_with_args(extra: &[&str]) -> CdpResult<Browser> {
+        Self::launch_with_env(extra, &[]).await
+    }
+
+    /// Like [`Browser::launch_with_args`], with extra environment variables (a `HOME` whose
+    /// NSS database trusts a test CA, say).
+    pub async fn launch_with_env(extra: &[&str], env: &[(&str, &Path)]) -> CdpResult<Browser> {
         let binary = chromium_path().ok_or_else(|| CdpError::NotInstalled(looked_for()))?;
         let profile = tempfile::Builder::new()
             .prefix("sandbox-chromium-")
@@ -423,6 +429,7 @@ impl Browser {
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(extra)
         .arg("about:blank")
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
