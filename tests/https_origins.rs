@@ -188,6 +188,17 @@ fn chromium_trusts_the_sandbox_after_sandbox_trust() {
         );
         let status = page.evaluate(&call).await.unwrap();
         assert!(status.is_number(), "the API over https: {status}");
+        // Live reload over HTTPS: a save reaches the open page.
+        write(h.dir.path(), "static/index.html", "<!doctype html><p>saved again</p>");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let text = page.evaluate("document.body ? document.body.textContent : ''").await;
+            if text.is_ok_and(|t| t.as_str().is_some_and(|t| t.contains("saved again"))) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "no live reload over https");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         browser.close().await;
     });
 }
