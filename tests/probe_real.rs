@@ -293,18 +293,34 @@ struct Servers {
     tls_trusted: u16,
     tls_untrusted: u16,
     plain: u16,
+    secure_page: u16,
     ca_pem: String,
     spki: String,
     _dir: tempfile::TempDir,
 }
 
-fn nginx_servers(dir: &Path, wire_port: u16) -> (Nginx, u16, u16, u16, String, String) {
+/// The nginx side: its ports and the trust material the probe and Chromium are given.
+struct NginxSide {
+    nginx: Nginx,
+    tls_trusted: u16,
+    tls_untrusted: u16,
+    plain: u16,
+    /// Serves the runner page at `https://secure.test:PORT/`.
+    secure_page: u16,
+    ca_pem: String,
+    spki: String,
+}
+
+fn nginx_servers(dir: &Path, wire_port: u16) -> NginxSide {
     let ca = Ca::create(dir, "trusted");
     let rogue = Ca::create(dir, "rogue");
     let names = ["api.localhost", "localhost", "127.0.0.1"];
     let good = ca.leaf(dir, "good", &names);
     let bad = rogue.leaf(dir, "bad", &names);
-    let (t1, t2, p) = (free_port(), free_port(), free_port());
+    let secure = ca.leaf(dir, "secure", &["secure.test"]);
+    std::fs::create_dir_all(dir.join("www")).unwrap();
+    std::fs::write(dir.join("www/page.html"), fetch_oracle::runner_page()).unwrap();
+    let (t1, t2, p, t3) = (free_port(), free_port(), free_port(), free_port());
     let cors = "add_header Access-Control-Allow-Origin $http_origin;";
     let cors_always = "add_header Access-Control-Allow-Origin $http_origin always;";
     let locations = format!(
@@ -316,21 +332,27 @@ fn nginx_servers(dir: &Path, wire_port: u16) -> (Nginx, u16, u16, u16, String, S
     let servers = format!(
         "server {{ listen 127.0.0.1:{t1} ssl http2; ssl_certificate {gc}; ssl_certificate_key {gk}; {locations} }}\n\
          server {{ listen 127.0.0.1:{t2} ssl http2; ssl_certificate {bc}; ssl_certificate_key {bk}; {locations} }}\n\
-         server {{ listen 127.0.0.1:{p}; {locations} }}\n",
+         server {{ listen 127.0.0.1:{p}; {locations} }}\n\
+         server {{ listen 127.0.0.1:{t3} ssl; ssl_certificate {sc}; ssl_certificate_key {sk}; \
+         location = / {{ root {www}; try_files /page.html =404; }} }}\n",
+        sc = secure.cert_path.display(),
+        sk = secure.key_path.display(),
+        www = dir.join("www").display(),
         gc = good.cert_path.display(),
         gk = good.key_path.display(),
         bc = bad.cert_path.display(),
         bk = bad.key_path.display(),
     );
-    let nginx = Nginx::start(dir, &servers, &[t1, t2, p]);
-    (
+    let nginx = Nginx::start(dir, &servers, &[t1, t2, p, t3]);
+    NginxSide {
         nginx,
-        t1,
-        t2,
-        p,
-        ca.pem_path.display().to_string(),
-        good.spki_hash,
-    )
+        tls_trusted: t1,
+        tls_untrusted: t2,
+        plain: p,
+        secure_page: t3,
+        ca_pem: ca.pem_path.display().to_string(),
+        spki: format!("{},{}", good.spki_hash, secure.spki_hash),
+    }
 }
 
 fn start_servers() -> Servers {
@@ -340,17 +362,17 @@ fn start_servers() -> Servers {
     let v6 = WireServer::start("::1", handler).unwrap_or_else(|e| {
         panic!("cannot listen on [::1] for the IPv6 cases ({e}): this test needs loopback IPv6")
     });
-    let (nginx, tls_trusted, tls_untrusted, plain, ca_pem, spki) =
-        nginx_servers(dir.path(), wire.port());
+    let n = nginx_servers(dir.path(), wire.port());
     Servers {
         wire,
         v6,
-        _nginx: nginx,
-        tls_trusted,
-        tls_untrusted,
-        plain,
-        ca_pem,
-        spki,
+        _nginx: n.nginx,
+        tls_trusted: n.tls_trusted,
+        tls_untrusted: n.tls_untrusted,
+        plain: n.plain,
+        secure_page: n.secure_page,
+        ca_pem: n.ca_pem,
+        spki: n.spki,
         _dir: dir,
     }
 }
@@ -421,17 +443,16 @@ fn cases(s: &Servers) -> Vec<Case> {
     all
 }
 
-async fn chromium_side(s: &Servers, cases: &[Case], page_origin: &str) -> Vec<Saw> {
+async fn chromium_side(s: &Servers, cases: &[Case], page_url: &str) -> Vec<Saw> {
     let spki = format!("--ignore-certificate-errors-spki-list={}", s.spki);
-    let browser = Browser::launch_with_args(&[&spki])
+    let rules = "--host-resolver-rules=MAP secure.test 127.0.0.1, MAP plain.test 127.0.0.1";
+    let browser = Browser::launch_with_args(&[&spki, rules])
         .await
         .expect("launch chromium");
     let mut out = Vec::new();
     for case in cases {
         let page: Page = browser.new_isolated_page().await.expect("page");
-        page.navigate(&format!("{page_origin}/page"))
-            .await
-            .expect("page loads");
+        page.navigate(page_url).await.expect("page loads");
         let headers: Vec<(&str, &str)> = case.headers.to_vec();
         out.push(
             fetch_oracle::fetch(
@@ -463,7 +484,7 @@ fn probe_agrees_with_chromium_against_real_servers() {
         .enable_all()
         .build()
         .unwrap();
-    let seen = rt.block_on(chromium_side(&s, &cases, &page_origin));
+    let seen = rt.block_on(chromium_side(&s, &cases, &format!("{page_origin}/page")));
     let dir = tempfile::tempdir().unwrap();
     let mut bad = Vec::new();
     let mut verdicts = Vec::new();
@@ -684,4 +705,56 @@ fn a_sandbox_on_ipv6_loopback_can_probe_itself() {
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["outcome"], "allowed", "{api}: {v}");
     }
+}
+
+#[test]
+fn mixed_content_is_blocked_before_cors_as_in_chromium() {
+    if !chromium::require_chromium("mixed_content_is_blocked_before_cors_as_in_chromium") {
+        return;
+    }
+    let s = start_servers();
+    let page_origin = format!("https://secure.test:{}", s.secure_page);
+    let wire = s.wire.port();
+    let cases = vec![
+        Case::get("mixed-content", format!("http://plain.test:{wire}/star")),
+        Case::get(
+            "mixed-content-localhost-is-trusted",
+            format!("http://localhost:{wire}/star"),
+        ),
+        Case::get(
+            "mixed-content-dot-localhost-cors",
+            format!("http://api.localhost:{wire}/missing"),
+        ),
+        Case::get(
+            "https-page-https-api",
+            format!("https://api.localhost:{}/ok", s.tls_trusted),
+        ),
+    ];
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let seen = rt.block_on(chromium_side(&s, &cases, &format!("{page_origin}/")));
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = Vec::new();
+    for (case, saw) in cases.iter().zip(&seen) {
+        let mut case_flags = Case::get(case.name, case.url.clone());
+        case_flags.probe_flags = vec!["--cacert".into(), s.ca_pem.clone()];
+        let v = probe(dir.path(), &case_flags, &page_origin);
+        bad.extend(disagreements(case, &v, saw));
+    }
+    assert!(
+        seen[0]
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("Mixed Content:")),
+        "{:?}",
+        seen[0]
+    );
+    assert!(
+        bad.is_empty(),
+        "probe and Chromium disagree:\n{}",
+        bad.join("\n")
+    );
 }

@@ -9,7 +9,7 @@
 //! rule that implements it and pinned by a test in `tests/chromium_differences.rs`.
 //!
 //! Files, leaves first; each imports only files named before it: `url` and `cors_error`
-//! (no imports from the model), `model` (the data), `no_response` (an exchange without a response), `request` (request-side rules),
+//! (no imports from the model), `model` (the data), `no_response` (an exchange without a response), `request` (request-side rules), `secure_context` (mixed content),
 //! `catalogue` (error text and fix templates), `check` (response-side checks), `advice`
 //! (fixes and notes filled in for one exchange), `cache` (the preflight cache), `har`
 //! (HAR import), `render` (text layout), `engine` (the order of the algorithm's steps), `drive` (an exchange answered step by step),
@@ -54,6 +54,7 @@ mod model;
 mod no_response;
 mod render;
 mod request;
+mod secure_context;
 mod url;
 
 #[cfg(test)]
@@ -82,6 +83,7 @@ pub use request::{
     is_forbidden_method, is_forbidden_request_header, is_preflight, is_token, needs_preflight,
     needs_preflight_received, normalize_method,
 };
+pub use secure_context::{is_loopback_host, is_mixed_content, potentially_trustworthy};
 pub use url::{Origin, Url};
 
 pub use drive::{Drive, Next};

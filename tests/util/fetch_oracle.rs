@@ -93,7 +93,10 @@ pub async fn fetch(
                 .iter()
                 .any(|l| l.text.contains("blocked by CORS policy")),
             Some(_) => true,
-            None => false,
+            // Mixed content is blocked in the renderer: a console line, no network request.
+            None => console_lines(events)
+                .iter()
+                .any(|l| l.text.starts_with("Mixed Content:")),
         }
     })
     .await;
@@ -106,7 +109,7 @@ pub async fn fetch(
     }
     saw.message = console_lines(&events)
         .into_iter()
-        .find(|l| l.text.contains("blocked by CORS policy"))
+        .find(|l| l.text.contains("blocked by CORS policy") || l.text.starts_with("Mixed Content:"))
         .map(|l| l.text);
     saw
 }

@@ -19,11 +19,9 @@ use super::check::{
     PreflightResult,
 };
 use super::cors_error::CorsError;
-use super::model::{
-    FixContext, HeaderList, Mode, Outcome, PreflightRequest, RedirectHop, Request, Response,
-    Verdict,
-};
-use super::request::{access_control_request_headers, needs_preflight, Prepared};
+use super::model::{FixContext, Mode, Outcome, RedirectHop, Request, Response, Verdict};
+use super::request::{needs_preflight, Prepared};
+use super::secure_context::{is_mixed_content, mixed_content_message};
 use super::url::{Origin, Url};
 
 mod construct;
@@ -221,6 +219,7 @@ impl Run<'_> {
     /// cross-origin URL fails (in Blink, so DevTools shows no `corsError`), a CORS request
     /// needs an http(s) URL, and a same-origin request skips the CORS checks.
     fn check_mode_and_scheme(&mut self) -> Step {
+        self.check_mixed_content()?;
         if self.request.mode == Mode::SameOrigin && self.cors_flag {
             // Blink rejects this before the network service sees it, so DevTools reports no
             // `corsError` (pinned by the differential scenario `same-origin-mode-cross-origin`).
@@ -485,6 +484,7 @@ impl Run<'_> {
             }
         }
         self.current = next;
+        self.check_mixed_content()?;
         let cross_origin = !self.page_origin.same_origin_with(&self.current);
         if !self.no_cors() && cross_origin {
             if self.request.mode == Mode::SameOrigin {
@@ -501,6 +501,30 @@ impl Run<'_> {
             return STOP;
         }
         GO_ON
+    }
+
+    /// Mixed content is blocked before anything is sent, in every mode, at every hop.
+    fn check_mixed_content(&mut self) -> Step {
+        if !is_mixed_content(&self.page_origin, &self.current) {
+            return GO_ON;
+        }
+        self.v.outcome = Outcome::Blocked;
+        self.v.cors_error = None;
+        self.v.message = Some(mixed_content_message(
+            &self.page_origin_text,
+            &self.current.serialize(),
+        ));
+        self.v.fix = Some(
+            "serve the API over HTTPS (tls = true for a sandbox origin), or call it from a \
+             local page as http://localhost or *.localhost, which browsers trust over HTTP"
+                .to_owned(),
+        );
+        self.v.notes.push(
+            "an https page may not fetch http:// URLs other than localhost and loopback: \
+             Chromium blocks this as mixed content before CORS is asked, and nothing is sent"
+                .to_owned(),
+        );
+        STOP
     }
 
     fn origin_for_check(&self) -> String {
@@ -559,19 +583,5 @@ impl Run<'_> {
             .network_isolation_key
             .clone()
             .unwrap_or_else(|| self.page_origin_text.clone())
-    }
-
-    fn preflight_request(&self) -> PreflightRequest {
-        let mut headers = HeaderList::new();
-        headers.push("Origin", self.origin_for_check());
-        headers.push("Access-Control-Request-Method", self.method.clone());
-        if let Some(acrh) = access_control_request_headers(&self.headers) {
-            headers.push("Access-Control-Request-Headers", acrh);
-        }
-        PreflightRequest {
-            method: "OPTIONS".to_owned(),
-            url: self.current.serialize(),
-            headers,
-        }
     }
 }

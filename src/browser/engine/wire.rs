@@ -3,7 +3,8 @@
 //! the answer and ask again. The browser's rules stay in the engine; the driver only moves
 //! bytes.
 
-use super::super::model::{Credentials, HeaderList};
+use super::super::model::{Credentials, HeaderList, PreflightRequest};
+use super::super::request::access_control_request_headers;
 use super::Run;
 
 /// What the engine does on reaching a response the exchange does not hold.
@@ -76,6 +77,21 @@ impl Run<'_> {
             headers,
             with_body: !self.body_dropped,
             with_credentials,
+        }
+    }
+
+    /// The preflight the browser sends before the current hop.
+    pub(super) fn preflight_request(&self) -> PreflightRequest {
+        let mut headers = HeaderList::new();
+        headers.push("Origin", self.origin_for_check());
+        headers.push("Access-Control-Request-Method", self.method.clone());
+        if let Some(acrh) = access_control_request_headers(&self.headers) {
+            headers.push("Access-Control-Request-Headers", acrh);
+        }
+        PreflightRequest {
+            method: "OPTIONS".to_owned(),
+            url: self.current.serialize(),
+            headers,
         }
     }
 }
