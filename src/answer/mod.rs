@@ -7,6 +7,7 @@
 
 mod check;
 mod explain;
+mod har;
 mod http;
 mod probe;
 
@@ -15,7 +16,8 @@ pub use http::ClientError;
 use std::fmt::Write as _;
 
 pub use check::{check, CheckOptions};
-pub use explain::explain;
+pub use explain::{explain, parse as parse_recorded, read_text, Recorded};
+pub use har::{inferred_credentials, judge_as, judge_import, judge_item, probe_command};
 pub use probe::{probe, ProbeOptions};
 
 use crate::browser::{self, Credentials, HeaderList, Mode, Response, Scenario, Verdict};
@@ -101,6 +103,8 @@ pub struct Output {
 pub struct Report {
     pub text: String,
     pub exit_code: u8,
+    /// For standard error: e.g. that a HAR held no cross-origin request.
+    pub notes: Vec<String>,
 }
 
 impl Output {
@@ -126,6 +130,7 @@ impl Output {
         Report {
             text,
             exit_code: u8::from(self.fail_on_blocked && blocked),
+            notes: Vec::new(),
         }
     }
 }
