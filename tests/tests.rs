@@ -14,6 +14,7 @@ mod check_browser;
 mod config_reload;
 mod fixtures_browser;
 mod fixtures_verify;
+mod har;
 mod hot_reload;
 mod lab_browser;
 mod lab_everywhere;

@@ -7,6 +7,7 @@ use std::io::Read;
 use super::har::{judge_import, nothing_to_judge};
 use super::{AnswerError, Output, Report};
 use crate::browser::{evaluate, import_har, FixContext, HarImport, Scenario};
+use crate::source_file::explain_toml_message;
 
 /// What an explained file holds.
 pub enum Recorded {
@@ -73,7 +74,9 @@ pub fn explain(path: &str, out: Output) -> Result<Report, AnswerError> {
     }
 }
 
-/// A scenario object, an array of them, or a HAR (a document with `log`).
+/// A scenario object, an array of them, or a HAR (a document with `log`). Scenario JSON is
+/// read strictly: an unknown key is an error (a misspelt `actual_responce` would otherwise
+/// be judged as no response at all), and every error names its JSON path and line:column.
 pub fn parse(text: &str) -> Result<Recorded, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value: serde_json::Value = serde_json::from_str(text)
@@ -83,25 +86,42 @@ pub fn parse(text: &str) -> Result<Recorded, String> {
             .map(Recorded::Har)
             .map_err(|e| e.to_string());
     }
-    match &value {
-        serde_json::Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let s: Scenario = serde_json::from_value(item.clone())
-                    .map_err(|e| format!("scenario {i}: {e}"))?;
-                out.push(s);
-            }
-            Ok(Recorded::Scenarios {
-                scenarios: out,
-                single: false,
-            })
-        }
-        _ => {
-            let s: Scenario = serde_json::from_value(value).map_err(|e| e.to_string())?;
-            Ok(Recorded::Scenarios {
-                scenarios: vec![s],
-                single: true,
-            })
-        }
+    if value.is_array() {
+        return Ok(Recorded::Scenarios {
+            scenarios: strict(text)?,
+            single: false,
+        });
     }
+    Ok(Recorded::Scenarios {
+        scenarios: vec![strict(text)?],
+        single: true,
+    })
+}
+
+/// `text` as a `T`, or "line L, column C: at `prior[0].request.url`: unknown key `x`
+/// (did you mean `y`?)".
+fn strict<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let raw = inner.to_string();
+        // serde_json appends " at line L column C"; the position leads instead.
+        let raw = raw
+            .rfind(" at line ")
+            .map_or(raw.as_str(), |i| &raw[..i])
+            .to_owned();
+        let (what, help) = explain_toml_message(&raw);
+        let at = if path.is_empty() || path == "." {
+            String::new()
+        } else {
+            format!("at `{path}`: ")
+        };
+        let help = help.map(|h| format!(" ({h})")).unwrap_or_default();
+        format!(
+            "line {}, column {}: {at}{what}{help}",
+            inner.line(),
+            inner.column()
+        )
+    })
 }

@@ -278,7 +278,7 @@ fn item_from(
     let a = actual.map(|j| &parsed[j]);
     let first = p.or(a).map_or("", |e| e.url.as_str());
     let request = page_request(a, p, first, origin);
-    let index = p.or(a).map_or(0, |e| e.index);
+    let index = a.or(p).map_or(0, |e| e.index);
     let mut scenario = Scenario::new(request);
     scenario.id = Some(format!(
         "har#{index} {} {}",
