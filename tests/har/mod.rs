@@ -2,3 +2,4 @@
 //! the shapes real tools export, and `fixtures new --from-har`.
 
 mod explain;
+mod fixtures;
