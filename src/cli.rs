@@ -261,6 +261,19 @@ pub enum FixturesCommand {
         /// Make the fixture's request from a CORS lab URL ("Make a fixture" in the lab).
         #[arg(long, value_name = "URL", conflicts_with = "page")]
         from_lab: Option<String>,
+        /// Make the fixture from a HAR file's cross-origin request (its CORS lines replayed,
+        /// secrets redacted, origins mapped onto the fixture's).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["page", "from_lab"])]
+        from_har: Option<PathBuf>,
+        /// With --from-har: the request's index in log.entries (it or its preflight).
+        #[arg(long, value_name = "N", requires = "from_har", conflicts_with = "url")]
+        entry: Option<usize>,
+        /// With --from-har: the first cross-origin request whose URL contains this.
+        #[arg(long, value_name = "SUBSTRING", requires = "from_har")]
+        url: Option<String>,
+        /// With --from-har: the page's credentials mode, when the HAR cannot tell it.
+        #[arg(long, value_name = "MODE", requires = "from_har", value_parser = crate::answer::parse_credentials)]
+        credentials: Option<crate::browser::Credentials>,
     },
 }
 
@@ -323,11 +336,21 @@ impl FixturesArgs {
                 name,
                 page,
                 from_lab,
+                from_har,
+                entry,
+                url,
+                credentials,
             } => crate::fixtures::Cmd::New {
                 dir,
                 name,
                 page_only: page,
                 from_lab,
+                from_har: from_har.map(|file| crate::fixtures::HarPick {
+                    file,
+                    entry,
+                    url,
+                    credentials,
+                }),
             },
         }
     }

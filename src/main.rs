@@ -130,6 +130,7 @@ fn init(a: InitArgs) -> ExitCode {
 fn report(r: Result<Report, AnswerError>) -> ExitCode {
     match r {
         Ok(a) => {
+            a.notes.iter().for_each(|n| eprintln!("note: {n}"));
             print!("{}", a.text);
             ExitCode::from(a.exit_code)
         }

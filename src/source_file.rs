@@ -352,8 +352,8 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 }
 
 /// toml/serde phrase unknown keys as "unknown field `x`, expected one of `a`, `b`"; we keep the
-/// first half and turn the list into a suggestion.
-fn explain_toml_message(raw: &str) -> (String, Option<String>) {
+/// first half and turn the list into a suggestion (`did you mean …?`). JSON loaders use it too.
+pub fn explain_toml_message(raw: &str) -> (String, Option<String>) {
     let raw = raw.trim();
     if let Some(rest) = raw.strip_prefix("unknown field `") {
         if let Some((field, tail)) = rest.split_once('`') {

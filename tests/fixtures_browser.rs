@@ -22,14 +22,14 @@ const PAGE_DEADLINE: Duration = Duration::from_secs(20);
 
 /// What one request did in the browser.
 #[derive(Debug)]
-struct Seen {
+pub(crate) struct Seen {
     ok: bool,
     headers: Vec<String>,
     cors_error: Option<String>,
 }
 
 /// The configured port of each origin in a fixture's sandbox.toml.
-fn configured_ports(dir: &Path) -> Vec<(String, u16)> {
+pub(crate) fn configured_ports(dir: &Path) -> Vec<(String, u16)> {
     let text = std::fs::read_to_string(dir.join("sandbox.toml")).unwrap();
     let table: toml::Table = toml::from_str(&text).unwrap();
     table["origin"]
@@ -46,7 +46,7 @@ fn configured_ports(dir: &Path) -> Vec<(String, u16)> {
 }
 
 /// `text` with every `:CONFIGURED` port replaced by the port the sandbox really bound.
-fn with_real_ports(text: &str, map: &[(u16, u16)]) -> String {
+pub(crate) fn with_real_ports(text: &str, map: &[(u16, u16)]) -> String {
     let mut out = text.to_string();
     for (from, to) in map {
         out = out.replace(&format!(":{from}"), &format!(":{to}"));
@@ -56,7 +56,7 @@ fn with_real_ports(text: &str, map: &[(u16, u16)]) -> String {
 
 /// Saves `text` as the fixture's cors.toml and waits for the sandbox to reload it (nothing
 /// to wait for when the content does not change: the watcher skips no-op saves).
-fn install_policy(sb: &TestSandbox, path: &Path, text: &str) {
+pub(crate) fn install_policy(sb: &TestSandbox, path: &Path, text: &str) {
     if std::fs::read_to_string(path).unwrap() == text {
         return;
     }
@@ -69,7 +69,7 @@ fn install_policy(sb: &TestSandbox, path: &Path, text: &str) {
 }
 
 /// Loads the page, waits for its requests and for Chromium's report of each failure.
-async fn run_page(page: &Page, url: &str, api: &str, expected: usize) -> Vec<Seen> {
+pub(crate) async fn run_page(page: &Page, url: &str, api: &str, expected: usize) -> Vec<Seen> {
     let mark = page.cdp.mark();
     page.navigate(url).await.expect("navigate");
     let results = page
@@ -169,11 +169,22 @@ fn failures(events: &[Event], api: &str) -> Vec<(String, Option<String>)> {
 }
 
 fn check_fixture(rt: &tokio::runtime::Runtime, browser: &Browser, name: &str) -> Vec<String> {
-    let mut problems = Vec::new();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    check_fixture_dir(rt, browser, &repo.join("fixtures").join(name), name)
+}
+
+/// The fixture in `src` (copied first) in Chromium: each request fails as fixture.toml says
+/// under cors.toml and passes under cors.fixed.toml; the problems found.
+pub(crate) fn check_fixture_dir(
+    rt: &tokio::runtime::Runtime,
+    browser: &Browser,
+    src: &Path,
+    name: &str,
+) -> Vec<String> {
+    let mut problems = Vec::new();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join(name);
-    copy_dir(&repo.join("fixtures").join(name), &dir);
+    copy_dir(src, &dir);
     let fixture: toml::Table =
         toml::from_str(&std::fs::read_to_string(dir.join("fixture.toml")).unwrap()).unwrap();
     let fixture = serde_json::to_value(fixture).unwrap();

@@ -14,6 +14,7 @@ mod check_browser;
 mod config_reload;
 mod fixtures_browser;
 mod fixtures_verify;
+mod har;
 mod hot_reload;
 mod https_origins;
 mod lab_browser;

@@ -7,13 +7,15 @@
 
 mod check;
 mod explain;
+mod har;
 mod http;
 mod probe;
 
 use std::fmt::Write as _;
 
 pub use check::{check, CheckOptions};
-pub use explain::explain;
+pub use explain::{explain, parse as parse_recorded, read_text, Recorded};
+pub use har::{inferred_credentials, judge_as, judge_import, judge_item, probe_command};
 pub use probe::{probe, ProbeOptions};
 
 use crate::browser::{self, Credentials, HeaderList, Mode, Response, Scenario, Verdict};
@@ -94,6 +96,8 @@ pub struct Output {
 pub struct Report {
     pub text: String,
     pub exit_code: u8,
+    /// For standard error: e.g. that a HAR held no cross-origin request.
+    pub notes: Vec<String>,
 }
 
 impl Output {
@@ -119,6 +123,7 @@ impl Output {
         Report {
             text,
             exit_code: u8::from(self.fail_on_blocked && blocked),
+            notes: Vec::new(),
         }
     }
 }

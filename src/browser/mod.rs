@@ -70,7 +70,10 @@ pub use check::{
     SAFELISTED_RESPONSE_HEADERS,
 };
 pub use cors_error::CorsError;
-pub use har::{scenarios_from_har, HarError};
+pub use har::{
+    import_har, scenarios_from_har, CredentialsEvidence, FailedLoad, HarError, HarImport, HarItem,
+    RecordedBody, Recorder,
+};
 pub use model::{
     Credentials, FixContext, HeaderList, Initiator, Mode, Outcome, PreflightRequest, PriorExchange,
     RedirectHop, Request, Response, Scenario, Verdict,
@@ -147,6 +150,75 @@ pub fn evaluate_unanswered(
     } else {
         // The preflight failed first: the actual request was never sent.
         v
+    }
+}
+
+/// Judges a HAR item whose load the browser recorded as failed (`failed`): no response
+/// is in the file, so never ALLOWED. A preflight that fails, or a request refused before
+/// anything is sent, is the cause and is reported as such; otherwise the verdict names the
+/// likely cause and `probe` (the command line that asks the live server) as the fix.
+pub fn evaluate_recorded_failure(
+    s: &Scenario,
+    ctx: &FixContext,
+    failed: &FailedLoad,
+    probe: Option<String>,
+) -> Verdict {
+    let mut cache = replay_prior(s, ctx);
+    let ex = Exchange {
+        request: &s.request,
+        preflight: s.preflight_response.as_ref(),
+        actual: None,
+        redirects: &[],
+        preflight_only: true,
+    };
+    let mut v = run(s.id.clone(), &ex, &mut cache, 0.0, ctx);
+    if failed.preflight && v.preflight_required {
+        // The engine's notes speak of a scenario lacking a preflight response; here the
+        // recording says why.
+        v.notes.clear();
+        let likely = "the preflight (OPTIONS) got no response the HAR kept: the server may \
+                      not answer OPTIONS for this URL, or could not be reached"
+            .to_owned();
+        return v.with_recorded_failure(&failed.net_error, likely, probe);
+    }
+    if !v.is_allowed() {
+        v.notes.push(format!(
+            "the browser recorded the load as failed ({}); the verdict above is why",
+            failed.net_error
+        ));
+        return v;
+    }
+    let likely = likely_cause(s, &v);
+    v.with_recorded_failure(&failed.net_error, likely, probe)
+}
+
+/// What a failed load with no recorded response most likely met, from what the request
+/// and its preflight show.
+fn likely_cause(s: &Scenario, v: &Verdict) -> String {
+    let creds = if s.request.credentials == Credentials::Include {
+        " (or, with credentials, `Access-Control-Allow-Credentials: true`)"
+    } else {
+        ""
+    };
+    let origin = &s.request.origin;
+    if v.preflight_required && s.preflight_response.is_some() {
+        format!(
+            "the preflight passed, so the actual response most likely lacks \
+             `Access-Control-Allow-Origin: {origin}`{creds}; a server error answered \
+             without CORS headers looks the same"
+        )
+    } else if v.preflight_required {
+        format!(
+            "a preflight was needed and the HAR holds none (older exports leave preflights \
+             out): the preflight or the actual response most likely lacks the CORS headers \
+             for `{origin}`{creds}"
+        )
+    } else {
+        format!(
+            "no preflight was needed, so the response most likely lacks \
+             `Access-Control-Allow-Origin: {origin}`{creds}; an unreachable server fails \
+             the same way"
+        )
     }
 }
 

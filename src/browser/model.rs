@@ -251,6 +251,7 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 
 /// The request as the page passes it to `fetch()`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Request {
     /// The absolute URL passed to `fetch()`.
     pub url: String,
@@ -295,6 +296,7 @@ impl Request {
 
 /// A response as the server sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Response {
     /// The HTTP status code (200 when absent in JSON).
     #[serde(default = "default_status")]
@@ -332,6 +334,7 @@ impl Response {
 
 /// The next hop after a redirect: its response, and the preflight answer if one is due.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RedirectHop {
     /// Where the scenario expects the redirect to lead; when the `Location` resolves
     /// elsewhere the `Location` wins and a note says so.
@@ -346,6 +349,7 @@ pub struct RedirectHop {
 
 /// An earlier exchange that may have left an entry in the preflight cache.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PriorExchange {
     /// How long before the judged request this exchange happened, in seconds.
     #[serde(default)]
@@ -362,6 +366,7 @@ pub struct PriorExchange {
 
 /// One recorded or hypothetical cross-origin exchange.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// A label copied into the verdict, such as a HAR entry or fixture name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

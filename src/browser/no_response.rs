@@ -79,6 +79,30 @@ impl Verdict {
     }
 }
 
+impl Verdict {
+    /// This verdict, for a load a recording (a HAR) marks as failed with `net_error` and no
+    /// response: blocked, with no CORS error name because none can be read from the file.
+    /// `likely` says what the request and its preflight suggest; `fix` how to find out.
+    pub fn with_recorded_failure(
+        mut self,
+        net_error: &str,
+        likely: String,
+        fix: Option<String>,
+    ) -> Self {
+        self.outcome = Outcome::Blocked;
+        self.cors_error = None;
+        self.failed_parameter = None;
+        self.message = Some(format!(
+            "the browser recorded this load as failed ({net_error}); the HAR holds no response"
+        ));
+        self.reason = Some(format!("recorded as failed ({net_error}): {likely}"));
+        self.fix = fix;
+        self.readable_headers.clear();
+        self.notes.push(format!("likely cause: {likely}"));
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,3 +92,112 @@ fn rejects_non_har() {
         Err(HarError::BadEntry { index: 0, .. })
     ));
 }
+
+fn timed(mut e: serde_json::Value, at: &str) -> serde_json::Value {
+    e["startedDateTime"] = json!(at);
+    e
+}
+
+#[test]
+fn identical_duplicate_lines_count_once() {
+    let o = ("Origin", "http://frontend.test:8080");
+    let har = json!({"log": {"entries": [
+        entry("OPTIONS", "http://api.test:3000/p",
+              &[o, o, ("Access-Control-Request-Method", "PUT"), ("Access-Control-Request-Method", "PUT")],
+              204, &[("Access-Control-Allow-Origin", "http://frontend.test:8080"),
+                     ("Access-Control-Allow-Origin", "http://frontend.test:8080"),
+                     ("Access-Control-Allow-Methods", "PUT")]),
+    ]}});
+    let s = scenarios_from_har(&har).unwrap();
+    assert_eq!(s[0].request.origin, "http://frontend.test:8080");
+    assert_eq!(
+        s[0].preflight_response
+            .as_ref()
+            .unwrap()
+            .headers
+            .get_all("access-control-allow-origin")
+            .len(),
+        1
+    );
+    assert!(evaluate(&s[0], &FixContext::Generic).cors_error.is_none());
+}
+
+#[test]
+fn pairs_by_time_url_and_method_not_file_order() {
+    let o = ("Origin", "http://frontend.test:8080");
+    let pre = |m: &str| {
+        entry(
+            "OPTIONS",
+            "http://api.test:3000/p",
+            &[o, ("Access-Control-Request-Method", m)],
+            204,
+            &[
+                ("Access-Control-Allow-Origin", "http://frontend.test:8080"),
+                ("Access-Control-Allow-Methods", m),
+            ],
+        )
+    };
+    let act = |m: &str| {
+        entry(
+            m,
+            "http://api.test:3000/p",
+            &[o],
+            200,
+            &[("Access-Control-Allow-Origin", "*")],
+        )
+    };
+    // The PUT is listed (and started) 3 ms before its OPTIONS, as Chrome records it; a DELETE
+    // preflight for the same URL must not take it.
+    let har = json!({"log": {"entries": [
+        timed(pre("DELETE"), "2026-12-02T06:00:05.000Z"),
+        timed(act("PUT"), "2026-12-02T06:00:00.997Z"),
+        timed(pre("PUT"), "2026-12-02T06:00:01.000Z"),
+        timed(act("DELETE"), "2026-12-02T06:00:05.010Z"),
+    ]}});
+    let import = crate::browser::import_har(&har).unwrap();
+    assert_eq!(import.items.len(), 2);
+    let put = &import.items[0];
+    assert_eq!(put.scenario.request.method, "PUT");
+    assert_eq!((put.actual_entry, put.preflight_entry), (Some(1), Some(2)));
+    let del = &import.items[1];
+    assert_eq!((del.actual_entry, del.preflight_entry), (Some(3), Some(0)));
+}
+
+#[test]
+fn failed_loads_and_recorders_are_kept() {
+    let mut failed = entry(
+        "GET",
+        "http://api.test:3000/x",
+        &[("Origin", "http://frontend.test:8080")],
+        0,
+        &[],
+    );
+    failed["_error"] = json!("net::ERR_FAILED");
+    let har = json!({"log": {"creator": {"name": "Firefox", "version": "140.0"},
+                             "browser": {"name": "Firefox", "version": "140.0"},
+                             "entries": [failed, {"request": {"url": "http://frontend.test:8080/"}}]}});
+    let import = crate::browser::import_har(&har).unwrap();
+    assert_eq!((import.entries, import.cross_origin_entries), (2, 1));
+    assert_eq!(
+        import.items[0].failed.as_ref().unwrap().net_error,
+        "net::ERR_FAILED"
+    );
+    assert!(import
+        .recorder_note()
+        .unwrap()
+        .contains("recorded by Firefox 140.0: judged by Chromium's rules"));
+}
+
+#[test]
+fn provisional_headers_take_the_origin_from_the_initiator() {
+    let mut e = entry(
+        "GET",
+        "http://api.test:3000/x",
+        &[("Accept", "*/*")],
+        200,
+        &[],
+    );
+    e["_initiator"] = json!({"type": "script", "stack": {"callFrames": [{"url": "http://frontend.test:8080/app.js"}]}});
+    let s = scenarios_from_har(&json!({"log": {"entries": [e]}})).unwrap();
+    assert_eq!(s[0].request.origin, "http://frontend.test:8080");
+}

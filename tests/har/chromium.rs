@@ -1,0 +1,362 @@
+//! HAR files made from real traffic: shipped fixtures are loaded in headless Chromium, the
+//! DevTools protocol's `Network.*` events (ExtraInfo included) are converted into the HAR
+//! shapes real tools write, and each HAR goes through `explain` and `fixtures new
+//! --from-har`. The new fixture must verify, fail in Chromium with the shipped fixture's
+//! `corsError`, and pass with its fixed policy.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::fixtures_browser::{
+    check_fixture_dir, configured_ports, install_policy, run_page, with_real_ports,
+};
+use crate::fixtures_verify::copy_dir;
+use crate::util::chromium::{self, Browser, Event};
+use crate::util::sandbox::{run_cli, write, TestSandbox};
+
+/// How a tool writes what the browser saw.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    /// Chrome DevTools / chrome-har: `_initiator`, `_resourceType`, `_error`; the request's
+    /// provisional and ExtraInfo header copies both kept (duplicated lines); a failed load
+    /// keeps the raw response ExtraInfo saw.
+    Chrome,
+    /// DevTools' own export of a failed load: status 0, no response.
+    ChromeFailedAsZero,
+    /// Firefox: no Chrome extensions, every header once, `cookies` arrays.
+    Firefox,
+}
+
+#[derive(Default)]
+struct Req {
+    started: f64,
+    method: String,
+    url: String,
+    kind: String,
+    initiator: Value,
+    provisional: Vec<(String, String)>,
+    extra: Vec<(String, String)>,
+    status: u16,
+    response: Vec<(String, String)>,
+    error: Option<String>,
+    post: Option<String>,
+}
+
+fn lines_of(headers: &Value) -> Vec<(String, String)> {
+    let mut out = vec![];
+    for (n, v) in headers.as_object().into_iter().flatten() {
+        // CDP joins repeated lines with "\n".
+        for one in v.as_str().unwrap_or_default().split('\n') {
+            out.push((n.clone(), one.to_owned()));
+        }
+    }
+    out
+}
+
+fn collect(events: &[Event], api: &str) -> Vec<Req> {
+    let mut reqs: BTreeMap<String, Req> = BTreeMap::new();
+    for e in events {
+        let p = &e.params;
+        let id = p["requestId"].as_str().unwrap_or_default().to_owned();
+        let r = reqs.entry(id).or_default();
+        match e.method.as_str() {
+            "Network.requestWillBeSent" => {
+                r.started = p["wallTime"].as_f64().unwrap_or_default();
+                r.method = p["request"]["method"].as_str().unwrap_or_default().into();
+                r.url = p["request"]["url"].as_str().unwrap_or_default().into();
+                r.kind = if p["initiator"]["type"] == "preflight" {
+                    "preflight".into()
+                } else {
+                    p["type"].as_str().unwrap_or("other").to_ascii_lowercase()
+                };
+                r.initiator = p["initiator"].clone();
+                r.provisional = lines_of(&p["request"]["headers"]);
+                r.post = p["request"]["postData"].as_str().map(str::to_owned);
+            }
+            "Network.requestWillBeSentExtraInfo" => r.extra = lines_of(&p["headers"]),
+            "Network.responseReceivedExtraInfo" => {
+                r.status = p["statusCode"].as_u64().unwrap_or_default() as u16;
+                r.response = lines_of(&p["headers"]);
+            }
+            "Network.responseReceived" if r.response.is_empty() => {
+                r.status = p["response"]["status"].as_u64().unwrap_or_default() as u16;
+                r.response = lines_of(&p["response"]["headers"]);
+            }
+            "Network.loadingFailed" if p["canceled"] != true => {
+                r.error = p["errorText"].as_str().map(str::to_owned)
+            }
+            _ => {}
+        }
+    }
+    reqs.into_values()
+        .filter(|r| r.url.starts_with(api))
+        .collect()
+}
+
+fn iso(wall: f64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos((wall * 1e9) as i128).unwrap();
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+fn har(reqs: &[Req], shape: Shape) -> Value {
+    let h = |l: &[(String, String)]| {
+        l.iter()
+            .map(|(n, v)| json!({"name": n, "value": v}))
+            .collect::<Vec<_>>()
+    };
+    let mut entries: Vec<Value> = reqs
+        .iter()
+        .map(|r| {
+            let request_headers = match shape {
+                Shape::Firefox if !r.extra.is_empty() => h(&r.extra),
+                Shape::Firefox => h(&r.provisional),
+                _ => h(&[r.provisional.clone(), r.extra.clone()].concat()),
+            };
+            let zero = shape == Shape::ChromeFailedAsZero && r.error.is_some();
+            let mut e = json!({
+                "startedDateTime": iso(r.started), "time": 1,
+                "request": {"method": r.method, "url": r.url, "httpVersion": "HTTP/1.1", "headers": request_headers,
+                            "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 0},
+                "response": {"status": if zero { 0 } else { r.status }, "statusText": "", "httpVersion": "HTTP/1.1",
+                             "headers": if zero { vec![] } else { h(&r.response) }, "cookies": [],
+                             "content": {"size": 0, "mimeType": "application/json"}, "redirectURL": "", "headersSize": -1, "bodySize": -1},
+                "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}});
+            if let Some(b) = &r.post {
+                e["request"]["postData"] = json!({"mimeType": "text/plain", "text": b});
+            }
+            if shape != Shape::Firefox {
+                e["_initiator"] = r.initiator.clone();
+                e["_resourceType"] = json!(r.kind);
+                if let Some(err) = &r.error {
+                    e["_error"] = json!(err);
+                }
+            }
+            e
+        })
+        .collect();
+    // The format promises no order: write the entries newest first.
+    entries.reverse();
+    let (creator, browser) = match shape {
+        Shape::Firefox => (
+            json!({"name": "Firefox", "version": "140.0"}),
+            json!({"name": "Firefox", "version": "140.0"}),
+        ),
+        _ => (
+            json!({"name": "WebInspector", "version": "537.36"}),
+            json!(null),
+        ),
+    };
+    let mut log = json!({"version": "1.2", "creator": creator, "pages": [], "entries": entries});
+    if !browser.is_null() {
+        log["browser"] = browser;
+    }
+    json!({ "log": log })
+}
+
+/// Loads the shipped fixture `name` (buggy policy) in Chromium and returns what the network
+/// did with the API's requests.
+fn record(rt: &tokio::runtime::Runtime, browser: &Browser, name: &str) -> Vec<Req> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(name);
+    copy_dir(&repo.join("fixtures").join(name), &dir);
+    let configured = configured_ports(&dir);
+    let mut args = vec!["--fixture".to_string(), dir.display().to_string()];
+    for (origin, _) in &configured {
+        args.push("--port".into());
+        args.push(format!("{origin}=0"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let sb = TestSandbox::start(tmp.path(), &args);
+    let port = |o: &str| {
+        sb.public_urls[o]
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse::<u16>()
+            .unwrap()
+    };
+    let map: Vec<(u16, u16)> = configured.iter().map(|(o, p)| (*p, port(o))).collect();
+    let cors = dir.join("cors.toml");
+    install_policy(
+        &sb,
+        &cors,
+        &with_real_ports(&std::fs::read_to_string(&cors).unwrap(), &map),
+    );
+    let fixture: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.join("fixture.toml")).unwrap()).unwrap();
+    let count = fixture["request"].as_array().unwrap().len();
+    let api = sb.public_urls["api"].clone();
+    rt.block_on(async {
+        let page = browser.new_isolated_page().await.expect("page");
+        let mark = page.cdp.mark();
+        run_page(
+            &page,
+            &format!("{}/", sb.public_urls["frontend"]),
+            &api,
+            count,
+        )
+        .await;
+        let events = page.events_since(mark);
+        let _ = page.close().await;
+        collect(&events, &api)
+    })
+}
+
+/// The fixtures recorded: each reproduces its first request's error from a HAR.
+fn recorded() -> Vec<String> {
+    let all = [
+        "tutorial-wildcard-with-credentials",
+        "tutorial-custom-header-not-allowed",
+        "tutorial-missing-allow-origin",
+        "allow-origin-trailing-slash",
+        "auth-middleware-401-preflight",
+        "credentials-without-allow-credentials",
+        "duplicate-allow-origin",
+        "error-500-without-cors",
+        "expose-headers-missing",
+        "localhost-vs-127",
+        "long-max-age-masks-fix",
+        "null-origin-sandboxed-iframe",
+        "redirected-preflight",
+        "reflect-any-origin-with-credentials",
+        "tutorial-put-preflight-unhandled",
+        "wildcard-allow-headers-with-credentials",
+        "wrong-port",
+    ];
+    match std::env::var("SANDBOX_HAR_ONLY") {
+        Ok(only) => only.split(',').map(|s| s.trim().to_owned()).collect(),
+        Err(_) => all.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[test]
+fn shipped_fixtures_come_back_from_their_har_in_chromium() {
+    if !chromium::require_chromium("har_chromium") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    // As in fixtures_browser: a sandboxed iframe's requests stay on the page's own session.
+    let browser = rt
+        .block_on(Browser::launch_with_args(&[
+            "--disable-features=IsolateSandboxedIframes",
+        ]))
+        .expect("launch chromium");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().unwrap();
+    let mut problems = vec![];
+    let (mut hars, mut made, mut reproduced) = (0, 0, 0);
+    for name in &recorded() {
+        let name = name.as_str();
+        let shipped: toml::Table = toml::from_str(
+            &std::fs::read_to_string(repo.join("fixtures").join(name).join("fixture.toml"))
+                .unwrap(),
+        )
+        .unwrap();
+        let first = &shipped["request"].as_array().unwrap()[0];
+        let path = first["path"].as_str().unwrap();
+        let want = first
+            .get("cors_error")
+            .and_then(|e| e.as_str())
+            .map(str::to_owned);
+        let reqs = record(&rt, &browser, name);
+        assert!(!reqs.is_empty(), "{name}: Chromium sent nothing to the API");
+        for (shape, label) in [
+            (Shape::Chrome, "chrome"),
+            (Shape::ChromeFailedAsZero, "devtools"),
+            (Shape::Firefox, "firefox"),
+        ] {
+            let file = format!("{name}.{label}.har");
+            write(work.path(), &file, &har(&reqs, shape).to_string());
+            hars += 1;
+            let (code, out, err) = run_cli(work.path(), &["explain", &file, "--json"]);
+            assert_eq!(code, 0, "{file}: {err}");
+            let verdicts: Value = serde_json::from_str(&out).unwrap();
+            let ours: Vec<&Value> = verdicts
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| v["id"].as_str().unwrap().contains(path))
+                .collect();
+            // A blocked request is never judged only ALLOWED; an allowed one is allowed in some verdict.
+            let blocked = first["expect"].as_str() == Some("blocked");
+            let wrong = if blocked {
+                ours.iter().all(|v| v["outcome"] == "allowed")
+            } else {
+                ours.iter().all(|v| v["outcome"] != "allowed")
+            };
+            if ours.is_empty() || wrong {
+                problems.push(format!(
+                    "{file}: {path} (expected {}) misjudged: {verdicts:#}",
+                    if blocked { "blocked" } else { "allowed" }
+                ));
+            }
+        }
+        let fixture = format!("{name}-har");
+        let mut args = vec![
+            "fixtures",
+            "--dir",
+            "lib",
+            "new",
+            &fixture,
+            "--from-har",
+            "",
+            "--url",
+            path,
+        ];
+        let file = format!("{name}.chrome.har");
+        args[6] = &file;
+        if first.get("credentials").and_then(|c| c.as_str()) == Some("include") {
+            args.extend(["--credentials", "include"]);
+        }
+        let (code, out, err) = run_cli(work.path(), &args);
+        if code != 0 {
+            problems.push(format!(
+                "{name}: fixtures new --from-har failed: {out}{err}"
+            ));
+            continue;
+        }
+        made += 1;
+        let (code, out, _) = run_cli(
+            work.path(),
+            &["fixtures", "--dir", "lib", "verify", &fixture],
+        );
+        if code != 0 {
+            problems.push(format!("{name}: the new fixture does not verify: {out}"));
+        }
+        let new: toml::Table = toml::from_str(
+            &std::fs::read_to_string(work.path().join("lib").join(&fixture).join("fixture.toml"))
+                .unwrap(),
+        )
+        .unwrap();
+        let got = new["request"][0]
+            .get("cors_error")
+            .and_then(|e| e.as_str())
+            .map(str::to_owned);
+        if got != want {
+            problems.push(format!(
+                "{name}: the shipped fixture gives {want:?}, the one from its HAR {got:?}"
+            ));
+        }
+        let found = check_fixture_dir(
+            &rt,
+            &browser,
+            &work.path().join("lib").join(&fixture),
+            &fixture,
+        );
+        if found.is_empty() && got == want {
+            reproduced += 1;
+        }
+        problems.extend(found);
+    }
+    rt.block_on(browser.close());
+    eprintln!("har_chromium: {hars} HAR files (chrome, devtools, firefox shapes), {made} fixtures made, {reproduced} reproduced the shipped error in Chromium and passed fixed");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
