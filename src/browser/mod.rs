@@ -169,7 +169,8 @@ pub fn evaluate_recorded_failure(
         preflight: s.preflight_response.as_ref(),
         actual: None,
         redirects: &[],
-        preflight_only: true,
+        missing: Missing::PreflightOnly,
+        next_hop_preflight: None,
     };
     let mut v = run(s.id.clone(), &ex, &mut cache, 0.0, ctx);
     if failed.preflight && v.preflight_required {

@@ -160,5 +160,6 @@ fn render(s: &Scenario, v: Verdict, exchanged: &[Exchanged], out: Output) -> Rep
     Report {
         exit_code: u8::from(out.fail_on_blocked && !v.is_allowed()),
         text,
+        notes: Vec::new(),
     }
 }
