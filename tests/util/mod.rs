@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests (each test module picks what it needs).
 pub mod chromium;
+pub mod node;
 pub mod raw_http;
 pub mod raw_server;
 pub mod sandbox;

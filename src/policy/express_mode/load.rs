@@ -43,8 +43,11 @@ pub(in crate::policy) fn load(src: &Source) -> Result<(ExpressPolicy, Vec<String
             None => DEFAULT_METHODS.to_string(),
             Some(m) => joined(src, m, "methods", "a method")?,
         },
+        // `''` is falsy to the middleware: it reflects, as if the option were not there; an
+        // empty list is truthy and joins to nothing, so nothing is sent.
         allowed_headers: match &f.allowed_headers {
             None => None,
+            Some(h) if matches!(h.get_ref(), JsValue::Str(s) if s.is_empty()) => None,
             Some(h) => Some(joined(src, h, "allowedHeaders", "a header name")?),
         },
         exposed_headers: match &f.exposed_headers {

@@ -95,7 +95,8 @@ pub struct ExpressPolicy {
     pub origin: ExpressOrigin,
     /// The `Access-Control-Allow-Methods` value; empty: the line is not sent.
     pub methods: String,
-    /// `None`: reflect `Access-Control-Request-Headers`; `Some("")`: never sent.
+    /// `None` (unset or `''`): reflect `Access-Control-Request-Headers`; `Some("")` (`[]`):
+    /// never sent.
     pub allowed_headers: Option<String>,
     /// The `Access-Control-Expose-Headers` value; empty: not sent.
     pub exposed_headers: String,

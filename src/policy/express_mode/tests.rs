@@ -94,7 +94,7 @@ fn false_turns_it_off_and_preflight_continue_passes_options_on() {
         ExpressAnswer::Continue(vec![])
     );
     let (p, _) = policy(
-        "mode = \"express\"\norigin = true\npreflightContinue = true\nallowedHeaders = \"\"\n",
+        "mode = \"express\"\norigin = true\npreflightContinue = true\nallowedHeaders = []\n",
     );
     assert_eq!(
         lines(p.answer("OPTIONS", Some(PAGE), Some("x-a"))),
