@@ -14,6 +14,7 @@
 
 mod actix_mode;
 mod exact_mode;
+mod express_mode;
 mod list;
 
 use serde::Deserialize;
@@ -23,6 +24,9 @@ use crate::source_file::{LoadError, Source};
 
 pub use actix_mode::ActixCorsPolicy;
 pub use exact_mode::{ExactPolicy, ExactRule, PathMatch, RequestKind, NGINX_ADD_HEADER_STATUSES};
+pub use express_mode::{
+    ExpressAnswer, ExpressOrigin, ExpressPolicy, JsRegex, OriginMatch, DEFAULT_METHODS,
+};
 pub use list::AnyOr;
 
 /// In `allowed_origins`: every static origin of this sandbox, as served. It is not an origin
@@ -44,17 +48,31 @@ pub struct Policy {
     pub embedded: bool,
 }
 
+impl PolicyRules {
+    /// The mode as the file spells it.
+    pub fn mode_name(&self) -> &'static str {
+        match self {
+            PolicyRules::ActixCors(_) => "actix-cors",
+            PolicyRules::Exact(_) => "exact",
+            PolicyRules::Express(_) => "express",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum PolicyRules {
     ActixCors(ActixCorsPolicy),
     /// `mode = "exact"`: literal status and header lines (see `exact_mode`).
     Exact(ExactPolicy),
+    /// `mode = "express"`: the npm `cors` middleware's options (see `express_mode`).
+    Express(ExpressPolicy),
 }
 
 impl Policy {
-    /// `mode = "exact"`: fixes name header lines, not actix-cors fields.
+    /// Whether fixes name header lines rather than actix-cors fields: in exact mode the file
+    /// lists the lines, and in express mode the stack fix (`cors()` options) says the rest.
     pub fn is_exact(&self) -> bool {
-        matches!(self.rules, PolicyRules::Exact(_))
+        matches!(self.rules, PolicyRules::Exact(_) | PolicyRules::Express(_))
     }
 
     /// The policy with [`STATIC_ORIGINS`] in `allowed_origins` replaced by `served`, the static
@@ -114,10 +132,7 @@ impl Policy {
 
     /// The mode as the file spells it, for the banner and the inspector.
     pub fn mode_name(&self) -> &'static str {
-        match self.rules {
-            PolicyRules::ActixCors(_) => "actix-cors",
-            PolicyRules::Exact(_) => "exact",
-        }
+        self.rules.mode_name()
     }
 }
 
@@ -136,13 +151,8 @@ pub fn describe_change(old: &Policy, new: &Policy) -> Option<String> {
             })
         }
         (PolicyRules::Exact(a), PolicyRules::Exact(b)) => Some(a.describe_change(b)),
-        (_, b) => Some(format!(
-            "mode → {}",
-            match b {
-                PolicyRules::ActixCors(_) => "actix-cors",
-                PolicyRules::Exact(_) => "exact",
-            }
-        )),
+        (PolicyRules::Express(a), PolicyRules::Express(b)) => Some(a.changed_options(b).join(", ")),
+        (_, b) => Some(format!("mode → {}", b.mode_name())),
     }
 }
 
@@ -151,7 +161,7 @@ struct ModeOnly {
     mode: Option<Spanned<String>>,
 }
 
-const MODES: &[&str] = &["actix-cors", "exact"];
+const MODES: &[&str] = &["actix-cors", "exact", "express"];
 
 /// Parses and validates a policy file.
 pub fn load(src: &Source, file_name: &str) -> Result<Policy, LoadError> {
@@ -176,6 +186,15 @@ pub fn load(src: &Source, file_name: &str) -> Result<Policy, LoadError> {
             Ok(Policy {
                 file_name: file_name.to_string(),
                 rules: PolicyRules::Exact(rules),
+                warnings,
+                embedded: false,
+            })
+        }
+        "express" => {
+            let (rules, warnings) = express_mode::load(src)?;
+            Ok(Policy {
+                file_name: file_name.to_string(),
+                rules: PolicyRules::Express(rules),
                 warnings,
                 embedded: false,
             })

@@ -174,6 +174,9 @@ where
             PolicyRules::Exact(_) => {
                 return super::exact_layer::call(&self.inner, snapshot, req);
             }
+            PolicyRules::Express(_) => {
+                return super::express_layer::call(&self.inner, snapshot, req);
+            }
         };
         let cached = match &*self.built.borrow() {
             Some((p, mw)) if Arc::ptr_eq(p, &snapshot) => Some(Rc::clone(mw)),

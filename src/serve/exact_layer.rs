@@ -117,7 +117,7 @@ where
             .rules
             .iter()
             .position(|r| r.matches(a.preflight, &a.method, req.path(), a.origin.as_deref())),
-        PolicyRules::ActixCors(_) => None,
+        PolicyRules::ActixCors(_) | PolicyRules::Express(_) => None,
     };
     if let Some(rule) = rule_of(&snapshot, index) {
         if a.preflight || rule.redirect.is_some() {

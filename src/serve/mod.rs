@@ -14,6 +14,7 @@ pub mod body_deadline;
 pub mod cors_layer;
 pub mod embedded;
 pub mod exact_layer;
+pub mod express_layer;
 pub mod file_cache;
 pub mod frontend;
 pub mod guard;

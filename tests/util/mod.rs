@@ -2,6 +2,7 @@
 pub mod chromium;
 pub mod fetch_oracle;
 pub mod nginx;
+pub mod node;
 pub mod raw_http;
 pub mod raw_server;
 pub mod sandbox;
