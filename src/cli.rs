@@ -77,6 +77,26 @@ pub struct InitArgs {
     /// Overwrite files that exist.
     #[arg(long)]
     pub force: bool,
+    /// The prefix of every generated route instead of the document's `servers` path ("/" for
+    /// none).
+    #[arg(long, value_name = "PATH", requires = "from_openapi")]
+    pub base_path: Option<String>,
+    /// Leave optional properties out of bodies built from schemas.
+    #[arg(long, requires = "from_openapi")]
+    pub required_only: bool,
+}
+
+impl InitArgs {
+    /// How the OpenAPI conversion runs.
+    pub fn openapi_options(&self) -> crate::routes::openapi::Options {
+        crate::routes::openapi::Options {
+            gen: crate::routes::openapi::GenOptions {
+                optional: !self.required_only,
+                ..Default::default()
+            },
+            base_path: self.base_path.clone(),
+        }
+    }
 }
 
 /// How a verdict is printed and judged.

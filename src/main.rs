@@ -99,9 +99,10 @@ fn run_up(a: &UpArgs) -> ExitCode {
 
 /// `init [DIR]` scaffolds a project; `init --from-openapi DOC` alone writes only routes.
 fn init(a: InitArgs) -> ExitCode {
+    let options = a.openapi_options();
     if a.dir.is_none() && a.from_openapi.is_some() {
         let doc = a.from_openapi.unwrap_or_default();
-        return match routes::openapi::run(&doc, &a.output, a.force) {
+        return match routes::openapi::run(&doc, &a.output, a.force, &options) {
             Ok(notes) => {
                 notes.iter().for_each(|n| eprintln!("note: {n}"));
                 println!("wrote {}", a.output.display());
@@ -111,7 +112,7 @@ fn init(a: InitArgs) -> ExitCode {
         };
     }
     let dir = a.dir.unwrap_or_else(|| PathBuf::from("."));
-    match scaffold::run(&dir, a.from_openapi.as_deref(), a.force) {
+    match scaffold::run(&dir, a.from_openapi.as_deref(), a.force, &options) {
         Ok(w) => {
             w.notes.iter().for_each(|n| eprintln!("note: {n}"));
             for f in &w.files {

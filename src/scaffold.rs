@@ -96,9 +96,14 @@ pub struct Written {
 
 /// Scaffolds a project in `dir` (created if missing). With `openapi`, the routes come from
 /// that document's examples instead of the sample routes.
-pub fn run(dir: &Path, openapi: Option<&Path>, force: bool) -> Result<Written, ScaffoldError> {
+pub fn run(
+    dir: &Path,
+    openapi: Option<&Path>,
+    force: bool,
+    options: &openapi::Options,
+) -> Result<Written, ScaffoldError> {
     let (routes, notes) = match openapi {
-        Some(doc) => openapi::convert_file(doc)?,
+        Some(doc) => openapi::convert_file(doc, options)?,
         None => (API_TOML.to_string(), Vec::new()),
     };
     let files: [(&str, String); 4] = [
@@ -143,7 +148,7 @@ mod tests {
     #[test]
     fn the_scaffold_loads_as_written() {
         let d = tempfile::tempdir().unwrap();
-        run(d.path(), None, false).unwrap();
+        run(d.path(), None, false, &Default::default()).unwrap();
         let policy = Source::read(&d.path().join("cors.toml")).unwrap();
         let p = crate::policy::load(&policy, "cors.toml").unwrap();
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
@@ -162,14 +167,16 @@ mod tests {
     fn nothing_is_written_over_an_existing_project_without_force() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("cors.toml"), "mine").unwrap();
-        let e = run(d.path(), None, false).unwrap_err().to_string();
+        let e = run(d.path(), None, false, &Default::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cors.toml already exists"), "{e}");
         assert!(!d.path().join("sandbox.toml").exists());
         assert_eq!(
             std::fs::read_to_string(d.path().join("cors.toml")).unwrap(),
             "mine"
         );
-        run(d.path(), None, true).unwrap();
+        run(d.path(), None, true, &Default::default()).unwrap();
         assert!(std::fs::read_to_string(d.path().join("cors.toml"))
             .unwrap()
             .contains("actix-cors"));

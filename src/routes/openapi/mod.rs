@@ -1,23 +1,48 @@
-//! `sandbox init --from-openapi FILE`: a routes file from an OpenAPI 3 document's examples.
+//! `sandbox init --from-openapi FILE`: a routes file from an OpenAPI document (3.0, 3.1 or
+//! Swagger 2.0, JSON or YAML).
 //!
-//! One `[[route]]` per operation, answering the example of its first successful response
-//! (`example`, the first of `examples`, or the schema's `example`), with that status. Reads
-//! JSON or YAML (most OpenAPI documents are written in YAML). [`to_routes`] is pure; [`run`]
-//! reads and writes the files.
+//! One `[[route]]` per operation, answering its documented success status with its content
+//! type and headers, and a body: the documented example, else one built from the schema
+//! (`example`). Every route sits under the document's base path (`servers`). The parts:
+//! `doc` loads the document and the files its `$ref`s name, `example` and `pattern` build
+//! values, `operation` picks an operation's answer. [`to_routes`] is pure; [`run`] and
+//! [`convert_file`] read and write files.
+
+pub mod doc;
+pub mod example;
+mod operation;
+mod pattern;
 
 use serde::Serialize;
 use serde_json::Value;
+
+pub use doc::{Docs, Version};
+pub use example::GenOptions;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenApiError {
     #[error("neither JSON nor YAML: {0}")]
     Unreadable(String),
-    #[error("not an OpenAPI 3 document: no `openapi: \"3.x\"` field")]
+    #[error("not an OpenAPI document: no `openapi: \"3.x\"` (or `swagger: \"2.0\"`) field")]
     NotOpenApi3,
     #[error("the document has no `paths`")]
     NoPaths,
+    #[error("{0}: {1}")]
+    File(String, String),
+    #[error("`$ref: {0}` leaves the document's folder; copy that file beside the document")]
+    RefOutside(String),
+    #[error("`$ref: {0}` points at nothing")]
+    BadRef(String),
     #[error("cannot write TOML: {0}")]
     Toml(#[from] toml::ser::Error),
+}
+
+/// What the caller may choose about the conversion.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub gen: GenOptions,
+    /// `--base-path`: the prefix of every route instead of the document's.
+    pub base_path: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -33,6 +58,8 @@ struct RouteOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     content_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<toml::Table>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     json: Option<toml::Value>,
@@ -40,67 +67,29 @@ struct RouteOut {
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options"];
 
-/// A document as JSON when it looks like JSON (for JSON's own error positions), else YAML.
-fn parse(text: &str) -> Result<Value, OpenApiError> {
-    if text.trim_start().starts_with('{') {
-        return serde_json::from_str(text).map_err(|e| OpenApiError::Unreadable(e.to_string()));
-    }
-    serde_saphyr::from_str::<Value>(text).map_err(|e| OpenApiError::Unreadable(e.to_string()))
-}
-
-/// Converts a document; also returns notes on what was skipped, for the terminal.
-pub fn to_routes(text: &str, source_name: &str) -> Result<(String, Vec<String>), OpenApiError> {
-    let doc = parse(text)?;
-    if !doc
-        .get("openapi")
-        .and_then(Value::as_str)
-        .is_some_and(|v| v.starts_with("3."))
-    {
-        return Err(OpenApiError::NotOpenApi3);
-    }
+/// Converts a document; also returns notes on what could not be represented.
+pub fn to_routes(docs: &Docs, options: &Options) -> Result<(String, Vec<String>), OpenApiError> {
+    let doc = docs.main_doc();
     let paths = doc
         .get("paths")
         .and_then(Value::as_object)
         .ok_or(OpenApiError::NoPaths)?;
+    let base = operation::base_path(doc, options.base_path.as_deref());
+    let mut gen = example::Gen::new(docs, options.gen);
     let mut routes = Vec::new();
-    let mut notes = Vec::new();
     for (path, item) in paths {
         let Some(our_path) = convert_path(path) else {
-            notes.push(format!(
+            gen.notes.push(format!(
                 "skipped {path}: a parameter must be a whole segment, like /items/{{id}}"
             ));
             continue;
         };
         for m in METHODS {
             let Some(op) = item.get(*m) else { continue };
-            let (status, example) = pick_response(op);
-            let mut r = RouteOut {
-                method: m.to_ascii_uppercase(),
-                path: our_path.clone(),
-                status,
-                content_type: None,
-                body: None,
-                json: None,
-            };
-            match example {
-                Some(Example::Json(v)) => match json_to_toml(&v) {
-                    Some(t) => r.json = Some(t),
-                    // TOML has no null: keep the JSON text as it is.
-                    None => {
-                        r.body = Some(v.to_string());
-                        r.content_type = Some("application/json".into());
-                    }
-                },
-                Some(Example::Text(t, ct)) => {
-                    r.body = Some(t);
-                    r.content_type = Some(ct);
-                }
-                None => notes.push(format!(
-                    "{} {path}: no example; answers {status} with an empty body",
-                    r.method
-                )),
-            }
-            routes.push(r);
+            let method = m.to_ascii_uppercase();
+            let what = format!("{method} {path}");
+            let a = operation::answer(&mut gen, docs, op, &what);
+            routes.push(route_out(method, format!("{base}{our_path}"), a));
         }
     }
     let title = doc
@@ -108,10 +97,43 @@ pub fn to_routes(text: &str, source_name: &str) -> Result<(String, Vec<String>),
         .and_then(Value::as_str)
         .unwrap_or("an OpenAPI document");
     let mut out = format!(
-        "# Generated by `sandbox init --from-openapi {source_name}` from {title}.\n# One route per operation, answering its first successful response's example; edit freely.\n\n"
+        "# Generated by `sandbox init --from-openapi {}` from {title}.\n# One route per operation, answering its documented success response: its example, or a\n# value built from its schema. Edit freely.\n\n",
+        docs.main
     );
     out.push_str(&toml::to_string(&Out { route: routes })?);
+    let mut notes = gen.notes;
+    notes.dedup();
     Ok((out, notes))
+}
+
+fn route_out(method: String, path: String, a: operation::Answer) -> RouteOut {
+    let headers = (!a.headers.is_empty()).then(|| {
+        a.headers
+            .into_iter()
+            .map(|(k, v)| (k, toml::Value::String(v)))
+            .collect()
+    });
+    let mut r = RouteOut {
+        method,
+        path,
+        status: a.status,
+        content_type: a.content_type,
+        headers,
+        body: a.text,
+        json: None,
+    };
+    if let Some(v) = a.body {
+        match json_to_toml(&v) {
+            Some(t) => r.json = Some(t),
+            // TOML has no null: keep the JSON text as it is.
+            None => {
+                r.body = Some(v.to_string());
+                r.content_type
+                    .get_or_insert_with(|| "application/json".into());
+            }
+        }
+    }
+    r
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,8 +157,9 @@ pub fn run(
     input: &std::path::Path,
     output: &std::path::Path,
     force: bool,
+    options: &Options,
 ) -> Result<Vec<String>, InitError> {
-    let (routes, notes) = convert_file(input)?;
+    let (routes, notes) = convert_file(input, options)?;
     if output.exists() && !force {
         return Err(InitError::Exists(output.to_path_buf()));
     }
@@ -147,20 +170,18 @@ pub fn run(
     Ok(notes)
 }
 
-/// Reads an OpenAPI document and returns the routes file text and the notes.
-pub fn convert_file(input: &std::path::Path) -> Result<(String, Vec<String>), InitError> {
-    let text = std::fs::read_to_string(input).map_err(|source| InitError::Io {
+/// Reads an OpenAPI document (and the files it refers to) and returns the routes file text
+/// and the notes.
+pub fn convert_file(
+    input: &std::path::Path,
+    options: &Options,
+) -> Result<(String, Vec<String>), InitError> {
+    let convert = |source| InitError::Convert {
         path: input.to_path_buf(),
         source,
-    })?;
-    let name = input.file_name().map_or_else(
-        || input.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    to_routes(&text, &name).map_err(|source| InitError::Convert {
-        path: input.to_path_buf(),
-        source,
-    })
+    };
+    let docs = Docs::load(input).map_err(convert)?;
+    to_routes(&docs, options).map_err(convert)
 }
 
 /// `/students/{student-id}` → `/students/{student_id}`; `None` when a parameter is only part
@@ -184,59 +205,6 @@ fn convert_path(path: &str) -> Option<String> {
         }
     }
     Some(out)
-}
-
-enum Example {
-    Json(Value),
-    Text(String, String),
-}
-
-/// The first 2xx response with an example (by status), else the first 2xx, else `default`.
-fn pick_response(op: &Value) -> (u16, Option<Example>) {
-    let Some(responses) = op.get("responses").and_then(Value::as_object) else {
-        return (200, None);
-    };
-    let mut candidates: Vec<(u16, &Value)> = responses
-        .iter()
-        .filter_map(|(code, r)| {
-            let status = match code.as_str() {
-                "default" | "2XX" | "2xx" => 200,
-                c => c.parse::<u16>().ok()?,
-            };
-            (200..300).contains(&status).then_some((status, r))
-        })
-        .collect();
-    candidates.sort_by_key(|(s, _)| *s);
-    let with_example = candidates
-        .iter()
-        .find_map(|(s, r)| example_of(r).map(|e| (*s, Some(e))));
-    with_example
-        .or_else(|| candidates.first().map(|(s, _)| (*s, None)))
-        .unwrap_or((200, None))
-}
-
-fn example_of(response: &Value) -> Option<Example> {
-    let content = response.get("content")?.as_object()?;
-    for (ct, media) in content {
-        let ex = media
-            .get("example")
-            .or_else(|| {
-                media
-                    .get("examples")
-                    .and_then(Value::as_object)
-                    .and_then(|m| m.values().next())
-                    .and_then(|e| e.get("value"))
-            })
-            .or_else(|| media.pointer("/schema/example"));
-        let Some(ex) = ex else { continue };
-        if ct.contains("json") {
-            return Some(Example::Json(ex.clone()));
-        }
-        if let Some(s) = ex.as_str() {
-            return Some(Example::Text(s.to_string(), ct.clone()));
-        }
-    }
-    None
 }
 
 /// `None` when the value holds a `null` (TOML cannot say it).
@@ -280,7 +248,8 @@ mod tests {
 
     #[test]
     fn examples_become_routes_that_load() {
-        let (text, notes) = to_routes(DOC, "api.json").unwrap();
+        let convert = |text: &str| to_routes(&Docs::from_text(text, "x")?, &Options::default());
+        let (text, notes) = convert(DOC).unwrap();
         let d = tempfile::tempdir().unwrap();
         let src = crate::source_file::Source::from_bytes(
             &d.path().join("api.toml"),
@@ -311,17 +280,14 @@ mod tests {
                 .any(|n| n.contains("skipped /files/{name}.json")),
             "{notes:?}"
         );
-        assert!(matches!(
-            to_routes("{}", "x"),
-            Err(OpenApiError::NotOpenApi3)
-        ));
+        assert!(matches!(convert("{}"), Err(OpenApiError::NotOpenApi3)));
         // YAML is read too: this one is an OpenAPI 3 document without paths.
         assert!(matches!(
-            to_routes("openapi: 3.0.0", "x"),
+            convert("openapi: 3.0.0"),
             Err(OpenApiError::NoPaths)
         ));
         assert!(matches!(
-            to_routes("{ \"openapi\": ", "x"),
+            convert("{ \"openapi\": "),
             Err(OpenApiError::Unreadable(_))
         ));
     }
