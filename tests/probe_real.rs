@@ -443,8 +443,8 @@ fn cases(s: &Servers) -> Vec<Case> {
     all
 }
 
-async fn chromium_side(s: &Servers, cases: &[Case], page_url: &str) -> Vec<Saw> {
-    let spki = format!("--ignore-certificate-errors-spki-list={}", s.spki);
+async fn chromium_side(spki: &str, cases: &[Case], page_url: &str) -> Vec<Saw> {
+    let spki = format!("--ignore-certificate-errors-spki-list={spki}");
     let rules = "--host-resolver-rules=MAP secure.test 127.0.0.1, MAP plain.test 127.0.0.1";
     let browser = Browser::launch_with_args(&[&spki, rules])
         .await
@@ -484,7 +484,11 @@ fn probe_agrees_with_chromium_against_real_servers() {
         .enable_all()
         .build()
         .unwrap();
-    let seen = rt.block_on(chromium_side(&s, &cases, &format!("{page_origin}/page")));
+    let seen = rt.block_on(chromium_side(
+        &s.spki,
+        &cases,
+        &format!("{page_origin}/page"),
+    ));
     let dir = tempfile::tempdir().unwrap();
     let mut bad = Vec::new();
     let mut verdicts = Vec::new();
@@ -735,7 +739,7 @@ fn mixed_content_is_blocked_before_cors_as_in_chromium() {
         .enable_all()
         .build()
         .unwrap();
-    let seen = rt.block_on(chromium_side(&s, &cases, &format!("{page_origin}/")));
+    let seen = rt.block_on(chromium_side(&s.spki, &cases, &format!("{page_origin}/")));
     let dir = tempfile::tempdir().unwrap();
     let mut bad = Vec::new();
     for (case, saw) in cases.iter().zip(&seen) {
@@ -751,6 +755,58 @@ fn mixed_content_is_blocked_before_cors_as_in_chromium() {
             .is_some_and(|m| m.starts_with("Mixed Content:")),
         "{:?}",
         seen[0]
+    );
+    assert!(
+        bad.is_empty(),
+        "probe and Chromium disagree:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn probe_agrees_with_chromium_against_express_and_npm_cors() {
+    if !chromium::require_chromium("probe_agrees_with_chromium_against_express_and_npm_cors") {
+        return;
+    }
+    let wire = wire_server();
+    let page_origin = format!("http://page.localhost:{}", wire.port());
+    let sets = vec![
+        serde_json::json!({"origin": "*", "credentials": true}),
+        serde_json::json!({"origin": page_origin, "methods": "GET,POST"}),
+        serde_json::json!({}),
+        serde_json::json!({"origin": true, "credentials": true}),
+        serde_json::json!({"origin": "http://other.localhost"}),
+        serde_json::json!({"origin": page_origin, "allowedHeaders": ["Content-Type"]}),
+    ];
+    let node = crate::util::node::NodeCors::start("probe vs express", &sets);
+    let at = |i: usize| format!("http://api.localhost:{}/s{i}/api/data", node.port);
+    let json = [("Content-Type", "application/json")];
+    let cases = vec![
+        Case::get("express-wildcard-with-credentials", at(0)).credentialed(),
+        Case::get("express-method-not-listed", at(1)).with("PUT", &json),
+        Case::get("express-defaults-get", at(2)),
+        Case::get("express-defaults-reflect-headers", at(2)).with("PUT", &[("X-PKR-Auth", "t")]),
+        Case::get("express-reflect-credentialed-post", at(3))
+            .with("POST", &json)
+            .credentialed(),
+        Case::get("express-other-origin", at(4)),
+        Case::get("express-header-not-allowed", at(5)).with("POST", &[("X-PKR-Auth", "t")]),
+    ];
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let seen = rt.block_on(chromium_side("", &cases, &format!("{page_origin}/page")));
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = Vec::new();
+    for (case, saw) in cases.iter().zip(&seen) {
+        let v = probe(dir.path(), case, &page_origin);
+        bad.extend(disagreements(case, &v, saw));
+    }
+    assert!(
+        !seen[0].allowed && seen[2].allowed,
+        "the cases test both outcomes: {seen:?}"
     );
     assert!(
         bad.is_empty(),
