@@ -95,6 +95,7 @@ impl InitArgs {
                 ..Default::default()
             },
             base_path: self.base_path.clone(),
+            document: None,
         }
     }
 }

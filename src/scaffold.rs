@@ -63,7 +63,7 @@ fn cors_toml() -> String {
          # at http://localhost:{FRONTEND_PORT} and http://127.0.0.1:{FRONTEND_PORT}, or wherever --port puts it.\n\
          # A real origin (\"https://app.example.com\") can be listed beside it.\n\
          allowed_origins = [\"{static_origins}\"]\n\
-         allowed_methods = [\"GET\", \"POST\", \"PUT\"]\n\
+         allowed_methods = [\"GET\", \"POST\", \"PUT\", \"PATCH\", \"DELETE\"]\n\
          allowed_headers = [\"Content-Type\", \"X-Requested-With\"]\n\
          expose_headers = [\"X-Total-Count\"]\n\
          supports_credentials = true\n",
@@ -95,27 +95,30 @@ pub struct Written {
 }
 
 /// Scaffolds a project in `dir` (created if missing). With `openapi`, the routes come from
-/// that document's examples instead of the sample routes.
+/// that document (copied into `openapi/` so the routes can validate against it) and the page
+/// calls its operations instead of the sample routes.
 pub fn run(
     dir: &Path,
     openapi: Option<&Path>,
     force: bool,
     options: &openapi::Options,
 ) -> Result<Written, ScaffoldError> {
-    let (routes, notes) = match openapi {
-        Some(doc) => openapi::convert_file(doc, options)?,
-        None => (API_TOML.to_string(), Vec::new()),
-    };
-    let files: [(&str, String); 4] = [
-        ("sandbox.toml", sandbox_toml()),
-        ("cors.toml", cors_toml()),
-        ("api.toml", routes),
-        ("static/index.html", INDEX_HTML.to_string()),
+    let mut files: Vec<(String, String)> = vec![
+        ("sandbox.toml".into(), sandbox_toml()),
+        ("cors.toml".into(), cors_toml()),
     ];
+    let notes = match openapi {
+        Some(doc) => from_openapi(doc, options, &mut files)?,
+        None => {
+            files.push(("api.toml".into(), API_TOML.to_string()));
+            files.push(("static/index.html".into(), INDEX_HTML.to_string()));
+            Vec::new()
+        }
+    };
     let existing: Vec<String> = files
         .iter()
         .filter(|(name, _)| dir.join(name).exists())
-        .map(|(name, _)| name.to_string())
+        .map(|(name, _)| name.clone())
         .collect();
     if !existing.is_empty() && !force {
         return Err(ScaffoldError::Exists {
@@ -127,17 +130,78 @@ pub fn run(
         let path = path.to_path_buf();
         move |source| ScaffoldError::Io { path, source }
     };
-    let static_dir = dir.join("static");
-    std::fs::create_dir_all(&static_dir).map_err(io(&static_dir))?;
     for (name, text) in &files {
         let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
         std::fs::write(&path, text).map_err(io(&path))?;
     }
     Ok(Written {
         dir: dir.to_path_buf(),
-        files: files.iter().map(|(n, _)| n.to_string()).collect(),
+        files: files.into_iter().map(|(n, _)| n).collect(),
         notes,
     })
+}
+
+/// The routes, the page and a copy of the document's files (under `openapi/`, as they are
+/// laid out beside it) from an OpenAPI document.
+fn from_openapi(
+    doc: &Path,
+    options: &openapi::Options,
+    files: &mut Vec<(String, String)>,
+) -> Result<Vec<String>, ScaffoldError> {
+    let convert = |source| openapi::InitError::Convert {
+        path: doc.to_path_buf(),
+        source,
+    };
+    let docs = openapi::Docs::load(doc).map_err(convert)?;
+    let folder = doc.parent().unwrap_or(Path::new("."));
+    for rel in docs.files.keys() {
+        let path = folder.join(rel);
+        let text = std::fs::read_to_string(&path).map_err(|source| ScaffoldError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        files.push((format!("openapi/{rel}"), text));
+    }
+    let options = openapi::Options {
+        document: Some(format!("openapi/{}", docs.main)),
+        ..options.clone()
+    };
+    let (routes, notes) = openapi::to_routes(&docs, &options).map_err(convert)?;
+    files.push(("api.toml".into(), routes));
+    let calls = openapi::calls::page_calls(&docs, &options);
+    files.push(("static/index.html".into(), page(&calls)));
+    Ok(notes)
+}
+
+/// The scaffold's page with `calls` in place of the sample routes' calls.
+fn page(calls: &[openapi::calls::Call]) -> String {
+    let js: Vec<String> = calls
+        .iter()
+        .map(|c| {
+            let mut init = serde_json::json!({"method": c.method});
+            if let Some(body) = &c.body {
+                init["credentials"] = "include".into();
+                init["headers"] = serde_json::json!({"Content-Type": "application/json", "X-Requested-With": "fetch"});
+                init["body"] = body.to_string().into();
+            }
+            // `</` never closes the script: the values come from the document.
+            let call = serde_json::json!({"what": c.what, "url": c.url, "init": init});
+            format!("    {}", call.to_string().replace("</", "<\\/"))
+        })
+        .collect();
+    let start = INDEX_HTML.find("  var calls = [").unwrap_or(0);
+    let end = INDEX_HTML[start..]
+        .find("];\n")
+        .map_or(start, |i| start + i + 3);
+    format!(
+        "{}  var calls = [\n{}\n  ];\n{}",
+        &INDEX_HTML[..start],
+        js.join(",\n"),
+        &INDEX_HTML[end..]
+    )
 }
 
 #[cfg(test)]

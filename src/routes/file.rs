@@ -14,6 +14,7 @@ mod response;
 mod route;
 mod templates;
 mod upstream;
+mod validation;
 mod when;
 
 use std::net::SocketAddr;
@@ -45,9 +46,13 @@ pub(super) fn load(
     };
     let defaults = faults::defaults(src, &f.defaults)?;
     let upstream = upstream::from_file(src, &f.upstream, &f.cors, listeners)?;
+    let docs = ld.openapi(&f)?;
+    let validates = f.validate.as_ref().is_some_and(|v| *v.get_ref());
     let mut routes = Vec::with_capacity(f.route.len());
     for entry in &f.route {
-        routes.push(ld.route(entry, &defaults, upstream.is_some())?);
+        let mut route = ld.route(entry, &defaults, upstream.is_some())?;
+        route.validation = ld.validation(entry, validates, docs.as_ref())?;
+        routes.push(route);
     }
     let resources = ld.resources(&f.resource)?;
     Ok(Routes {

@@ -106,6 +106,9 @@ pub struct Route {
     pub own_cors: bool,
     /// Requests this route has seen since it was loaded (`{{seq}}`, `pick = "sequence"`).
     pub counter: Counter,
+    /// `validate = true`: what a request must pass (its `operation` of the `openapi`
+    /// document) before the route answers.
+    pub validation: Option<Arc<openapi::validate::RequestCheck>>,
 }
 
 /// One possible answer of a route.

@@ -17,6 +17,10 @@ pub(super) struct File {
     pub(super) resource: Vec<Spanned<ResourceEntry>>,
     pub(super) upstream: Option<Spanned<String>>,
     pub(super) cors: Option<Spanned<String>>,
+    /// The OpenAPI document routes' `operation`s name.
+    pub(super) openapi: Option<Spanned<String>>,
+    /// Validate requests of every route with an `operation`.
+    pub(super) validate: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -39,6 +43,9 @@ pub(super) struct Entry {
     pub(super) pick: Option<Spanned<String>>,
     pub(super) proxy: Option<Spanned<bool>>,
     pub(super) cors: Option<Spanned<String>>,
+    /// `"POST /pets"`: the document's operation this route stands for.
+    pub(super) operation: Option<Spanned<String>>,
+    pub(super) validate: Option<Spanned<bool>>,
 }
 
 /// `[[route.response]]`: one possible answer, with its `when`.

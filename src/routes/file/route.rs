@@ -52,6 +52,7 @@ impl Loader<'_> {
             proxy,
             own_cors,
             counter: Counter::default(),
+            validation: None,
         })
     }
 

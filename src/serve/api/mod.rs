@@ -78,6 +78,15 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, ctx: web::Data<ApiCtx>) 
         }
     }
     if let Some(m) = routes.find(method, path) {
+        if let Some(check) = &m.route.validation {
+            if let Some((res, why)) = route_reply::invalid(&req, &body, check, &m.params) {
+                ctx.state.log.warning(&format!(
+                    "{method} {path}: 422, {} requires otherwise: {why}",
+                    check.operation
+                ));
+                return res;
+            }
+        }
         let faults = &m.route.faults;
         if let Some(r) = faulty(&req, faults).await {
             return r;

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use serde_json::json;
 
 use super::random_u64;
+use crate::routes::openapi::validate::{RequestCheck, RequestParts};
 use crate::routes::template::{Helpers, RequestData};
 use crate::routes::{DynamicBody, Match, Routes};
 
@@ -67,6 +68,45 @@ pub fn reply(req: &HttpRequest, body: &[u8], routes: &Routes, m: Match<'_>) -> R
             .into(),
     };
     Reply::Body(res.body(bytes))
+}
+
+/// A 422 naming every rule the request breaks, when the route validates (`validate = true`)
+/// and the request fails its operation's schemas. The CORS layer in front adds its headers
+/// to this answer as to any other, so validation never changes what the browser allows.
+pub fn invalid(
+    req: &HttpRequest,
+    body: &[u8],
+    check: &RequestCheck,
+    params: &[(String, String)],
+) -> Option<(HttpResponse, String)> {
+    let data = request_data(req, body, Vec::new());
+    let violations = check.check(&RequestParts {
+        path: params,
+        query: &data.query,
+        headers: &data.headers,
+        body,
+    });
+    if violations.is_empty() {
+        return None;
+    }
+    let summary: Vec<String> = violations
+        .iter()
+        .map(|v| format!("{} ({})", v.field, v.rule))
+        .collect();
+    let summary = summary.join(", ");
+    // The journal keeps response headers: the inspector shows why beside the status.
+    let header: String = summary
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
+        .collect();
+    let res = HttpResponse::UnprocessableEntity()
+        .insert_header(("X-Sandbox-Invalid", header))
+        .json(json!({
+            "error": format!("the request does not match the operation {}", check.operation),
+            "operation": check.operation,
+            "violations": violations,
+        }));
+    Some((res, summary))
 }
 
 fn now_rfc3339() -> String {
