@@ -125,6 +125,21 @@ fn replay_prior(s: &Scenario, ctx: &FixContext) -> PreflightCache {
     cache
 }
 
+/// The request side and any preflight of `s`, as [`evaluate`] judges them, for an exchange
+/// whose actual response is not there to judge.
+fn judge_up_to_the_actual_response(s: &Scenario, ctx: &FixContext) -> Verdict {
+    let mut cache = replay_prior(s, ctx);
+    let ex = Exchange {
+        request: &s.request,
+        preflight: s.preflight_response.as_ref(),
+        actual: None,
+        redirects: &[],
+        missing: Missing::PreflightOnly,
+        next_hop_preflight: None,
+    };
+    run(s.id.clone(), &ex, &mut cache, 0.0, ctx)
+}
+
 /// Judges a scenario whose actual request got no response (`kind`, ended by `cause`): the
 /// request side and any preflight as [`evaluate`] judges them, then the network error the page
 /// sees instead of a CORS check. `fix` is what to change for an answer.
@@ -135,16 +150,7 @@ pub fn evaluate_unanswered(
     cause: &str,
     fix: Option<String>,
 ) -> Verdict {
-    let mut cache = replay_prior(s, ctx);
-    let ex = Exchange {
-        request: &s.request,
-        preflight: s.preflight_response.as_ref(),
-        actual: None,
-        redirects: &[],
-        missing: Missing::PreflightOnly,
-        next_hop_preflight: None,
-    };
-    let v = run(s.id.clone(), &ex, &mut cache, 0.0, ctx);
+    let v = judge_up_to_the_actual_response(s, ctx);
     if v.is_allowed() {
         v.with_no_response(kind, cause, fix)
     } else {
@@ -163,16 +169,7 @@ pub fn evaluate_recorded_failure(
     failed: &FailedLoad,
     probe: Option<String>,
 ) -> Verdict {
-    let mut cache = replay_prior(s, ctx);
-    let ex = Exchange {
-        request: &s.request,
-        preflight: s.preflight_response.as_ref(),
-        actual: None,
-        redirects: &[],
-        missing: Missing::PreflightOnly,
-        next_hop_preflight: None,
-    };
-    let mut v = run(s.id.clone(), &ex, &mut cache, 0.0, ctx);
+    let mut v = judge_up_to_the_actual_response(s, ctx);
     if failed.preflight && v.preflight_required {
         // The engine's notes speak of a scenario lacking a preflight response; here the
         // recording says why.
