@@ -216,7 +216,6 @@ fn leaf_names(config: &Config, hostname: &str) -> Vec<String> {
     if !config.bind.is_unspecified() {
         names.push(config.bind.to_string());
     }
-    names.dedup();
     let mut seen = std::collections::HashSet::new();
     names.retain(|n| seen.insert(n.clone()));
     names

@@ -368,7 +368,7 @@ fn parse_header_line(
     Ok((name.to_string(), value.to_string()))
 }
 
-fn check_value(src: &Source, v: &str, span: Range<usize>) -> Result<(), LoadError> {
+pub(super) fn check_value(src: &Source, v: &str, span: Range<usize>) -> Result<(), LoadError> {
     if v.contains(['\r', '\n', '\0']) {
         return Err(src.error_at(
             Some(span),

@@ -214,17 +214,8 @@ fn joined(
     }
 }
 
-fn check_line(src: &Source, v: &str, span: Range<usize>) -> Result<(), LoadError> {
-    if v.contains(['\r', '\n', '\0']) {
-        return Err(src.error_at(
-            Some(span),
-            "the value contains CR, LF or NUL",
-            "here",
-            Some("a header value is a single line".into()),
-        ));
-    }
-    Ok(())
-}
+/// A header value is one line: the rule exact mode's values follow too.
+use super::super::exact_mode::check_value as check_line;
 
 fn status(src: &Source, s: &Option<Spanned<i64>>) -> Result<u16, LoadError> {
     let Some(s) = s else { return Ok(204) };
