@@ -202,3 +202,48 @@ fn chromium_trusts_the_sandbox_after_sandbox_trust() {
         browser.close().await;
     });
 }
+
+/// Over HTTPS with HTTP/1.1 the connection is watched beneath TLS, like a plain one: a chunk
+/// size above the body limit is answered 413 at once, not 408 at the body deadline.
+#[test]
+fn an_oversized_chunk_is_refused_at_once_over_https_too() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+
+    let h = start();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(data_dir(h.dir.path()).join("ca.pem")).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let authority = h.api.trim_start_matches("https://").trim_end_matches('/');
+    let port: u16 = authority.rsplit(':').next().unwrap().parse().unwrap();
+    let name = ServerName::try_from("lahore-api.localhost").unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let req = format!(
+        "PUT /api/students HTTP/1.1\r\nHost: {authority}\r\nTransfer-Encoding: chunked\r\n\r\n40000000\r\nhello"
+    );
+    tls.write_all(req.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tls.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+}

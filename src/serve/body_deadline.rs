@@ -6,7 +6,8 @@
 //! whole body. This middleware reads the body first, within [`BODY_READ_TIMEOUT`] in total (a
 //! per-chunk idle timer would let a client drip one byte at a time forever), and hands the
 //! handler the buffered bytes. Bodies over the limit are refused with 413 as soon as that is
-//! known, without reading the rest. A request whose body is the rest of the connection
+//! known, without reading the rest: from `Content-Length`, from a chunk size the connection's
+//! [`BodyWatch`] saw announced, or from the bytes that arrived. A request whose body is the rest of the connection
 //! (`CONNECT`, a WebSocket upgrade) is answered at once as one without a body.
 
 use std::time::Duration;
@@ -20,7 +21,10 @@ use actix_web::{Error, HttpMessage, HttpResponse};
 use bytes::BytesMut;
 use futures_util::StreamExt;
 
+use std::rc::Rc;
+
 use super::api::MAX_BODY_BYTES;
+use super::conn_watch::BodyWatch;
 
 /// The whole body must arrive within this; the same budget the request head gets.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,11 +59,23 @@ pub async fn read_body_in_time(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
+    let watch = req.conn_data::<Rc<BodyWatch>>().cloned();
     let mut payload = req.take_payload();
     let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
     let mut body = BytesMut::new();
     loop {
-        match tokio::time::timeout_at(deadline, payload.next()).await {
+        let next_chunk = tokio::time::timeout_at(deadline, payload.next());
+        let next_chunk = match &watch {
+            None => next_chunk.await,
+            // A chunk size announcing more than the limit is answered now, not once that much
+            // has arrived.
+            Some(watch) => tokio::select! {
+                biased;
+                () = watch.oversized() => return Ok(refuse(req, too_large(limit))),
+                next = next_chunk => next,
+            },
+        };
+        match next_chunk {
             Err(_) => {
                 let res = HttpResponse::RequestTimeout()
                     .content_type("text/plain; charset=utf-8")

@@ -84,7 +84,9 @@ pub async fn door(
             .map(ServiceResponse::map_into_left_body);
     }
     let res = if ctx.state.key.matches(&presented) {
-        let port = req.app_config().local_addr().port();
+        let port = req
+            .conn_data::<super::listen::Listening>()
+            .map_or(0, |l| l.0.port());
         let cookie =
             format!("{PARAM}-{port}={presented}; Path=/__sandbox; HttpOnly; SameSite=Strict");
         HttpResponse::SeeOther()

@@ -1,4 +1,4 @@
-//! The actix-web servers: one `HttpServer` per origin, all in one actix system.
+//! The actix-web servers: one server per origin (`listen`), all in one actix system.
 //!
 //! Owns the order of the steps every request goes through, in one place: the unread-body
 //! step (outermost, so every answer closes a connection whose body is unfinished) → access
@@ -11,15 +11,18 @@ mod access_log;
 pub mod api;
 pub mod beneath;
 pub mod body_deadline;
+pub mod conn_watch;
 pub mod cors_layer;
 pub mod embedded;
 pub mod exact_layer;
 pub mod express_layer;
 pub mod file_cache;
+mod framing;
 pub mod frontend;
 pub mod guard;
 pub mod inject;
 pub mod key_gate;
+pub mod listen;
 pub mod livereload;
 pub mod sandbox_json;
 pub mod unread_body;
@@ -27,14 +30,12 @@ pub mod verdict;
 
 use std::net::TcpListener;
 
-/// An HTTPS connection as actix-web hands it to `on_connect`.
-type TlsStream = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, App, Error, HttpResponse, HttpServer};
+use actix_web::{web, App, Error, HttpResponse};
 
 use crate::config::HostAllowlist;
 use crate::state::SharedState;
@@ -56,16 +57,15 @@ pub(crate) struct OriginCtx {
     state: SharedState,
 }
 
-/// Slow clients get this long to send their request head (slowloris).
-const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-/// A connection closed for an unfinished request body reads (and drops) what still arrives for
-/// this long before the close, so the client can read the answer instead of getting a reset.
-const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// Open event streams end on shutdown; this bounds anything else still running.
-const SHUTDOWN_TIMEOUT_SECS: u64 = 1;
-
-fn workers() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
+/// Every origin's server settings.
+fn settings() -> listen::Settings {
+    listen::Settings {
+        workers: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4)),
+        client_request_timeout: Duration::from_secs(5),
+        client_disconnect_timeout: Duration::from_secs(1),
+        tls_handshake_timeout: Duration::from_secs(3),
+        shutdown_timeout_secs: 1,
+    }
 }
 
 async fn host_guard(
@@ -190,50 +190,23 @@ pub async fn run(
             hosts: hosts.clone(),
             state: state.clone(),
         };
-        // Both kinds get the same server settings; a macro because the two `HttpServer`s have
-        // different (unnameable) factory types.
-        macro_rules! start {
-            ($server:expr) => {{
-                let server = $server
-                    // Files are written as a head and then body chunks; with Nagle's algorithm
-                    // on, the second write waits for the client's delayed ACK (~20-40 ms per
-                    // keep-alive request).
-                    .on_connect(|conn, ext| {
-                        let tcp = conn
-                            .downcast_ref::<actix_web::rt::net::TcpStream>()
-                            .or_else(|| conn.downcast_ref::<TlsStream>().map(|t| t.get_ref().0));
-                        if let Some(tcp) = tcp {
-                            let _ = tcp.set_nodelay(true);
-                            // For `fault = "reset"` (api.rs): the socket, to set SO_LINGER.
-                            use std::os::fd::AsRawFd;
-                            ext.insert(api::ConnFd(tcp.as_raw_fd()));
-                        }
-                    });
-                let server = match tls.clone() {
-                    Some(cfg) => server.listen_rustls_0_23(listener, cfg)?,
-                    None => server.listen(listener)?,
-                };
-                server
-                    .workers(workers())
-                    .disable_signals()
-                    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-                    .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
-                    .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
-                    .run()
-            }};
-        }
         let server = match role {
             Role::Static(index) => {
                 let st = web::Data::new(frontend::StaticCtx::new(state.clone(), index));
-                start!(HttpServer::new(move || static_app(ctx.clone(), st.clone())))
+                // Static origins read no bodies: nothing to watch.
+                listen::serve(listener, tls, None, settings(), move || {
+                    static_app(ctx.clone(), st.clone())
+                })?
             }
             Role::Api(index) => {
                 let (state, hosts) = (state.clone(), hosts.clone());
-                start!(HttpServer::new(move || api_app(
-                    state.clone(),
-                    index,
-                    hosts.clone()
-                )))
+                listen::serve(
+                    listener,
+                    tls,
+                    Some(api::MAX_BODY_BYTES),
+                    settings(),
+                    move || api_app(state.clone(), index, hosts.clone()),
+                )?
             }
         };
         handles.push(server.handle());

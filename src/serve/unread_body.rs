@@ -27,6 +27,8 @@ use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use bytes::Bytes;
 use futures_util::Stream;
 
+use super::conn_watch::BodyWatch;
+
 /// The request's body, shared by the reader the inner steps get and the response that keeps
 /// it alive.
 type Shared = Rc<RefCell<Payload>>;
@@ -72,6 +74,10 @@ pub async fn close_when_unread<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B, Holding<B>>>, Error> {
+    // The outermost step sees every request first: it numbers them for the body watch.
+    if let Some(watch) = req.conn_data::<Rc<BodyWatch>>() {
+        watch.begin_request();
+    }
     let shared = match req.take_payload() {
         Payload::None => {
             return next

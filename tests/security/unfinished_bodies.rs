@@ -176,3 +176,82 @@ fn upgrade_and_connect_are_answered_without_waiting_for_a_body() {
         assert!(closed, "{req:?}: the socket stayed open");
     }
 }
+
+/// A chunk size announcing more than the API's 1 MiB body limit is answered 413 at once, on
+/// the request that announced it, and the socket closed; it is not left to the 5 s body
+/// deadline (a 408) nor to a megabyte arriving. Sizes that add up past the limit count too;
+/// a body announcing exactly the limit is not refused for it (the 408 control).
+#[test]
+fn a_chunk_size_above_the_body_limit_is_answered_413_at_once() {
+    let d = attack_project();
+    let sb = start(&d);
+    let a = addr(sb.url("api")).to_string();
+    let head = "PUT /api/payment HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let mut half_and_more = format!("{head}80000\r\n").into_bytes();
+    half_and_more.extend(std::iter::repeat_n(b'a', 0x80000));
+    half_and_more.extend_from_slice(b"\r\n80001\r\n");
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        (
+            "a 1 GiB chunk",
+            format!("{head}40000000\r\nhello").into_bytes(),
+            413,
+        ),
+        (
+            "size line only",
+            format!("{head}100001\r\n").into_bytes(),
+            413,
+        ),
+        (
+            "with extensions",
+            format!("{head}FFFFFFF;x=1\r\n").into_bytes(),
+            413,
+        ),
+        ("two chunks past the limit", half_and_more, 413),
+        (
+            "exactly the limit",
+            format!("{head}100000\r\nhello").into_bytes(),
+            408,
+        ),
+    ];
+    let runs: Vec<_> = cases
+        .into_iter()
+        .map(|(what, req, want)| {
+            let a = a.clone();
+            std::thread::spawn(move || {
+                let (mut s, res) = answer_keeping_open(&a, &req);
+                (what, want, res.status, closed_by_server(&mut s))
+            })
+        })
+        .collect();
+    for h in runs {
+        let (what, want, status, closed) = h.join().unwrap();
+        assert_eq!(status, want, "{what}");
+        assert!(
+            closed,
+            "{what}: answered {status}, then the socket stayed open"
+        );
+    }
+}
+
+/// On a keep-alive connection the 413 goes to the request that announced the size, never to
+/// the one before it, even when both arrive in one write.
+#[test]
+fn the_413_goes_to_the_request_that_announced_the_size() {
+    let d = attack_project();
+    let sb = start(&d);
+    let a = addr(sb.url("api")).to_string();
+    let first = "PUT /api/payment HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    let second = "PUT /api/payment HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n40000000\r\nabc";
+    let raw = crate::util::raw_http::send_raw(&a, format!("{first}{second}").as_bytes());
+    let text = String::from_utf8_lossy(&raw);
+    let statuses: Vec<&str> = text
+        .match_indices("HTTP/1.1 ")
+        .map(|(i, _)| &text[i + 9..i + 12])
+        .collect();
+    assert_eq!(statuses.len(), 2, "{text}");
+    assert_ne!(
+        statuses[0], "413",
+        "the first request is not the oversized one: {text}"
+    );
+    assert_eq!(statuses[1], "413", "{text}");
+}

@@ -56,6 +56,14 @@ pub fn send(addr: &str, bytes: &[u8]) -> RawResponse {
     parse(&read_to_close(&mut s))
 }
 
+/// Writes `bytes` and returns everything the server sends until it closes: for pipelined
+/// requests, whose answers are read together.
+pub fn send_raw(addr: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut s = connect(addr);
+    let _ = s.write_all(bytes);
+    read_to_close(&mut s)
+}
+
 /// Reads until EOF, a reset, or the deadline; whatever arrived is returned.
 pub fn read_to_close(s: &mut TcpStream) -> Vec<u8> {
     let deadline = Instant::now() + DEADLINE;
