@@ -303,3 +303,115 @@ fn express_mode_matches_the_npm_cors_middleware_on_every_generated_case() {
         distinct.len()
     );
 }
+
+#[test]
+fn express_policies_hot_reload_and_bad_saves_are_located_and_keep_the_last_good_one() {
+    use crate::util::sandbox::{acao_for, project, save, SaveStyle};
+    let d = project(&format!("mode = \"express\"\norigin = \"{PAGE}\"\n"));
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api").to_string();
+    assert_eq!(
+        acao_for(&api, ADMIN).as_deref(),
+        Some(PAGE),
+        "a fixed origin is sent to anyone"
+    );
+    let bad = [
+        (
+            "mode = \"express\"\norign = true\n",
+            "did you mean `origin`",
+        ),
+        (
+            "mode = \"express\"\norigin = '/^http:\\/\\/a/g'\n",
+            "flag `g`",
+        ),
+        ("mode = \"express\"\nmaxAge = \"600\"\n", "invalid type"),
+        (
+            "mode = \"express\"\nmethods = [\"GET\", \"PU T\"]\n",
+            "not a method",
+        ),
+    ];
+    for (text, want) in bad {
+        let before = sb.event_count();
+        save(&d.path().join("cors.toml"), text, SaveStyle::Rename);
+        let e = sb.wait_event_after(before, |e| e["event"] == "reload_failed");
+        let err = e["error"].as_str().unwrap();
+        assert!(err.contains(want), "{err}");
+        assert!(err.contains("cors.toml:2:"), "located: {err}");
+        assert_eq!(
+            acao_for(&api, ADMIN).as_deref(),
+            Some(PAGE),
+            "last good kept"
+        );
+    }
+    let before = sb.event_count();
+    save(
+        &d.path().join("cors.toml"),
+        &format!("mode = \"express\"\norigin = [\"{ADMIN}\"]\ncredentials = true\n"),
+        SaveStyle::InPlace,
+    );
+    let e = sb.wait_event_after(before, |e| e["event"] == "reloaded");
+    assert!(e["changed"].to_string().contains("origin"), "{e}");
+    assert_eq!(acao_for(&api, ADMIN).as_deref(), Some(ADMIN));
+    assert_eq!(
+        acao_for(&api, PAGE),
+        None,
+        "a list reflects only its own origins"
+    );
+}
+
+#[test]
+fn fixtures_show_the_tutorials_bug_in_its_own_express_code() {
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let (code, out, err) = crate::util::sandbox::run_cli(
+        &repo,
+        &["fixtures", "show", "tutorial-wildcard-with-credentials"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("in the tutorial's own code (cors.express.toml, express mode):"),
+        "{out}"
+    );
+    assert!(
+        out.contains("app.use(cors({ origin: '*', credentials: true }))"),
+        "{out}"
+    );
+    assert!(out.contains("WildcardOriginNotAllowed"), "{out}");
+    assert!(
+        out.contains(
+            "app.use(cors({ origin: 'http://karachi-dev.localhost:8080', credentials: true }))"
+        ),
+        "{out}"
+    );
+    let (_, json, _) = crate::util::sandbox::run_cli(&repo, &["fixtures", "verify", "--json"]);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let with_express: Vec<&Value> = v["fixtures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("express").is_some())
+        .collect();
+    assert_eq!(
+        with_express.len(),
+        3,
+        "three tutorial fixtures have Express code"
+    );
+    for f in with_express {
+        assert_eq!(f["express"]["mode"], "express", "{f}");
+        assert!(
+            f["express"]["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["outcome"] == "blocked"),
+            "{f}"
+        );
+        assert!(
+            f["express_fixed"]["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["outcome"] == "allowed"),
+            "{f}"
+        );
+    }
+}

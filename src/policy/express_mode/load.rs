@@ -58,9 +58,16 @@ pub(in crate::policy) fn load(src: &Source) -> Result<(ExpressPolicy, Vec<String
         max_age: f.max_age.as_ref().map(|m| *m.get_ref()),
         preflight_continue: f.preflight_continue.unwrap_or(false),
         options_success_status: status(src, &f.options_success_status)?,
+        options: Vec::new(),
     };
     lint(&policy, f.origin.is_none(), &mut warnings);
-    Ok((policy, warnings))
+    Ok((
+        ExpressPolicy {
+            options: options_json(&f),
+            ..policy
+        },
+        warnings,
+    ))
 }
 
 fn origin(src: &Source, v: &JsValue, span: Range<usize>) -> Result<ExpressOrigin, LoadError> {
@@ -282,4 +289,37 @@ fn anchored(written: &str) -> bool {
         .filter(|&i| i > 0)
         .map_or("", |end| &written[1..end]);
     body.starts_with('^') && body.ends_with('$')
+}
+
+/// The options object as the file wrote it, in the order `cors()` documents them.
+fn options_json(f: &File) -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::{json, Value};
+    let js = |v: &Spanned<JsValue>| match v.get_ref() {
+        JsValue::Bool(b) => json!(b),
+        JsValue::Str(s) => json!(s),
+        JsValue::List(items) => Value::Array(items.iter().map(|(s, _)| json!(s)).collect()),
+    };
+    let mut out = Vec::new();
+    let mut put = |name: &'static str, v: Option<Value>| {
+        if let Some(v) = v {
+            out.push((name, v));
+        }
+    };
+    put("origin", f.origin.as_ref().map(js));
+    put("methods", f.methods.as_ref().map(js));
+    put("allowedHeaders", f.allowed_headers.as_ref().map(js));
+    put("exposedHeaders", f.exposed_headers.as_ref().map(js));
+    put(
+        "credentials",
+        f.credentials.as_ref().map(|c| json!(c.get_ref())),
+    );
+    put("maxAge", f.max_age.as_ref().map(|m| json!(m.get_ref())));
+    put("preflightContinue", f.preflight_continue.map(|b| json!(b)));
+    put(
+        "optionsSuccessStatus",
+        f.options_success_status
+            .as_ref()
+            .map(|s| json!(s.get_ref())),
+    );
+    out
 }

@@ -25,9 +25,11 @@
 //!
 //! Pure: this module says which lines a request gets; `serve::express_layer` sends them.
 
+mod js;
 mod load;
 mod value;
 
+pub use js::options_js;
 pub(super) use load::load;
 
 /// What `origin` says, after the middleware's defaults.
@@ -104,6 +106,9 @@ pub struct ExpressPolicy {
     pub max_age: Option<i64>,
     pub preflight_continue: bool,
     pub options_success_status: u16,
+    /// The options object as the file wrote it (a regular expression as its `/…/` string),
+    /// what a stack fix edits and [`ExpressPolicy::to_js`] prints.
+    pub options: Vec<(&'static str, serde_json::Value)>,
 }
 
 /// The middleware's default `methods`.
@@ -181,6 +186,17 @@ impl ExpressPolicy {
             ExpressOrigin::Fixed(o) => o == origin,
             ExpressOrigin::Match(items) => items.iter().any(|i| i.matches(origin)),
         }
+    }
+
+    /// `cors({ … })` as it would be written in the Express app.
+    pub fn to_js(&self) -> String {
+        options_js(&self.options)
+    }
+
+    /// The options as a JSON object (key order is serde_json's, not the file's).
+    pub fn options_json(&self) -> serde_json::Value {
+        let map = self.options.iter().map(|(k, v)| (k.to_string(), v.clone()));
+        serde_json::Value::Object(map.collect())
     }
 
     /// Names of the options that differ, for the reload line.

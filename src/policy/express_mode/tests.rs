@@ -138,3 +138,16 @@ fn unanchored_patterns_and_reflection_with_credentials_are_linted() {
     let (_, w) = policy("mode = \"express\"\norigin = true\ncredentials = true\n");
     assert!(w.iter().any(|w| w.contains("reflects any Origin")), "{w:?}");
 }
+
+#[test]
+fn the_options_print_as_the_express_app_writes_them() {
+    let (p, _) = policy(
+        "mode = \"express\"\norigin = ['/^http:\\/\\/a\\.localhost$/', \"http://b.localhost\"]\nallowedHeaders = [\"Content-Type\"]\ncredentials = true\n",
+    );
+    assert_eq!(
+        p.to_js(),
+        r"cors({ origin: [/^http:\/\/a\.localhost$/, 'http://b.localhost'], allowedHeaders: ['Content-Type'], credentials: true })"
+    );
+    assert_eq!(p.options_json()["credentials"], true);
+    assert_eq!(policy("mode = \"express\"\n").0.to_js(), "cors()");
+}
