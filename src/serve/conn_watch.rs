@@ -1,7 +1,7 @@
 //! A connection's byte stream, watched for a chunked body that declares more than the limit.
 //!
 //! [`Watched`] wraps the connection (plain TCP, or TLS after the handshake) below actix-http's
-//! HTTP/1 parser: every byte actix-http reads passes through [`Framing`] first, unchanged. The
+//! HTTP/1 parser: every byte actix-http reads passes through `Framing` first, unchanged. The
 //! [`BodyWatch`] it shares with the request handlers (through the connection's data) tells the
 //! body reader, the moment a size line reveals it, that the request it is reading announced too
 //! large a body, so the answer is 413 at once instead of once a megabyte has arrived.
