@@ -241,13 +241,7 @@ impl Framing {
                     At::ChunkData(size)
                 }
             }
-            (b'\r', _) if digits > 0 => At::SizeLine {
-                size,
-                digits,
-                ext: true,
-                len: len + 1,
-            },
-            (b';' | b' ' | b'\t', _) if digits > 0 => At::SizeLine {
+            (b'\r' | b';' | b' ' | b'\t', _) if digits > 0 => At::SizeLine {
                 size,
                 digits,
                 ext: true,

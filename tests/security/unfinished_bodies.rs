@@ -65,13 +65,30 @@ fn a_body_that_never_ends_is_answered_then_the_socket_closed() {
             413,
         ),
     ];
+    answered_then_closed(
+        cases
+            .into_iter()
+            .map(|(origin, req, want)| {
+                let what = format!("{origin} {:?}", req.lines().next().unwrap_or(""));
+                (
+                    addr(sb.url(origin)).to_string(),
+                    what,
+                    req.into_bytes(),
+                    want,
+                )
+            })
+            .collect(),
+    );
+}
+
+/// Sends each `(address, what, request, status)` at once, each on its own socket it keeps
+/// open: each must be answered with that status and then closed by the server.
+fn answered_then_closed(cases: Vec<(String, String, Vec<u8>, u16)>) {
     let runs: Vec<_> = cases
         .into_iter()
-        .map(|(origin, req, want)| {
-            let a = addr(sb.url(origin)).to_string();
-            let what = format!("{origin} {:?}", req.lines().next().unwrap_or(""));
+        .map(|(a, what, req, want)| {
             std::thread::spawn(move || {
-                let (mut s, res) = answer_keeping_open(&a, req.as_bytes());
+                let (mut s, res) = answer_keeping_open(&a, &req);
                 (what, want, res.status, closed_by_server(&mut s))
             })
         })
@@ -213,24 +230,12 @@ fn a_chunk_size_above_the_body_limit_is_answered_413_at_once() {
             408,
         ),
     ];
-    let runs: Vec<_> = cases
-        .into_iter()
-        .map(|(what, req, want)| {
-            let a = a.clone();
-            std::thread::spawn(move || {
-                let (mut s, res) = answer_keeping_open(&a, &req);
-                (what, want, res.status, closed_by_server(&mut s))
-            })
-        })
-        .collect();
-    for h in runs {
-        let (what, want, status, closed) = h.join().unwrap();
-        assert_eq!(status, want, "{what}");
-        assert!(
-            closed,
-            "{what}: answered {status}, then the socket stayed open"
-        );
-    }
+    answered_then_closed(
+        cases
+            .into_iter()
+            .map(|(what, req, want)| (a.clone(), what.to_string(), req, want))
+            .collect(),
+    );
 }
 
 /// On a keep-alive connection the 413 goes to the request that announced the size, never to
