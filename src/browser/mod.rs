@@ -9,7 +9,9 @@
 //! rule that implements it and pinned by a test in `tests/chromium_differences.rs`.
 //!
 //! Files, leaves first; each imports only files named before it: `url` and `cors_error`
-//! (no imports from the model), `model` (the data), `no_response` (an exchange without a response), `request` (request-side rules), `secure_context` (mixed content),
+//! (no imports from the model), `site` (schemeful sites by the Public Suffix List),
+//! `cookie_model` (the cookie parts of the data), `model` (the data), `no_response` (an exchange without a response), `request` (request-side rules), `secure_context` (mixed content),
+//! `cookies` (cookie verdicts: Set-Cookie stored, held cookies sent),
 //! `catalogue` (error text and fix templates), `check` (response-side checks), `advice`
 //! (fixes and notes filled in for one exchange), `cache` (the preflight cache), `har`
 //! (HAR import), `render` (text layout), `engine` (the order of the algorithm's steps), `drive` (an exchange answered step by step),
@@ -46,6 +48,8 @@ mod advice;
 mod cache;
 mod catalogue;
 mod check;
+mod cookie_model;
+mod cookies;
 mod cors_error;
 mod drive;
 mod engine;
@@ -55,6 +59,7 @@ mod no_response;
 mod render;
 mod request;
 mod secure_context;
+mod site;
 mod url;
 
 #[cfg(test)]
@@ -69,6 +74,10 @@ pub use check::{
     readable_headers_basic, readable_headers_cors, Failure, PreflightResult, MAX_MAX_AGE,
     SAFELISTED_RESPONSE_HEADERS,
 };
+pub use cookie_model::{
+    CookieAction, CookieOutcome, CookieVerdict, HeldCookie, SameSite, ThirdPartyCookies,
+};
+pub use cookies::{devtools_lists_mismatch, judge_cookies, SetCookie};
 pub use cors_error::CorsError;
 pub use har::{
     import_har, scenarios_from_har, CredentialsEvidence, FailedLoad, HarError, HarImport, HarItem,
@@ -87,6 +96,7 @@ pub use request::{
     needs_preflight_received, normalize_method,
 };
 pub use secure_context::{is_loopback_host, is_mixed_content, potentially_trustworthy};
+pub use site::{registrable_domain, Site};
 pub use url::{Origin, Url};
 
 pub use drive::{Drive, Next};
@@ -105,7 +115,15 @@ pub fn evaluate(s: &Scenario, ctx: &FixContext) -> Verdict {
         missing: Missing::Note,
         next_hop_preflight: None,
     };
-    run(s.id.clone(), &ex, &mut cache, 0.0, ctx)
+    with_cookies(s, run(s.id.clone(), &ex, &mut cache, 0.0, ctx))
+}
+
+/// `v` with the scenario's cookie verdicts and notes added.
+fn with_cookies(s: &Scenario, mut v: Verdict) -> Verdict {
+    let (cookies, notes) = judge_cookies(s);
+    v.cookies = cookies;
+    v.notes.extend(notes);
+    v
 }
 
 /// A preflight cache holding what the scenario's `prior` exchanges left in it.

@@ -8,6 +8,7 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::cookie_model::{CookieVerdict, HeldCookie, ThirdPartyCookies};
 use super::cors_error::CorsError;
 
 /// Header lines in the order they were given. One entry per name as first spelled; a
@@ -385,6 +386,14 @@ pub struct Scenario {
     /// Earlier exchanges, replayed first so their preflights can be in the cache.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prior: Vec<PriorExchange>,
+    /// Cookies the browser holds before the request; judged for sending when the request
+    /// carries credentials.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cookies: Vec<HeldCookie>,
+    /// The browser's third-party cookie setting (blocked, as in Chromium with a fresh
+    /// profile, when absent).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub third_party_cookies: ThirdPartyCookies,
 }
 
 impl Scenario {
@@ -397,6 +406,8 @@ impl Scenario {
             actual_response: None,
             redirects: Vec::new(),
             prior: Vec::new(),
+            cookies: Vec::new(),
+            third_party_cookies: ThirdPartyCookies::default(),
         }
     }
 }
@@ -476,6 +487,11 @@ pub struct Verdict {
     /// could judge (connection refused, a certificate it does not trust, a malformed answer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub net_error: Option<String>,
+    /// For a credentialed request: each held cookie sent or not, each `Set-Cookie` line of
+    /// the response stored or not. Judged apart from CORS: a blocked response's cookies are
+    /// still stored.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cookies: Vec<CookieVerdict>,
 }
 
 impl Verdict {
@@ -494,6 +510,7 @@ impl Verdict {
             readable_headers: Vec::new(),
             notes: Vec::new(),
             net_error: None,
+            cookies: Vec::new(),
         }
     }
 

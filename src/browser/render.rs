@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::cookie_model::{CookieAction, CookieOutcome};
 use super::model::{Credentials, Mode, Outcome, Scenario, Verdict};
 use super::request::normalize_method;
 
@@ -70,6 +71,31 @@ pub fn render_text(s: &Scenario, v: &Verdict) -> String {
             v.readable_headers.join(", ")
         };
         let _ = writeln!(out, "readable:  {readable}");
+    }
+    for (i, c) in v.cookies.iter().enumerate() {
+        let label = if i == 0 { "cookies:   " } else { PAD };
+        let action = match c.action {
+            CookieAction::Send => "send",
+            CookieAction::Store => "store",
+        };
+        let outcome = match c.outcome {
+            CookieOutcome::Stored => "STORED",
+            CookieOutcome::StoredPartitioned => "STORED (partitioned)",
+            CookieOutcome::Deleted => "DELETED",
+            CookieOutcome::Rejected => "REJECTED",
+            CookieOutcome::Sent => "SENT",
+            CookieOutcome::NotSent => "NOT SENT",
+        };
+        let devtools = if c.blocked_reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", c.blocked_reasons.join(", "))
+        };
+        let _ = writeln!(out, "{label}{action} {}: {outcome}{devtools}", c.name);
+        let _ = writeln!(out, "{PAD}  {}", c.reason);
+        if let Some(f) = &c.fix {
+            let _ = writeln!(out, "{PAD}  fix: {f}");
+        }
     }
     for (i, note) in v.notes.iter().enumerate() {
         let label = if i == 0 { "notes:     " } else { PAD };
