@@ -12,6 +12,7 @@ mod bad_input;
 mod browser_differential;
 mod check_browser;
 mod config_reload;
+mod cookie_differential;
 mod express_differential;
 mod fixtures_browser;
 mod fixtures_verify;

@@ -408,11 +408,31 @@ impl Browser {
     /// Like [`Browser::launch_with_args`], with extra environment variables (a `HOME` whose
     /// NSS database trusts a test CA, say).
     pub async fn launch_with_env(extra: &[&str], env: &[(&str, &Path)]) -> CdpResult<Browser> {
+        Self::launch_full(extra, env, None).await
+    }
+
+    /// Like [`Browser::launch_with_args`], on a profile whose `Default/Preferences` file starts
+    /// as `prefs` (e.g. `{"profile": {"cookie_controls_mode": 0}}`: third-party cookies
+    /// allowed, as in Chrome outside Incognito).
+    pub async fn launch_with_prefs(extra: &[&str], prefs: &Value) -> CdpResult<Browser> {
+        Self::launch_full(extra, &[], Some(prefs)).await
+    }
+
+    async fn launch_full(
+        extra: &[&str],
+        env: &[(&str, &Path)],
+        prefs: Option<&Value>,
+    ) -> CdpResult<Browser> {
         let binary = chromium_path().ok_or_else(|| CdpError::NotInstalled(looked_for()))?;
         let profile = tempfile::Builder::new()
             .prefix("sandbox-chromium-")
             .tempdir()
             .map_err(CdpError::Spawn)?;
+        if let Some(prefs) = prefs {
+            let dir = profile.path().join("Default");
+            std::fs::create_dir_all(&dir).map_err(CdpError::Spawn)?;
+            std::fs::write(dir.join("Preferences"), prefs.to_string()).map_err(CdpError::Spawn)?;
+        }
         let mut cmd = Command::new(&binary);
         cmd.args([
             "--headless",

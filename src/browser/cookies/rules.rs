@@ -194,9 +194,6 @@ pub fn path_matches(cookie_path: &str, request_path: &str) -> bool {
 /// Whether a held cookie is sent, as a list of reasons (empty: sent), and when third-party
 /// blocking is among them, what would remain were third-party cookies allowed.
 pub fn send(held: &HeldCookie, ctx: &Context) -> (Vec<Blocked>, Option<Vec<Blocked>>) {
-    if !held_domain_matches(held.domain.as_deref(), ctx.host) {
-        return (vec![Blocked::DomainMismatch], None);
-    }
     if held.partitioned {
         let wanted = held.partition_site.as_deref();
         let page = ctx.page_site.map(|s| s.0.as_str());
@@ -210,6 +207,11 @@ pub fn send(held: &HeldCookie, ctx: &Context) -> (Vec<Blocked>, Option<Vec<Block
     }
     if !path_matches(&held.path, ctx.path) {
         reasons.push(Blocked::NotOnPath);
+    }
+    // A cookie of another host still gets every other reason listed (DevTools shows them
+    // all for a cookie of the request's registrable domain).
+    if !held_domain_matches(held.domain.as_deref(), ctx.host) {
+        reasons.push(Blocked::DomainMismatch);
     }
     if ctx.cross_site {
         reasons.extend(same_site_block(held.same_site));
@@ -238,8 +240,9 @@ fn held_domain_matches(domain: Option<&str>, host: &str) -> bool {
     }
 }
 
-/// Whether DevTools lists a held cookie that does not match the request's host: Chromium's
-/// store hands over only cookies of the request's registrable domain.
+/// Whether DevTools lists a held cookie that does not match the request's host (with all
+/// its reasons): Chromium's store hands over only cookies of the request's registrable
+/// domain, and says nothing of the others.
 pub fn devtools_lists_mismatch(domain: &str, host: &str) -> bool {
     site_host(domain.trim_start_matches('.')) == site_host(host)
 }
@@ -386,6 +389,14 @@ mod tests {
             domain: Some("a.localhost".into()),
             ..held
         };
-        assert_eq!(send(&other_host, &c).0, vec![Blocked::DomainMismatch]);
+        assert_eq!(
+            send(&other_host, &c).0,
+            vec![
+                Blocked::NotOnPath,
+                Blocked::DomainMismatch,
+                Blocked::SameSiteLax,
+                Blocked::UserPreferences
+            ]
+        );
     }
 }
