@@ -58,6 +58,25 @@ pub struct RequestRecord {
     /// Present when a credentialed fetch would fare differently than this one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict_if_credentialed: Option<Arc<VerdictSummary>>,
+    /// What the browser does with the cookies of this exchange: each `Set-Cookie` line the
+    /// API sent, and each cookie it set earlier that this request should carry but did not.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cookies: Vec<crate::browser::CookieVerdict>,
+}
+
+/// One cookie verdict under its request's line: `cookie sid: ✗ not stored: … → fix`.
+fn cookie_line(line: &mut String, c: &crate::browser::CookieVerdict) {
+    let mark = if c.is_through() { "✓" } else { "✗" };
+    line.push_str("\n           cookie ");
+    line.push_str(&c.name);
+    line.push_str(": ");
+    line.push_str(mark);
+    line.push(' ');
+    line.push_str(&c.reason);
+    if let Some(f) = &c.fix {
+        line.push_str(" → ");
+        line.push_str(f);
+    }
 }
 
 /// Who ends a connection without a response in a sandbox: the routes file's `fault`.
@@ -321,6 +340,9 @@ impl Log {
                     line.push_str(v.brief());
                     line.push(')');
                 }
+                for c in &r.cookies {
+                    cookie_line(&mut line, c);
+                }
                 line
             },
         );
@@ -364,6 +386,7 @@ mod tests {
             duration_ms: 0.4,
             verdict: None,
             verdict_if_credentialed: None,
+            cookies: Vec::new(),
         });
         log.banner("ignored in json");
         log.flush();
@@ -393,6 +416,7 @@ mod tests {
             duration_ms: 0.4,
             verdict: None,
             verdict_if_credentialed: None,
+            cookies: Vec::new(),
         });
         log.flush();
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();

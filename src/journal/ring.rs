@@ -238,6 +238,7 @@ mod tests {
                 duration_ms: 0.0,
                 verdict: None,
                 verdict_if_credentialed: None,
+                cookies: Vec::new(),
             },
             query: None,
             request_headers: HeaderLines::default(),

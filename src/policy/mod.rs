@@ -134,6 +134,20 @@ impl Policy {
     pub fn mode_name(&self) -> &'static str {
         self.rules.mode_name()
     }
+
+    /// Whether any answer of this policy can let a credentialed request through
+    /// (`Access-Control-Allow-Credentials: true`): then cookies are meant to flow.
+    pub fn allows_credentials(&self) -> bool {
+        match &self.rules {
+            PolicyRules::ActixCors(p) => p.supports_credentials,
+            PolicyRules::Express(p) => p.credentials,
+            PolicyRules::Exact(p) => p.rules.iter().any(|r| {
+                r.headers.iter().any(|(n, v)| {
+                    n.eq_ignore_ascii_case("access-control-allow-credentials") && v.trim() == "true"
+                })
+            }),
+        }
+    }
 }
 
 /// What changed between two policies, for the reload line (`None`: nothing that matters).

@@ -13,7 +13,7 @@ use actix_web::http::header::{ACCESS_CONTROL_MAX_AGE, ORIGIN};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
 
-use super::{api, cors_layer, verdict, OriginCtx};
+use super::{api, cookie_notes, cors_layer, verdict, OriginCtx};
 use crate::browser::{is_preflight, needs_preflight_received, parse_max_age, Outcome, Verdict};
 use crate::journal::{Entry, RequestRecord, VerdictSummary, FAULT_CAUSE};
 use crate::routes::Fault;
@@ -90,6 +90,17 @@ pub(super) async fn access_log(
         Some(v) => (Some(v.verdict), v.if_credentialed),
         None => (None, None),
     };
+    let cookies = match (ctx.api, fault) {
+        (Some(i), None) if !ctx.state.bench.no_verdict => cookie_notes::cookie_notes(
+            &ctx.state.cookies,
+            res.request(),
+            &ctx.state.apis[i].url,
+            res.status().as_u16(),
+            res.headers(),
+            asked.preflight,
+        ),
+        _ => Vec::new(),
+    };
     let record = RequestRecord {
         origin_name: ctx.name.clone(),
         method: asked.method,
@@ -102,6 +113,7 @@ pub(super) async fn access_log(
         duration_ms: (asked.started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
         verdict,
         verdict_if_credentialed,
+        cookies,
     };
     ctx.state.log.request(&record);
     // The inspector's feed: API requests only (a static origin's own page loads and event

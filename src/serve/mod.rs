@@ -12,6 +12,7 @@ pub mod api;
 pub mod beneath;
 pub mod body_deadline;
 pub mod conn_watch;
+pub mod cookie_notes;
 pub mod cors_layer;
 pub mod embedded;
 pub mod exact_layer;

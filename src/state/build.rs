@@ -130,6 +130,7 @@ pub fn build_state(
         bench: Default::default(),
         key,
         listeners,
+        cookies: Default::default(),
     };
     Ok((state, shutdown_tx))
 }

@@ -7,6 +7,7 @@
 //! the swappable [`Store`] each file's current version lives in.
 
 mod build;
+pub mod cookie_jar;
 pub mod load;
 mod run_key;
 mod store;
@@ -138,6 +139,8 @@ pub struct State {
     pub key: RunKey,
     /// Where this sandbox listens: no routes file may name one of these as its `upstream`.
     pub listeners: Vec<std::net::SocketAddr>,
+    /// The cookies the browser holds by the API's own `Set-Cookie` lines (inferred).
+    pub cookies: cookie_jar::InferredJar,
 }
 
 /// Set from `SANDBOX_BENCH_BARE_API`: `verdict` turns off the per-request verdict and journal;
@@ -217,6 +220,9 @@ impl State {
         if let Some(w) = policy.value.own_origins_warning(&origin.default_allowed) {
             out.push(format!("{}: {w}", origin.name));
         }
+        if policy.value.allows_credentials() {
+            out.extend(third_party_cookie_warning(origin, &file.display_name()));
+        }
         out
     }
 
@@ -224,6 +230,28 @@ impl State {
     pub fn publish(&self, e: Event) {
         let _ = self.events.send(e);
     }
+}
+
+/// A warning when a credentialed policy sits between origins that are different sites:
+/// Chromium with a fresh profile, Chrome in Incognito and Safari block third-party cookies,
+/// so no cookie the API sets is ever stored or sent, whatever the CORS headers say.
+fn third_party_cookie_warning(origin: &ApiOrigin, file: &str) -> Option<String> {
+    use crate::browser::{Site, Url};
+    let api_site = Site::of_url(&Url::parse(&origin.url)?);
+    let pages: Vec<&String> = origin.default_allowed.iter().collect();
+    let page = pages.first()?;
+    let same_site = pages
+        .iter()
+        .filter_map(|p| Url::parse(p))
+        .any(|u| Site::of_url(&u) == api_site);
+    if same_site {
+        return None;
+    }
+    let page_site = Site::of_url(&Url::parse(page)?);
+    Some(format!(
+        "{}: {file} allows credentials, but the page ({page}, site {page_site}) and the API ({}, site {api_site}) are different sites: Chromium with a fresh profile, Chrome in Incognito and Safari block third-party cookies, so a credentialed fetch here can never carry or store a cookie. To test cookies, serve both as ports of one host (hostname = \"localhost\" on each origin); README \"Cookies\" shows the layout",
+        origin.name, origin.url
+    ))
 }
 
 /// Seconds since the Unix epoch with millisecond precision.

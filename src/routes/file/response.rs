@@ -165,23 +165,33 @@ fn headers(
     let header_span = e.headers.as_ref().map_or(e.span.clone(), |h| h.span());
     for (name, value) in e.headers.as_ref().map_or(&no_headers, |h| h.get_ref()) {
         let span = header_span.clone();
-        let value = match value {
-            toml::Value::String(s) => s.clone(),
-            toml::Value::Integer(i) => i.to_string(),
-            _ => {
-                return Err(src.error_at(
-                    Some(span),
-                    &format!("header `{name}` must be a string"),
-                    "in these headers",
-                    None,
-                ))
-            }
+        // An array is several lines of one name: two `Set-Cookie` lines, say.
+        let values: Vec<String> = match value {
+            toml::Value::String(s) => vec![s.clone()],
+            toml::Value::Integer(i) => vec![i.to_string()],
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<String>>>()
+                .ok_or_else(|| not_a_string(src, name, &span))?,
+            _ => return Err(not_a_string(src, name, &span)),
         };
-        check_header(src, name, &value, span.clone())?;
-        let t = template(src, &span, &value, params)?;
-        headers.push((name.clone(), t));
+        for value in values {
+            check_header(src, name, &value, span.clone())?;
+            let t = template(src, &span, &value, params)?;
+            headers.push((name.clone(), t));
+        }
     }
     Ok(headers)
+}
+
+fn not_a_string(src: &Source, name: &str, span: &Range<usize>) -> LoadError {
+    src.error_at(
+        Some(span.clone()),
+        &format!("header `{name}` must be a string, or an array of strings for several lines"),
+        "in these headers",
+        None,
+    )
 }
 
 /// Refuses what would let a routes file corrupt the response: bad names, CR/LF/NUL in values

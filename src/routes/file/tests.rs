@@ -122,7 +122,11 @@ fn refusals_say_what_and_where() {
         ),
         (
             "[[route]]\npath = '/a'\nheaders = { X-A = true }\n",
-            "api.toml:3:11: header `X-A` must be a string",
+            "api.toml:3:11: header `X-A` must be a string, or an array of strings for several lines",
+        ),
+        (
+            "[[route]]\npath = '/a'\nheaders = { Set-Cookie = ['a=1', 2] }\n",
+            "api.toml:3:11: header `Set-Cookie` must be a string, or an array of strings for several lines",
         ),
         (
             "[[route]]\npath = '/a'\ncontent_type = \"a\\nb\"\n",
