@@ -13,6 +13,7 @@ mod browser_differential;
 mod check_browser;
 mod config_reload;
 mod cookie_differential;
+mod cookies_up;
 mod express_differential;
 mod fixtures_browser;
 mod fixtures_verify;

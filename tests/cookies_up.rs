@@ -1,0 +1,305 @@
+//! Cookies in `sandbox up`: the start-up warning for a credentialed policy between two sites,
+//! the journal's verdict on every `Set-Cookie` line the API sends and on a request that lacks
+//! a cookie the API set, and both held against what real Chromium stores and sends.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use crate::util::chromium::{self, Browser, Event};
+use crate::util::sandbox::{client, write, TestSandbox};
+
+const ROUTES: &str = r#"
+[[route]]
+method = "GET"
+path = "/login"
+headers = { "Set-Cookie" = ["sid=s3cr3t-value; Path=/", "pref=dark; SameSite=None"] }
+json = { ok = true }
+
+[[route]]
+method = "GET"
+path = "/api/me"
+json = { name = "Ahmad" }
+"#;
+
+const POLICY: &str = "allowed_origins = [\"sandbox:static\"]\nsupports_credentials = true\n";
+
+fn project(frontend_host: &str, api_host: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "sandbox.toml",
+        &format!(
+            "[[origin]]\nname = \"frontend\"\nkind = \"static\"\nport = 0\nhostname = \"{frontend_host}\"\nroot = \"web\"\n\n\
+             [[origin]]\nname = \"api\"\nkind = \"api\"\nport = 0\nhostname = \"{api_host}\"\nroutes = \"api.toml\"\npolicy = \"cors.toml\"\n"
+        ),
+    );
+    write(
+        d.path(),
+        "web/index.html",
+        "<!doctype html><title>cookies</title><p>page",
+    );
+    write(d.path(), "api.toml", ROUTES);
+    write(d.path(), "cors.toml", POLICY);
+    d
+}
+
+fn start(dir: &Path) -> TestSandbox {
+    TestSandbox::start(dir, &["--config", "sandbox.toml"])
+}
+
+fn third_party_warnings(sb: &TestSandbox) -> Vec<String> {
+    sb.events()
+        .iter()
+        .filter(|e| e["event"] == "warning")
+        .filter_map(|e| e["message"].as_str().map(str::to_string))
+        .filter(|m| m.contains("different sites"))
+        .collect()
+}
+
+#[test]
+fn a_credentialed_policy_between_two_sites_warns_at_start_and_one_site_does_not() {
+    let two = project("karachi-dev.localhost", "lahore-api.localhost");
+    let sb = start(two.path());
+    let w = third_party_warnings(&sb);
+    assert_eq!(w.len(), 1, "{}", sb.output());
+    assert!(
+        w[0].contains("site http://karachi-dev.localhost")
+            && w[0].contains("site http://lahore-api.localhost")
+            && w[0].contains("hostname = \"localhost\""),
+        "{}",
+        w[0]
+    );
+    drop(sb);
+    let one = project("localhost", "localhost");
+    let sb = start(one.path());
+    assert!(third_party_warnings(&sb).is_empty(), "{}", sb.output());
+    // Without credentials in the policy there is nothing to warn about.
+    write(
+        two.path(),
+        "cors.toml",
+        "allowed_origins = [\"sandbox:static\"]\n",
+    );
+    let sb = start(two.path());
+    assert!(third_party_warnings(&sb).is_empty(), "{}", sb.output());
+}
+
+/// The `cookies` of the request event for `path` logged after event `skip`.
+fn cookies_of(sb: &TestSandbox, skip: usize, path: &str) -> Vec<Value> {
+    let e = sb.wait_event_after(skip, |e| e["event"] == "request" && e["path"] == path);
+    e["cookies"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn the_journal_says_what_happens_to_each_cookie_and_why_a_request_lacks_one() {
+    let dir = project("localhost", "localhost");
+    let sb = start(dir.path());
+    let api = sb.url("api").to_string();
+    let page = sb.public_urls["frontend"].clone();
+    let http = client();
+
+    let before = sb.event_count();
+    http.get(format!("{api}/login")).send().unwrap();
+    let set = cookies_of(&sb, before, "/login");
+    assert_eq!(set.len(), 2, "{set:?}");
+    assert_eq!(
+        (set[0]["name"].as_str(), set[0]["outcome"].as_str()),
+        (Some("sid"), Some("stored"))
+    );
+    assert_eq!(set[1]["outcome"], "rejected");
+    assert_eq!(set[1]["blocked_reasons"], json!(["SameSiteNoneInsecure"]));
+    assert!(
+        set[1]["fix"].as_str().unwrap().contains("Secure"),
+        "{set:?}"
+    );
+
+    // The page (same site, another port) without the cookie: the credentials mode.
+    let before = sb.event_count();
+    http.get(format!("{api}/api/me"))
+        .header("Origin", &page)
+        .send()
+        .unwrap();
+    let missing = cookies_of(&sb, before, "/api/me");
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!(missing[0]["name"], "sid");
+    assert_eq!(missing[0]["outcome"], "not_sent");
+    assert!(
+        missing[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("credentials: 'include'"),
+        "{missing:?}"
+    );
+
+    // A page on another site: SameSite's default and third-party blocking.
+    let before = sb.event_count();
+    http.get(format!("{api}/api/me"))
+        .header("Origin", "http://karachi-dev.localhost:8080")
+        .send()
+        .unwrap();
+    let cross = cookies_of(&sb, before, "/api/me");
+    assert_eq!(
+        cross[0]["blocked_reasons"],
+        json!([
+            "SchemefulSameSiteUnspecifiedTreatedAsLax",
+            "UserPreferences"
+        ]),
+        "{cross:?}"
+    );
+
+    // With the cookie there is nothing to say.
+    let before = sb.event_count();
+    http.get(format!("{api}/api/me"))
+        .header("Origin", &page)
+        .header("Cookie", "sid=s3cr3t-value")
+        .send()
+        .unwrap();
+    assert!(cookies_of(&sb, before, "/api/me").is_empty());
+    assert!(
+        !sb.output().contains("s3cr3t"),
+        "a cookie value reached the log"
+    );
+}
+
+/// What Chromium did with the cookies of one fetch: blocked `Set-Cookie` lines (by cookie
+/// name) and the cookies it associated with the request.
+struct Seen {
+    blocked: HashMap<String, Vec<String>>,
+    associated: HashMap<String, Vec<String>>,
+}
+
+fn names_and_reasons(
+    list: &Value,
+    name: impl Fn(&Value) -> String,
+) -> HashMap<String, Vec<String>> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let reasons = c["blockedReasons"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect();
+            (name(c), reasons)
+        })
+        .collect()
+}
+
+async fn fetch_in_chromium(page: &chromium::Page, url: &str) -> Seen {
+    let mark = page.cdp.mark();
+    let r = page
+        .evaluate(&format!(
+            "fetch({}, {{credentials: 'include'}}).then(r => r.text()).then(() => 'ok', e => String(e))",
+            json!(url)
+        ))
+        .await
+        .expect("fetch");
+    assert_eq!(r, "ok", "{url}");
+    let find = |evs: &[Event]| {
+        let id = evs.iter().find_map(|e| {
+            (e.method == "Network.requestWillBeSent" && e.params["request"]["url"] == url)
+                .then(|| e.params["requestId"].clone())
+        })?;
+        let get = |m: &str| {
+            evs.iter()
+                .find(|e| e.method == m && e.params["requestId"] == id)
+                .map(|e| e.params.clone())
+        };
+        Some((
+            get("Network.requestWillBeSentExtraInfo")?,
+            get("Network.responseReceivedExtraInfo")?,
+        ))
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    page.wait_until(mark, deadline, |evs| find(evs).is_some())
+        .await;
+    let (sent, received) = find(&page.events_since(mark)).expect("Chromium's ExtraInfo events");
+    Seen {
+        blocked: names_and_reasons(&received["blockedCookies"], |b| {
+            b["cookieLine"]
+                .as_str()
+                .unwrap_or("")
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        }),
+        associated: names_and_reasons(&sent["associatedCookies"], |a| {
+            a["cookie"]["name"].as_str().unwrap_or("").to_string()
+        }),
+    }
+}
+
+/// Loads the frontend in Chromium, fetches `/login` then `/api/me` with credentials, and
+/// checks the journal's cookie verdicts against Chromium's account of both.
+async fn journal_agrees_with_chromium(browser: &Browser, frontend: &str, api: &str) -> bool {
+    let dir = project(frontend, api);
+    let sb = start(dir.path());
+    let page_url = sb.public_urls["frontend"].clone();
+    let api_url = sb.public_urls["api"].clone();
+    let page = browser.new_isolated_page().await.expect("page");
+    page.navigate(&format!("{page_url}/"))
+        .await
+        .expect("load page");
+
+    let before = sb.event_count();
+    let login = fetch_in_chromium(&page, &format!("{api_url}/login")).await;
+    let journal = cookies_of(&sb, before, "/login");
+    assert_eq!(journal.len(), 2, "{journal:?}");
+    for v in &journal {
+        let name = v["name"].as_str().unwrap();
+        let chromium = login.blocked.get(name);
+        let model: Vec<String> = serde_json::from_value(v["blocked_reasons"].clone()).unwrap();
+        match v["outcome"].as_str() {
+            Some("stored") => assert!(chromium.is_none(), "{name}: Chromium blocked {chromium:?}"),
+            _ => assert_eq!(chromium, Some(&model), "{name}: journal {v}"),
+        }
+    }
+    let sid_stored = journal[0]["outcome"] == "stored";
+
+    let before = sb.event_count();
+    let me = fetch_in_chromium(&page, &format!("{api_url}/api/me")).await;
+    let journal = cookies_of(&sb, before, "/api/me");
+    // The journal speaks only of cookies the request lacked; Chromium sent sid exactly when
+    // the journal had it stored, and then the journal has nothing to say.
+    assert_eq!(
+        me.associated.get("sid").map(Vec::is_empty),
+        sid_stored.then_some(true),
+        "{:?}",
+        me.associated
+    );
+    assert!(journal.is_empty(), "{journal:?}");
+    page.close().await.expect("close");
+    sid_stored
+}
+
+#[test]
+fn the_journal_agrees_with_what_chromium_stores_and_sends() {
+    if !chromium::require_chromium("cookies_up") {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let browser = Browser::launch().await.expect("launch chromium");
+        // One site (ports of localhost): sid is stored and sent back.
+        assert!(journal_agrees_with_chromium(&browser, "localhost", "localhost").await);
+        // Two sites: Chromium blocks the API's cookies as third-party, as the journal says.
+        assert!(
+            !journal_agrees_with_chromium(
+                &browser,
+                "karachi-dev.localhost",
+                "lahore-api.localhost"
+            )
+            .await
+        );
+        browser.close().await;
+    });
+}
