@@ -458,6 +458,8 @@
       parts.push(el("p", { class: "label", text: "Fix" }));
       parts.push(el("p", { class: "fix", text: v.fix }));
     }
+    var cookies = SandboxDom.cookieBlock(x.actual && x.actual.cookies);
+    if (cookies) parts.push(cookies);
     // The journal's verdict says whether such a request needs a preflight (the browser
     // model's rule, not a copy of it here).
     if (x.preflight === null && x.actual && x.actual.verdict && x.actual.verdict.preflight_required) {

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
+use crate::lab_browser::wait_for;
 use crate::util::chromium::{self, Browser, Event};
 use crate::util::sandbox::{client, write, TestSandbox};
 
@@ -273,8 +274,54 @@ async fn journal_agrees_with_chromium(browser: &Browser, frontend: &str, api: &s
         me.associated
     );
     assert!(journal.is_empty(), "{journal:?}");
+    inspector_shows_the_login_cookies(&page, &sb, sid_stored).await;
     page.close().await.expect("close");
     sid_stored
+}
+
+/// The inspector's detail pane for `GET /login` shows each cookie's verdict beside the CORS
+/// verdict.
+async fn inspector_shows_the_login_cookies(
+    page: &chromium::Page,
+    sb: &TestSandbox,
+    sid_stored: bool,
+) {
+    page.navigate(&sb.public_keyed("frontend", "/__sandbox/"))
+        .await
+        .expect("load the inspector");
+    let found = wait_for(
+        page,
+        "(() => { const g = Array.from(document.querySelectorAll('#requests-table tbody.group')) \
+           .find(b => b.innerText.includes('/login')); if (g) { g.click(); return true; } return null; })()",
+        "the /login request in the inspector",
+    )
+    .await;
+    assert_eq!(found, true);
+    let cookies = wait_for(
+        page,
+        "(() => { const li = Array.from(document.querySelectorAll('#detail .cookie-block li')); \
+           return li.length === 2 && li.map(l => [l.dataset.cookie, l.dataset.outcome, l.innerText]); })()",
+        "the cookie verdicts in the detail pane",
+    )
+    .await;
+    let cookies = cookies.as_array().expect("two cookie items");
+    assert_eq!(cookies[0][0], "sid", "{cookies:?}");
+    assert_eq!(
+        cookies[0][1],
+        if sid_stored { "stored" } else { "rejected" },
+        "{cookies:?}"
+    );
+    let pref = cookies[1][2].as_str().unwrap();
+    assert!(
+        pref.contains("not stored") && pref.contains("Fix:"),
+        "{pref}"
+    );
+    if !sid_stored {
+        assert!(
+            cookies[0][2].as_str().unwrap().contains("UserPreferences"),
+            "{cookies:?}"
+        );
+    }
 }
 
 #[test]

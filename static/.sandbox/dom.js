@@ -71,8 +71,29 @@ var SandboxDom = (function () {
     return null;
   }
 
+  // The cookie verdicts of a journal entry (`cookies`: each Set-Cookie line the API sent,
+  // each cookie the request should have carried and did not), or null when there are none.
+  // Beside the CORS verdict because a request CORS allows can still lack its cookie: the 401
+  // users call CORS.
+  var COOKIE_WORDS = { stored: "stored", stored_partitioned: "stored (partitioned)", deleted: "deleted",
+    rejected: "not stored", sent: "sent", not_sent: "not sent" };
+  function cookieBlock(cookies) {
+    if (!cookies || !cookies.length) return null;
+    var items = cookies.map(function (c) {
+      var through = c.outcome === "stored" || c.outcome === "stored_partitioned" || c.outcome === "sent";
+      return el("li", { class: "cookie " + (through ? "ok" : "bad"), "data-cookie": c.name, "data-outcome": c.outcome }, [
+        el("span", { class: "pill " + (through ? "ok" : "bad"), text: COOKIE_WORDS[c.outcome] || c.outcome }), " ",
+        el("code", { text: c.name || "(no name)" }),
+        c.blocked_reasons && c.blocked_reasons.length ? el("span", { class: "muted", text: " DevTools: " + c.blocked_reasons.join(", ") }) : null,
+        el("div", { class: "cookie-reason", text: c.reason }),
+        c.fix ? el("div", { class: "fix" }, [el("strong", { text: "Fix: " }), c.fix]) : null
+      ]);
+    });
+    return el("div", { class: "cookie-block" }, [el("h4", { text: "Cookies" }), el("ul", null, items)]);
+  }
+
   return {
     $: $, el: el, replace: replace,
-    isCorsHeader: isCorsHeader, headerTable: headerTable, verdictOf: verdictOf
+    isCorsHeader: isCorsHeader, headerTable: headerTable, verdictOf: verdictOf, cookieBlock: cookieBlock
   };
 })();

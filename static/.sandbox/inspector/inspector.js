@@ -228,6 +228,7 @@
         (e.policy_generation == null ? "?" : e.policy_generation) + " · Origin " + (e.origin || "(none)") }),
       e.verdict ? verdictBlock(e.verdict, "Verdict") : el("p", { class: "muted", text: "No verdict: the request had no Origin (not cross-origin from a browser)." }),
       verdictBlock(e.verdict_if_credentialed, "If the request were credentialed"),
+      SandboxDom.cookieBlock(e.cookies),
       headerTable(e.request_headers, "Request headers (as received)", TABLE_LOOK),
       headerTable(e.response_headers, "Response headers (as sent)", TABLE_LOOK)
     ]);
