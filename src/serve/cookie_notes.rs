@@ -9,8 +9,8 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::HttpRequest;
 
 use crate::browser::{
-    judge_cookies, registrable_domain, CookieAction, CookieOutcome, CookieVerdict, Credentials,
-    HeaderList, HeldCookie, Origin, Request, Response, Scenario, SetCookie, Site, Url,
+    judge_cookies, CookieAction, CookieOutcome, CookieVerdict, Credentials, HeaderList, Request,
+    Response, Scenario, Url,
 };
 use crate::state::cookie_jar::InferredJar;
 
@@ -56,25 +56,15 @@ pub fn cookie_notes(
     }
     scenario.actual_response = Some(Response { status, headers });
     let (verdicts, _) = judge_cookies(&scenario);
+    jar.apply(&scenario, &verdicts);
     let carried = carried_names(req);
-    let mut out = Vec::new();
-    let mut stores = lines.iter().filter_map(|l| SetCookie::parse(l));
-    for v in verdicts {
-        match v.action {
-            CookieAction::Store => {
-                if let Some(line) = stores.next() {
-                    remember(jar, &line, &parsed, &origin, v.outcome);
-                }
-                out.push(v);
-            }
-            CookieAction::Send => {
-                if let Some(note) = missing(v, &carried) {
-                    out.push(note);
-                }
-            }
-        }
-    }
-    out
+    verdicts
+        .into_iter()
+        .filter_map(|v| match v.action {
+            CookieAction::Store => Some(v),
+            CookieAction::Send => missing(v, &carried),
+        })
+        .collect()
 }
 
 /// The cookie names the request carried.
@@ -113,49 +103,6 @@ fn missing(v: CookieVerdict, carried: &[String]) -> Option<CookieVerdict> {
         ),
         ..v
     })
-}
-
-/// Keeps or drops the cookie a `Set-Cookie` line made, as the verdict says the browser did.
-fn remember(jar: &InferredJar, c: &SetCookie, url: &Url, page: &str, outcome: CookieOutcome) {
-    let path = c
-        .path
-        .clone()
-        .unwrap_or_else(|| default_path_of(&url.rest).to_owned());
-    let domain = match &c.domain {
-        // A Domain that names the host is a domain cookie, unless the host is itself a public
-        // suffix (`localhost`): then the cookie stays host-only.
-        Some(d) if !(d == &url.host && registrable_domain(d).is_none()) => format!(".{d}"),
-        _ => url.host.clone(),
-    };
-    let partitioned = outcome == CookieOutcome::StoredPartitioned;
-    let cookie = HeldCookie {
-        name: c.name.clone(),
-        value: String::new(),
-        domain: Some(domain),
-        path,
-        secure: c.secure,
-        http_only: c.http_only,
-        same_site: c.same_site,
-        partitioned,
-        partition_site: partitioned
-            .then(|| Origin::parse(page).and_then(|o| Site::of_origin(&o)))
-            .flatten()
-            .map(|s| s.0),
-    };
-    match outcome {
-        CookieOutcome::Stored | CookieOutcome::StoredPartitioned => jar.store(cookie),
-        CookieOutcome::Deleted => jar.delete(&cookie),
-        _ => {}
-    }
-}
-
-fn default_path_of(rest: &str) -> &str {
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
-    let path = &rest[..end];
-    match path.rfind('/') {
-        Some(0) | None => "/",
-        Some(i) => &path[..i],
-    }
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 //! response CORS blocks still has its cookies stored (real Chromium does), and a request
 //! CORS allows may still carry none of them, which is the 401 users call "CORS".
 
+mod jar;
 mod rules;
 mod set_cookie;
 mod words;
 
+pub use jar::CookieJar;
 pub use rules::devtools_lists_mismatch;
 pub use set_cookie::SetCookie;
 
