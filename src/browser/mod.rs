@@ -77,7 +77,9 @@ pub use check::{
 pub use cookie_model::{
     CookieAction, CookieOutcome, CookieVerdict, HeldCookie, SameSite, ThirdPartyCookies,
 };
-pub use cookies::{devtools_lists_mismatch, judge_cookies, CookieJar, SetCookie};
+pub use cookies::{
+    devtools_lists_mismatch, judge_cookies, CookieJar, SetCookie, DEVTOOLS_COOKIE_REASONS,
+};
 pub use cors_error::CorsError;
 pub use har::{
     import_har, scenarios_from_har, CredentialsEvidence, FailedLoad, HarError, HarImport, HarItem,

@@ -10,7 +10,7 @@ mod set_cookie;
 mod words;
 
 pub use jar::CookieJar;
-pub use rules::devtools_lists_mismatch;
+pub use rules::{devtools_lists_mismatch, DEVTOOLS_COOKIE_REASONS};
 pub use set_cookie::SetCookie;
 
 use super::cookie_model::{CookieAction, CookieOutcome, CookieVerdict, HeldCookie};

@@ -43,6 +43,21 @@ pub enum Blocked {
     SameSiteNoneInsecure,
 }
 
+/// Every name [`Blocked::devtools_name`] gives, for validating files that quote them.
+pub const DEVTOOLS_COOKIE_REASONS: &[&str] = &[
+    "NameValuePairExceedsMaxSize",
+    "InvalidDomain",
+    "InvalidPrefix",
+    "UserPreferences",
+    "SecureOnly",
+    "NotOnPath",
+    "DomainMismatch",
+    "SchemefulSameSiteStrict",
+    "SchemefulSameSiteLax",
+    "SchemefulSameSiteUnspecifiedTreatedAsLax",
+    "SameSiteNoneInsecure",
+];
+
 impl Blocked {
     /// The name in DevTools' `blockedReasons`, or `None` where Chromium reports nothing.
     pub fn devtools_name(self) -> Option<&'static str> {
