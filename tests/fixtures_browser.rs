@@ -1,12 +1,16 @@
 //! Every fixture in a real headless Chromium: the page served by `sandbox up --fixture` must
 //! fail each request with the `corsError` (DevTools `Network.loadingFailed`) that
 //! `fixture.toml` names; then the fixed policy is saved over the buggy one (hot reload, no
-//! restart) and the same page, loaded again, must get every request through.
+//! restart) and the same page, loaded again, must get every request through. A fixture with
+//! cookie expectations is also held against Chromium's `blockedCookies` and
+//! `associatedCookies` for each request, under the bug and (with `api.fixed.toml` saved over
+//! the routes, in an emptied jar) under the fix.
 //!
 //! Each fixture runs from a temp copy with both origins on port 0. The policies name the
 //! fixture's configured ports (8080/3000), so once the real ports are known they are written
 //! into the copy's policy files, which the sandbox hot-reloads before the page is opened.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -68,6 +72,20 @@ pub(crate) fn install_policy(sb: &TestSandbox, path: &Path, text: &str) {
     assert_eq!(e["event"], "reloaded", "{e}");
 }
 
+/// Saves `fixed` (a fixture's api.fixed.toml) over `routes` and waits for the reload.
+fn install_routes(sb: &TestSandbox, routes: &Path, fixed: &Path) {
+    let before = sb.event_count();
+    save(
+        routes,
+        &std::fs::read_to_string(fixed).unwrap(),
+        SaveStyle::Rename,
+    );
+    let e = sb.wait_event_after(before, |e| {
+        (e["event"] == "reloaded" || e["event"] == "reload_failed") && e["file"] == "api.toml"
+    });
+    assert_eq!(e["event"], "reloaded", "{e}");
+}
+
 /// Loads the page, waits for its requests and for Chromium's report of each failure.
 pub(crate) async fn run_page(page: &Page, url: &str, api: &str, expected: usize) -> Vec<Seen> {
     let mark = page.cdp.mark();
@@ -123,6 +141,128 @@ pub(crate) async fn run_page(page: &Page, url: &str, api: &str, expected: usize)
 
 /// The page's failed requests to the API (preflights excluded), in order, with their
 /// `corsErrorStatus.corsError`.
+/// What Chromium did with the cookies of one request: `Set-Cookie` lines it blocked (cookie
+/// name → DevTools' reasons) and the cookies it associated with the request (name → reasons;
+/// empty: sent).
+#[derive(Debug, Default)]
+struct CookieSeen {
+    blocked: HashMap<String, Vec<String>>,
+    associated: HashMap<String, Vec<String>>,
+}
+
+fn reasons(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The cookie reports of the page's actual (non-preflight) requests to `api`, in order, once
+/// Chromium has sent both ExtraInfo events for `expected` of them (or the deadline passed).
+async fn cookie_reports(page: &Page, mark: usize, api: &str, expected: usize) -> Vec<CookieSeen> {
+    let collect = |events: &[Event]| -> Vec<Option<CookieSeen>> {
+        let ids: Vec<&Value> = events
+            .iter()
+            .filter(|e| {
+                e.method == "Network.requestWillBeSent"
+                    && e.params["type"] != "Preflight"
+                    && e.params["initiator"]["type"] != "preflight"
+                    && e.params["request"]["url"]
+                        .as_str()
+                        .is_some_and(|u| u.starts_with(api))
+            })
+            .map(|e| &e.params["requestId"])
+            .collect();
+        ids.into_iter()
+            .map(|id| {
+                let get = |m: &str| {
+                    events
+                        .iter()
+                        .find(|e| e.method == m && &e.params["requestId"] == id)
+                        .map(|e| &e.params)
+                };
+                let sent = get("Network.requestWillBeSentExtraInfo")?;
+                let received = get("Network.responseReceivedExtraInfo")?;
+                let by_name = |list: &Value, name: &dyn Fn(&Value) -> String| {
+                    list.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|c| (name(c), reasons(&c["blockedReasons"])))
+                        .collect()
+                };
+                Some(CookieSeen {
+                    blocked: by_name(&received["blockedCookies"], &|b| {
+                        let line = b["cookieLine"].as_str().unwrap_or("");
+                        line.split('=').next().unwrap_or("").trim().to_string()
+                    }),
+                    associated: by_name(&sent["associatedCookies"], &|a| {
+                        a["cookie"]["name"].as_str().unwrap_or("").to_string()
+                    }),
+                })
+            })
+            .collect()
+    };
+    let deadline = Instant::now() + PAGE_DEADLINE;
+    page.wait_until(mark, deadline, |evs| {
+        let all = collect(evs);
+        all.len() >= expected && all.iter().all(Option::is_some)
+    })
+    .await;
+    collect(&page.events_since(mark))
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect()
+}
+
+/// What is wrong with what Chromium did with one request's cookies, against its
+/// `cookies` expectations: as written under the bug; stored or sent under the fix.
+fn cookie_problems(
+    name: &str,
+    run: &str,
+    r: &Value,
+    seen: &CookieSeen,
+    fixed: bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in r
+        .get("cookies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let cookie = c["name"].as_str().unwrap_or("");
+        let expect = c["expect"].as_str().unwrap_or("");
+        let want_reasons = c.get("blocked_reasons").map(reasons);
+        let sending = matches!(expect, "sent" | "not_sent");
+        let got = if sending {
+            seen.associated.get(cookie)
+        } else {
+            seen.blocked.get(cookie)
+        };
+        let ok = match (fixed, expect) {
+            (true, "deleted") | (_, "stored" | "stored_partitioned" | "deleted") => got.is_none(),
+            (true, _) if sending => got.is_some_and(Vec::is_empty),
+            (true, _) => got.is_none(),
+            (false, "sent") => got.is_some_and(Vec::is_empty),
+            (false, "not_sent") => {
+                got.is_none_or(|g| !g.is_empty() && want_reasons.as_ref().is_none_or(|w| w == g))
+            }
+            (false, _) => got.is_some_and(|g| want_reasons.as_ref().is_none_or(|w| w == g)),
+        };
+        if !ok {
+            out.push(format!(
+                "{name} {run} {}: cookie `{cookie}` expected {}{}, Chromium {} {got:?}",
+                r["name"],
+                if fixed { "through" } else { expect },
+                want_reasons.map(|w| format!(" {w:?}")).unwrap_or_default(),
+                if sending { "associated" } else { "blocked" },
+            ));
+        }
+    }
+    out
+}
+
 fn failures(events: &[Event], api: &str) -> Vec<(String, Option<String>)> {
     let mut info: Vec<(String, String, String)> = Vec::new(); // (id, url, type)
     let mut out = Vec::new();
@@ -168,9 +308,14 @@ fn failures(events: &[Event], api: &str) -> Vec<(String, Option<String>)> {
     out
 }
 
-fn check_fixture(rt: &tokio::runtime::Runtime, browser: &Browser, name: &str) -> Vec<String> {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    check_fixture_dir(rt, browser, &repo.join("fixtures").join(name), name)
+/// Whether a fixture is about a browser that allows third-party cookies.
+fn allows_third_party_cookies(dir: &Path) -> bool {
+    let text = std::fs::read_to_string(dir.join("fixture.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    table
+        .get("third_party_cookies")
+        .and_then(toml::Value::as_str)
+        == Some("allowed")
 }
 
 /// The fixture in `src` (copied first) in Chromium: each request fails as fixture.toml says
@@ -216,10 +361,23 @@ pub(crate) fn check_fixture_dir(
         &map,
     );
     install_policy(&sb, &cors, &buggy);
+    let fixed_routes = dir.join("api.fixed.toml");
+    // Only a fixture with cookie expectations waits for Chromium's cookie reports (a blocked
+    // preflight leaves its request without any).
+    let has_cookies = requests.iter().any(|r| r.get("cookies").is_some());
 
     rt.block_on(async {
         let page = browser.new_isolated_page().await.expect("page");
+        let mark = page.cdp.mark();
         let seen = run_page(&page, &page_url, &api, requests.len()).await;
+        let cookies = if has_cookies {
+            cookie_reports(&page, mark, &api, requests.len()).await
+        } else {
+            Vec::new()
+        };
+        for (r, c) in requests.iter().zip(&cookies) {
+            problems.extend(cookie_problems(name, "buggy", r, c, false));
+        }
         for (r, s) in requests.iter().zip(&seen) {
             let want_error = r.get("cors_error").and_then(Value::as_str);
             let want_ok = r["expect"].as_str() == Some("allowed");
@@ -247,9 +405,27 @@ pub(crate) fn check_fixture_dir(
                 }
             }
         }
-        // The fix, saved over the buggy policy while the sandbox runs.
-        tokio::task::block_in_place(|| install_policy(&sb, &cors, &fixed));
+        // The fix, saved over the buggy policy (and routes) while the sandbox runs, in a jar
+        // emptied of what the bug left.
+        tokio::task::block_in_place(|| {
+            install_policy(&sb, &cors, &fixed);
+            if fixed_routes.is_file() {
+                install_routes(&sb, &dir.join("api.toml"), &fixed_routes);
+            }
+        });
+        page.call("Network.clearBrowserCookies", serde_json::json!({}))
+            .await
+            .expect("clear cookies");
+        let mark = page.cdp.mark();
         let seen = run_page(&page, &page_url, &api, requests.len()).await;
+        let cookies = if has_cookies {
+            cookie_reports(&page, mark, &api, requests.len()).await
+        } else {
+            Vec::new()
+        };
+        for (r, c) in requests.iter().zip(&cookies) {
+            problems.extend(cookie_problems(name, "fixed", r, c, true));
+        }
         for (r, s) in requests.iter().zip(&seen) {
             if !s.ok {
                 problems.push(format!(
@@ -288,11 +464,17 @@ fn every_fixture_behaves_in_chromium_as_its_fixture_says() {
     // the DevTools client through a child session that may attach after the iframe's fetch
     // already went out; kept in the page's process, the iframe's requests are reported on
     // the page's own session. The origin stays opaque (`null`) either way.
+    let flags = ["--disable-features=IsolateSandboxedIframes"];
     let browser = rt
-        .block_on(Browser::launch_with_args(&[
-            "--disable-features=IsolateSandboxedIframes",
-        ]))
+        .block_on(Browser::launch_with_args(&flags))
         .expect("launch chromium");
+    // Chrome's default outside Incognito, for the fixtures about it.
+    let allowing = rt
+        .block_on(Browser::launch_with_prefs(
+            &flags,
+            &serde_json::json!({"profile": {"cookie_controls_mode": 0}}),
+        ))
+        .expect("launch chromium allowing third-party cookies");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut names: Vec<String> = std::fs::read_dir(repo.join("fixtures"))
         .unwrap()
@@ -307,9 +489,16 @@ fn every_fixture_behaves_in_chromium_as_its_fixture_says() {
     assert!(!names.is_empty(), "no fixtures found");
     let mut problems = Vec::new();
     for name in &names {
-        problems.extend(check_fixture(&rt, &browser, name));
+        let dir = repo.join("fixtures").join(name);
+        let b = if allows_third_party_cookies(&dir) {
+            &allowing
+        } else {
+            &browser
+        };
+        problems.extend(check_fixture_dir(&rt, b, &dir, name));
     }
     rt.block_on(browser.close());
+    rt.block_on(allowing.close());
     assert!(
         problems.is_empty(),
         "{} of {} fixtures disagree with Chromium:\n{}",
