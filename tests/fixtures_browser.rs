@@ -72,6 +72,49 @@ pub(crate) fn install_policy(sb: &TestSandbox, path: &Path, text: &str) {
     assert_eq!(e["event"], "reloaded", "{e}");
 }
 
+/// A fixture served by `sandbox up --fixture` on port 0, with the map from its configured
+/// ports to the real ones. HTTPS origins get their certificates from a local CA in a data
+/// folder of the test's own.
+struct FixtureRun {
+    sb: TestSandbox,
+    map: Vec<(u16, u16)>,
+    page_url: String,
+    api: String,
+}
+
+impl FixtureRun {
+    fn start(tmp: &Path, dir: &Path) -> FixtureRun {
+        let configured = configured_ports(dir);
+        let mut args = vec!["--fixture".to_string(), dir.display().to_string()];
+        for (origin, _) in &configured {
+            args.push("--port".into());
+            args.push(format!("{origin}=0"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let data = tmp.join("data");
+        let sb = TestSandbox::start_with(tmp, &args, |c| {
+            c.env("SANDBOX_DATA_DIR", &data);
+        });
+        let real = |origin: &str| -> u16 {
+            sb.public_urls[origin]
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let map: Vec<(u16, u16)> = configured.iter().map(|(o, p)| (*p, real(o))).collect();
+        let page_url = format!("{}/", sb.public_urls["frontend"]);
+        let api = sb.public_urls["api"].clone();
+        FixtureRun {
+            sb,
+            map,
+            page_url,
+            api,
+        }
+    }
+}
+
 /// Saves `fixed` (a fixture's api.fixed.toml) over `routes` and waits for the reload.
 fn install_routes(sb: &TestSandbox, routes: &Path, fixed: &Path) {
     let before = sb.event_count();
@@ -297,8 +340,10 @@ fn failures(events: &[Event], api: &str) -> Vec<(String, Option<String>)> {
                 if !url.starts_with(api) || preflight || e.params["canceled"] == true {
                     continue;
                 }
+                // A request blocked before CORS (mixed content) has a blockedReason instead.
                 let error = e.params["corsErrorStatus"]["corsError"]
                     .as_str()
+                    .or_else(|| e.params["blockedReason"].as_str())
                     .map(str::to_string);
                 out.push((url.clone(), error));
             }
@@ -335,33 +380,13 @@ pub(crate) fn check_fixture_dir(
     let fixture = serde_json::to_value(fixture).unwrap();
     let requests = fixture["request"].as_array().unwrap().clone();
 
-    let configured = configured_ports(&dir);
-    let mut args = vec!["--fixture".to_string(), dir.display().to_string()];
-    for (origin, _) in &configured {
-        args.push("--port".into());
-        args.push(format!("{origin}=0"));
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let sb = TestSandbox::start(tmp.path(), &args);
-    let real = |origin: &str| -> u16 {
-        sb.public_urls[origin]
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
-    let map: Vec<(u16, u16)> = configured.iter().map(|(o, p)| (*p, real(o))).collect();
-    let page_url = format!("{}/", sb.public_urls["frontend"]);
-    let api = sb.public_urls["api"].clone();
     let cors = dir.join("cors.toml");
-    let buggy = with_real_ports(&std::fs::read_to_string(&cors).unwrap(), &map);
-    let fixed = with_real_ports(
-        &std::fs::read_to_string(dir.join("cors.fixed.toml")).unwrap(),
-        &map,
-    );
-    install_policy(&sb, &cors, &buggy);
+    let buggy_text = std::fs::read_to_string(&cors).unwrap();
+    let fixed_text = std::fs::read_to_string(dir.join("cors.fixed.toml")).unwrap();
+    let mut run = FixtureRun::start(tmp.path(), &dir);
+    install_policy(&run.sb, &cors, &with_real_ports(&buggy_text, &run.map));
     let fixed_routes = dir.join("api.fixed.toml");
+    let fixed_config = dir.join("sandbox.fixed.toml");
     // Only a fixture with cookie expectations waits for Chromium's cookie reports (a blocked
     // preflight leaves its request without any).
     let has_cookies = requests.iter().any(|r| r.get("cookies").is_some());
@@ -369,9 +394,9 @@ pub(crate) fn check_fixture_dir(
     rt.block_on(async {
         let page = browser.new_isolated_page().await.expect("page");
         let mark = page.cdp.mark();
-        let seen = run_page(&page, &page_url, &api, requests.len()).await;
+        let seen = run_page(&page, &run.page_url, &run.api, requests.len()).await;
         let cookies = if has_cookies {
-            cookie_reports(&page, mark, &api, requests.len()).await
+            cookie_reports(&page, mark, &run.api, requests.len()).await
         } else {
             Vec::new()
         };
@@ -379,7 +404,10 @@ pub(crate) fn check_fixture_dir(
             problems.extend(cookie_problems(name, "buggy", r, c, false));
         }
         for (r, s) in requests.iter().zip(&seen) {
-            let want_error = r.get("cors_error").and_then(Value::as_str);
+            let want_error = r
+                .get("cors_error")
+                .or_else(|| r.get("blocked_reason"))
+                .and_then(Value::as_str);
             let want_ok = r["expect"].as_str() == Some("allowed");
             if s.ok != want_ok || s.cors_error.as_deref() != want_error {
                 problems.push(format!(
@@ -408,18 +436,23 @@ pub(crate) fn check_fixture_dir(
         // The fix, saved over the buggy policy (and routes) while the sandbox runs, in a jar
         // emptied of what the bug left.
         tokio::task::block_in_place(|| {
-            install_policy(&sb, &cors, &fixed);
+            if fixed_config.is_file() {
+                // A fix in the layout itself (hosts, TLS) needs a restart, as in real life.
+                std::fs::copy(&fixed_config, dir.join("sandbox.toml")).unwrap();
+                run = FixtureRun::start(tmp.path(), &dir);
+            }
+            install_policy(&run.sb, &cors, &with_real_ports(&fixed_text, &run.map));
             if fixed_routes.is_file() {
-                install_routes(&sb, &dir.join("api.toml"), &fixed_routes);
+                install_routes(&run.sb, &dir.join("api.toml"), &fixed_routes);
             }
         });
         page.call("Network.clearBrowserCookies", serde_json::json!({}))
             .await
             .expect("clear cookies");
         let mark = page.cdp.mark();
-        let seen = run_page(&page, &page_url, &api, requests.len()).await;
+        let seen = run_page(&page, &run.page_url, &run.api, requests.len()).await;
         let cookies = if has_cookies {
-            cookie_reports(&page, mark, &api, requests.len()).await
+            cookie_reports(&page, mark, &run.api, requests.len()).await
         } else {
             Vec::new()
         };
@@ -464,7 +497,14 @@ fn every_fixture_behaves_in_chromium_as_its_fixture_says() {
     // the DevTools client through a child session that may attach after the iframe's fetch
     // already went out; kept in the page's process, the iframe's requests are reported on
     // the page's own session. The origin stays opaque (`null`) either way.
-    let flags = ["--disable-features=IsolateSandboxedIframes"];
+    // The fixtures about real host names (mixed content, Secure over http) name
+    // `*.example.test`, mapped here to this machine; HTTPS origins use the sandbox's local CA,
+    // which this throwaway profile does not trust.
+    let flags = [
+        "--disable-features=IsolateSandboxedIframes",
+        "--host-resolver-rules=MAP *.example.test 127.0.0.1",
+        "--ignore-certificate-errors",
+    ];
     let browser = rt
         .block_on(Browser::launch_with_args(&flags))
         .expect("launch chromium");

@@ -487,6 +487,10 @@ pub struct Verdict {
     /// could judge (connection refused, a certificate it does not trust, a malformed answer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub net_error: Option<String>,
+    /// Why the browser blocked the request before CORS was asked, as DevTools'
+    /// `Network.loadingFailed` names it (`blockedReason`): `mixed-content`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_reason: Option<String>,
     /// For a credentialed request: each held cookie sent or not, each `Set-Cookie` line of
     /// the response stored or not. Judged apart from CORS: a blocked response's cookies are
     /// still stored.
@@ -510,6 +514,7 @@ impl Verdict {
             readable_headers: Vec::new(),
             notes: Vec::new(),
             net_error: None,
+            blocked_reason: None,
             cookies: Vec::new(),
         }
     }

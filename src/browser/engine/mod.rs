@@ -510,6 +510,7 @@ impl Run<'_> {
         }
         self.v.outcome = Outcome::Blocked;
         self.v.cors_error = None;
+        self.v.blocked_reason = Some("mixed-content".to_owned());
         self.v.message = Some(mixed_content_message(
             &self.page_origin_text,
             &self.current.serialize(),
