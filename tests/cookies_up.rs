@@ -164,6 +164,57 @@ fn the_journal_says_what_happens_to_each_cookie_and_why_a_request_lacks_one() {
     );
 }
 
+#[test]
+fn probe_judges_the_cookies_a_live_server_sets() {
+    let dir = project("karachi-dev.localhost", "lahore-api.localhost");
+    let sb = start(dir.path());
+    let api = sb.public_urls["api"].clone();
+    let page = sb.public_urls["frontend"].clone();
+    let (code, out, err) = crate::util::sandbox::run_cli(
+        dir.path(),
+        &[
+            "probe",
+            &format!("{api}/login"),
+            "--origin",
+            &page,
+            "--credentials",
+            "include",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let cookies = v["cookies"].as_array().expect("cookie verdicts");
+    assert_eq!(cookies.len(), 2, "{v}");
+    assert_eq!(cookies[0]["name"], "sid");
+    assert_eq!(cookies[0]["blocked_reasons"], json!(["UserPreferences"]));
+    assert!(
+        cookies[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("with third-party cookies allowed"),
+        "{v}"
+    );
+    assert!(!out.contains("s3cr3t"), "a cookie value in the verdict");
+    // Without credentials the browser ignores Set-Cookie, and says so.
+    let (_, out, _) = crate::util::sandbox::run_cli(
+        dir.path(),
+        &[
+            "probe",
+            &format!("{api}/login"),
+            "--origin",
+            &page,
+            "--json",
+        ],
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v.get("cookies").is_none(), "{v}");
+    assert!(
+        v["notes"].to_string().contains("credentials: 'include'"),
+        "{v}"
+    );
+}
+
 /// What Chromium did with the cookies of one fetch: blocked `Set-Cookie` lines (by cookie
 /// name) and the cookies it associated with the request.
 struct Seen {

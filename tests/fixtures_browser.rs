@@ -435,6 +435,9 @@ pub(crate) fn check_fixture_dir(
         }
         // The fix, saved over the buggy policy (and routes) while the sandbox runs, in a jar
         // emptied of what the bug left.
+        // Off the fixture page first: it runs its requests again on every reload, and those
+        // would mix with the fixed run's.
+        page.navigate("about:blank").await.expect("leave the page");
         tokio::task::block_in_place(|| {
             if fixed_config.is_file() {
                 // A fix in the layout itself (hosts, TLS) needs a restart, as in real life.

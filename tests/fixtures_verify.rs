@@ -41,7 +41,7 @@ fn the_whole_library_verifies() {
     assert_eq!(code, 0, "{err}");
     assert!(fixtures.len() >= 16, "only {} fixtures", fixtures.len());
     // Every fixture reproduces at least one thing with its buggy policy: an error, a hidden
-    // header or a lint.
+    // header, a lint or a refused cookie (and under the fix every cookie goes through).
     for f in fixtures {
         let blocked = f["buggy"]["requests"]
             .as_array()
@@ -50,7 +50,24 @@ fn the_whole_library_verifies() {
             .any(|r| r["outcome"] == "blocked");
         let linted = !f["buggy"]["lints"].as_array().unwrap().is_empty();
         let hidden = f["name"] == "expose-headers-missing";
-        assert!(blocked || linted || hidden, "{} shows no bug", f["name"]);
+        let refused = |run: &str| {
+            f[run]["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r["cookies"].as_array().cloned().unwrap_or_default())
+                .any(|c| c["outcome"] == "rejected" || c["outcome"] == "not_sent")
+        };
+        assert!(
+            blocked || linted || hidden || refused("buggy"),
+            "{} shows no bug",
+            f["name"]
+        );
+        assert!(
+            !refused("fixed"),
+            "{}: a cookie is refused under the fix",
+            f["name"]
+        );
         for r in f["fixed"]["requests"].as_array().unwrap() {
             assert_eq!(r["outcome"], "allowed", "{}: {r}", f["name"]);
         }

@@ -60,7 +60,7 @@ impl Drive {
     pub fn next(&self) -> Next {
         match self.run() {
             (_, Some(wire)) => Next::Send(wire),
-            (v, None) => Next::Done(Box::new(v)),
+            (v, None) => Next::Done(Box::new(super::with_cookies(&self.scenario, v))),
         }
     }
 
