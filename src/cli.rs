@@ -273,6 +273,7 @@ pub enum FixturesCommand {
     },
     /// Scaffold a new fixture in ./fixtures (or --dir, created if missing) that verifies as
     /// it is.
+    #[command(group(clap::ArgGroup::new("recording").args(["from_har", "from_probe"])))]
     New {
         /// Lower-case letters, digits and `-`.
         name: String,
@@ -292,10 +293,43 @@ pub enum FixturesCommand {
         /// With --from-har: the first cross-origin request whose URL contains this.
         #[arg(long, value_name = "SUBSTRING", requires = "from_har")]
         url: Option<String>,
-        /// With --from-har: the page's credentials mode, when the HAR cannot tell it.
-        #[arg(long, value_name = "MODE", requires = "from_har", value_parser = crate::answer::parse_credentials)]
+        /// With --from-har: the page's credentials mode, when the HAR cannot tell it; with
+        /// --from-probe: the credentials mode the probe sends (default same-origin).
+        #[arg(long, value_name = "MODE", requires = "recording", value_parser = crate::answer::parse_credentials)]
         credentials: Option<crate::browser::Credentials>,
+        /// Make the fixture from a live server: probe this URL as `sandbox probe` does and
+        /// replay its answers (secrets redacted, origins mapped onto the fixture's).
+        #[arg(long, value_name = "URL", conflicts_with_all = ["page", "from_lab", "from_har"], requires = "origin")]
+        from_probe: Option<String>,
+        #[command(flatten)]
+        probe: FromProbeArgs,
     },
+}
+
+/// `fixtures new --from-probe`'s request: the probe's own flags, each needing --from-probe.
+#[derive(Debug, Args)]
+pub struct FromProbeArgs {
+    /// With --from-probe: the page's origin, e.g. http://localhost:5173.
+    #[arg(long, value_name = "ORIGIN", requires = "from_probe")]
+    pub origin: Option<String>,
+    /// With --from-probe: the fetch() method.
+    #[arg(short = 'X', long, requires = "from_probe")]
+    pub method: Option<String>,
+    /// With --from-probe: a request header, `Name: value`. Repeatable.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", requires = "from_probe", value_parser = crate::answer::parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// With --from-probe: the request body.
+    #[arg(long, value_name = "STRING", requires = "from_probe")]
+    pub data: Option<String>,
+    /// With --from-probe: trust the CA certificates in this PEM file too.
+    #[arg(long, value_name = "FILE", requires = "from_probe")]
+    pub cacert: Option<PathBuf>,
+    /// With --from-probe: do not verify certificates.
+    #[arg(long, requires = "from_probe")]
+    pub insecure: bool,
+    /// With --from-probe: seconds each whole answer may take.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub timeout: f64,
 }
 
 impl UpArgs {
@@ -361,6 +395,8 @@ impl FixturesArgs {
                 entry,
                 url,
                 credentials,
+                from_probe,
+                probe,
             } => crate::fixtures::Cmd::New {
                 dir,
                 name,
@@ -371,6 +407,22 @@ impl FixturesArgs {
                     entry,
                     url,
                     credentials,
+                }),
+                from_probe: from_probe.map(|url| crate::answer::ProbeOptions {
+                    url,
+                    request: crate::answer::RequestSpec {
+                        origin: probe.origin.unwrap_or_default(),
+                        method: probe.method.unwrap_or_else(|| "GET".to_owned()),
+                        headers: probe.headers,
+                        credentials: credentials.unwrap_or_default(),
+                        mode: crate::browser::Mode::Cors,
+                    },
+                    timeout_secs: probe.timeout,
+                    cacert: probe.cacert,
+                    insecure: probe.insecure,
+                    data: probe.data,
+                    data_file: None,
+                    cookies: Vec::new(),
                 }),
             },
         }

@@ -17,6 +17,7 @@ mod cookies_up;
 mod express_differential;
 mod fixtures_browser;
 mod fixtures_verify;
+mod from_probe;
 mod har;
 mod hot_reload;
 mod https_origins;

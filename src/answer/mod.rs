@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 pub use check::{check, CheckOptions};
 pub use explain::{explain, parse as parse_recorded, read_text, Recorded};
 pub use har::{inferred_credentials, judge_as, judge_import, judge_item, probe_command};
-pub use probe::{probe, ProbeOptions};
+pub use probe::{probe, probe_exchange, ProbeOptions, Probed};
 
 use crate::browser::{self, Credentials, HeaderList, Mode, Response, Scenario, Verdict};
 

@@ -40,7 +40,27 @@ pub(super) struct Exchanged {
     pub answer: Answer,
 }
 
+/// A finished probe: the exchange as answered, the verdict, and what went over the wire.
+#[derive(Debug, Clone)]
+pub struct Probed {
+    pub scenario: Scenario,
+    pub verdict: Verdict,
+    /// The request body sent, as text (lossy for bytes that are not UTF-8).
+    pub request_body: Option<String>,
+    /// The first 64 KiB of the last answer's body, and whether a Cookie line was sent.
+    pub response_body: Vec<u8>,
+    pub sent_cookie: bool,
+    exchanged: Vec<Exchanged>,
+}
+
 pub fn probe(opts: &ProbeOptions, out: Output) -> Result<Report, AnswerError> {
+    let p = probe_exchange(opts)?;
+    Ok(render(&p.scenario, p.verdict, &p.exchanged, out))
+}
+
+/// Plays the exchange with the live server and judges it (what `probe` prints, and what
+/// `fixtures new --from-probe` records).
+pub fn probe_exchange(opts: &ProbeOptions) -> Result<Probed, AnswerError> {
     let checked = input::check(opts)?;
     let client = Client::new(&ClientOptions {
         timeout: checked.timeout,
@@ -99,7 +119,25 @@ pub fn probe(opts: &ProbeOptions, out: Output) -> Result<Report, AnswerError> {
             "--insecure: certificates were not verified; a browser would check them".to_owned(),
         );
     }
-    Ok(render(drive.scenario(), v, &exchanged, out))
+    let response_body = exchanged
+        .iter()
+        .rev()
+        .find(|e| !e.preflight)
+        .map(|e| e.answer.body.clone())
+        .unwrap_or_default();
+    let sent_cookie = checked.cookie.is_some()
+        && drive.scenario().request.credentials != browser::Credentials::Omit;
+    Ok(Probed {
+        scenario: drive.scenario().clone(),
+        verdict: v,
+        request_body: checked
+            .body
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
+        response_body,
+        sent_cookie,
+        exchanged,
+    })
 }
 
 /// What goes out: the headers the model built, plus the Cookie line a browser adds when it
