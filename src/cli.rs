@@ -249,6 +249,8 @@ pub struct FixturesArgs {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per run: boxing the big variant would save nothing that matters.
+#[allow(clippy::large_enum_variant)]
 pub enum FixturesCommand {
     /// List the fixtures (the built-in ones and yours) with the errors they reproduce and
     /// where each one comes from.
