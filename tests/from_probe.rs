@@ -14,12 +14,98 @@ use crate::util::nginx::{free_port, Nginx};
 use crate::util::node::NodeCors;
 use crate::util::sandbox::run_cli;
 
-const SECRET: &str = "sekrit-token-8127";
+pub(crate) const SECRET: &str = "sekrit-token-8127";
 
-struct Case {
-    name: &'static str,
-    url: String,
-    args: Vec<String>,
+/// One live bug: where it is and the request that shows it.
+pub(crate) struct Case {
+    pub name: &'static str,
+    pub url: String,
+    pub method: &'static str,
+    pub headers: Vec<(String, String)>,
+    pub credentials: &'static str,
+}
+
+impl Case {
+    /// The probe's request flags for this case.
+    fn args(&self) -> Vec<String> {
+        let mut a = vec!["-X".to_string(), self.method.to_string()];
+        for (n, v) in &self.headers {
+            a.push("-H".into());
+            a.push(format!("{n}: {v}"));
+        }
+        a.extend(["--credentials".to_string(), self.credentials.to_string()]);
+        a
+    }
+}
+
+/// Real servers with the tutorial's mistakes, for a page at `page`: Express with the npm
+/// `cors` middleware (three option sets) and Debian's nginx (`add_header` without `always`
+/// on a 500, which also sets a cookie holding [`SECRET`]). Dropping it stops them.
+pub(crate) struct LiveServers {
+    _node: NodeCors,
+    _nginx: Nginx,
+    pub cases: Vec<Case>,
+}
+
+pub(crate) fn live_servers(dir: &Path, page: &str) -> LiveServers {
+    let node = NodeCors::start(
+        "live servers",
+        &[
+            json!({"origin": "http://other.localhost"}),
+            json!({"origin": page, "allowedHeaders": ["Content-Type"]}),
+            json!({"origin": "*", "credentials": true}),
+        ],
+    );
+    let at = |i: usize| format!("http://127.0.0.1:{}/s{i}/api/data", node.port);
+    let port = free_port();
+    let nginx = Nginx::start(
+        dir,
+        &format!(
+            "server {{ listen 127.0.0.1:{port}; \
+             location = /api/report {{ add_header Access-Control-Allow-Origin $http_origin; \
+             add_header Set-Cookie \"sid={SECRET}; Path=/\"; return 500 'database down'; }} }}"
+        ),
+        &[port],
+    );
+    let h = |n: &str, v: &str| (n.to_string(), v.to_string());
+    let cases = vec![
+        Case {
+            name: "live-origin-mismatch",
+            url: at(0),
+            method: "GET",
+            headers: vec![],
+            credentials: "same-origin",
+        },
+        Case {
+            name: "live-header-not-allowed",
+            url: at(1),
+            method: "PUT",
+            headers: vec![
+                h("X-PKR-Auth", "token123"),
+                h("Authorization", &format!("Bearer {SECRET}")),
+            ],
+            credentials: "same-origin",
+        },
+        Case {
+            name: "live-wildcard-with-credentials",
+            url: at(2),
+            method: "GET",
+            headers: vec![],
+            credentials: "include",
+        },
+        Case {
+            name: "live-nginx-500-without-always",
+            url: format!("http://127.0.0.1:{port}/api/report"),
+            method: "GET",
+            headers: vec![],
+            credentials: "same-origin",
+        },
+    ];
+    LiveServers {
+        _node: node,
+        _nginx: nginx,
+        cases,
+    }
 }
 
 fn probe_verdict(dir: &Path, case: &Case, origin: &str) -> Value {
@@ -29,7 +115,7 @@ fn probe_verdict(dir: &Path, case: &Case, origin: &str) -> Value {
         "--origin".into(),
         origin.into(),
     ];
-    args.extend(case.args.iter().cloned());
+    args.extend(case.args());
     args.push("--json".into());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (code, out, err) = run_cli(dir, &args);
@@ -37,7 +123,8 @@ fn probe_verdict(dir: &Path, case: &Case, origin: &str) -> Value {
     serde_json::from_str(&out).unwrap()
 }
 
-fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+/// Every file under `dir`.
+pub(crate) fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -55,56 +142,7 @@ fn a_live_bug_becomes_a_fixture_that_fails_in_chromium_as_the_server_does() {
     }
     let work = tempfile::tempdir().unwrap();
     let page = "http://karachi-dev.localhost:5173";
-    // Express + cors: three of the tutorial's mistakes on a real server.
-    let node = NodeCors::start(
-        "from_probe",
-        &[
-            json!({"origin": "http://other.localhost"}),
-            json!({"origin": page, "allowedHeaders": ["Content-Type"]}),
-            json!({"origin": "*", "credentials": true}),
-        ],
-    );
-    let at = |i: usize| format!("http://127.0.0.1:{}/s{i}/api/data", node.port);
-    // nginx: add_header without `always` skips error answers.
-    let port = free_port();
-    let nginx = Nginx::start(
-        work.path(),
-        &format!(
-            "server {{ listen 127.0.0.1:{port}; \
-             location = /api/report {{ add_header Access-Control-Allow-Origin $http_origin; \
-             add_header Set-Cookie \"sid={SECRET}; Path=/\"; return 500 'database down'; }} }}"
-        ),
-        &[port],
-    );
-    let cases = vec![
-        Case {
-            name: "live-origin-mismatch",
-            url: at(0),
-            args: vec![],
-        },
-        Case {
-            name: "live-header-not-allowed",
-            url: at(1),
-            args: vec![
-                "-X".into(),
-                "PUT".into(),
-                "-H".into(),
-                "X-PKR-Auth: token123".into(),
-                "-H".into(),
-                format!("Authorization: Bearer {SECRET}"),
-            ],
-        },
-        Case {
-            name: "live-wildcard-with-credentials",
-            url: at(2),
-            args: vec!["--credentials".into(), "include".into()],
-        },
-        Case {
-            name: "live-nginx-500-without-always",
-            url: format!("http://127.0.0.1:{port}/api/report"),
-            args: vec![],
-        },
-    ];
+    let live = live_servers(work.path(), page);
     let lib = work.path().join("lib");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -113,9 +151,9 @@ fn a_live_bug_becomes_a_fixture_that_fails_in_chromium_as_the_server_does() {
         .unwrap();
     let browser = rt.block_on(Browser::launch()).expect("launch chromium");
     let mut problems = Vec::new();
-    for case in &cases {
-        let live = probe_verdict(work.path(), case, page);
-        assert_eq!(live["outcome"], "blocked", "{}: {live}", case.name);
+    for case in &live.cases {
+        let verdict = probe_verdict(work.path(), case, page);
+        assert_eq!(verdict["outcome"], "blocked", "{}: {verdict}", case.name);
         let mut args = vec![
             "fixtures".to_string(),
             "new".into(),
@@ -127,7 +165,7 @@ fn a_live_bug_becomes_a_fixture_that_fails_in_chromium_as_the_server_does() {
             "--origin".into(),
             page.into(),
         ];
-        args.extend(case.args.iter().cloned());
+        args.extend(case.args());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, out, err) = run_cli(work.path(), &args);
         assert_eq!(code, 0, "{}: {out}{err}", case.name);
@@ -135,7 +173,7 @@ fn a_live_bug_becomes_a_fixture_that_fails_in_chromium_as_the_server_does() {
         let dir = lib.join(case.name);
         // The fixture reproduces the live error, as the model judges it…
         let fixture = std::fs::read_to_string(dir.join("fixture.toml")).unwrap();
-        let want = live["cors_error"].as_str().unwrap();
+        let want = verdict["cors_error"].as_str().unwrap();
         assert!(
             fixture.contains(&format!("cors_error = \"{want}\"")),
             "{}: live {want}, fixture:\n{fixture}",
@@ -164,7 +202,7 @@ fn a_live_bug_becomes_a_fixture_that_fails_in_chromium_as_the_server_does() {
         }
     }
     rt.block_on(browser.close());
-    drop(nginx);
+    drop(live);
     assert!(
         problems.is_empty(),
         "fixtures from live probes disagree with Chromium:\n{}",

@@ -2,7 +2,9 @@
 //! DevTools protocol's `Network.*` events (ExtraInfo included) are converted into the HAR
 //! shapes real tools write, and each HAR goes through `explain` and `fixtures new
 //! --from-har`. The new fixture must verify, fail in Chromium with the shipped fixture's
-//! `corsError`, and pass with its fixed policy.
+//! `corsError`, and pass with its fixed policy. The same for traffic of real servers (Express
+//! with `cors`, nginx): seven shapes (Chrome, DevTools's failed-as-0, Firefox, Safari, Charles,
+//! Insomnia, BOM-prefixed Fiddler), every one judged blocked.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,7 +15,10 @@ use crate::fixtures_browser::{
     check_fixture_dir, configured_ports, install_policy, run_page, with_real_ports,
 };
 use crate::fixtures_verify::copy_dir;
+use crate::from_probe::{live_servers, SECRET};
 use crate::util::chromium::{self, Browser, Event};
+use crate::util::fetch_oracle::{self, runner_page};
+use crate::util::raw_server::{RawRequest, RawResponse, RawServer};
 use crate::util::sandbox::{run_cli, write, TestSandbox};
 
 /// How a tool writes what the browser saw.
@@ -27,6 +32,42 @@ enum Shape {
     ChromeFailedAsZero,
     /// Firefox: no Chrome extensions, every header once, `cookies` arrays.
     Firefox,
+    /// Safari's Web Inspector: every header once, `_fetchType`/`_priority`, a blocked load
+    /// as status 0 with no response.
+    Safari,
+    /// Charles (a proxy): the wire as it passed, every answer whole even when the browser
+    /// then blocked it; no browser fields.
+    Charles,
+    /// Insomnia's export: the same plain shape, its own creator.
+    Insomnia,
+    /// Fiddler: a UTF-8 byte-order mark before the JSON, proxy-shaped entries.
+    Fiddler,
+}
+
+impl Shape {
+    const ALL: [(Shape, &'static str); 7] = [
+        (Shape::Chrome, "chrome"),
+        (Shape::ChromeFailedAsZero, "devtools"),
+        (Shape::Firefox, "firefox"),
+        (Shape::Safari, "safari"),
+        (Shape::Charles, "charles"),
+        (Shape::Insomnia, "insomnia"),
+        (Shape::Fiddler, "fiddler"),
+    ];
+
+    /// Whether the tool keeps each header once (the browser's own exports other than
+    /// Chrome's, and every proxy).
+    fn headers_once(self) -> bool {
+        !matches!(self, Shape::Chrome | Shape::ChromeFailedAsZero)
+    }
+
+    /// The file's text: Fiddler puts a byte-order mark first.
+    fn text(self, har: &Value) -> String {
+        match self {
+            Shape::Fiddler => format!("\u{feff}{har}"),
+            _ => har.to_string(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -111,11 +152,11 @@ fn har(reqs: &[Req], shape: Shape) -> Value {
         .iter()
         .map(|r| {
             let request_headers = match shape {
-                Shape::Firefox if !r.extra.is_empty() => h(&r.extra),
-                Shape::Firefox => h(&r.provisional),
+                s if s.headers_once() && !r.extra.is_empty() => h(&r.extra),
+                s if s.headers_once() => h(&r.provisional),
                 _ => h(&[r.provisional.clone(), r.extra.clone()].concat()),
             };
-            let zero = shape == Shape::ChromeFailedAsZero && r.error.is_some();
+            let zero = matches!(shape, Shape::ChromeFailedAsZero | Shape::Safari) && r.error.is_some();
             let mut e = json!({
                 "startedDateTime": iso(r.started), "time": 1,
                 "request": {"method": r.method, "url": r.url, "httpVersion": "HTTP/1.1", "headers": request_headers,
@@ -127,12 +168,23 @@ fn har(reqs: &[Req], shape: Shape) -> Value {
             if let Some(b) = &r.post {
                 e["request"]["postData"] = json!({"mimeType": "text/plain", "text": b});
             }
-            if shape != Shape::Firefox {
-                e["_initiator"] = r.initiator.clone();
-                e["_resourceType"] = json!(r.kind);
-                if let Some(err) = &r.error {
-                    e["_error"] = json!(err);
+            match shape {
+                Shape::Chrome | Shape::ChromeFailedAsZero => {
+                    e["_initiator"] = r.initiator.clone();
+                    e["_resourceType"] = json!(r.kind);
+                    if let Some(err) = &r.error {
+                        e["_error"] = json!(err);
+                    }
                 }
+                Shape::Safari => {
+                    e["_fetchType"] = json!("Network Load");
+                    e["_priority"] = json!("medium");
+                }
+                Shape::Charles | Shape::Fiddler | Shape::Insomnia => {
+                    e["serverIPAddress"] = json!("127.0.0.1");
+                    e["connection"] = json!("1");
+                }
+                Shape::Firefox => {}
             }
             e
         })
@@ -143,6 +195,22 @@ fn har(reqs: &[Req], shape: Shape) -> Value {
         Shape::Firefox => (
             json!({"name": "Firefox", "version": "140.0"}),
             json!({"name": "Firefox", "version": "140.0"}),
+        ),
+        Shape::Safari => (
+            json!({"name": "WebKit Web Inspector", "version": "1.0"}),
+            json!(null),
+        ),
+        Shape::Charles => (
+            json!({"name": "Charles Proxy", "version": "4.6.6"}),
+            json!(null),
+        ),
+        Shape::Insomnia => (
+            json!({"name": "Insomnia REST Client", "version": "insomnia.desktop.app:v2023.5.8"}),
+            json!(null),
+        ),
+        Shape::Fiddler => (
+            json!({"name": "Fiddler", "version": "5.0.20204.45441", "comment": "http://www.telerik.com/fiddler"}),
+            json!(null),
         ),
         _ => (
             json!({"name": "WebInspector", "version": "537.36"}),
@@ -268,13 +336,9 @@ fn shipped_fixtures_come_back_from_their_har_in_chromium() {
             .map(str::to_owned);
         let reqs = record(&rt, &browser, name);
         assert!(!reqs.is_empty(), "{name}: Chromium sent nothing to the API");
-        for (shape, label) in [
-            (Shape::Chrome, "chrome"),
-            (Shape::ChromeFailedAsZero, "devtools"),
-            (Shape::Firefox, "firefox"),
-        ] {
+        for (shape, label) in Shape::ALL {
             let file = format!("{name}.{label}.har");
-            write(work.path(), &file, &har(&reqs, shape).to_string());
+            write(work.path(), &file, &shape.text(&har(&reqs, shape)));
             hars += 1;
             let (code, out, err) = run_cli(work.path(), &["explain", &file, "--json"]);
             assert_eq!(code, 0, "{file}: {err}");
@@ -357,6 +421,126 @@ fn shipped_fixtures_come_back_from_their_har_in_chromium() {
         problems.extend(found);
     }
     rt.block_on(browser.close());
-    eprintln!("har_chromium: {hars} HAR files (chrome, devtools, firefox shapes), {made} fixtures made, {reproduced} reproduced the shipped error in Chromium and passed fixed");
+    eprintln!("har_chromium: {hars} HAR files (chrome, devtools, firefox, safari, charles, insomnia, fiddler shapes), {made} fixtures made, {reproduced} reproduced the shipped error in Chromium and passed fixed");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// HARs of real servers' traffic (Express with `cors`, nginx), recorded from real Chromium
+/// and written in every tool's shape: each is judged blocked, and each Chrome-shaped one
+/// becomes a fixture that fails in Chromium with the error the live server gave.
+#[test]
+fn hars_of_real_servers_become_fixtures_that_fail_as_the_servers_did() {
+    if !chromium::require_chromium("har_live") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let page_server = rt
+        .block_on(RawServer::start(std::sync::Arc::new(|_: &RawRequest| {
+            RawResponse::new(200)
+                .header("Content-Type", "text/html")
+                .body(runner_page())
+        })))
+        .unwrap();
+    let origin = format!("http://karachi-dev.localhost:{}", page_server.port());
+    let live = live_servers(work.path(), &origin);
+    let browser = rt.block_on(Browser::launch()).expect("launch chromium");
+    let page = rt.block_on(browser.new_isolated_page()).expect("page");
+    rt.block_on(page.navigate(&format!("{origin}/page")))
+        .expect("load the runner page");
+    let mut problems = vec![];
+    let (mut hars, mut reproduced) = (0, 0);
+    for case in &live.cases {
+        let u = url::Url::parse(&case.url).unwrap();
+        let prefix = format!("http://127.0.0.1:{}", u.port().unwrap());
+        let headers: Vec<(&str, &str)> = case
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let mark = page.cdp.mark();
+        let saw = rt.block_on(fetch_oracle::fetch(
+            &page,
+            &case.url,
+            case.method,
+            &headers,
+            case.credentials,
+            None,
+        ));
+        assert!(!saw.allowed, "{}: Chromium allowed it", case.name);
+        let reqs = collect(&page.events_since(mark), &prefix);
+        assert!(!reqs.is_empty(), "{}: nothing recorded", case.name);
+        for (shape, label) in Shape::ALL {
+            let file = format!("{}.{label}.har", case.name);
+            write(work.path(), &file, &shape.text(&har(&reqs, shape)));
+            hars += 1;
+            let (code, out, err) = run_cli(work.path(), &["explain", &file, "--json"]);
+            assert_eq!(code, 0, "{file}: {err}");
+            let verdicts: Value = serde_json::from_str(&out).unwrap();
+            let all = verdicts.as_array().unwrap();
+            if all.is_empty() || all.iter().all(|v| v["outcome"] == "allowed") {
+                problems.push(format!("{file}: judged allowed: {verdicts:#}"));
+            }
+        }
+        let fixture = format!("{}-har", case.name);
+        let file = format!("{}.chrome.har", case.name);
+        let mut args = vec![
+            "fixtures",
+            "--dir",
+            "lib",
+            "new",
+            &fixture,
+            "--from-har",
+            &file,
+        ];
+        if case.credentials == "include" {
+            args.extend(["--credentials", "include"]);
+        }
+        let (code, out, err) = run_cli(work.path(), &args);
+        if code != 0 {
+            problems.push(format!("{}: --from-har failed: {out}{err}", case.name));
+            continue;
+        }
+        let dir = work.path().join("lib").join(&fixture);
+        let written: toml::Table =
+            toml::from_str(&std::fs::read_to_string(dir.join("fixture.toml")).unwrap()).unwrap();
+        let got = written["request"][0]
+            .get("cors_error")
+            .and_then(|e| e.as_str())
+            .map(str::to_owned);
+        if got != saw.cors_error {
+            problems.push(format!(
+                "{}: live Chromium said {:?}, the fixture from its HAR {got:?}",
+                case.name, saw.cors_error
+            ));
+        }
+        let found = check_fixture_dir(&rt, &browser, &dir, &fixture);
+        let mut files = vec![];
+        crate::from_probe::walk(&dir, &mut files);
+        for f in files {
+            if std::fs::read_to_string(&f)
+                .unwrap_or_default()
+                .contains(SECRET)
+            {
+                problems.push(format!("{} holds the secret", f.display()));
+            }
+        }
+        if found.is_empty() && got == saw.cors_error {
+            reproduced += 1;
+        }
+        problems.extend(found);
+    }
+    let cases = live.cases.len();
+    let _ = rt.block_on(page.close());
+    rt.block_on(browser.close());
+    drop(live);
+    eprintln!(
+        "har_live: {hars} HAR files of real servers ({cases} cases × {} shapes), {reproduced} fixtures reproduced the live error in Chromium and passed fixed",
+        Shape::ALL.len()
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
