@@ -43,7 +43,7 @@ pub enum Blocked {
     SameSiteNoneInsecure,
 }
 
-/// Every name [`Blocked::devtools_name`] gives, for validating files that quote them.
+/// Every name `Blocked::devtools_name` gives, for validating files that quote them.
 pub const DEVTOOLS_COOKIE_REASONS: &[&str] = &[
     "NameValuePairExceedsMaxSize",
     "InvalidDomain",
@@ -350,6 +350,30 @@ mod tests {
             stored("a=; Max-Age=0", &cross).0,
             Store::Rejected(vec![Blocked::UserPreferences])
         );
+    }
+
+    #[test]
+    fn every_devtools_name_is_listed_for_validation() {
+        use Blocked::*;
+        for b in [
+            TooLong,
+            InvalidDomain,
+            InvalidPrefix,
+            PartitionedInsecure,
+            UserPreferences,
+            SecureOnly,
+            NotOnPath,
+            DomainMismatch,
+            OtherPartition,
+            SameSiteStrict,
+            SameSiteLax,
+            SameSiteUnspecifiedTreatedAsLax,
+            SameSiteNoneInsecure,
+        ] {
+            if let Some(name) = b.devtools_name() {
+                assert!(DEVTOOLS_COOKIE_REASONS.contains(&name), "{name}");
+            }
+        }
     }
 
     #[test]
