@@ -25,6 +25,7 @@ mod lab_browser;
 mod lab_everywhere;
 mod load;
 mod mock_api;
+mod openapi_http;
 mod ports;
 mod probe_real;
 mod reload_faults;
