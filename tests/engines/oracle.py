@@ -10,13 +10,13 @@ stdout, then reads JSON-lines jobs on stdin and writes one JSON-lines result per
   job:    {"id": "...", "page_url": "http://frontend.localhost:P/s/3/page",
            "spec": {"url", "method", "headers": [[n, v], ...], "credentials", "mode"},
            "same_page": false}
-  result: {"id", "ok", "status", "headers", "js_error", "js_error_name", "stage",
+  result: {"id", "ok", "status", "headers", "js_error", "stage",
            "console": [every console error/warning line of the job, in order],
            "reasons": [Firefox: each message's nsIScriptError category; WebKit: []],
            "elapsed_s"}
 
 The page at page_url defines `window.__run(spec)` (a promise of {ok, status, headers} or
-{ok: false, stage, error, name}). Each job gets a fresh page (Firefox: a tab in a new user
+{ok: false, stage, error}); `js_error` is its `error`, the rejection as script sees it. Each job gets a fresh page (Firefox: a tab in a new user
 context; WebKit: a new WebView) unless `same_page` is true, which reuses the previous job's
 page without navigating again (a scenario's earlier exchanges, whose preflight cache the
 next job must see). A job that cannot run is answered `{"id", "harness_error": "..."}`.
@@ -90,7 +90,6 @@ def result_of(job, run, console, reasons, started):
         "status": run.get("status") if ok else None,
         "headers": run.get("headers") if ok else None,
         "js_error": None if ok else run.get("error"),
-        "js_error_name": None if ok else run.get("name"),
         "stage": None if ok else run.get("stage"),
         "console": console,
         "reasons": reasons,
@@ -131,8 +130,7 @@ FIREFOX_PREFS = {
     "network.trr.mode": 5,
     "network.proxy.type": 0,
     "network.lna.enabled": False,
-    # The scenario host names, in case *.localhost were not loopback already.
-    "network.dns.localDomains": "frontend.localhost,api.localhost,other.localhost",
+    # (No network.dns.localDomains: Firefox resolves every *.localhost name to loopback.)
     # Quiet: nothing phones home, nothing to show on start.
     "toolkit.telemetry.enabled": False,
     "toolkit.telemetry.unified": False,
