@@ -146,6 +146,8 @@ struct EngineRun {
     startup: Duration,
     /// From starting the oracle to closing it.
     total: Duration,
+    /// The scenario host's ports.
+    ports: Ports,
     observations: Vec<Observation>,
 }
 
@@ -300,6 +302,7 @@ fn run_engine(
         version,
         startup,
         total: began.elapsed(),
+        ports,
         observations,
     }
 }
@@ -456,5 +459,115 @@ fn known_differences_name_real_scenarios() {
             !why.trim().is_empty(),
             "KNOWN_DIFFERENCES: {id} has no reason"
         );
+    }
+}
+
+/// Three scenarios in each engine's own words: the oracles report the exact console lines,
+/// Firefox's reason keys and the TypeError script sees, a warning on an allowed fetch
+/// included. Cheaper than the whole corpus; pins the formats the oracles read.
+#[test]
+fn engines_report_in_their_own_words() {
+    let ids = [
+        "get-missing-acao",
+        "put-acam-missing",
+        "authorization-acah-star",
+    ];
+    let scenarios: Vec<(usize, Value)> = load_corpus()
+        .into_iter()
+        .enumerate()
+        .filter(|(_, s)| ids.contains(&s["id"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(scenarios.len(), ids.len(), "the corpus lost one of {ids:?}");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let mut ran = 0;
+    for engine in Engine::ALL {
+        if !engine_oracle::require_engine(engine, "engines_report_in_their_own_words") {
+            continue;
+        }
+        ran += 1;
+        let run = run_engine(engine, &runtime, &scenarios);
+        let by_id = |id: &str| {
+            let o = run.observations.iter().find(|o| o.id == id).unwrap();
+            let a = o.answer.as_ref().unwrap_or_else(|e| panic!("{id}: {e}"));
+            (o, a.clone())
+        };
+        let (missing, a) = by_id("get-missing-acao");
+        let n = scenarios[0].0;
+        assert!(!a.ok && missing.preflights == 0, "{}: {a:?}", engine.name());
+        let (put, b) = by_id("put-acam-missing");
+        assert!(!b.ok && put.preflights == 1, "{}: {b:?}", engine.name());
+        let (_, c) = by_id("authorization-acah-star");
+        assert!(c.ok, "{}: {c:?}", engine.name());
+        let url = |n: usize| format!("http://api.localhost:{}/s/{n}/api/data", run.ports.api);
+        let put_n = scenarios[1].0;
+        match engine {
+            Engine::Firefox => {
+                let blocked = |u: String, reason: &str| {
+                    format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {u}. (Reason: {reason}")
+                };
+                assert_eq!(
+                    a.console,
+                    [blocked(
+                        url(n),
+                        "CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 200."
+                    )]
+                );
+                assert_eq!(a.reasons, ["CORSMissingAllowOrigin2"]);
+                assert_eq!(
+                    a.js_error.as_deref(),
+                    Some("TypeError: NetworkError when attempting to fetch resource.")
+                );
+                assert_eq!(
+                    b.console,
+                    [
+                        blocked(
+                            url(put_n),
+                            "Did not find method in CORS header ‘Access-Control-Allow-Methods’)."
+                        ),
+                        blocked(
+                            url(put_n),
+                            "CORS request did not succeed). Status code: (null)."
+                        ),
+                    ]
+                );
+                assert_eq!(b.reasons, ["CORSMethodNotFound", "CORSDidNotSucceed2"]);
+                assert_eq!(c.reasons, ["CORSAllowHeaderFromPreflightDeprecation"]);
+                assert!(
+                    c.console[0].starts_with("Cross-Origin Request Warning:"),
+                    "{c:?}"
+                );
+            }
+            Engine::WebKit => {
+                let origin = format!("http://frontend.localhost:{}", run.ports.frontend);
+                let end =
+                    |u: String| format!("Fetch API cannot load {u} due to access control checks.");
+                assert_eq!(
+                    a.console,
+                    [
+                        format!("Origin {origin} is not allowed by Access-Control-Allow-Origin. Status code: 200"),
+                        end(url(n)),
+                    ]
+                );
+                assert_eq!(a.js_error.as_deref(), Some("TypeError: Load failed"));
+                assert_eq!(
+                    b.console,
+                    [
+                        "Method PUT is not allowed by Access-Control-Allow-Methods.".to_string(),
+                        end(url(put_n)),
+                    ]
+                );
+                assert!(
+                    a.reasons.is_empty() && b.reasons.is_empty() && c.console.is_empty(),
+                    "{c:?}"
+                );
+            }
+        }
+    }
+    if ran == 0 {
+        eprintln!("\n*** engines_report_in_their_own_words: SKIPPED, no engine to run ***\n");
     }
 }

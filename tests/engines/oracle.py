@@ -97,6 +97,11 @@ def result_of(job, run, console, reasons, started):
     }
 
 
+def network_failure(run, text):
+    """Whether the fetch failed on the network (the engine then logs why), not in script."""
+    return not run.get("ok") and run.get("stage") == "fetch" and text in (run.get("error") or "")
+
+
 # How the job's spec is run: the page's runner, answering JSON text.
 def run_expression(spec):
     return (
@@ -180,6 +185,9 @@ CONSOLE_READ = r"""
 CONSOLE_RESET = "Services.console.reset(); 'reset'"
 
 CORS_MARK_FIREFOX = "Cross-Origin Request Blocked"
+# What script sees when Firefox blocks a request on the network (as opposed to a TypeError
+# thrown before any request, such as a forbidden method, which logs nothing).
+NETWORK_ERROR_FIREFOX = "NetworkError when attempting to fetch resource"
 
 
 def firefox_binary():
@@ -409,7 +417,7 @@ class Firefox:
         # service before the page sees the outcome: they are there at the first read. Should
         # a blocked fetch's CORS line still be missing, poll for it, bounded.
         messages = await self.read_console()
-        if not run.get("ok") and run.get("stage") == "fetch":
+        if network_failure(run, NETWORK_ERROR_FIREFOX):
             deadline = time.monotonic() + CONSOLE_DEADLINE_S
             while time.monotonic() < deadline and not any(
                 CORS_MARK_FIREFOX in m["text"] for m in messages
@@ -484,6 +492,8 @@ WEBKIT_CONSOLE = re.compile(
     r"(?P<level>LOG|DEBUG|INFO|WARN|WARNING|ERROR) (?P<text>.*)$"
 )
 WEBKIT_BLOCK_END = "Fetch API cannot load"
+# What script sees when WebKit blocks a request on the network.
+NETWORK_ERROR_WEBKIT = "Load failed"
 SYNC_MARK = "__sandbox_oracle_sync__"
 
 
@@ -650,9 +660,8 @@ class WebKit:
             FETCH_DEADLINE_S,
         )
         run = json.loads(json.loads(raw)) if raw else {}
-        blocked = not run.get("ok") and run.get("stage") == "fetch"
         deadline = time.monotonic() + CONSOLE_DEADLINE_S
-        if blocked:
+        if network_failure(run, NETWORK_ERROR_WEBKIT):
             # Every blocked fetch ends its lines with "Fetch API cannot load"; they can
             # arrive well after the rejection.
             wait_for(
