@@ -21,6 +21,11 @@ context; WebKit: a new WebView) unless `same_page` is true, which reuses the pre
 page without navigating again (a scenario's earlier exchanges, whose preflight cache the
 next job must see). A job that cannot run is answered `{"id", "harness_error": "..."}`.
 
+A job's console lines are the ones logged between its start and a marker the page logs
+once the fetch has settled (Firefox: an uncaught error; WebKit: a console.log), which
+reaches the oracle by the same path after them; a network failure's own block line is
+awaited as well. Every wait is bounded.
+
 With --check it only says whether the engine is installed. A missing engine exits with
 status 3 and one line on stderr saying what to install. On end of input it closes the
 browser and exits 0.
@@ -44,6 +49,8 @@ FETCH_DEADLINE_S = 20.0
 CONSOLE_DEADLINE_S = 4.0
 # How long to wait for the engine to start.
 STARTUP_DEADLINE_S = 60.0
+# The text of the marker a page logs after a job, to know the job's lines have all come.
+SYNC_MARK = "__sandbox_oracle_sync__"
 
 
 def emit(obj):
@@ -283,6 +290,7 @@ class Firefox:
         self.chrome = None
         self.version = None
         self.page = None  # (user context, browsing context) of the last job
+        self.sync = 0
 
     async def start(self):
         import asyncio
@@ -413,17 +421,35 @@ class Firefox:
         if r.get("type") != "success":
             raise RuntimeError("page script: %s" % json.dumps(r.get("exceptionDetails")))
         run = json.loads(r["result"]["value"])
-        # Firefox logs a block's lines (and a warning of an allowed fetch) into the console
-        # service before the page sees the outcome: they are there at the first read. Should
-        # a blocked fetch's CORS line still be missing, poll for it, bounded.
-        messages = await self.read_console()
-        if network_failure(run, NETWORK_ERROR_FIREFOX):
-            deadline = time.monotonic() + CONSOLE_DEADLINE_S
-            while time.monotonic() < deadline and not any(
-                CORS_MARK_FIREFOX in m["text"] for m in messages
-            ):
-                await asyncio.sleep(0.02)  # a poll interval, bounded by the deadline
-                messages = await self.read_console()
+        # A block's lines reach the browser console from the page's content process, and
+        # the last of them ("CORS request did not succeed" after a failed preflight) can
+        # come a little after the page sees the rejection. So the page now logs a marker
+        # error of its own, which travels the same way after them: everything before the
+        # marker is this job's. A network failure's CORS line is awaited too (bounded).
+        self.sync += 1
+        marker = "%s%d" % (SYNC_MARK, self.sync)
+        r = await self.bidi.call(
+            "script.evaluate",
+            {
+                "expression": "setTimeout(() => { throw new Error(%s); }, 0); 0"
+                % json.dumps(marker),
+                "target": {"context": context},
+                "awaitPromise": False,
+                "resultOwnership": "none",
+            },
+        )
+        failed = network_failure(run, NETWORK_ERROR_FIREFOX)
+        deadline = time.monotonic() + CONSOLE_DEADLINE_S
+        while True:
+            messages = await self.read_console()
+            synced = any(marker in m["text"] for m in messages)
+            blocked_line = any(CORS_MARK_FIREFOX in m["text"] for m in messages)
+            if synced and (blocked_line or not failed) or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(0.01)  # a poll interval, bounded by the deadline
+        if not synced:
+            log("%s: the console marker did not arrive" % job.get("id"))
+        messages = [m for m in messages if SYNC_MARK not in m["text"]]
         console = [m["text"] for m in messages]
         reasons = [m["category"] for m in messages]
         return result_of(job, run, console, reasons, started)
@@ -494,7 +520,6 @@ WEBKIT_CONSOLE = re.compile(
 WEBKIT_BLOCK_END = "Fetch API cannot load"
 # What script sees when WebKit blocks a request on the network.
 NETWORK_ERROR_WEBKIT = "Load failed"
-SYNC_MARK = "__sandbox_oracle_sync__"
 
 
 def webkit_check():
