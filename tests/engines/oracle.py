@@ -191,7 +191,6 @@ CONSOLE_READ = r"""
 
 CONSOLE_RESET = "Services.console.reset(); 'reset'"
 
-CORS_MARK_FIREFOX = "Cross-Origin Request Blocked"
 # What script sees when Firefox blocks a request on the network (as opposed to a TypeError
 # thrown before any request, such as a forbidden method, which logs nothing).
 NETWORK_ERROR_FIREFOX = "NetworkError when attempting to fetch resource"
@@ -425,7 +424,8 @@ class Firefox:
         # the last of them ("CORS request did not succeed" after a failed preflight) can
         # come a little after the page sees the rejection. So the page now logs a marker
         # error of its own, which travels the same way after them: everything before the
-        # marker is this job's. A network failure's CORS line is awaited too (bounded).
+        # marker is this job's. A network failure's own line (a CORS block, or a "Security
+        # Error" for a same-origin request) is awaited too, bounded.
         self.sync += 1
         marker = "%s%d" % (SYNC_MARK, self.sync)
         r = await self.bidi.call(
@@ -443,7 +443,7 @@ class Firefox:
         while True:
             messages = await self.read_console()
             synced = any(marker in m["text"] for m in messages)
-            blocked_line = any(CORS_MARK_FIREFOX in m["text"] for m in messages)
+            blocked_line = any(SYNC_MARK not in m["text"] for m in messages)
             if synced and (blocked_line or not failed) or time.monotonic() >= deadline:
                 break
             await asyncio.sleep(0.01)  # a poll interval, bounded by the deadline
