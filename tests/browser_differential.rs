@@ -65,13 +65,13 @@ async function run(spec) {
 }
 "#;
 
-fn page_html() -> String {
+pub(crate) fn page_html() -> String {
     format!(
         "<!doctype html><meta charset=utf-8><title>cors differential</title>\n<script>{RUNNER}\nwindow.__run = run;</script>\n"
     )
 }
 
-fn sandboxed_page_html() -> String {
+pub(crate) fn sandboxed_page_html() -> String {
     let inner = format!(
         "<script>{RUNNER}\naddEventListener('message', async function (e) {{ const r = await run(e.data); parent.postMessage(r, '*'); }});\nparent.postMessage({{ ready: true }}, '*');</script>"
     );
@@ -104,10 +104,10 @@ window.__run = async function (spec) {{
 // -------------------------------------------------------------------------------------
 
 #[derive(Clone, Copy)]
-struct Ports {
-    frontend: u16,
-    api: u16,
-    other: u16,
+pub(crate) struct Ports {
+    pub(crate) frontend: u16,
+    pub(crate) api: u16,
+    pub(crate) other: u16,
 }
 
 impl Ports {
@@ -248,7 +248,7 @@ fn rewrite_response(response: &mut Value, n: usize, ports: Ports) {
 }
 
 /// The scenario with every symbolic URL and origin made real.
-fn rewrite_scenario(scenario: &Value, n: usize, ports: Ports) -> Value {
+pub(crate) fn rewrite_scenario(scenario: &Value, n: usize, ports: Ports) -> Value {
     let mut s = scenario.clone();
     rewrite_request(&mut s["request"], n, ports);
     for key in ["preflight_response", "actual_response"] {
@@ -330,7 +330,7 @@ impl Observed {
     }
 }
 
-fn fetch_spec(request: &Value) -> Value {
+pub(crate) fn fetch_spec(request: &Value) -> Value {
     let headers: Vec<Value> = request["headers"]
         .as_object()
         .map(|h| {
@@ -355,7 +355,7 @@ fn fetch_spec(request: &Value) -> Value {
     })
 }
 
-fn describe(seen: &Seen) -> String {
+pub(crate) fn describe(seen: &Seen) -> String {
     let phase = match seen.phase {
         Some(Phase::Prior(i)) => format!("prior{i}"),
         Some(Phase::Main) => "main".into(),
@@ -400,6 +400,15 @@ async fn run_scenario(
     Ok(observed)
 }
 
+/// The page scenario `n` runs in: its (rewritten) origin's, or for an opaque origin the
+/// frontend's sandboxed variant.
+pub(crate) fn page_url(scenario: &Value, n: usize, frontend_port: u16) -> String {
+    match scenario["request"]["origin"].as_str().unwrap_or("null") {
+        "null" => format!("http://frontend.localhost:{frontend_port}/s/{n}/page?sandboxed"),
+        origin => format!("{origin}/s/{n}/page"),
+    }
+}
+
 async fn drive(
     page: &Page,
     host: &ScenarioHost,
@@ -407,18 +416,7 @@ async fn drive(
     scenario: &Value,
     id: String,
 ) -> Result<Observed, String> {
-    let origin = scenario["request"]["origin"]
-        .as_str()
-        .unwrap_or("null")
-        .to_string();
-    let page_url = if origin == "null" {
-        format!(
-            "http://frontend.localhost:{}/s/{n}/page?sandboxed",
-            host.frontend.port()
-        )
-    } else {
-        format!("{origin}/s/{n}/page")
-    };
+    let page_url = page_url(scenario, n, host.frontend.port());
     page.navigate(&page_url)
         .await
         .map_err(|e| format!("navigate {page_url}: {e}"))?;
@@ -568,7 +566,7 @@ fn show(v: &Value) -> String {
     }
 }
 
-fn normalise_outcome(v: &Value) -> String {
+pub(crate) fn normalise_outcome(v: &Value) -> String {
     show(v).to_ascii_lowercase()
 }
 
@@ -678,7 +676,7 @@ fn table(rows: &[Disagreement]) -> String {
     s
 }
 
-fn load_corpus() -> Vec<Value> {
+pub(crate) fn load_corpus() -> Vec<Value> {
     let text = match std::env::var("SANDBOX_CORS_CORPUS") {
         Ok(path) => std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("SANDBOX_CORS_CORPUS={path}: {e}")),
@@ -830,19 +828,7 @@ async fn differential() {
                 continue;
             }
         };
-        let verdict = match serde_json::from_value::<sandbox::browser::Scenario>(scenario.clone()) {
-            Ok(parsed) => {
-                // A model panic on one scenario is reported with the rest, not instead of them.
-                let evaluated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    sandbox::browser::evaluate(&parsed, &sandbox::browser::FixContext::Generic)
-                }));
-                match evaluated {
-                    Ok(v) => serde_json::to_value(&v).expect("verdict serialises"),
-                    Err(_) => json!({"error": "the model panicked on this scenario"}),
-                }
-            }
-            Err(e) => json!({"error": format!("model rejects scenario: {e}")}),
-        };
+        let verdict = model_verdict(scenario);
         let mut record = observed.to_json();
         record["request"] = scenario["request"].clone();
         record["model"] = verdict.clone();
@@ -868,6 +854,23 @@ async fn differential() {
         results.len(),
         table(&disagreements)
     );
+}
+
+/// `sandbox::browser::evaluate` on a (rewritten) scenario, as JSON; a scenario the model
+/// rejects or panics on gives `{"error": ..}`, reported with the rest, not instead of them.
+pub(crate) fn model_verdict(scenario: &Value) -> Value {
+    match serde_json::from_value::<sandbox::browser::Scenario>(scenario.clone()) {
+        Ok(parsed) => {
+            let evaluated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                sandbox::browser::evaluate(&parsed, &sandbox::browser::FixContext::Generic)
+            }));
+            match evaluated {
+                Ok(v) => serde_json::to_value(&v).expect("verdict serialises"),
+                Err(_) => json!({"error": "the model panicked on this scenario"}),
+            }
+        }
+        Err(e) => json!({"error": format!("model rejects scenario: {e}")}),
+    }
 }
 
 /// One line per scenario: what Chromium did (shown with `--nocapture`).
