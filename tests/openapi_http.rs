@@ -12,6 +12,8 @@ use std::path::Path;
 use jsonschema::{Draft, Registry};
 use serde_json::{json, Value};
 
+use crate::lab_browser::wait_for;
+use crate::util::chromium::{self, Browser};
 use crate::util::sandbox::{client, run_cli, write, TestSandbox};
 
 const API30: &str = r##"
@@ -400,4 +402,98 @@ fn a_schema_only_openapi_31_json_document_answers_valid_bodies() {
         },
     ];
     check_all(&sb, "api.json", files, Draft::Draft202012, &ops);
+}
+
+/// The frontend of the flow test: lists the pets, creates one (a preflighted JSON POST),
+/// reads it back by the id the mock answered, and renders all three; cross-origin, as a
+/// real frontend against its API.
+const FLOW_PAGE: &str = r##"<!doctype html><meta charset=utf-8><title>pets</title>
+<ul id=list></ul><p id=created></p><p id=one></p><p id=error></p>
+<script>
+(async () => {
+  try {
+    const config = await (await fetch('/__sandbox/config.json')).json();
+    const api = config.apis[0].url + '/v2';
+    const pets = await (await fetch(api + '/pets')).json();
+    for (const p of pets) {
+      const li = document.createElement('li');
+      li.textContent = p.name + ' #' + p.id;
+      document.getElementById('list').appendChild(li);
+    }
+    const res = await fetch(api + '/pets', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                             body: JSON.stringify({ name: 'Whiskers' }) });
+    const made = await res.json();
+    document.getElementById('created').textContent = res.status + ' ' + made.name + ' #' + made.id;
+    const one = await (await fetch(api + '/pets/' + made.id)).json();
+    document.getElementById('one').textContent = one.name + ' born ' + one.born;
+    document.body.dataset.done = 'yes';
+  } catch (e) {
+    document.getElementById('error').textContent = String(e);
+    document.body.dataset.done = 'error';
+  }
+})();
+</script>"##;
+
+#[test]
+fn a_frontend_runs_list_create_read_against_the_generated_mock_in_chromium() {
+    if !chromium::require_chromium("openapi_flow") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    project(
+        d.path(),
+        &[
+            ("openapi/api.yaml", API30),
+            ("openapi/schemas.yaml", SCHEMAS30),
+        ],
+        "openapi/api.yaml",
+    );
+    write(d.path(), "web/index.html", FLOW_PAGE);
+    write(
+        d.path(),
+        "sandbox.toml",
+        "[[origin]]\nname = \"web\"\nkind = \"static\"\nport = 0\nhostname = \"karachi-dev.localhost\"\nroot = \"web\"\n\n\
+         [[origin]]\nname = \"api\"\nkind = \"api\"\nport = 0\nhostname = \"lahore-api.localhost\"\nroutes = \"api.toml\"\npolicy = \"cors.toml\"\n",
+    );
+    write(
+        d.path(),
+        "cors.toml",
+        "allowed_origins = [\"sandbox:static\"]\nallowed_methods = [\"GET\", \"POST\"]\nallowed_headers = [\"Content-Type\"]\n",
+    );
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let page_url = format!("{}/", sb.public_urls["web"]);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let shown = runtime.block_on(async {
+        let browser = Browser::launch().await.expect("launch chromium");
+        let page = browser.new_isolated_page().await.expect("page");
+        page.navigate(&page_url).await.expect("load the frontend");
+        let shown = wait_for(
+            &page,
+            "document.body.dataset.done && [document.body.dataset.done, \
+             Array.from(document.querySelectorAll('#list li')).map(l => l.textContent), \
+             document.getElementById('created').textContent, document.getElementById('one').textContent, \
+             document.getElementById('error').textContent]",
+            "the page's flow",
+        )
+        .await;
+        browser.close().await;
+        shown
+    });
+    assert_eq!(shown[0], "yes", "{shown}");
+    let list = shown[1].as_array().unwrap();
+    assert!(!list.is_empty(), "{shown}");
+    assert!(list[0].as_str().unwrap().contains('#'), "{shown}");
+    assert!(shown[2].as_str().unwrap().starts_with("201 "), "{shown}");
+    assert!(shown[3].as_str().unwrap().contains(" born 20"), "{shown}");
+    // The write went through a real preflight.
+    assert!(
+        sb.events().iter().any(|e| e["event"] == "request"
+            && e["preflight"] == true
+            && e["verdict"]["outcome"] == "allowed"),
+        "no allowed preflight in the journal"
+    );
 }
