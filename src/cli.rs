@@ -236,6 +236,11 @@ pub struct UpArgs {
     /// and start from it next time.
     #[arg(long)]
     pub persist: bool,
+    /// Record the upstream: each proxied exchange not seen before (method, path, status)
+    /// becomes a route in `<routes>.recorded.toml` beside the routes file, its body a file in
+    /// `recorded/`, secrets redacted; merged after the routes file, so replay needs no upstream.
+    #[arg(long)]
+    pub record: bool,
 }
 
 #[derive(Debug, Args)]
@@ -347,6 +352,7 @@ impl UpArgs {
             poll: self.poll,
             log_format: self.log_format.into(),
             persist: self.persist,
+            record: self.record,
             generated_config: generated,
             notes: Vec::new(),
         }

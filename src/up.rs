@@ -29,6 +29,8 @@ pub struct UpOptions {
     pub log_format: LogFormat,
     /// Save `[[resource]]` state next to each seed after every change.
     pub persist: bool,
+    /// Write each new proxied exchange as a route (`<routes>.recorded.toml`).
+    pub record: bool,
     /// `config` was generated for this run (`--fixture … --fixed`): nobody edits it, so it
     /// is not watched.
     pub generated_config: bool,
@@ -115,6 +117,7 @@ pub fn run(opts: UpOptions) -> Result<(), UpError> {
     }
     for api in &state.apis {
         api.resources.set_persist(opts.persist);
+        api.recorder.set(opts.record);
     }
     let state = Arc::new(state);
     // A reload of `sandbox.toml` resolves it as here: same file, same overrides.

@@ -289,6 +289,15 @@ impl Log {
         );
     }
 
+    /// `sandbox up --record` wrote a route for an exchange it had not seen.
+    pub fn recorded(&self, origin: &str, route: &str, file: &str) {
+        self.emit(
+            "recorded",
+            json!({"origin": origin, "route": route, "file": file}),
+            || format!("{} recorded {origin}: {route} → {file}", now_clock()),
+        );
+    }
+
     pub fn warning(&self, message: &str) {
         self.emit("warning", json!({"message": message}), || {
             format!("{} warning {message}", now_clock())

@@ -70,6 +70,15 @@ impl Routes {
         self.index.any_own_cors() && self.find(method, path).is_some_and(|m| m.route.own_cors)
     }
 
+    /// These routes with `recorded`'s after them (a recorded-routes file, which answers what
+    /// the file's own routes do not); its body files are watched with these.
+    pub fn merged_with(mut self, recorded: Routes) -> Routes {
+        self.routes.extend(recorded.routes);
+        self.body_files.extend(recorded.body_files);
+        self.index = index::RouteIndex::build(&self.routes);
+        self
+    }
+
     /// Whether any route, or the defaults, has latency or chance that
     /// [`Routes::without_timing`] takes away.
     pub fn has_timing(&self) -> bool {

@@ -108,6 +108,7 @@ pub fn build_state(
                     default_allowed: served.clone(),
                     last_preflight: Mutex::new(None),
                     resources: Default::default(),
+                    recorder: Default::default(),
                 });
             }
         }

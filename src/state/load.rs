@@ -4,7 +4,7 @@
 //! in the same snapshot.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::FileRef;
 use crate::policy::{self, Policy};
@@ -69,10 +69,28 @@ pub fn load_routes(
         FileRef::Path(p) => {
             let src = source(p, bytes)?;
             let dir = p.parent().unwrap_or(Path::new("."));
-            let routes = routes::load_for_listeners(&src, &file_name(p), dir, listeners)?;
+            let mut routes = routes::load_for_listeners(&src, &file_name(p), dir, listeners)?;
+            let recorded = recorded_routes_path(p);
+            if recorded.is_file() {
+                let rec_src = Source::read(&recorded)?;
+                let rec =
+                    routes::load_for_listeners(&rec_src, &file_name(&recorded), dir, listeners)?;
+                routes = routes.merged_with(rec);
+            }
+            // Watched before it exists, so the first recorded route is served at once.
+            routes.body_files.push(recorded);
             Ok((routes, src.text))
         }
     }
+}
+
+/// Where `sandbox up --record` writes the routes it records for the routes file `routes`
+/// (`api.toml` → `api.recorded.toml`, beside it), merged after that file's own routes.
+pub fn recorded_routes_path(routes: &Path) -> PathBuf {
+    let stem = routes
+        .file_stem()
+        .map_or_else(|| "routes".into(), |s| s.to_string_lossy().into_owned());
+    routes.with_file_name(format!("{stem}.recorded.toml"))
 }
 
 const EMBEDDED_ROUTES: &str = "embedded default routes";

@@ -69,6 +69,27 @@ pub struct ApiOrigin {
     pub last_preflight: Mutex<Option<(std::time::Instant, u64)>>,
     /// The `[[resource]]` tables' current items; outlives routes reloads.
     pub resources: crate::routes::resources::ResourceStore,
+    /// `sandbox up --record`: whether proxied exchanges become recorded routes, and the lock
+    /// that keeps two of them from writing the recorded file at once.
+    pub recorder: Recorder,
+}
+
+/// Whether an API origin records what its upstream answers (`up --record`).
+#[derive(Debug, Default)]
+pub struct Recorder {
+    on: std::sync::atomic::AtomicBool,
+    /// Held while the recorded-routes file is read, extended and replaced.
+    pub writing: Mutex<()>,
+}
+
+impl Recorder {
+    pub fn set(&self, on: bool) {
+        self.on.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.on.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl ApiOrigin {

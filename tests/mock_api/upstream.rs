@@ -246,3 +246,104 @@ fn check_fixes_the_upstream_when_it_answers_cors_itself() {
     );
     assert!(out.contains("cors.toml"), "{out}");
 }
+
+/// `up --record`: a real upstream's answers become routes; with the upstream gone, the
+/// recording answers the same, and no secret the upstream sent reaches the disk.
+#[test]
+fn record_then_replay_without_the_upstream() {
+    const SECRET: &str = "s3cr3t-92817";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let up = rt
+        .block_on(RawServer::start(Arc::new(|req| match req.path_only() {
+            "/api/users" => RawResponse::new(200)
+                .header("Content-Type", "application/json")
+                .header("X-Total-Count", "2")
+                .header("Set-Cookie", &format!("sid={SECRET}; Path=/; HttpOnly"))
+                .body(format!(
+                    "[{{\"id\": 1, \"name\": \"Ahmad\", \"token\": \"{SECRET}\"}}, {{\"id\": 2, \"name\": \"Sana\"}}]"
+                )),
+            "/api/missing" => RawResponse::new(404)
+                .header("Content-Type", "text/plain")
+                .body("no such thing"),
+            _ => RawResponse::new(204),
+        })))
+        .unwrap();
+    let d = project("allowed_origins = [\"sandbox:static\"]\n");
+    write(
+        d.path(),
+        "api.toml",
+        &format!(
+            "upstream = \"http://127.0.0.1:{}\"\n\n[[route]]\npath = \"/api/local\"\nbody = \"local\"\n",
+            up.port()
+        ),
+    );
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml", "--record"]);
+    let api = sb.url("api").to_string();
+    let c = client();
+    let ask = |path: &str| {
+        let r = c.get(format!("{api}{path}")).send().unwrap();
+        let status = r.status().as_u16();
+        let count = r
+            .headers()
+            .get("x-total-count")
+            .map(|v| v.to_str().unwrap().to_string());
+        (status, count, r.text().unwrap())
+    };
+    let live_users = ask("/api/users");
+    let live_missing = ask("/api/missing");
+    assert_eq!(live_users.0, 200);
+    for route in ["GET /api/users 200", "GET /api/missing 404"] {
+        sb.wait_event(|e| e["event"] == "recorded" && e["route"] == route);
+    }
+    // A second identical exchange records nothing new.
+    ask("/api/users");
+    let recorded = d.path().join("api.recorded.toml");
+    let text = std::fs::read_to_string(&recorded).unwrap();
+    assert_eq!(text.matches("[[route]]").count(), 2, "{text}");
+    // The recording is served: wait for the reload that took it in, then stop the upstream.
+    sb.wait_event(|e| e["event"] == "reloaded" && e["file"] == "api.toml");
+    drop(up);
+    drop(rt);
+    let replay_users = ask("/api/users");
+    let replay_missing = ask("/api/missing");
+    assert_eq!(replay_users.0, live_users.0);
+    assert_eq!(replay_users.1, live_users.1, "X-Total-Count replayed");
+    let (live, replay): (Value, Value) = (
+        serde_json::from_str(&live_users.2).unwrap(),
+        serde_json::from_str(&replay_users.2).unwrap(),
+    );
+    assert_eq!(replay[1], live[1], "the same data");
+    assert_ne!(
+        replay[0]["token"],
+        json!(SECRET),
+        "a secret field is masked"
+    );
+    assert_eq!(replay_missing.0, 404);
+    assert_eq!(replay_missing.2, live_missing.2);
+    assert_eq!(
+        ask("/api/local").2,
+        "local",
+        "the file's own routes still come first"
+    );
+    for f in walk(d.path()) {
+        let t = std::fs::read(&f).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&t).contains(SECRET),
+            "{} holds the secret",
+            f.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

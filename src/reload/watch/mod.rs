@@ -305,7 +305,15 @@ impl Worker {
             if let FileRef::Path(p) = routes {
                 targets.push(Target::Routes(i));
                 let mut files = vec![absolute(&p)];
-                files.extend(api.routes.load().value.body_files.iter().cloned());
+                // Absolute like the routes file: events name absolute paths.
+                files.extend(
+                    api.routes
+                        .load()
+                        .value
+                        .body_files
+                        .iter()
+                        .map(|f| absolute(f)),
+                );
                 watched.files.push(files);
             }
         }

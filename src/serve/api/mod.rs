@@ -6,6 +6,7 @@
 //! delays and injected faults, `upstream` proxies to a real server.
 
 mod faults;
+mod record;
 mod route_reply;
 mod upstream;
 
@@ -92,7 +93,10 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, ctx: web::Data<ApiCtx>) 
             return r;
         }
         return match (&routes.upstream, m.route.proxy) {
-            (Some(up), true) => slow(forward(up, &req, &body).await, faults),
+            (Some(up), true) => slow(
+                record::keep(forward(up, &req, &body).await, &req, &ctx).await,
+                faults,
+            ),
             _ => match route_reply::reply(&req, &body, routes, m) {
                 Reply::Body(res) => slow(res, faults),
                 Reply::Final(res) => res,
@@ -109,7 +113,7 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, ctx: web::Data<ApiCtx>) 
         if let Some(r) = faulty(&req, faults).await {
             return r;
         }
-        forward(up, &req, &body).await
+        record::keep(forward(up, &req, &body).await, &req, &ctx).await
     } else {
         return not_found(routes, method, path);
     };

@@ -40,23 +40,28 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 /// turns its answer into ours. Unless `cors = "upstream"`, the upstream's own
 /// `Access-Control-*` headers are dropped so the sandbox's policy alone decides.
 pub async fn forward(up: &Upstream, req: &HttpRequest, body: &[u8]) -> HttpResponse {
+    let failed = |mut res: HttpResponse| {
+        // The proxy's own answer, not the upstream's: `--record` must not keep it.
+        res.extensions_mut().insert(super::record::ProxyFailed);
+        res
+    };
     if came_back(req) {
-        return HttpResponse::build(StatusCode::LOOP_DETECTED).json(json!({
+        return failed(HttpResponse::build(StatusCode::LOOP_DETECTED).json(json!({
             "error": format!(
                 "proxy loop detected: this request was already forwarded by this sandbox (`Via: {}`), so upstream {} leads back here",
                 hop(),
                 up.url
             ),
-        }));
+        })));
     }
     match actix_web::rt::time::timeout(UPSTREAM_TIMEOUT, exchange(up, req, body)).await {
         Ok(Ok(res)) => res,
-        Ok(Err(e)) => HttpResponse::BadGateway().json(json!({
+        Ok(Err(e)) => failed(HttpResponse::BadGateway().json(json!({
             "error": format!("upstream {}: {e}", up.url),
-        })),
-        Err(_) => HttpResponse::GatewayTimeout().json(json!({
+        }))),
+        Err(_) => failed(HttpResponse::GatewayTimeout().json(json!({
             "error": format!("upstream {} did not answer within {} s", up.url, UPSTREAM_TIMEOUT.as_secs()),
-        })),
+        }))),
     }
 }
 
