@@ -5,7 +5,8 @@
 //! return: [`LoadError`] (unreadable, or invalid at a [`SourceError`] that points into the
 //! text). A `SourceError` renders as a miette report on the terminal and as a one-line
 //! `file:line:col: message` for the JSON log, the status endpoint and the overlay.
-//! It does not know what any file means: callers pass the typed value and its spans.
+//! It does not know what any file means: callers pass the typed value and its spans. It also
+//! owns writing one of the sandbox's own files whole ([`write_atomically`]).
 
 use std::fmt;
 use std::ops::Range;
@@ -13,6 +14,27 @@ use std::path::{Path, PathBuf};
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::de::DeserializeOwned;
+
+/// Writes `bytes` to `path` so that a crash at any instant leaves the old file or the new one,
+/// and a watcher never reads half of it: a temp file in the same folder (O_CREAT|O_EXCL under a
+/// random name, so nothing planted there is ever opened), fsync, rename over, fsync the folder.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!("{}.tmp-", file_name(path)))
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
 
 /// Files larger than this are refused before parsing: a routes or policy file is a few KiB, and a
 /// runaway generator should not be able to make a reload eat memory.

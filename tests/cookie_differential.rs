@@ -29,6 +29,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::util::chromium::{self, Browser, Event, Page};
+use crate::util::cookie_reports::cookie_reports;
 use crate::util::raw_server::{RawRequest, RawResponse, RawServer};
 
 const CORPUS: &str = include_str!("cookie_scenarios.json");
@@ -118,16 +119,6 @@ struct Seen {
     jar: HashMap<String, bool>,
 }
 
-fn reasons(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 async fn replay(browser: &Browser, page: &Page, s: &Scenario) -> Result<Seen, String> {
     browser
         .cdp
@@ -157,49 +148,19 @@ async fn replay(browser: &Browser, page: &Page, s: &Scenario) -> Result<Seen, St
     if outcome != "ok" {
         return Err(format!("fetch failed: {outcome}"));
     }
-    let url = s.request.url.clone();
-    let find = |evs: &[Event]| -> Option<(Value, Value)> {
-        let id = evs.iter().find_map(|e| {
-            (e.method == "Network.requestWillBeSent" && e.params["request"]["url"] == url.as_str())
-                .then(|| e.params["requestId"].clone())
-        })?;
-        let extra = |m: &str| {
-            evs.iter()
-                .find(|e| e.method == m && e.params["requestId"] == id)
-                .map(|e| e.params.clone())
-        };
-        Some((
-            extra("Network.requestWillBeSentExtraInfo")?,
-            extra("Network.responseReceivedExtraInfo")?,
-        ))
+    let url = s.request.url.as_str();
+    let first = |evs: &[Event]| {
+        cookie_reports(evs, |u| u == url)
+            .into_iter()
+            .next()
+            .flatten()
     };
     let deadline = Instant::now() + REPORT_WAIT;
-    page.wait_until(mark, deadline, |evs| find(evs).is_some())
+    page.wait_until(mark, deadline, |evs| first(evs).is_some())
         .await;
-    let (sent, received) = find(&page.events_since(mark))
+    let report = first(&page.events_since(mark))
         .ok_or("Chromium reported no ExtraInfo events for the fetch")?;
-    let associated = sent["associatedCookies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|a| {
-            (
-                a["cookie"]["name"].as_str().unwrap_or("").to_string(),
-                reasons(&a["blockedReasons"]),
-            )
-        })
-        .collect();
-    let blocked = received["blockedCookies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|b| {
-            (
-                b["cookieLine"].as_str().unwrap_or("").to_string(),
-                reasons(&b["blockedReasons"]),
-            )
-        })
-        .collect();
+    let (associated, blocked) = (report.associated.clone(), report.blocked_by_line());
     let all = browser
         .cdp
         .call(None, "Storage.getCookies", json!({}))
@@ -365,11 +326,7 @@ fn chromium_stores_and_sends_cookies_as_the_model_says() {
     if !chromium::require_chromium("cookie_differential") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = crate::lab_browser::runtime();
     runtime.block_on(async {
         let answers: Answers = Arc::default();
         let a2 = answers.clone();

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use crate::lab_browser::wait_for;
 use crate::util::chromium::{self, Browser, Event};
+use crate::util::cookie_reports::cookie_reports;
 use crate::util::sandbox::{client, write, TestSandbox};
 
 const ROUTES: &str = r#"
@@ -222,25 +223,6 @@ struct Seen {
     associated: HashMap<String, Vec<String>>,
 }
 
-fn names_and_reasons(
-    list: &Value,
-    name: impl Fn(&Value) -> String,
-) -> HashMap<String, Vec<String>> {
-    list.as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            let reasons = c["blockedReasons"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r.as_str().map(str::to_string))
-                .collect();
-            (name(c), reasons)
-        })
-        .collect()
-}
-
 async fn fetch_in_chromium(page: &chromium::Page, url: &str) -> Seen {
     let mark = page.cdp.mark();
     let r = page
@@ -251,38 +233,19 @@ async fn fetch_in_chromium(page: &chromium::Page, url: &str) -> Seen {
         .await
         .expect("fetch");
     assert_eq!(r, "ok", "{url}");
-    let find = |evs: &[Event]| {
-        let id = evs.iter().find_map(|e| {
-            (e.method == "Network.requestWillBeSent" && e.params["request"]["url"] == url)
-                .then(|| e.params["requestId"].clone())
-        })?;
-        let get = |m: &str| {
-            evs.iter()
-                .find(|e| e.method == m && e.params["requestId"] == id)
-                .map(|e| e.params.clone())
-        };
-        Some((
-            get("Network.requestWillBeSentExtraInfo")?,
-            get("Network.responseReceivedExtraInfo")?,
-        ))
+    let first = |evs: &[Event]| {
+        cookie_reports(evs, |u| u == url)
+            .into_iter()
+            .next()
+            .flatten()
     };
     let deadline = Instant::now() + std::time::Duration::from_secs(10);
-    page.wait_until(mark, deadline, |evs| find(evs).is_some())
+    page.wait_until(mark, deadline, |evs| first(evs).is_some())
         .await;
-    let (sent, received) = find(&page.events_since(mark)).expect("Chromium's ExtraInfo events");
+    let report = first(&page.events_since(mark)).expect("Chromium's ExtraInfo events");
     Seen {
-        blocked: names_and_reasons(&received["blockedCookies"], |b| {
-            b["cookieLine"]
-                .as_str()
-                .unwrap_or("")
-                .split('=')
-                .next()
-                .unwrap_or("")
-                .to_string()
-        }),
-        associated: names_and_reasons(&sent["associatedCookies"], |a| {
-            a["cookie"]["name"].as_str().unwrap_or("").to_string()
-        }),
+        blocked: report.blocked_by_name(),
+        associated: report.associated,
     }
 }
 
@@ -380,11 +343,7 @@ fn the_journal_agrees_with_what_chromium_stores_and_sends() {
     if !chromium::require_chromium("cookies_up") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = crate::lab_browser::runtime();
     runtime.block_on(async {
         let browser = Browser::launch().await.expect("launch chromium");
         // One site (ports of localhost): sid is stored and sent back.

@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use crate::fixtures_verify::copy_dir;
 use crate::util::chromium::{self, Browser, Event, Page};
+use crate::util::cookie_reports::{cookie_reports as reports, reasons};
 use crate::util::sandbox::{save, SaveStyle, TestSandbox};
 
 /// How long a page may take to run all of its requests and report their failures.
@@ -70,6 +71,30 @@ pub(crate) fn install_policy(sb: &TestSandbox, path: &Path, text: &str) {
         (e["event"] == "reloaded" || e["event"] == "reload_failed") && e["file"] == "cors.toml"
     });
     assert_eq!(e["event"], "reloaded", "{e}");
+}
+
+/// Runs the fixture page once and, for a fixture with cookie expectations, adds to `problems`
+/// what Chromium did with the cookies against them (`fixed`: under the fix).
+async fn run_with_cookies(
+    page: &Page,
+    run: &FixtureRun,
+    requests: &[Value],
+    name: &str,
+    fixed: bool,
+    problems: &mut Vec<String>,
+) -> Vec<Seen> {
+    let mark = page.cdp.mark();
+    let seen = run_page(page, &run.page_url, &run.api, requests.len()).await;
+    // Only such a fixture waits for Chromium's cookie reports (a blocked preflight leaves its
+    // request without any).
+    if requests.iter().any(|r| r.get("cookies").is_some()) {
+        let label = if fixed { "fixed" } else { "buggy" };
+        let cookies = cookie_reports(page, mark, &run.api, requests.len()).await;
+        for (r, c) in requests.iter().zip(&cookies) {
+            problems.extend(cookie_problems(name, label, r, c, fixed));
+        }
+    }
+    seen
 }
 
 /// A fixture served by `sandbox up --fixture` on port 0, with the map from its configured
@@ -182,8 +207,6 @@ pub(crate) async fn run_page(page: &Page, url: &str, api: &str, expected: usize)
     seen
 }
 
-/// The page's failed requests to the API (preflights excluded), in order, with their
-/// `corsErrorStatus.corsError`.
 /// What Chromium did with the cookies of one request: `Set-Cookie` lines it blocked (cookie
 /// name → DevTools' reasons) and the cookies it associated with the request (name → reasons;
 /// empty: sent).
@@ -193,59 +216,10 @@ struct CookieSeen {
     associated: HashMap<String, Vec<String>>,
 }
 
-fn reasons(v: &Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.as_str().map(str::to_string))
-        .collect()
-}
-
 /// The cookie reports of the page's actual (non-preflight) requests to `api`, in order, once
 /// Chromium has sent both ExtraInfo events for `expected` of them (or the deadline passed).
 async fn cookie_reports(page: &Page, mark: usize, api: &str, expected: usize) -> Vec<CookieSeen> {
-    let collect = |events: &[Event]| -> Vec<Option<CookieSeen>> {
-        let ids: Vec<&Value> = events
-            .iter()
-            .filter(|e| {
-                e.method == "Network.requestWillBeSent"
-                    && e.params["type"] != "Preflight"
-                    && e.params["initiator"]["type"] != "preflight"
-                    && e.params["request"]["url"]
-                        .as_str()
-                        .is_some_and(|u| u.starts_with(api))
-            })
-            .map(|e| &e.params["requestId"])
-            .collect();
-        ids.into_iter()
-            .map(|id| {
-                let get = |m: &str| {
-                    events
-                        .iter()
-                        .find(|e| e.method == m && &e.params["requestId"] == id)
-                        .map(|e| &e.params)
-                };
-                let sent = get("Network.requestWillBeSentExtraInfo")?;
-                let received = get("Network.responseReceivedExtraInfo")?;
-                let by_name = |list: &Value, name: &dyn Fn(&Value) -> String| {
-                    list.as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|c| (name(c), reasons(&c["blockedReasons"])))
-                        .collect()
-                };
-                Some(CookieSeen {
-                    blocked: by_name(&received["blockedCookies"], &|b| {
-                        let line = b["cookieLine"].as_str().unwrap_or("");
-                        line.split('=').next().unwrap_or("").trim().to_string()
-                    }),
-                    associated: by_name(&sent["associatedCookies"], &|a| {
-                        a["cookie"]["name"].as_str().unwrap_or("").to_string()
-                    }),
-                })
-            })
-            .collect()
-    };
+    let collect = |events: &[Event]| reports(events, |u| u.starts_with(api));
     let deadline = Instant::now() + PAGE_DEADLINE;
     page.wait_until(mark, deadline, |evs| {
         let all = collect(evs);
@@ -254,7 +228,13 @@ async fn cookie_reports(page: &Page, mark: usize, api: &str, expected: usize) ->
     .await;
     collect(&page.events_since(mark))
         .into_iter()
-        .map(Option::unwrap_or_default)
+        .map(|r| {
+            let r = r.unwrap_or_default();
+            CookieSeen {
+                blocked: r.blocked_by_name(),
+                associated: r.associated,
+            }
+        })
         .collect()
 }
 
@@ -306,6 +286,8 @@ fn cookie_problems(
     out
 }
 
+/// The page's failed requests to the API (preflights excluded), in order, with their
+/// `corsErrorStatus.corsError`.
 fn failures(events: &[Event], api: &str) -> Vec<(String, Option<String>)> {
     let mut info: Vec<(String, String, String)> = Vec::new(); // (id, url, type)
     let mut out = Vec::new();
@@ -387,22 +369,10 @@ pub(crate) fn check_fixture_dir(
     install_policy(&run.sb, &cors, &with_real_ports(&buggy_text, &run.map));
     let fixed_routes = dir.join("api.fixed.toml");
     let fixed_config = dir.join("sandbox.fixed.toml");
-    // Only a fixture with cookie expectations waits for Chromium's cookie reports (a blocked
-    // preflight leaves its request without any).
-    let has_cookies = requests.iter().any(|r| r.get("cookies").is_some());
 
     rt.block_on(async {
         let page = browser.new_isolated_page().await.expect("page");
-        let mark = page.cdp.mark();
-        let seen = run_page(&page, &run.page_url, &run.api, requests.len()).await;
-        let cookies = if has_cookies {
-            cookie_reports(&page, mark, &run.api, requests.len()).await
-        } else {
-            Vec::new()
-        };
-        for (r, c) in requests.iter().zip(&cookies) {
-            problems.extend(cookie_problems(name, "buggy", r, c, false));
-        }
+        let seen = run_with_cookies(&page, &run, &requests, name, false, &mut problems).await;
         for (r, s) in requests.iter().zip(&seen) {
             let want_error = r
                 .get("cors_error")
@@ -452,16 +422,7 @@ pub(crate) fn check_fixture_dir(
         page.call("Network.clearBrowserCookies", serde_json::json!({}))
             .await
             .expect("clear cookies");
-        let mark = page.cdp.mark();
-        let seen = run_page(&page, &run.page_url, &run.api, requests.len()).await;
-        let cookies = if has_cookies {
-            cookie_reports(&page, mark, &run.api, requests.len()).await
-        } else {
-            Vec::new()
-        };
-        for (r, c) in requests.iter().zip(&cookies) {
-            problems.extend(cookie_problems(name, "fixed", r, c, true));
-        }
+        let seen = run_with_cookies(&page, &run, &requests, name, true, &mut problems).await;
         for (r, s) in requests.iter().zip(&seen) {
             if !s.ok {
                 problems.push(format!(

@@ -12,7 +12,7 @@ use crate::fixtures_browser::check_fixture_dir;
 use crate::util::chromium::{self, Browser};
 use crate::util::nginx::{free_port, Nginx};
 use crate::util::node::NodeCors;
-use crate::util::sandbox::run_cli;
+use crate::util::sandbox::{files_under, run_cli};
 
 pub(crate) const SECRET: &str = "sekrit-token-8127";
 
@@ -123,18 +123,6 @@ fn probe_verdict(dir: &Path, case: &Case, origin: &str) -> Value {
     serde_json::from_str(&out).unwrap()
 }
 
-/// Every file under `dir`.
-pub(crate) fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn a_live_bug_becomes_a_fixture_that_fails_in_chromium_as_the_server_does() {
     if !chromium::require_chromium("from_probe") {
@@ -144,11 +132,7 @@ fn a_live_bug_becomes_a_fixture_that_fails_in_chromium_as_the_server_does() {
     let page = "http://karachi-dev.localhost:5173";
     let live = live_servers(work.path(), page);
     let lib = work.path().join("lib");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::lab_browser::runtime();
     let browser = rt.block_on(Browser::launch()).expect("launch chromium");
     let mut problems = Vec::new();
     for case in &live.cases {
@@ -194,9 +178,7 @@ fn a_live_bug_becomes_a_fixture_that_fails_in_chromium_as_the_server_does() {
         // …and in Chromium, with the fix passing.
         problems.extend(check_fixture_dir(&rt, &browser, &dir, case.name));
         // Nothing secret was written.
-        let mut files = Vec::new();
-        walk(&dir, &mut files);
-        for f in files {
+        for f in files_under(&dir) {
             let text = std::fs::read_to_string(&f).unwrap_or_default();
             assert!(!text.contains(SECRET), "{} holds the secret", f.display());
         }

@@ -462,11 +462,7 @@ fn a_frontend_runs_list_create_read_against_the_generated_mock_in_chromium() {
     );
     let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
     let page_url = format!("{}/", sb.public_urls["web"]);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::lab_browser::runtime();
     let shown = runtime.block_on(async {
         let browser = Browser::launch().await.expect("launch chromium");
         let page = browser.new_isolated_page().await.expect("page");

@@ -11,7 +11,7 @@ mod redact;
 mod ring;
 mod verdict;
 
-pub use redact::{is_secret_header, redact, Redactor};
+pub use redact::{is_secret_header, mentions_secret, redact, secret_name, Redactor};
 pub use ring::{Entry, HeaderLines, Ring, RING_CAPACITY};
 pub use verdict::VerdictSummary;
 

@@ -8,6 +8,9 @@
 //! `Set-Cookie`'s attributes, which matter for CORS with credentials), an authorization
 //! scheme, each secret's length and a short fingerprint.
 //!
+//! It also holds the one rule for which other names look like secrets ([`secret_name`]),
+//! which the fixtures' scrubber and `up --record` share.
+//!
 //! The fingerprint is SHA-256 over a per-run salt and the value, cut to 8 hex digits: equal
 //! values look equal within one run, and even a short password cannot be looked up in a
 //! table, because nobody outside the process knows the salt.
@@ -24,6 +27,37 @@ const SECRET_HEADERS: [&str; 4] = [
     "authorization",
     "proxy-authorization",
 ];
+
+/// Words that make a name look like it holds a secret (a query parameter, a header, a field).
+const SECRET_WORDS: [&str; 12] = [
+    "token",
+    "password",
+    "passwd",
+    "secret",
+    "session",
+    "auth",
+    "apikey",
+    "api_key",
+    "api-key",
+    "signature",
+    "jwt",
+    "credential",
+];
+
+/// Whether `name` looks like it holds a secret (`access_token`, `X-Api-Key`, `pwd`, `sig`).
+pub fn secret_name(name: &str) -> bool {
+    mentions_secret(name)
+        || matches!(
+            name.to_ascii_lowercase().as_str(),
+            "key" | "sig" | "pwd" | "pass" | "code" | "sid"
+        )
+}
+
+/// Whether `text` contains one of the words that name secrets (`token`, `password`, …).
+pub fn mentions_secret(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| t.contains(w))
+}
 
 /// Redacts credential headers with one run's salt.
 #[derive(Debug, Clone)]

@@ -259,9 +259,9 @@ impl State {
 fn third_party_cookie_warning(origin: &ApiOrigin, file: &str) -> Option<String> {
     use crate::browser::{Site, Url};
     let api_site = Site::of_url(&Url::parse(&origin.url)?);
-    let pages: Vec<&String> = origin.default_allowed.iter().collect();
-    let page = pages.first()?;
-    let same_site = pages
+    let page = origin.default_allowed.first()?;
+    let same_site = origin
+        .default_allowed
         .iter()
         .filter_map(|p| Url::parse(p))
         .any(|u| Site::of_url(&u) == api_site);

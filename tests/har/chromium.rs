@@ -19,7 +19,7 @@ use crate::from_probe::{live_servers, SECRET};
 use crate::util::chromium::{self, Browser, Event};
 use crate::util::fetch_oracle::{self, runner_page};
 use crate::util::raw_server::{RawRequest, RawResponse, RawServer};
-use crate::util::sandbox::{run_cli, write, TestSandbox};
+use crate::util::sandbox::{files_under, run_cli, write, TestSandbox};
 
 /// How a tool writes what the browser saw.
 #[derive(Clone, Copy, PartialEq)]
@@ -224,6 +224,21 @@ fn har(reqs: &[Req], shape: Shape) -> Value {
     json!({ "log": log })
 }
 
+/// Writes `reqs` as a HAR in every tool's shape (`NAME.SHAPE.har` in `dir`) and runs
+/// `explain --json` on each: the file names with their verdicts.
+fn explain_every_shape(dir: &Path, name: &str, reqs: &[Req]) -> Vec<(String, Value)> {
+    Shape::ALL
+        .iter()
+        .map(|(shape, label)| {
+            let file = format!("{name}.{label}.har");
+            write(dir, &file, &shape.text(&har(reqs, *shape)));
+            let (code, out, err) = run_cli(dir, &["explain", &file, "--json"]);
+            assert_eq!(code, 0, "{file}: {err}");
+            (file, serde_json::from_str(&out).unwrap())
+        })
+        .collect()
+}
+
 /// Loads the shipped fixture `name` (buggy policy) in Chromium and returns what the network
 /// did with the API's requests.
 fn record(rt: &tokio::runtime::Runtime, browser: &Browser, name: &str) -> Vec<Req> {
@@ -306,11 +321,7 @@ fn shipped_fixtures_come_back_from_their_har_in_chromium() {
     if !chromium::require_chromium("har_chromium") {
         return;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::lab_browser::runtime();
     // As in fixtures_browser: a sandboxed iframe's requests stay on the page's own session.
     let browser = rt
         .block_on(Browser::launch_with_args(&[
@@ -336,13 +347,8 @@ fn shipped_fixtures_come_back_from_their_har_in_chromium() {
             .map(str::to_owned);
         let reqs = record(&rt, &browser, name);
         assert!(!reqs.is_empty(), "{name}: Chromium sent nothing to the API");
-        for (shape, label) in Shape::ALL {
-            let file = format!("{name}.{label}.har");
-            write(work.path(), &file, &shape.text(&har(&reqs, shape)));
+        for (file, verdicts) in explain_every_shape(work.path(), name, &reqs) {
             hars += 1;
-            let (code, out, err) = run_cli(work.path(), &["explain", &file, "--json"]);
-            assert_eq!(code, 0, "{file}: {err}");
-            let verdicts: Value = serde_json::from_str(&out).unwrap();
             let ours: Vec<&Value> = verdicts
                 .as_array()
                 .unwrap()
@@ -433,11 +439,7 @@ fn hars_of_real_servers_become_fixtures_that_fail_as_the_servers_did() {
     if !chromium::require_chromium("har_live") {
         return;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::lab_browser::runtime();
     let work = tempfile::tempdir().unwrap();
     let page_server = rt
         .block_on(RawServer::start(std::sync::Arc::new(|_: &RawRequest| {
@@ -474,13 +476,8 @@ fn hars_of_real_servers_become_fixtures_that_fail_as_the_servers_did() {
         assert!(!saw.allowed, "{}: Chromium allowed it", case.name);
         let reqs = collect(&page.events_since(mark), &prefix);
         assert!(!reqs.is_empty(), "{}: nothing recorded", case.name);
-        for (shape, label) in Shape::ALL {
-            let file = format!("{}.{label}.har", case.name);
-            write(work.path(), &file, &shape.text(&har(&reqs, shape)));
+        for (file, verdicts) in explain_every_shape(work.path(), case.name, &reqs) {
             hars += 1;
-            let (code, out, err) = run_cli(work.path(), &["explain", &file, "--json"]);
-            assert_eq!(code, 0, "{file}: {err}");
-            let verdicts: Value = serde_json::from_str(&out).unwrap();
             let all = verdicts.as_array().unwrap();
             if all.is_empty() || all.iter().all(|v| v["outcome"] == "allowed") {
                 problems.push(format!("{file}: judged allowed: {verdicts:#}"));
@@ -519,9 +516,7 @@ fn hars_of_real_servers_become_fixtures_that_fail_as_the_servers_did() {
             ));
         }
         let found = check_fixture_dir(&rt, &browser, &dir, &fixture);
-        let mut files = vec![];
-        crate::from_probe::walk(&dir, &mut files);
-        for f in files {
+        for f in files_under(&dir) {
             if std::fs::read_to_string(&f)
                 .unwrap_or_default()
                 .contains(SECRET)

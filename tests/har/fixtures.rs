@@ -43,7 +43,7 @@ fn secrets_in_the_har_never_reach_the_fixture() {
         assert!(out.contains(listed), "{listed} not listed: {out}");
     }
     let mut files = 0;
-    for e in walk(&d.path().join("lib/login")) {
+    for e in crate::util::sandbox::files_under(&d.path().join("lib/login")) {
         let text = std::fs::read_to_string(&e).unwrap();
         files += 1;
         for secret in [
@@ -125,17 +125,4 @@ fn an_allowed_entry_still_makes_a_fixture_and_says_so() {
         err.contains("entry 7 is not a cross-origin request; pick one of: --entry 0"),
         "{err}"
     );
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

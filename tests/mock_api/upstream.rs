@@ -325,7 +325,7 @@ fn record_then_replay_without_the_upstream() {
         "local",
         "the file's own routes still come first"
     );
-    for f in walk(d.path()) {
+    for f in files_under(d.path()) {
         let t = std::fs::read(&f).unwrap();
         assert!(
             !String::from_utf8_lossy(&t).contains(SECRET),
@@ -333,17 +333,4 @@ fn record_then_replay_without_the_upstream() {
             f.display()
         );
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -390,3 +390,17 @@ pub fn text_banner(dir: &Path, args: &[&str]) -> Vec<String> {
     assert!(complete, "no whole banner; output:\n{}", lines.join("\n"));
     lines
 }
+
+/// Every file under `dir`, at any depth (to grep what a command wrote).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

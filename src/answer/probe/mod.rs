@@ -47,8 +47,9 @@ pub struct Probed {
     pub verdict: Verdict,
     /// The request body sent, as text (lossy for bytes that are not UTF-8).
     pub request_body: Option<String>,
-    /// The first 64 KiB of the last answer's body, and whether a Cookie line was sent.
+    /// The first 64 KiB of the last answer's body.
     pub response_body: Vec<u8>,
+    /// Whether any request that went out carried a Cookie line.
     pub sent_cookie: bool,
     exchanged: Vec<Exchanged>,
 }
@@ -83,6 +84,7 @@ pub fn probe_exchange(opts: &ProbeOptions) -> Result<Probed, AnswerError> {
     }
     let mut drive = Drive::new(spec.to_request(&opts.url), FixContext::Generic);
     let mut exchanged: Vec<Exchanged> = Vec::new();
+    let mut sent_cookie = false;
     let mut v = loop {
         let wire = match drive.next() {
             Next::Done(v) => break *v,
@@ -92,6 +94,7 @@ pub fn probe_exchange(opts: &ProbeOptions) -> Result<Probed, AnswerError> {
             Next::Send(w) => w,
         };
         let headers = wire_headers(&wire, checked.cookie.as_deref());
+        sent_cookie |= headers.contains("cookie");
         let body = checked.body.as_deref().filter(|_| wire.with_body);
         match client.send(&wire.method, &wire.url, &headers, body) {
             Ok(answer) => {
@@ -125,8 +128,6 @@ pub fn probe_exchange(opts: &ProbeOptions) -> Result<Probed, AnswerError> {
         .find(|e| !e.preflight)
         .map(|e| e.answer.body.clone())
         .unwrap_or_default();
-    let sent_cookie = checked.cookie.is_some()
-        && drive.scenario().request.credentials != browser::Credentials::Omit;
     Ok(Probed {
         scenario: drive.scenario().clone(),
         verdict: v,

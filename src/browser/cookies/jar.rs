@@ -6,6 +6,7 @@ use super::super::cookie_model::{CookieAction, CookieOutcome, CookieVerdict, Hel
 use super::super::model::Scenario;
 use super::super::site::{registrable_domain, Site};
 use super::super::url::{Origin, Url};
+use super::request_path;
 use super::rules::default_path;
 use super::set_cookie::SetCookie;
 
@@ -80,10 +81,10 @@ fn same_slot(a: &HeldCookie, b: &HeldCookie) -> bool {
 
 /// The cookie a `Set-Cookie` line from `url` leaves in the jar, for a page at `page`.
 fn held_from(c: &SetCookie, url: &Url, page: &Origin, outcome: CookieOutcome) -> HeldCookie {
-    let path = c.path.clone().unwrap_or_else(|| {
-        let rest = &url.rest[..url.rest.find(['?', '#']).unwrap_or(url.rest.len())];
-        default_path(if rest.is_empty() { "/" } else { rest }).to_owned()
-    });
+    let path = c
+        .path
+        .clone()
+        .unwrap_or_else(|| default_path(request_path(&url.rest)).to_owned());
     let domain = match &c.domain {
         // A Domain naming the host makes a domain cookie, unless the host is itself a public
         // suffix (`localhost`): then it stays host-only, as Chromium keeps it.

@@ -91,7 +91,8 @@ pub fn judge_cookies(s: &Scenario) -> (Vec<CookieVerdict>, Vec<String>) {
     (out, notes)
 }
 
-fn request_path(rest: &str) -> &str {
+/// The path of a URL's `rest` (no query or fragment), `/` at least.
+pub(super) fn request_path(rest: &str) -> &str {
     let end = rest.find(['?', '#']).unwrap_or(rest.len());
     match &rest[..end] {
         "" => "/",
@@ -233,11 +234,7 @@ fn store_verdict(c: &SetCookie, ctx: &Context, url_site: &Site) -> CookieVerdict
 }
 
 fn sentence(reasons: &[Blocked], names: &Names) -> String {
-    let parts = reasons
-        .iter()
-        .map(|r| words::why(*r, names))
-        .collect::<Vec<_>>()
-        .join("; and ");
+    let parts = sentence_without_sites(reasons, names);
     if reasons.iter().any(|r| words::is_cross_site(*r)) {
         format!("{}: {parts}", words::cross_site_clause(names))
     } else {

@@ -59,6 +59,24 @@ pub const DEVTOOLS_COOKIE_REASONS: &[&str] = &[
 ];
 
 impl Blocked {
+    /// Every reason, for the tests that must cover them all.
+    #[cfg(test)]
+    const ALL: [Blocked; 13] = [
+        Blocked::TooLong,
+        Blocked::InvalidDomain,
+        Blocked::InvalidPrefix,
+        Blocked::PartitionedInsecure,
+        Blocked::UserPreferences,
+        Blocked::SecureOnly,
+        Blocked::NotOnPath,
+        Blocked::DomainMismatch,
+        Blocked::OtherPartition,
+        Blocked::SameSiteStrict,
+        Blocked::SameSiteLax,
+        Blocked::SameSiteUnspecifiedTreatedAsLax,
+        Blocked::SameSiteNoneInsecure,
+    ];
+
     /// The name in DevTools' `blockedReasons`, or `None` where Chromium reports nothing.
     pub fn devtools_name(self) -> Option<&'static str> {
         Some(match self {
@@ -354,22 +372,7 @@ mod tests {
 
     #[test]
     fn every_devtools_name_is_listed_for_validation() {
-        use Blocked::*;
-        for b in [
-            TooLong,
-            InvalidDomain,
-            InvalidPrefix,
-            PartitionedInsecure,
-            UserPreferences,
-            SecureOnly,
-            NotOnPath,
-            DomainMismatch,
-            OtherPartition,
-            SameSiteStrict,
-            SameSiteLax,
-            SameSiteUnspecifiedTreatedAsLax,
-            SameSiteNoneInsecure,
-        ] {
+        for b in Blocked::ALL {
             if let Some(name) = b.devtools_name() {
                 assert!(DEVTOOLS_COOKIE_REASONS.contains(&name), "{name}");
             }

@@ -10,13 +10,12 @@
 //!
 //! It must not decide what a table holds: `resources` does that.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::parse_seed;
-use crate::source_file::{file_name, Source};
+use crate::source_file::{file_name, write_atomically, Source};
 
 /// A saved state above this is refused when read, and a save that would exceed it fails:
 /// whatever is saved can be loaded again.
@@ -57,21 +56,7 @@ pub fn save_atomically(path: &Path, items: &[Value]) -> Result<(), SaveError> {
     if bytes.len() as u64 > MAX_STATE_BYTES {
         return Err(SaveError::TooBig(bytes.len()));
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    // O_CREAT|O_EXCL under a random name: nothing planted in the folder is ever opened.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!("{}.tmp-", file_name(path)))
-        .tempfile_in(dir)?;
-    tmp.write_all(&bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    Ok(write_atomically(path, &bytes)?)
 }
 
 /// A saved state `--persist` could not use; the table starts from its seed instead.

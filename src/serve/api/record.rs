@@ -5,7 +5,7 @@
 //! recording, and replay needs no upstream. Secrets never land on disk: `Set-Cookie` values
 //! and credential headers are replaced, and JSON fields named like secrets are masked.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use actix_web::body::{self, BoxBody};
 use actix_web::http::header::HeaderMap;
@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use super::ApiCtx;
 use crate::config::FileRef;
-use crate::journal::is_secret_header;
+use crate::journal::{secret_name, Redactor};
+use crate::source_file::write_atomically;
 use crate::state::load::recorded_routes_path;
 
 /// Marks a response the proxy made itself (the upstream failed): nothing to record.
@@ -45,7 +46,8 @@ pub async fn keep(res: HttpResponse, req: &HttpRequest, ctx: &ApiCtx) -> HttpRes
         headers: head.headers(),
         body: &bytes,
     };
-    match record(&routes_file, &exchange, &api.recorder.writing) {
+    let redactor = ctx.state.journal.redactor();
+    match record(&routes_file, &exchange, &api.recorder.writing, redactor) {
         Ok(Some((route, file))) => ctx.state.log.recorded(&api.name, &route, &file),
         Ok(None) => {}
         Err(why) => ctx.state.log.warning(&format!(
@@ -78,8 +80,9 @@ fn record(
     routes_file: &Path,
     ex: &Exchange,
     lock: &std::sync::Mutex<()>,
+    redactor: &Redactor,
 ) -> Result<Option<(String, String)>, String> {
-    if ex.path.contains(['{', '}']) || ex.path.contains("{{") {
+    if ex.path.contains(['{', '}']) {
         return Err("its path holds braces, which a route pattern reads as parameters".into());
     }
     let _held = lock
@@ -106,7 +109,7 @@ fn record(
     } else {
         let rel = body_file_name(ex, content_type.as_deref());
         let bytes = redact_body(ex.body, content_type.as_deref());
-        write_atomically(&dir.join(&rel), &bytes)?;
+        write_new(&dir.join(&rel), &bytes)?;
         Some(rel)
     };
     let mut text = before;
@@ -115,8 +118,9 @@ fn record(
         &marker,
         content_type.as_deref(),
         body_file.as_deref(),
+        redactor,
     ));
-    write_atomically(&recorded, text.as_bytes())?;
+    write_new(&recorded, text.as_bytes())?;
     let file = recorded
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -154,7 +158,7 @@ fn body_file_name(ex: &Exchange, content_type: Option<&str>) -> String {
 /// Headers a recorded route replays: not the framing or hop-by-hop ones (the sandbox frames
 /// its own answer), not `Access-Control-*` (the sandbox's policy answers CORS), not
 /// `Content-Type` (a field of its own), and secrets replaced.
-fn replayed_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+fn replayed_headers(headers: &HeaderMap, redactor: &Redactor) -> Vec<(String, String)> {
     const SKIP: [&str; 13] = [
         "connection",
         "keep-alive",
@@ -181,27 +185,16 @@ fn replayed_headers(headers: &HeaderMap) -> Vec<(String, String)> {
             // A template marker in a recorded value would be rendered, not replayed.
             continue;
         }
-        let value = if name == "set-cookie" {
-            redact_set_cookie(value)
-        } else if is_secret_header(name) {
-            REDACTED.to_owned()
-        } else {
-            value.to_owned()
+        // The journal's rule for credential headers (a `Set-Cookie` keeps its name and
+        // attributes), then the shared rule for names that look like secrets.
+        let value = match redactor.redact(name, value.as_bytes()) {
+            Some(hidden) => hidden,
+            None if secret_name(name) => REDACTED.to_owned(),
+            None => value.to_owned(),
         };
         out.push((name.to_owned(), value));
     }
     out
-}
-
-/// `sid=abc; Path=/` → `sid=<redacted…>; Path=/`: the cookie's name and attributes stay.
-fn redact_set_cookie(line: &str) -> String {
-    let (pair, rest) = line.split_once(';').map_or((line, ""), |(p, r)| (p, r));
-    let name = pair.split('=').next().unwrap_or("").trim();
-    if rest.is_empty() {
-        format!("{name}={REDACTED}")
-    } else {
-        format!("{name}={REDACTED};{rest}")
-    }
 }
 
 /// The body as recorded: JSON fields named like secrets masked, anything else as it came.
@@ -222,7 +215,7 @@ fn mask(v: &mut Value) {
     match v {
         Value::Object(m) => {
             for (k, x) in m.iter_mut() {
-                if looks_secret(k) && (x.is_string() || x.is_number()) {
+                if secret_name(k) && (x.is_string() || x.is_number()) {
                     *x = Value::String(REDACTED.to_owned());
                 } else {
                     mask(x);
@@ -232,22 +225,6 @@ fn mask(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(mask),
         _ => {}
     }
-}
-
-fn looks_secret(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace(['-', '_'], "");
-    [
-        "token",
-        "secret",
-        "password",
-        "passwd",
-        "apikey",
-        "session",
-        "cookie",
-        "authorization",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
 }
 
 fn q(s: &str) -> String {
@@ -260,6 +237,7 @@ fn route_toml(
     marker: &str,
     content_type: Option<&str>,
     file: Option<&str>,
+    redactor: &Redactor,
 ) -> String {
     let mut out = format!(
         "\n{marker}[[route]]\nmethod = {}\npath = {}\nstatus = {}\n",
@@ -270,7 +248,7 @@ fn route_toml(
     if let Some(t) = content_type {
         out.push_str(&format!("content_type = {}\n", q(t)));
     }
-    let headers = replayed_headers(ex.headers);
+    let headers = replayed_headers(ex.headers, redactor);
     if !headers.is_empty() {
         // Several lines of one name stay several lines (an array).
         let mut names: Vec<&str> = Vec::new();
@@ -302,18 +280,12 @@ fn route_toml(
     out
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so the watcher (and a
-/// reader) never sees half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let tmp: PathBuf = dir.join(format!(
-        ".{}.tmp",
-        path.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-    ));
-    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+/// Writes one recorded file whole (its folder made first), as every file the sandbox writes.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    write_atomically(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -354,6 +326,7 @@ mod tests {
             "# recorded: GET /api/users/42 200\n",
             Some("application/json"),
             Some("recorded/x.json"),
+            &Redactor::new([7; 32]),
         );
         assert!(!text.contains("s3cr3t"), "{text}");
         assert!(!text.contains("access-control"), "{text}");
