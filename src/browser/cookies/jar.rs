@@ -6,9 +6,9 @@ use super::super::cookie_model::{CookieAction, CookieOutcome, CookieVerdict, Hel
 use super::super::model::Scenario;
 use super::super::site::{registrable_domain, Site};
 use super::super::url::{Origin, Url};
-use super::request_path;
 use super::rules::default_path;
 use super::set_cookie::SetCookie;
+use super::{request_path, set_cookie_lines};
 
 /// More than a dev session sets; the oldest go first.
 const CAPACITY: usize = 64;
@@ -41,11 +41,7 @@ impl CookieJar {
         else {
             return;
         };
-        let lines = s
-            .actual_response
-            .as_ref()
-            .map(|r| r.headers.get_all("set-cookie"))
-            .unwrap_or_default();
+        let lines = set_cookie_lines(s);
         let parsed = lines.iter().filter_map(|l| SetCookie::parse(l));
         let stores = verdicts.iter().filter(|v| v.action == CookieAction::Store);
         for (c, v) in parsed.zip(stores) {
@@ -125,6 +121,30 @@ mod tests {
         s.actual_response = Some(resp);
         s.cookies = jar.cookies().to_vec();
         s
+    }
+
+    #[test]
+    fn lines_joined_by_newlines_are_judged_one_by_one() {
+        let s = exchange(
+            "http://localhost:3000/api/login",
+            "http://localhost:8080",
+            &["sid=1; Path=/\nbad=1; SameSite=None\r\ntheme=dark"],
+            &CookieJar::new(),
+        );
+        let (v, _) = judge_cookies(&s);
+        let got: Vec<(&str, CookieOutcome)> =
+            v.iter().map(|c| (c.name.as_str(), c.outcome)).collect();
+        assert_eq!(
+            got,
+            [
+                ("sid", CookieOutcome::Stored),
+                ("bad", CookieOutcome::Rejected),
+                ("theme", CookieOutcome::Stored)
+            ]
+        );
+        let mut jar = CookieJar::new();
+        jar.apply(&s, &v);
+        assert_eq!(jar.cookies().len(), 2);
     }
 
     #[test]

@@ -27,11 +27,7 @@ pub fn judge_cookies(s: &Scenario) -> (Vec<CookieVerdict>, Vec<String>) {
     else {
         return (Vec::new(), Vec::new());
     };
-    let set_cookies: Vec<&str> = s
-        .actual_response
-        .as_ref()
-        .map(|r| r.headers.get_all("set-cookie"))
-        .unwrap_or_default();
+    let set_cookies = set_cookie_lines(s);
     let mut notes = Vec::new();
     if s.preflight_response
         .as_ref()
@@ -89,6 +85,21 @@ pub fn judge_cookies(s: &Scenario) -> (Vec<CookieVerdict>, Vec<String>) {
         }
     }
     (out, notes)
+}
+
+/// The `Set-Cookie` lines of the scenario's actual response, one per cookie. A recording may
+/// join several in one value with newlines, as Firefox's HAR export and DevTools' protocol
+/// do; a cookie line itself can hold no newline.
+pub(super) fn set_cookie_lines(s: &Scenario) -> Vec<&str> {
+    s.actual_response
+        .as_ref()
+        .map(|r| r.headers.get_all("set-cookie"))
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|v| v.split('\n'))
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty())
+        .collect()
 }
 
 /// The path of a URL's `rest` (no query or fragment), `/` at least.
