@@ -52,7 +52,14 @@ fn start(dir: &Path) -> TestSandbox {
     TestSandbox::start(dir, &["--config", "sandbox.toml"])
 }
 
+/// The start-up warnings about different sites. They are logged after `ready`, before the
+/// servers accept: once a request made now is logged, every one of them is in.
 fn third_party_warnings(sb: &TestSandbox) -> Vec<String> {
+    client()
+        .get(format!("{}/after-start", sb.url("api")))
+        .send()
+        .unwrap();
+    sb.wait_event(|e| e["event"] == "request" && e["path"] == "/after-start");
     sb.events()
         .iter()
         .filter(|e| e["event"] == "warning")
