@@ -14,6 +14,7 @@ mod check_browser;
 mod config_reload;
 mod cookie_differential;
 mod cookies_up;
+mod engine_cache_caps;
 mod engine_observe;
 mod express_differential;
 mod fixtures_browser;

@@ -26,6 +26,16 @@ once the fetch has settled (Firefox: an uncaught error; WebKit: a console.log), 
 reaches the oracle by the same path after them; a network failure's own block line is
 awaited as well. Every wait is bounded.
 
+With SANDBOX_ORACLE_CLOCK=<file> in the environment the browser's processes (not this
+script) run on a movable clock: writing an offset such as `+7300` to the file moves their
+wall and monotonic clocks at once. WebKit runs under libfaketime (LD_PRELOAD,
+FAKETIME_TIMESTAMP_FILE=<file>, FAKETIME_NO_CACHE=1; SANDBOX_FAKETIME_LIB overrides the
+library's path); Firefox deadlocks at start-up under libfaketime, so it runs under
+clockshift.c (next to this script, built with cc into a temp dir; CLOCKSHIFT_FILE=<file>).
+Each result then also carries `page_now_ms` (the page's Date.now() after the fetch, if the
+page's runner returns it as `now_ms`) and, for Firefox, `browser_now_ms` (Date.now() in
+the parent process, where necko and its preflight cache run).
+
 With --check it only says whether the engine is installed. A missing engine exits with
 status 3 and one line on stderr saying what to install. On end of input it closes the
 browser and exits 0.
@@ -51,6 +61,38 @@ CONSOLE_DEADLINE_S = 4.0
 STARTUP_DEADLINE_S = 60.0
 # The text of the marker a page logs after a job, to know the job's lines have all come.
 SYNC_MARK = "__sandbox_oracle_sync__"
+# Debian's libfaketime (package faketime), preloaded when SANDBOX_ORACLE_CLOCK is set.
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def clock_file():
+    """The clock file the browser's time follows (SANDBOX_ORACLE_CLOCK), or None."""
+    return os.environ.get("SANDBOX_ORACLE_CLOCK") or None
+
+
+def faketime_env():
+    """libfaketime's variables for the clock file, or {} without one."""
+    clock = clock_file()
+    if clock is None:
+        return {}
+    lib = os.environ.get("SANDBOX_FAKETIME_LIB") or FAKETIME_LIB
+    if not os.path.isfile(lib):
+        missing("SANDBOX_ORACLE_CLOCK needs libfaketime (%s): apt-get install faketime" % lib)
+    return {"LD_PRELOAD": lib, "FAKETIME_TIMESTAMP_FILE": clock, "FAKETIME_NO_CACHE": "1"}
+
+
+def clockshift_env(workdir):
+    """clockshift.c built into `workdir` and its variables for the clock file, or {}."""
+    clock = clock_file()
+    if clock is None:
+        return {}
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "clockshift.c")
+    library = os.path.join(workdir, "clockshift.so")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        missing("SANDBOX_ORACLE_CLOCK needs a C compiler for clockshift.c: apt-get install gcc")
+    subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", library, source], check=True)
+    return {"LD_PRELOAD": library, "CLOCKSHIFT_FILE": clock}
 
 
 def emit(obj):
@@ -91,7 +133,9 @@ def result_of(job, run, console, reasons, started):
     """The job's result line from the runner's answer and the collected console."""
     run = run or {}
     ok = bool(run.get("ok"))
+    clock = {"page_now_ms": run.get("now_ms")} if clock_file() else {}
     return {
+        **clock,
         "id": job.get("id"),
         "ok": ok,
         "status": run.get("status") if ok else None,
@@ -303,6 +347,7 @@ class Firefox:
                 f.write("user_pref(%s, %s);\n" % (json.dumps(name), json.dumps(value)))
         env = dict(os.environ)
         env["MOZ_CRASHREPORTER_DISABLE"] = "1"
+        env.update(clockshift_env(self.profile))
         env.pop("DISPLAY", None)
         self.proc = subprocess.Popen(
             [
@@ -452,7 +497,10 @@ class Firefox:
         messages = [m for m in messages if SYNC_MARK not in m["text"]]
         console = [m["text"] for m in messages]
         reasons = [m["category"] for m in messages]
-        return result_of(job, run, console, reasons, started)
+        result = result_of(job, run, console, reasons, started)
+        if clock_file():
+            result["browser_now_ms"] = await self.chrome_eval("Date.now()")
+        return result
 
     async def close(self):
         try:
@@ -598,6 +646,9 @@ class WebKit:
         from gi.repository import GLib, Gtk, WebKit2
 
         self.GLib, self.Gtk, self.WebKit2 = GLib, Gtk, WebKit2
+        # The web and network processes are spawned later and inherit this environment;
+        # this process keeps its real clock (its deadlines stay true).
+        os.environ.update(faketime_env())
         self.tap = tap
         self.dir = tempfile.mkdtemp(prefix="sandbox-webkit-")
         # A normal (non-ephemeral) data manager: in an ephemeral session the console

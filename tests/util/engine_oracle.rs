@@ -197,6 +197,13 @@ pub struct Answer {
     pub reasons: Vec<String>,
     /// The job's time inside the oracle (page, fetch, console).
     pub elapsed_s: f64,
+    /// With `SANDBOX_ORACLE_CLOCK`: the page's `Date.now()` after the fetch (if its runner
+    /// returns it as `now_ms`).
+    #[serde(default)]
+    pub page_now_ms: Option<f64>,
+    /// With `SANDBOX_ORACLE_CLOCK`, Firefox only: `Date.now()` in the parent process.
+    #[serde(default)]
+    pub browser_now_ms: Option<f64>,
 }
 
 /// A running oracle: one browser, reused across jobs.
@@ -215,11 +222,18 @@ pub struct Oracle {
 impl Oracle {
     /// Starts the oracle and waits (bounded) for its browser to be ready.
     pub fn start(engine: Engine) -> Result<Oracle, OracleError> {
+        Oracle::start_with_env(engine, &[])
+    }
+
+    /// [`Oracle::start`] with extra environment variables for the oracle (such as
+    /// `SANDBOX_ORACLE_CLOCK`, see `oracle.py`).
+    pub fn start_with_env(engine: Engine, env: &[(&str, &str)]) -> Result<Oracle, OracleError> {
         let script = script_path();
         let began = Instant::now();
         let mut child = Command::new(PYTHON)
             .arg(&script)
             .arg(engine.name())
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
