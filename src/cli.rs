@@ -109,6 +109,10 @@ pub struct OutputArgs {
     /// Exit with status 1 when any verdict is "blocked" (for CI).
     #[arg(long)]
     pub fail_on_blocked: bool,
+    /// Which browser engine to speak for: chromium (Chrome, Edge), firefox, webkit (Safari),
+    /// or all (one verdict per engine, side by side).
+    #[arg(long, value_name = "ENGINE", default_value = "chromium", value_parser = crate::answer::parse_engines)]
+    pub browser: crate::answer::Engines,
 }
 
 /// The browser request, as a page would pass it to `fetch()`.
@@ -203,6 +207,7 @@ impl OutputArgs {
         crate::answer::Output {
             json: self.json,
             fail_on_blocked: self.fail_on_blocked,
+            engines: self.browser,
         }
     }
 }

@@ -11,8 +11,8 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::test;
 
 use crate::browser::{
-    self, evaluate, evaluate_unanswered, is_forbidden_request_header, normalize_method, FixContext,
-    HeaderList, PriorExchange, RedirectHop, Scenario, Verdict,
+    self, evaluate_in, evaluate_unanswered, is_forbidden_request_header, normalize_method, Browser,
+    FixContext, HeaderList, PriorExchange, RedirectHop, Scenario, Verdict,
 };
 use crate::config::HostAllowlist;
 use crate::journal::FAULT_CAUSE;
@@ -101,10 +101,12 @@ async fn send<S: ApiService<B>, B: MessageBody>(
 
 /// The headers the browser puts on the actual request: the page's own (minus those fetch
 /// drops) plus `Origin`.
-fn actual_headers(r: &browser::Request, origin: &str) -> HeaderList {
+fn actual_headers(r: &browser::Request, origin: &str, browser: Browser) -> HeaderList {
     let mut h = HeaderList::new();
+    let sends_ua = browser.quirks().sends_script_user_agent;
     for (name, value) in r.headers.lines() {
-        if !is_forbidden_request_header(name, value) {
+        let ua = sends_ua && name.eq_ignore_ascii_case("user-agent");
+        if ua || !is_forbidden_request_header(name, value) {
             h.push(name, value);
         }
     }
@@ -115,9 +117,11 @@ fn actual_headers(r: &browser::Request, origin: &str) -> HeaderList {
 /// The policy's own reason for a refusal, with the header names as the page wrote them.
 fn refine_fix(p: &mut Played, policy: &Policy) {
     let r = &p.scenario.request;
+    let sends_ua = p.verdict.browser.quirks().sends_script_user_agent;
     let pairs: Vec<(String, String)> = r
         .headers
         .lines()
+        .filter(|(n, _)| sends_ua || !n.eq_ignore_ascii_case("user-agent"))
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
     let headers = browser::cors_unsafe_header_names_as_written(&pairs);
@@ -160,6 +164,7 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
     request: &browser::Request,
     played: &[Played],
     ctx: &FixContext,
+    browser: Browser,
 ) -> Played {
     let mut scenario = Scenario::new(request.clone());
     scenario.prior = played
@@ -171,7 +176,7 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
             actual_response: p.scenario.actual_response.clone(),
         })
         .collect();
-    let first = evaluate(&scenario, ctx);
+    let first = evaluate_in(&scenario, ctx, browser);
     if let (true, Some(pre)) = (first.preflight_sent, &first.preflight_request) {
         let wire = Wire {
             method: &pre.method,
@@ -193,13 +198,13 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
             }
         }
         // A preflight that fails stops the browser before the actual request.
-        let verdict = evaluate(&scenario, ctx);
+        let verdict = evaluate_in(&scenario, ctx, browser);
         if !verdict.is_allowed() {
             return Played { scenario, verdict };
         }
     }
     let method = normalize_method(&request.method);
-    let headers = actual_headers(request, &request.origin);
+    let headers = actual_headers(request, &request.origin, browser);
     let wire = Wire {
         method: &method,
         url: &request.url,
@@ -214,6 +219,7 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
                 fault.no_response(),
                 FAULT_CAUSE,
                 Some(fault.fix()),
+                browser,
             );
             return Played { scenario, verdict };
         }
@@ -221,7 +227,7 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
     let next = res.redirect_location().map(str::to_string);
     scenario.actual_response = Some(res);
     let dropped = follow_redirects(app, &mut scenario, next, &method, &headers).await;
-    let verdict = evaluate(&scenario, ctx);
+    let verdict = evaluate_in(&scenario, ctx, browser);
     let verdict = match dropped {
         // The browser followed the redirects this far and then got nothing.
         Some(fault) if verdict.is_allowed() => {
@@ -301,6 +307,7 @@ pub fn play(
     hosts: HostAllowlist,
     requests: &[browser::Request],
     ctx: &FixContext,
+    browser: Browser,
 ) -> Vec<Played> {
     let policy = state.apis[index].policy.load();
     let routes = state.apis[index].routes.load();
@@ -317,7 +324,7 @@ pub fn play(
         for request in requests {
             let note = own_cors_note(&routes.value, request);
             let here = if note.is_some() { &FixContext::Generic } else { ctx };
-            let p = play_one(&app, request, &played, here).await;
+            let p = play_one(&app, request, &played, here, browser).await;
             played.push(p);
             own_cors.push(note);
         }

@@ -859,10 +859,16 @@ async fn differential() {
 /// `sandbox::browser::evaluate` on a (rewritten) scenario, as JSON; a scenario the model
 /// rejects or panics on gives `{"error": ..}`, reported with the rest, not instead of them.
 pub(crate) fn model_verdict(scenario: &Value) -> Value {
+    model_verdict_in(scenario, sandbox::browser::Browser::Chromium)
+}
+
+/// [`model_verdict`] for `browser`.
+pub(crate) fn model_verdict_in(scenario: &Value, browser: sandbox::browser::Browser) -> Value {
     match serde_json::from_value::<sandbox::browser::Scenario>(scenario.clone()) {
         Ok(parsed) => {
             let evaluated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                sandbox::browser::evaluate(&parsed, &sandbox::browser::FixContext::Generic)
+                let ctx = sandbox::browser::FixContext::Generic;
+                sandbox::browser::evaluate_in(&parsed, &ctx, browser)
             }));
             match evaluated {
                 Ok(v) => serde_json::to_value(&v).expect("verdict serialises"),

@@ -1,16 +1,17 @@
-//! Observation run: Firefox ESR and WebKitGTK on the CORS corpus, held against the model's
-//! outcome.
+//! The engine differential: Firefox ESR and WebKitGTK on the CORS corpus, held against
+//! the model speaking for each (`sandbox::browser::evaluate_in`).
 //!
 //! Every scenario of `tests/cors_scenarios.json` is rewritten as `browser_differential`
-//! rewrites it (loopback `*.localhost` origins, a `/s/<n>` prefix per scenario), served by
-//! a [`ScenarioHost`] with the scenario's exact bytes, and replayed in each engine through
-//! its oracle (`tests/engines/oracle.py`, one browser per engine, a fresh page per scenario;
-//! a scenario's earlier exchanges run in the same page first, timed as in the corpus). The
-//! test asserts that each engine's outcome (allowed or blocked) is
-//! `sandbox::browser::evaluate`'s, except for the scenarios in [`KNOWN_DIFFERENCES`].
-//! Everything else the engines did (their console lines, Firefox's reason keys, whether a
-//! preflight reached the server) is recorded, not judged: the model speaks for Chromium
-//! only so far (issue #14).
+//! rewrites it (loopback `*.localhost` origins, a `/s/<n>` prefix per scenario, the page's
+//! URL in `request.page_url`), served by a [`ScenarioHost`] with the scenario's exact bytes,
+//! and replayed in each engine through its oracle (`tests/engines/oracle.py`, one browser
+//! per engine, a fresh page per scenario; a scenario's earlier exchanges run in the same
+//! page first, timed as in the corpus). For every scenario and engine the test asserts
+//! that the engine and the model agree on the outcome, on whether a preflight reached the
+//! server (and its `Origin`), on the reason (Firefox's key without its trailing digit;
+//! WebKit has none), on every console line the engine printed, in order, and on the
+//! TypeError script saw. There is no list of known differences: where the engines differ
+//! from Chromium, the model's `Quirks` and words say so.
 //!
 //! Environment:
 //! - `SANDBOX_SKIP_ENGINES=1`: skip an engine that is not installed (otherwise a failure).
@@ -27,54 +28,18 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::browser_differential::{
-    describe, fetch_spec, load_corpus, model_verdict, normalise_outcome, page_html, page_url,
+    describe, fetch_spec, load_corpus, model_verdict_in, normalise_outcome, page_html, page_url,
     rewrite_scenario, sandboxed_page_html, Ports,
 };
 use crate::util::engine_oracle::{self, Answer, Engine, Job, Oracle};
 use crate::util::raw_server::{Phase, ScenarioHost, Seen};
 
-/// Scenarios whose outcome in one engine is known to differ from the model's (which follows
-/// Chromium), each with the reason, as observed in Firefox 153.8.0esr and WebKitGTK 2.50.6.
-/// An entry whose engine agrees again fails the test, so the list stays exact.
-const KNOWN_DIFFERENCES: &[(Engine, &str, &str)] = &[
-    // Chromium still drops a `User-Agent` that script sets (crbug 571722), so the request
-    // stays simple. Firefox and WebKit send it, as the Fetch standard says (it is no longer
-    // a forbidden header): a non-safelisted header, so a preflight asks for `user-agent`,
-    // and this preflight answers no `Access-Control-Allow-Headers`.
-    (
-        Engine::Firefox,
-        "user-agent-header",
-        "Firefox sends a script-set User-Agent, so it is preflighted and not allowed",
-    ),
-    (
-        Engine::WebKit,
-        "user-agent-header",
-        "WebKit sends a script-set User-Agent, so it is preflighted and not allowed",
-    ),
-    // A cached preflight that answered `Access-Control-Allow-Headers: *` covers a new header
-    // in Chromium (and WebKit) without a new preflight. Firefox's preflight cache does not
-    // apply the cached wildcard to a header it was not asked for: it preflights again, and
-    // this scenario's server does not answer that preflight (Firefox retried it 10 times).
-    (
-        Engine::Firefox,
-        "cache-wildcards-cover-new-header",
-        "Firefox's preflight cache does not let a cached `Allow-Headers: *` cover a new header",
-    ),
-    // After a cross-origin redirect Chromium and WebKit send the second preflight with
-    // `Origin: null`; Firefox sends it with the page's own origin, so the redirect target's
-    // `Access-Control-Allow-Origin: null` does not match.
-    (
-        Engine::Firefox,
-        "redirect-307-put-cross-origin-new-preflight",
-        "Firefox's preflight after a cross-origin redirect carries the page's origin, not null",
-    ),
-];
-
-fn known_difference(engine: Engine, id: &str) -> Option<&'static str> {
-    KNOWN_DIFFERENCES
-        .iter()
-        .find(|(e, i, _)| *e == engine && *i == id)
-        .map(|(_, _, why)| *why)
+/// The model's browser for an oracle's engine.
+fn model_browser(engine: Engine) -> sandbox::browser::Browser {
+    match engine {
+        Engine::Firefox => sandbox::browser::Browser::Firefox,
+        Engine::WebKit => sandbox::browser::Browser::WebKit,
+    }
 }
 
 /// What one engine did with one scenario.
@@ -82,6 +47,8 @@ struct Observation {
     id: String,
     engine: Engine,
     model_outcome: String,
+    /// The model's verdict for this engine, as JSON.
+    model: Value,
     /// The main exchange's answer, or why there is none.
     answer: Result<Answer, String>,
     /// Answers to the scenario's earlier exchanges, in order.
@@ -113,7 +80,6 @@ impl Observation {
             "ok": a.map(|a| a.ok),
             "outcome": self.outcome(),
             "model_outcome": self.model_outcome,
-            "known_difference": known_difference(self.engine, &self.id),
             "preflight_reached_server": self.preflights > 0,
             "preflights": self.preflights,
             "preflight_request": self.preflight_request,
@@ -175,7 +141,12 @@ fn round3(x: f64) -> f64 {
 /// Runs scenario `n` (already rewritten) in the oracle's browser.
 fn observe(oracle: &mut Oracle, host: &ScenarioHost, n: usize, scenario: &Value) -> Observation {
     let id = scenario["id"].as_str().unwrap_or("?").to_string();
-    let verdict = model_verdict(scenario);
+    let page = page_url(scenario, n, host.frontend.port());
+    // Firefox names the page when it refuses a same-origin-mode fetch.
+    let mut scenario = scenario.clone();
+    scenario["request"]["page_url"] = json!(page);
+    let scenario = &scenario;
+    let verdict = model_verdict_in(scenario, model_browser(oracle.engine));
     let mut observation = Observation {
         id: id.clone(),
         engine: oracle.engine,
@@ -183,6 +154,7 @@ fn observe(oracle: &mut Oracle, host: &ScenarioHost, n: usize, scenario: &Value)
             Some(e) => format!("error: {}", e.as_str().unwrap_or("?")),
             None => normalise_outcome(&verdict["outcome"]),
         },
+        model: verdict.clone(),
         answer: Err("not run".into()),
         prior: Vec::new(),
         preflights: 0,
@@ -191,7 +163,6 @@ fn observe(oracle: &mut Oracle, host: &ScenarioHost, n: usize, scenario: &Value)
         requests: Vec::new(),
     };
     host.register(n, scenario);
-    let page = page_url(scenario, n, host.frontend.port());
 
     // Earlier exchanges, in the same page, timed so the main request comes `seconds_before`
     // after each (as browser_differential does).
@@ -363,7 +334,7 @@ fn print_summary(run: &EngineRun) {
 }
 
 #[test]
-fn engines_agree_with_the_model_on_outcomes() {
+fn engines_agree_with_the_model() {
     let engines: Vec<Engine> = selected_engines()
         .into_iter()
         .filter(|e| engine_oracle::require_engine(*e, "engine_observe"))
@@ -397,30 +368,26 @@ fn engines_agree_with_the_model_on_outcomes() {
             run.total.as_secs_f64(),
             run.observations.len()
         );
+        let mut agreed = Counts::default();
         for o in &run.observations {
-            let known = known_difference(run.engine, &o.id);
-            let differs = o.outcome() != o.model_outcome;
-            match (&o.answer, differs, known) {
-                (Err(e), _, _) => problems.push(format!(
-                    "{} {}: no answer: {e}",
-                    run.engine.name(),
-                    o.id
-                )),
-                (Ok(_), true, None) => problems.push(format!(
-                    "{} {}: {} but the model says {}",
-                    run.engine.name(),
-                    o.id,
-                    o.outcome(),
-                    o.model_outcome
-                )),
-                (Ok(_), false, Some(why)) => problems.push(format!(
-                    "{} {}: listed as a known difference ({why}) but agrees with the model: drop it from KNOWN_DIFFERENCES",
-                    run.engine.name(),
-                    o.id
-                )),
-                _ => {}
-            }
+            let found = disagreements(o);
+            agreed.add(&found);
+            problems.extend(
+                found
+                    .into_iter()
+                    .map(|d| format!("{} {}: {d}", run.engine.name(), o.id)),
+            );
         }
+        println!(
+            "engine_observe: {} agrees with the model on {} scenarios: outcome {}, preflight {}, reason {}, messages {}, script's error {}",
+            run.engine.name(),
+            run.observations.len(),
+            agreed.outcome,
+            agreed.preflight,
+            agreed.reason,
+            agreed.messages,
+            agreed.js_error,
+        );
     }
 
     if let Ok(path) = std::env::var("SANDBOX_ENGINE_OBSERVED") {
@@ -446,20 +413,98 @@ fn engines_agree_with_the_model_on_outcomes() {
     );
 }
 
-#[test]
-fn known_differences_name_real_scenarios() {
-    let corpus = load_corpus();
-    for (engine, id, why) in KNOWN_DIFFERENCES {
-        assert!(
-            corpus.iter().any(|s| s["id"].as_str() == Some(id)),
-            "KNOWN_DIFFERENCES: {} {id} is not in the corpus",
-            engine.name()
-        );
-        assert!(
-            !why.trim().is_empty(),
-            "KNOWN_DIFFERENCES: {id} has no reason"
-        );
+/// Per aspect, how many scenarios the engine and the model agree on.
+#[derive(Default)]
+struct Counts {
+    outcome: usize,
+    preflight: usize,
+    reason: usize,
+    messages: usize,
+    js_error: usize,
+}
+
+impl Counts {
+    fn add(&mut self, found: &[String]) {
+        let clean = |aspect: &str| usize::from(!found.iter().any(|d| d.starts_with(aspect)));
+        self.outcome += clean("outcome");
+        self.preflight += clean("preflight");
+        self.reason += clean("reason");
+        self.messages += clean("messages");
+        self.js_error += clean("js_error");
     }
+}
+
+/// Where the engine and the model's verdict for it part ways, one sentence per aspect,
+/// each starting with the aspect's name.
+fn disagreements(o: &Observation) -> Vec<String> {
+    let a = match &o.answer {
+        Ok(a) => a,
+        Err(e) => return vec![format!("outcome: no answer from the engine: {e}")],
+    };
+    let m = &o.model;
+    if let Some(e) = m.get("error") {
+        return vec![format!("outcome: the model failed: {e}")];
+    }
+    let mut out = Vec::new();
+    if o.outcome() != o.model_outcome {
+        out.push(format!(
+            "outcome: the engine {} it, the model says {}",
+            o.outcome(),
+            o.model_outcome
+        ));
+    }
+    let model_sent = m["preflight_sent"].as_bool().unwrap_or(false);
+    if (o.preflights > 0) != model_sent {
+        out.push(format!(
+            "preflight: {} preflight(s) reached the server, the model says sent = {model_sent}",
+            o.preflights
+        ));
+    } else if model_sent {
+        let model_origin = m["preflight_request"]["headers"]["Origin"].as_str();
+        let seen = o.preflight_origins.last().cloned().flatten();
+        if seen.as_deref() != model_origin {
+            out.push(format!(
+                "preflight: its Origin was {seen:?}, the model says {model_origin:?}"
+            ));
+        }
+    }
+    // Firefox's reason is the key of its first blocking line, less the trailing digit;
+    // a warning on an allowed fetch is not a reason.
+    let engine_reason = if a.ok {
+        None
+    } else {
+        a.reasons
+            .first()
+            .map(|k| k.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned())
+    };
+    let model_reason = m["cors_error"].as_str().map(str::to_owned);
+    if engine_reason != model_reason {
+        out.push(format!(
+            "reason: the engine gives {engine_reason:?}, the model {model_reason:?}"
+        ));
+    }
+    let model_messages: Vec<String> = m["messages"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if a.console != model_messages {
+        out.push(format!(
+            "messages: the engine printed {:#?}\nthe model says {model_messages:#?}",
+            a.console
+        ));
+    }
+    let model_js = m["js_error"].as_str();
+    if a.js_error.as_deref() != model_js {
+        out.push(format!(
+            "js_error: script saw {:?}, the model says {model_js:?}",
+            a.js_error
+        ));
+    }
+    out
 }
 
 /// Three scenarios in each engine's own words: the oracles report the exact console lines,

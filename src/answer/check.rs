@@ -55,9 +55,17 @@ pub fn check(opts: &CheckOptions, out: Output) -> Result<Report, AnswerError> {
     let url = format!("{}{}", state.apis[index].url, opts.path);
     let request = opts.request.to_request(&url);
     let hosts = config.host_allowlist();
-    let played = simulate::play(std::sync::Arc::new(state), index, hosts, &[request], &ctx);
-    let items: Vec<_> = played
+    let state = std::sync::Arc::new(state);
+    // Each engine plays its own exchange: what it sends (a preflight or not, its Origin)
+    // decides what the API answers.
+    let items: Vec<_> = out
+        .engines
+        .list()
         .into_iter()
+        .flat_map(|b| {
+            let requests = std::slice::from_ref(&request);
+            simulate::play(state.clone(), index, hosts.clone(), requests, &ctx, b)
+        })
         .map(|p| (p.scenario, p.verdict))
         .collect();
     Ok(out.finish(&items, true))

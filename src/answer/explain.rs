@@ -4,9 +4,9 @@
 
 use std::io::Read;
 
-use super::har::{judge_import, nothing_to_judge};
+use super::har::{judge_import_in, nothing_to_judge};
 use super::{AnswerError, Output, Report};
-use crate::browser::{evaluate, import_har, FixContext, HarImport, Scenario};
+use crate::browser::{evaluate_in, import_har, FixContext, HarImport, Scenario};
 use crate::source_file::explain_toml_message;
 
 /// What an explained file holds.
@@ -54,17 +54,20 @@ pub fn explain(path: &str, out: Output) -> Result<Report, AnswerError> {
     })?;
     match recorded {
         Recorded::Scenarios { scenarios, single } => {
+            let engines = out.engines.list();
             let items: Vec<_> = scenarios
                 .into_iter()
-                .map(|s| {
-                    let v = evaluate(&s, &FixContext::Generic);
-                    (s, v)
+                .flat_map(|s| {
+                    engines
+                        .iter()
+                        .map(|&b| (s.clone(), evaluate_in(&s, &FixContext::Generic, b)))
+                        .collect::<Vec<_>>()
                 })
                 .collect();
             Ok(out.finish(&items, single))
         }
         Recorded::Har(import) => {
-            let items = judge_import(&import, &FixContext::Generic);
+            let items = judge_import_in(&import, &FixContext::Generic, &out.engines.list());
             let mut report = out.finish(&items, false);
             if items.is_empty() {
                 report.notes.push(nothing_to_judge(&import));

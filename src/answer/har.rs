@@ -4,8 +4,8 @@
 //! rather than guess ALLOWED.
 
 use crate::browser::{
-    evaluate, evaluate_recorded_failure, normalize_method, Credentials, CredentialsEvidence,
-    FixContext, HarImport, HarItem, Request, Scenario, Verdict,
+    evaluate_in, evaluate_recorded_failure, normalize_method, Browser, Credentials,
+    CredentialsEvidence, FixContext, HarImport, HarItem, Request, Scenario, Verdict,
 };
 
 /// The credentials mode a fixture reproduces: `include` when a cookie was sent or a
@@ -41,8 +41,18 @@ pub fn probe_command(r: &Request) -> String {
     cmd
 }
 
-/// The verdict on `item` with its request sent in `credentials` mode.
+/// The verdict on `item` with its request sent in `credentials` mode, in Chromium.
 pub fn judge_as(item: &HarItem, credentials: Credentials, ctx: &FixContext) -> (Scenario, Verdict) {
+    judge_as_in(item, credentials, ctx, Browser::Chromium)
+}
+
+/// [`judge_as`] in `browser`.
+fn judge_as_in(
+    item: &HarItem,
+    credentials: Credentials,
+    ctx: &FixContext,
+    browser: Browser,
+) -> (Scenario, Verdict) {
     let mut s = item.scenario.clone();
     s.request.credentials = credentials;
     let v = match &item.failed {
@@ -51,9 +61,9 @@ pub fn judge_as(item: &HarItem, credentials: Credentials, ctx: &FixContext) -> (
                 "find out what the server answers: {}",
                 probe_command(&s.request)
             );
-            evaluate_recorded_failure(&s, ctx, f, Some(probe))
+            evaluate_recorded_failure(&s, ctx, f, Some(probe), browser)
         }
-        None => evaluate(&s, ctx),
+        None => evaluate_in(&s, ctx, browser),
     };
     (s, v)
 }
@@ -105,17 +115,37 @@ pub fn judge_item(item: &HarItem, ctx: &FixContext) -> Vec<(Scenario, Verdict)> 
     pair.into()
 }
 
-/// Every item's verdicts, each noting which browser recorded the file when it was not a
-/// Chromium one.
+/// Every item's verdicts in Chromium, each noting which browser recorded the file when it
+/// was not a Chromium one.
 pub fn judge_import(import: &HarImport, ctx: &FixContext) -> Vec<(Scenario, Verdict)> {
+    judge_import_in(import, ctx, &[Browser::Chromium])
+}
+
+/// [`judge_import`] for each of `engines`: each item's verdicts one engine after another.
+/// Which credentials modes are worth a verdict is decided once, by Chromium's judgement,
+/// so every engine speaks to the same cases.
+pub fn judge_import_in(
+    import: &HarImport,
+    ctx: &FixContext,
+    engines: &[Browser],
+) -> Vec<(Scenario, Verdict)> {
     let note = import.recorder_note();
     let mut out = Vec::new();
     for item in &import.items {
-        for (s, mut v) in judge_item(item, ctx) {
-            if let Some(n) = &note {
-                v.notes.push(n.clone());
+        for (s, v) in judge_item(item, ctx) {
+            for &browser in engines {
+                let mut v = if browser == Browser::Chromium {
+                    v.clone()
+                } else {
+                    let (_, mut other) = judge_as_in(item, s.request.credentials, ctx, browser);
+                    other.id.clone_from(&v.id);
+                    other
+                };
+                if let Some(n) = &note {
+                    v.notes.push(n.clone());
+                }
+                out.push((s.clone(), v));
             }
-            out.push((s, v));
         }
     }
     out

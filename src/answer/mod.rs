@@ -18,7 +18,7 @@ pub use explain::{explain, parse as parse_recorded, read_text, Recorded};
 pub use har::{inferred_credentials, judge_as, judge_import, judge_item, probe_command};
 pub use probe::{probe, probe_exchange, ProbeOptions, Probed};
 
-use crate::browser::{self, Credentials, HeaderList, Mode, Response, Scenario, Verdict};
+use crate::browser::{self, Browser, Credentials, HeaderList, Mode, Response, Scenario, Verdict};
 
 /// Bad input to one of the answering commands.
 #[derive(Debug, thiserror::Error)]
@@ -84,11 +84,45 @@ pub fn parse_mode(s: &str) -> Result<Mode, String> {
         .map_err(|_| format!("`{s}`: expected cors, no-cors or same-origin"))
 }
 
+/// Which engines a command speaks for (`--browser`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engines {
+    One(Browser),
+    /// Every engine, in the order chromium, firefox, webkit.
+    All,
+}
+
+impl Default for Engines {
+    fn default() -> Self {
+        Engines::One(Browser::Chromium)
+    }
+}
+
+impl Engines {
+    pub fn list(self) -> Vec<Browser> {
+        match self {
+            Engines::One(b) => vec![b],
+            Engines::All => Browser::ALL.to_vec(),
+        }
+    }
+}
+
+/// Parses `--browser chromium|firefox|webkit|all` (also `chrome`, `safari`).
+pub fn parse_engines(s: &str) -> Result<Engines, String> {
+    if s.eq_ignore_ascii_case("all") {
+        return Ok(Engines::All);
+    }
+    Browser::parse(s)
+        .map(Engines::One)
+        .ok_or_else(|| format!("`{s}`: expected chromium, firefox, webkit or all"))
+}
+
 /// How answers are printed and judged.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Output {
     pub json: bool,
     pub fail_on_blocked: bool,
+    pub engines: Engines,
 }
 
 /// The outcome of a command: what to print and the exit code.
@@ -103,9 +137,22 @@ pub struct Report {
 impl Output {
     /// Renders verdicts and applies the exit-code rule. `single` keeps a lone scenario's JSON
     /// an object rather than a one-element array.
+    /// With several engines, `items` holds each scenario's verdicts one after another, in
+    /// the order of [`Engines::list`]: JSON is then an array, and text puts the engines side
+    /// by side.
     pub fn finish(&self, items: &[(Scenario, Verdict)], single: bool) -> Report {
         let blocked = items.iter().any(|(_, v)| !v.is_allowed());
-        let text = if self.json {
+        let per = self.engines.list().len();
+        let text = if !self.json && per > 1 {
+            items
+                .chunks(per)
+                .map(|chunk| {
+                    let verdicts: Vec<Verdict> = chunk.iter().map(|(_, v)| v.clone()).collect();
+                    browser::render_engines(&chunk[0].0, &verdicts)
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else if self.json {
             let verdicts: Vec<&Verdict> = items.iter().map(|(_, v)| v).collect();
             let value = if single && verdicts.len() == 1 {
                 serde_json::to_value(verdicts[0])

@@ -1,4 +1,5 @@
-//! The preflight cache as Chromium keeps it (services/network/cors/preflight_cache.cc):
+//! The preflight cache as Chromium keeps it (and, with each engine's lifetime cap and
+//! wildcard rule from `browsers`, as Firefox and WebKit do) (services/network/cors/preflight_cache.cc):
 //! keyed by (page origin, URL spec, network isolation key) and NOT by credentials mode
 //! as the spec keys it; each entry remembers whether it was made with credentials and is
 //! consulted with `EnsureAllowedRequest`. A hit that does not cover the request removes
@@ -6,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use super::browsers::CachedWildcard;
 use super::check::PreflightResult;
 use super::model::Credentials;
 
@@ -19,6 +21,9 @@ pub struct CacheKey {
     pub url: String,
     /// The network isolation key (here the top-frame site, the page origin by default).
     pub isolation_key: String,
+    /// Whether the request was credentialed, in an engine that keys by it (Firefox, as the
+    /// Fetch standard does); `None` in Chromium and WebKit, whose entries record it instead.
+    pub credentials: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,7 +72,8 @@ impl PreflightCache {
     }
 
     /// Looks for an entry covering a request with these credentials, method and headers at
-    /// time `now`; an expired or non-covering entry is removed.
+    /// time `now`, a cached `*` covering what `wildcard` says; an expired or non-covering
+    /// entry is removed.
     pub fn lookup(
         &mut self,
         key: &CacheKey,
@@ -75,6 +81,7 @@ impl PreflightCache {
         credentials: Credentials,
         method: &str,
         headers: &[(String, String)],
+        wildcard: CachedWildcard,
     ) -> Lookup {
         let Some(entry) = self.entries.get(key) else {
             return Lookup::Miss;
@@ -84,7 +91,7 @@ impl PreflightCache {
             self.entries.remove(key);
             return Lookup::Stale;
         }
-        if entry.result.allows(credentials, method, headers) {
+        if entry.result.allows(credentials, method, headers, wildcard) {
             return Lookup::Hit {
                 expires_in: entry.expires_at - now,
             };

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeSet;
 
+use super::browsers::CachedWildcard;
 use super::cors_error::CorsError;
 use super::model::{Credentials, HeaderList, Response};
 use super::request::{cors_unsafe_request_header_names, is_cors_safelisted_method, is_token};
@@ -111,6 +112,11 @@ pub const MAX_MAX_AGE: i64 = 7200;
 /// assert_eq!(parse_max_age(None), 5);
 /// ```
 pub fn parse_max_age(value: Option<&str>) -> i64 {
+    parse_max_age_uncapped(value).min(MAX_MAX_AGE)
+}
+
+/// [`parse_max_age`] without Chromium's cap.
+pub fn parse_max_age_uncapped(value: Option<&str>) -> i64 {
     let Some(v) = value else {
         return DEFAULT_MAX_AGE;
     };
@@ -120,7 +126,7 @@ pub fn parse_max_age(value: Option<&str>) -> i64 {
     }
     match v.parse::<i64>() {
         Ok(n) if n < 0 => 0,
-        Ok(n) => n.min(MAX_MAX_AGE),
+        Ok(n) => n,
         // base::StringToInt64 reports failure on overflow, so the default applies.
         Err(_) => DEFAULT_MAX_AGE,
     }
@@ -135,8 +141,15 @@ pub struct PreflightResult {
     pub methods: BTreeSet<String>,
     /// Header names lower-cased (matching is case-insensitive).
     pub headers: BTreeSet<String>,
-    /// Seconds the result may be cached, from [`parse_max_age`].
+    /// Seconds the result may be cached, from [`parse_max_age`] (Chromium's cap); the
+    /// engine applies its own cap to [`PreflightResult::raw_max_age`].
     pub max_age: i64,
+    /// `Access-Control-Max-Age` as parsed before any engine's cap (the default 5 when
+    /// absent or unparseable, 0 when negative).
+    pub raw_max_age: i64,
+    /// The header names (lower-case) the preflight asked for, which is all a cached `*`
+    /// covers in Firefox.
+    pub requested_headers: BTreeSet<String>,
 }
 
 /// `net::HttpUtil::ValuesIterator` with empty items skipped, then `IsToken` per item.
@@ -185,12 +198,14 @@ pub fn check_preflight_response(
     let headers = parse_allow_list(h.get("access-control-allow-headers").as_deref(), true).ok_or(
         Failure::new(CorsError::InvalidAllowHeadersPreflightResponse),
     )?;
-    let max_age = parse_max_age(h.get("access-control-max-age").as_deref());
+    let raw_max_age = parse_max_age_uncapped(h.get("access-control-max-age").as_deref());
     Ok(PreflightResult {
         credentials: credentials == Credentials::Include,
         methods,
         headers,
-        max_age,
+        max_age: raw_max_age.min(MAX_MAX_AGE),
+        raw_max_age,
+        requested_headers: BTreeSet::new(),
     })
 }
 
@@ -263,18 +278,29 @@ impl PreflightResult {
                 .any(|n| n == "authorization")
     }
 
-    /// What the preflight cache asks before reusing an entry (`EnsureAllowedRequest`,
-    /// which always applies the non-wildcard rule for Authorization).
+    /// What the preflight cache asks before reusing an entry; `wildcard` is what the
+    /// engine lets a cached `Access-Control-Allow-Headers: *` cover (Chromium's
+    /// `EnsureAllowedRequest` applies the non-wildcard rule for Authorization).
     pub fn allows(
         &self,
         credentials: Credentials,
         method: &str,
         headers: &[(String, String)],
+        wildcard: CachedWildcard,
     ) -> bool {
         if !self.credentials && credentials == Credentials::Include {
             return false;
         }
-        self.check_method(method).is_ok() && self.check_headers(headers, true).is_ok()
+        if self.check_method(method).is_err() {
+            return false;
+        }
+        match wildcard {
+            CachedWildcard::AllButAuthorization => self.check_headers(headers, true).is_ok(),
+            CachedWildcard::Everything => self.check_headers(headers, false).is_ok(),
+            CachedWildcard::OnlyRequested => cors_unsafe_request_header_names(headers)
+                .iter()
+                .all(|n| self.headers.contains(n) || self.requested_headers.contains(n)),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! the answer back, until the verdict is complete. Every browser rule stays in the engine;
 //! the caller only moves bytes.
 
+use super::browsers::Browser;
 use super::cache::PreflightCache;
 use super::engine::{run_driven, Exchange, Missing, WireRequest};
 use super::model::{FixContext, RedirectHop, Request, Response, Scenario, Verdict};
@@ -25,15 +26,24 @@ pub struct Drive {
     /// has not come yet.
     pending_preflight: Option<Response>,
     ctx: FixContext,
+    browser: Browser,
 }
 
 impl Drive {
-    /// An exchange for `request`, nothing answered yet; fixes are phrased for `ctx`.
+    /// An exchange for `request`, nothing answered yet, as Chromium runs it; fixes are
+    /// phrased for `ctx`.
     pub fn new(request: Request, ctx: FixContext) -> Self {
+        Drive::new_in(request, ctx, Browser::Chromium)
+    }
+
+    /// [`Drive::new`] as `browser` runs the exchange (the preflight's `Origin` after a
+    /// redirect, which headers it sends, its words).
+    pub fn new_in(request: Request, ctx: FixContext, browser: Browser) -> Self {
         Drive {
             scenario: Scenario::new(request),
             pending_preflight: None,
             ctx,
+            browser,
         }
     }
 
@@ -46,6 +56,7 @@ impl Drive {
             redirects: &s.redirects,
             missing: Missing::Ask,
             next_hop_preflight: self.pending_preflight.as_ref(),
+            browser: self.browser,
         };
         run_driven(
             s.id.clone(),

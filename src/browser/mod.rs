@@ -8,9 +8,10 @@
 //! Where Chromium and the spec differ, Chromium wins; each difference is recorded at the
 //! rule that implements it and pinned by a test in `tests/chromium_differences.rs`.
 //!
-//! Files, leaves first; each imports only files named before it: `url` and `cors_error`
-//! (no imports from the model), `site` (schemeful sites by the Public Suffix List),
-//! `cookie_model` (the cookie parts of the data), `model` (the data), `no_response` (an exchange without a response), `request` (request-side rules), `secure_context` (mixed content),
+//! Files, leaves first; each imports only files named before it: `url`, `cors_error` and
+//! `browsers` (the three engines and the behaviour that differs between them, as data; no
+//! imports from the model), `site` (schemeful sites by the Public Suffix List),
+//! `cookie_model` (the cookie parts of the data), `model` (the data), `no_response` (an exchange without a response), `request` (request-side rules), `words` (Firefox's and WebKit's console lines for a failure), `secure_context` (mixed content),
 //! `cookies` (cookie verdicts: Set-Cookie stored, held cookies sent),
 //! `catalogue` (error text and fix templates), `check` (response-side checks), `advice`
 //! (fixes and notes filled in for one exchange), `cache` (the preflight cache), `har`
@@ -45,6 +46,7 @@
 #![deny(missing_docs)]
 
 mod advice;
+mod browsers;
 mod cache;
 mod catalogue;
 mod check;
@@ -61,10 +63,12 @@ mod request;
 mod secure_context;
 mod site;
 mod url;
+mod words;
 
 #[cfg(test)]
 mod tests;
 
+pub use browsers::{Browser, CachedWildcard, Quirks};
 pub use cache::{CacheKey, Lookup, PreflightCache};
 pub use catalogue::{
     console_message, console_reason, encode_hint, CatalogueEntry, MessageContext, CATALOGUE,
@@ -90,12 +94,12 @@ pub use model::{
     RedirectHop, Request, Response, Scenario, Verdict,
 };
 pub use no_response::{NoResponse, FETCH_NETWORK_ERROR};
-pub use render::render_text;
+pub use render::{render_engines, render_text};
 pub use request::{
     access_control_request_headers, cors_unsafe_header_names_as_written,
     cors_unsafe_request_header_names, is_cors_safelisted_method, is_cors_safelisted_request_header,
     is_forbidden_method, is_forbidden_request_header, is_preflight, is_token, needs_preflight,
-    needs_preflight_received, normalize_method,
+    needs_preflight_received, normalize_method, Refusal,
 };
 pub use secure_context::{is_loopback_host, is_mixed_content, potentially_trustworthy};
 pub use site::{registrable_domain, Site};
@@ -105,10 +109,15 @@ pub use drive::{Drive, Next};
 pub use engine::WireRequest;
 use engine::{run, Exchange, Missing};
 
-/// Judges a scenario: replays `prior` exchanges (oldest first, each at
+/// Judges a scenario as Chromium does: replays `prior` exchanges (oldest first, each at
 /// `-seconds_before`) into a fresh preflight cache, then the request itself at time 0.
 pub fn evaluate(s: &Scenario, ctx: &FixContext) -> Verdict {
-    let mut cache = replay_prior(s, ctx);
+    evaluate_in(s, ctx, Browser::Chromium)
+}
+
+/// [`evaluate`] as `browser` does: its behaviour where it differs, its words.
+pub fn evaluate_in(s: &Scenario, ctx: &FixContext, browser: Browser) -> Verdict {
+    let mut cache = replay_prior(s, ctx, browser);
     let ex = Exchange {
         request: &s.request,
         preflight: s.preflight_response.as_ref(),
@@ -116,6 +125,7 @@ pub fn evaluate(s: &Scenario, ctx: &FixContext) -> Verdict {
         redirects: &s.redirects,
         missing: Missing::Note,
         next_hop_preflight: None,
+        browser,
     };
     with_cookies(s, run(s.id.clone(), &ex, &mut cache, 0.0, ctx))
 }
@@ -129,7 +139,7 @@ fn with_cookies(s: &Scenario, mut v: Verdict) -> Verdict {
 }
 
 /// A preflight cache holding what the scenario's `prior` exchanges left in it.
-fn replay_prior(s: &Scenario, ctx: &FixContext) -> PreflightCache {
+fn replay_prior(s: &Scenario, ctx: &FixContext, browser: Browser) -> PreflightCache {
     let mut cache = PreflightCache::new();
     for prior in &s.prior {
         let ex = Exchange {
@@ -139,6 +149,7 @@ fn replay_prior(s: &Scenario, ctx: &FixContext) -> PreflightCache {
             redirects: &[],
             missing: Missing::Note,
             next_hop_preflight: None,
+            browser,
         };
         run(None, &ex, &mut cache, -prior.seconds_before, ctx);
     }
@@ -147,8 +158,8 @@ fn replay_prior(s: &Scenario, ctx: &FixContext) -> PreflightCache {
 
 /// The request side and any preflight of `s`, as [`evaluate`] judges them, for an exchange
 /// whose actual response is not there to judge.
-fn judge_up_to_the_actual_response(s: &Scenario, ctx: &FixContext) -> Verdict {
-    let mut cache = replay_prior(s, ctx);
+fn judge_up_to_the_actual_response(s: &Scenario, ctx: &FixContext, browser: Browser) -> Verdict {
+    let mut cache = replay_prior(s, ctx, browser);
     let ex = Exchange {
         request: &s.request,
         preflight: s.preflight_response.as_ref(),
@@ -156,6 +167,7 @@ fn judge_up_to_the_actual_response(s: &Scenario, ctx: &FixContext) -> Verdict {
         redirects: &[],
         missing: Missing::PreflightOnly,
         next_hop_preflight: None,
+        browser,
     };
     run(s.id.clone(), &ex, &mut cache, 0.0, ctx)
 }
@@ -169,8 +181,9 @@ pub fn evaluate_unanswered(
     kind: NoResponse,
     cause: &str,
     fix: Option<String>,
+    browser: Browser,
 ) -> Verdict {
-    let v = judge_up_to_the_actual_response(s, ctx);
+    let v = judge_up_to_the_actual_response(s, ctx, browser);
     if v.is_allowed() {
         v.with_no_response(kind, cause, fix)
     } else {
@@ -188,8 +201,9 @@ pub fn evaluate_recorded_failure(
     ctx: &FixContext,
     failed: &FailedLoad,
     probe: Option<String>,
+    browser: Browser,
 ) -> Verdict {
-    let mut v = judge_up_to_the_actual_response(s, ctx);
+    let mut v = judge_up_to_the_actual_response(s, ctx, browser);
     if failed.preflight && v.preflight_required {
         // The engine's notes speak of a scenario lacking a preflight response; here the
         // recording says why.
@@ -249,17 +263,33 @@ fn header_pairs(names: &[String]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// For the mock API: the verdict on one preflight it answered. `requested_headers` are
-/// the names from `Access-Control-Request-Headers`.
+/// What a preflight the mock API received asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct PreflightAsked<'a> {
+    /// Its `Origin`.
+    pub origin: &'a str,
+    /// The URL it was sent to.
+    pub url: &'a str,
+    /// `Access-Control-Request-Method`.
+    pub method: &'a str,
+    /// The names from `Access-Control-Request-Headers`.
+    pub headers: &'a [String],
+}
+
+/// For the mock API: the verdict on one preflight it answered, as `browser` would judge it.
 pub fn judge_preflight(
-    origin: &str,
-    url: &str,
-    requested_method: &str,
-    requested_headers: &[String],
+    asked: PreflightAsked,
     credentials: Credentials,
     response: &Response,
     ctx: &FixContext,
+    browser: Browser,
 ) -> Verdict {
+    let PreflightAsked {
+        origin,
+        url,
+        method: requested_method,
+        headers: requested_headers,
+    } = asked;
     let mut request = Request::new(url, origin);
     request.method = requested_method.to_owned();
     request.credentials = credentials;
@@ -267,7 +297,7 @@ pub fn judge_preflight(
     for (n, v) in &pairs {
         request.headers.push(n.clone(), v.clone());
     }
-    let mut v = evaluate_preflight_only(&request, response, ctx);
+    let mut v = evaluate_preflight_only(&request, response, ctx, browser);
     // The ACRH the browser sent is what the server saw; echo it verbatim.
     if let Some(p) = v.preflight_request.as_mut() {
         let mut headers = HeaderList::new();
@@ -284,7 +314,12 @@ pub fn judge_preflight(
     v
 }
 
-fn evaluate_preflight_only(request: &Request, response: &Response, ctx: &FixContext) -> Verdict {
+fn evaluate_preflight_only(
+    request: &Request,
+    response: &Response,
+    ctx: &FixContext,
+    browser: Browser,
+) -> Verdict {
     let mut cache = PreflightCache::new();
     let ex = Exchange {
         request,
@@ -293,13 +328,14 @@ fn evaluate_preflight_only(request: &Request, response: &Response, ctx: &FixCont
         redirects: &[],
         missing: Missing::PreflightOnly,
         next_hop_preflight: None,
+        browser,
     };
     let mut v = run(None, &ex, &mut cache, 0.0, ctx);
     if !v.preflight_required {
-        v.notes.push(
-            "this request needs no preflight in Chromium; the OPTIONS was not sent by a browser"
-                .to_owned(),
-        );
+        v.notes.push(format!(
+            "this request needs no preflight in {}; the OPTIONS was not sent by a browser",
+            browser.display_name()
+        ));
     }
     v
 }
@@ -312,6 +348,7 @@ pub fn judge_actual(
     credentials: Credentials,
     response: &Response,
     ctx: &FixContext,
+    browser: Browser,
 ) -> Verdict {
     let mut request = Request::new(url, origin);
     request.method = method.to_owned();
@@ -324,6 +361,7 @@ pub fn judge_actual(
         redirects: &[],
         missing: Missing::Note,
         next_hop_preflight: None,
+        browser,
     };
     let mut v = run(None, &ex, &mut cache, 0.0, ctx);
     if v.preflight_required && v.cors_error.is_none() && !v.is_allowed() {
@@ -337,6 +375,7 @@ pub fn judge_actual(
             redirects: &[],
             missing: Missing::Note,
             next_hop_preflight: None,
+            browser,
         };
         let mut again = run(None, &ex, &mut PreflightCache::new(), 0.0, ctx);
         again.preflight_required = true;

@@ -8,6 +8,7 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::browsers::Browser;
 use super::cookie_model::{CookieVerdict, HeldCookie, ThirdPartyCookies};
 use super::cors_error::CorsError;
 
@@ -273,6 +274,10 @@ pub struct Request {
     /// Which API made the request.
     #[serde(default, skip_serializing_if = "is_default")]
     pub initiator: Initiator,
+    /// The page's URL, which Firefox names when it refuses a request; the origin's root
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
     /// Stand-in for Chromium's network isolation key (top-frame site); defaults to the
     /// origin, which is right for a top-level page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -290,6 +295,7 @@ impl Request {
             credentials: Credentials::default(),
             mode: Mode::default(),
             initiator: Initiator::default(),
+            page_url: None,
             network_isolation_key: None,
         }
     }
@@ -463,15 +469,31 @@ pub struct Verdict {
     pub preflight_request: Option<PreflightRequest>,
     /// Whether script gets the response.
     pub outcome: Outcome,
-    /// Chromium's `network::mojom::CorsError` name; `None` when blocked for a reason
-    /// that is not a CORS error (a TypeError from `fetch()`, a network error).
+    /// The engine the verdict speaks for.
+    pub browser: Browser,
+    /// Which check failed, named as Chromium's `network::mojom::CorsError` whatever the
+    /// engine (fixes and notes key on it); `None` when blocked for a reason that is not a
+    /// CORS error (a TypeError from `fetch()`, a network error). The JSON's `cors_error`
+    /// is [`Verdict::engine_error`] instead.
+    #[serde(skip)]
     pub cors_error: Option<CorsError>,
+    /// The engine's own name for the failure, the JSON's `cors_error`: Chromium's
+    /// `CorsError`, Firefox's reason as MDN names it (`CORSMissingAllowOrigin`), `None`
+    /// for WebKit, which names none.
+    #[serde(rename = "cors_error")]
+    pub engine_error: Option<String>,
     /// What Chromium reports as `failedParameter`; `None` where Chromium leaves it empty
     /// because the error takes none.
     pub failed_parameter: Option<String>,
-    /// The console line Chromium prints, or the TypeError text for a failure before CORS
-    /// applies.
+    /// The console line the engine prints first, or the TypeError text for a failure
+    /// before CORS applies.
     pub message: Option<String>,
+    /// Every console line the engine prints for the request, in order (Firefox follows a
+    /// failed preflight with "CORS request did not succeed", WebKit every refusal with
+    /// "Fetch API cannot load … due to access control checks.").
+    pub messages: Vec<String>,
+    /// The `TypeError` script sees (`fetch()` rejects with it), when it fails.
+    pub js_error: Option<String>,
     /// The part of a CORS `message` after "has been blocked by CORS policy: ": Chromium's
     /// reason without the URLs, for one-line logs. Not part of the JSON verdict.
     #[serde(skip)]
@@ -506,9 +528,13 @@ impl Verdict {
             preflight_sent: false,
             preflight_request: None,
             outcome: Outcome::Allowed,
+            browser: Browser::Chromium,
             cors_error: None,
+            engine_error: None,
             failed_parameter: None,
             message: None,
+            messages: Vec::new(),
+            js_error: None,
             reason: None,
             fix: None,
             readable_headers: Vec::new(),

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::browsers::Browser;
 use super::model::{Outcome, Verdict};
 
 /// How a connection ended without a response.
@@ -65,16 +66,27 @@ impl Verdict {
     ) -> Self {
         self.outcome = Outcome::Blocked;
         self.cors_error = None;
+        self.engine_error = None;
         self.failed_parameter = None;
-        self.message = Some(FETCH_NETWORK_ERROR.to_owned());
+        let thrown = format!("TypeError: {}", self.browser.quirks().fetch_type_error);
+        self.message = Some(thrown.clone());
+        self.messages.clear();
+        self.js_error = Some(thrown.clone());
         self.reason = Some(sentence.to_owned());
         self.fix = fix;
         self.readable_headers.clear();
         self.net_error = Some(net_error.to_owned());
-        self.notes.push(format!(
-            "{sentence}: Chromium's console shows `{net_error}` for the request and fetch() \
-             rejects with {FETCH_NETWORK_ERROR}; there is no CORS error to fix"
-        ));
+        self.notes.push(if self.browser == Browser::Chromium {
+            format!(
+                "{sentence}: Chromium's console shows `{net_error}` for the request and fetch() \
+                 rejects with {thrown}; there is no CORS error to fix"
+            )
+        } else {
+            format!(
+                "{sentence}: a network error (Chromium's console would show `{net_error}`); \
+                 fetch() rejects with {thrown}; there is no CORS error to fix"
+            )
+        });
         self
     }
 }
@@ -91,6 +103,8 @@ impl Verdict {
     ) -> Self {
         self.outcome = Outcome::Blocked;
         self.cors_error = None;
+        self.engine_error = None;
+        self.messages.clear();
         self.failed_parameter = None;
         self.message = Some(format!(
             "the browser recorded this load as failed ({net_error}); the HAR holds no response"

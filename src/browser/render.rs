@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::browsers::Browser;
 use super::cookie_model::{CookieAction, CookieOutcome};
 use super::model::{Credentials, Mode, Outcome, Scenario, Verdict};
 use super::request::normalize_method;
@@ -49,17 +50,32 @@ pub fn render_text(s: &Scenario, v: &Verdict) -> String {
             let _ = writeln!(out, "preflight: none needed");
         }
     }
-    let verdict = match (v.outcome, v.cors_error) {
-        (Outcome::Allowed, _) => "ALLOWED".to_owned(),
-        (Outcome::Blocked, Some(e)) => match &v.failed_parameter {
-            Some(p) => format!("BLOCKED ({e}, failed parameter '{p}')"),
-            None => format!("BLOCKED ({e})"),
-        },
-        (Outcome::Blocked, None) => "BLOCKED (not a CORS error)".to_owned(),
-    };
-    let _ = writeln!(out, "verdict:   {verdict}");
+    if v.browser != Browser::Chromium {
+        let _ = writeln!(out, "browser:   {}", v.browser.display_name());
+    }
+    let _ = writeln!(out, "verdict:   {}", verdict_word(v));
     if let Some(m) = &v.message {
         let _ = writeln!(out, "message:   {m}");
+    }
+    // The engine's further console lines for the request, after the first.
+    for m in v
+        .messages
+        .iter()
+        .skip_while(|m| Some(*m) != v.message.as_ref())
+        .skip(1)
+    {
+        let _ = writeln!(out, "{PAD}{m}");
+    }
+    if v.message.is_none() {
+        for (i, m) in v.messages.iter().enumerate() {
+            let label = if i == 0 { "console:   " } else { PAD };
+            let _ = writeln!(out, "{label}{m}");
+        }
+    }
+    if let Some(e) = &v.js_error {
+        if v.message.as_deref() != e.strip_prefix("TypeError: ") {
+            let _ = writeln!(out, "script:    fetch() rejects with {e}");
+        }
     }
     if let Some(f) = &v.fix {
         let _ = writeln!(out, "fix:       {f}");
@@ -100,6 +116,132 @@ pub fn render_text(s: &Scenario, v: &Verdict) -> String {
     for (i, note) in v.notes.iter().enumerate() {
         let label = if i == 0 { "notes:     " } else { PAD };
         let _ = writeln!(out, "{label}- {note}");
+    }
+    out
+}
+
+/// "ALLOWED", or "BLOCKED" with the engine's reason (Chromium's `CorsError` and failed
+/// parameter, Firefox's reason name; WebKit names none).
+fn verdict_word(v: &Verdict) -> String {
+    if v.outcome == Outcome::Allowed {
+        return "ALLOWED".to_owned();
+    }
+    match (v.browser, &v.engine_error, &v.failed_parameter) {
+        (Browser::Chromium, Some(e), Some(p)) => format!("BLOCKED ({e}, failed parameter '{p}')"),
+        (_, Some(e), _) => format!("BLOCKED ({e})"),
+        (Browser::WebKit, None, _) if v.cors_error.is_some() => "BLOCKED".to_owned(),
+        (_, None, _) => "BLOCKED (not a CORS error)".to_owned(),
+    }
+}
+
+/// One scenario as several engines judge it (`verdicts` in the order chromium, firefox,
+/// webkit): the request, a line per engine side by side, where they disagree, then each
+/// engine's own words and the fixes.
+pub fn render_engines(s: &Scenario, verdicts: &[Verdict]) -> String {
+    let Some(first) = verdicts.first() else {
+        return String::new();
+    };
+    let full = render_text(s, first);
+    // The request part is the same for every engine: up to the preflight line.
+    let mut out: String = full
+        .lines()
+        .take_while(|l| !l.starts_with("preflight:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let width = verdicts
+        .iter()
+        .map(|v| v.browser.display_name().len())
+        .max()
+        .unwrap_or(0);
+    for (i, v) in verdicts.iter().enumerate() {
+        let label = if i == 0 { "engines:   " } else { PAD };
+        let preflight = match (&v.preflight_request, v.preflight_sent) {
+            (None, _) => "no preflight",
+            (Some(_), true) => "preflight sent",
+            (Some(_), false) => "preflight from cache",
+        };
+        let _ = writeln!(
+            out,
+            "{label}{:<width$}  {:<8} {preflight:<20} {}",
+            v.browser.display_name(),
+            if v.is_allowed() { "allowed" } else { "blocked" },
+            verdict_word(v)
+                .strip_prefix("BLOCKED")
+                .map(|r| r.trim().trim_matches(['(', ')']).to_owned())
+                .unwrap_or_default(),
+        );
+    }
+    for line in disagreements(verdicts) {
+        let _ = writeln!(out, "DIFFERS:   {line}");
+    }
+    for v in verdicts {
+        let _ = writeln!(out, "--- {} ---", v.browser.display_name());
+        let text = render_text(s, v);
+        for line in text.lines().skip_while(|l| !l.starts_with("preflight:")) {
+            if !line.starts_with("browser:") {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    out
+}
+
+/// Plain sentences for where the engines part ways: the outcome, the preflight.
+fn disagreements(verdicts: &[Verdict]) -> Vec<String> {
+    let names = |pick: &dyn Fn(&Verdict) -> bool| -> String {
+        let list: Vec<&str> = verdicts
+            .iter()
+            .filter(|v| pick(v))
+            .map(|v| v.browser.display_name())
+            .collect();
+        list.join(" and ")
+    };
+    let mut out = Vec::new();
+    let allowed = verdicts.iter().filter(|v| v.is_allowed()).count();
+    if allowed != 0 && allowed != verdicts.len() {
+        out.push(format!(
+            "{} allow{} it; {} block{} it",
+            names(&|v| v.is_allowed()),
+            if allowed == 1 { "s" } else { "" },
+            names(&|v| !v.is_allowed()),
+            if verdicts.len() - allowed == 1 {
+                "s"
+            } else {
+                ""
+            },
+        ));
+    }
+    let sent = verdicts.iter().filter(|v| v.preflight_sent).count();
+    if sent != 0 && sent != verdicts.len() {
+        out.push(format!(
+            "{} send{} a preflight; {} do{} not",
+            names(&|v| v.preflight_sent),
+            if sent == 1 { "s" } else { "" },
+            names(&|v| !v.preflight_sent),
+            if verdicts.len() - sent == 1 { "es" } else { "" },
+        ));
+    }
+    let origins: Vec<Option<String>> = verdicts
+        .iter()
+        .map(|v| {
+            v.preflight_request
+                .as_ref()
+                .and_then(|p| p.headers.get("origin"))
+        })
+        .collect();
+    if origins.iter().any(|o| o != &origins[0]) {
+        let list: Vec<String> = verdicts
+            .iter()
+            .zip(&origins)
+            .filter_map(|(v, o)| {
+                o.as_ref()
+                    .map(|o| format!("{} {o}", v.browser.display_name()))
+            })
+            .collect();
+        out.push(format!(
+            "the preflight's Origin differs: {}",
+            list.join(", ")
+        ));
     }
     out
 }

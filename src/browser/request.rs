@@ -9,6 +9,9 @@
 //! (`CreateAccessControlRequestHeadersHeader`), net/http/http_util.cc (`IsSafeHeader`,
 //! `ParseRangeHeader`, `IsTokenChar`), net/base/mime_util.cc (`ExtractMimeTypeFromMediaType`).
 
+use std::fmt;
+
+use super::browsers::{Browser, Quirks};
 use super::model::{HeaderList, Mode};
 
 /// A header value is safelisted only up to this many bytes (spec and Chromium agree).
@@ -272,8 +275,9 @@ pub fn is_no_cors_safelisted_request_header(name: &str, value: &str) -> bool {
 }
 
 /// Lower-cased names of the headers that make a request need a preflight, in request
-/// order. Forbidden headers are skipped; when safelisted values total more than 1024
-/// bytes, the safelisted ones count as unsafe too.
+/// order. Forbidden headers are skipped, except `User-Agent`: whether it is sent at all is
+/// the engine's ([`prepare`] drops it for Chromium), so one in the list counts. When
+/// safelisted values total more than 1024 bytes, the safelisted ones count as unsafe too.
 pub fn cors_unsafe_request_header_names(headers: &[(String, String)]) -> Vec<String> {
     unsafe_header_indices(headers)
         .map(|i| headers[i].0.to_ascii_lowercase())
@@ -296,7 +300,9 @@ fn unsafe_header_indices(headers: &[(String, String)]) -> impl Iterator<Item = u
     let mut safelisted_at = Vec::new();
     let mut total = 0usize;
     for (i, (name, value)) in headers.iter().enumerate() {
-        if is_forbidden_request_header(name, value) {
+        // `User-Agent` is here only when the engine sends it ([`prepare`] decides): then it
+        // is not safelisted, like any other name.
+        if is_forbidden_request_header(name, value) && !name.eq_ignore_ascii_case("user-agent") {
             continue;
         }
         if is_cors_safelisted_request_header(&name.to_ascii_lowercase(), value) {
@@ -325,7 +331,7 @@ pub fn access_control_request_headers(headers: &[(String, String)]) -> Option<St
     Some(names.join(","))
 }
 
-/// Whether Chromium sends a CORS preflight before this (normalised) request: its method
+/// Whether a CORS preflight goes before this (normalised, [`prepare`]d) request: its method
 /// is not GET, HEAD or POST, or a header in the list needs permission.
 pub fn needs_preflight(method: &str, headers: &[(String, String)]) -> bool {
     !is_cors_safelisted_method(method) || !cors_unsafe_request_header_names(headers).is_empty()
@@ -404,30 +410,102 @@ pub struct Prepared {
     pub notes: Vec<String>,
 }
 
-/// Applies what `fetch()`/`new Request()` do before anything is sent. An `Err` is the
-/// TypeError text Chromium throws (after "Failed to execute 'fetch' on 'Window': ").
-pub fn prepare(method: &str, headers: &HeaderList, mode: Mode) -> Result<Prepared, String> {
+/// Why `fetch()` throws before anything is sent: each engine words it its own way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The method is not a token.
+    InvalidMethod(String),
+    /// CONNECT, TRACE or TRACK.
+    ForbiddenMethod(String),
+    /// A method other than GET, HEAD or POST in mode `no-cors` (normalised).
+    NoCorsMethod(String),
+    /// A header name that is not a token.
+    InvalidHeaderName(String),
+    /// A header value with NUL, CR or LF (normalised).
+    InvalidHeaderValue(String),
+}
+
+impl Refusal {
+    /// The `TypeError` message `browser` throws, without the "TypeError: " prefix.
+    /// Doubt: Firefox's and WebKit's words for a bad method token, header name or value
+    /// are their DOM strings, not yet pinned by a differential scenario.
+    pub fn text(&self, browser: Browser) -> String {
+        match (browser, self) {
+            (Browser::Chromium, _) => format!("Failed to execute 'fetch' on 'Window': {self}"),
+            (Browser::Firefox, Refusal::InvalidMethod(m) | Refusal::ForbiddenMethod(m)) => {
+                format!("Window.fetch: Invalid request method {m}.")
+            }
+            (Browser::Firefox, Refusal::NoCorsMethod(m)) => {
+                format!("Window.fetch: Invalid request method {m}.")
+            }
+            (Browser::Firefox, Refusal::InvalidHeaderName(n)) => {
+                format!("Window.fetch: {n} is an invalid header name.")
+            }
+            (Browser::Firefox, Refusal::InvalidHeaderValue(v)) => {
+                format!("Window.fetch: {v} is an invalid header value.")
+            }
+            (Browser::WebKit, Refusal::InvalidMethod(_)) => {
+                "Method is not a valid HTTP token.".to_owned()
+            }
+            (Browser::WebKit, Refusal::ForbiddenMethod(_)) => "Method is forbidden.".to_owned(),
+            (Browser::WebKit, Refusal::NoCorsMethod(_)) => {
+                "Method must be GET, POST or HEAD in no-cors mode.".to_owned()
+            }
+            (Browser::WebKit, Refusal::InvalidHeaderName(_)) => "Invalid header name".to_owned(),
+            (Browser::WebKit, Refusal::InvalidHeaderValue(_)) => {
+                "Header value is not normalized".to_owned()
+            }
+        }
+    }
+}
+
+/// Chromium's words (after "Failed to execute 'fetch' on 'Window': ").
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::InvalidMethod(m) => write!(f, "'{m}' is not a valid HTTP method."),
+            Refusal::ForbiddenMethod(m) => write!(f, "'{m}' HTTP method is unsupported."),
+            Refusal::NoCorsMethod(m) => write!(f, "'{m}' is unsupported in no-cors mode."),
+            Refusal::InvalidHeaderName(n) => {
+                write!(f, "'{n}' is not a valid HTTP header field name.")
+            }
+            Refusal::InvalidHeaderValue(v) => {
+                write!(f, "'{v}' is not a valid HTTP header field value.")
+            }
+        }
+    }
+}
+
+/// Applies what `fetch()`/`new Request()` do before anything is sent, as the engine with
+/// these `quirks` does (Chromium drops a `User-Agent` script sets, the others send it).
+pub fn prepare(
+    method: &str,
+    headers: &HeaderList,
+    mode: Mode,
+    quirks: &Quirks,
+) -> Result<Prepared, Refusal> {
     if !is_token(method) {
-        return Err(format!("'{method}' is not a valid HTTP method."));
+        return Err(Refusal::InvalidMethod(method.to_owned()));
     }
     if is_forbidden_method(method) {
-        return Err(format!("'{method}' HTTP method is unsupported."));
+        return Err(Refusal::ForbiddenMethod(method.to_owned()));
     }
     let method = normalize_method(method);
     if mode == Mode::NoCors && !is_cors_safelisted_method(&method) {
-        return Err(format!("'{method}' is unsupported in no-cors mode."));
+        return Err(Refusal::NoCorsMethod(method));
     }
     let mut notes = Vec::new();
     let mut out: Vec<(String, String)> = Vec::new();
     for (name, value) in headers.lines() {
         if !is_token(name) {
-            return Err(format!("'{name}' is not a valid HTTP header field name."));
+            return Err(Refusal::InvalidHeaderName(name.to_owned()));
         }
         let value = normalize_header_value(value);
         if value.bytes().any(|b| b == 0 || b == b'\r' || b == b'\n') {
-            return Err(format!("'{value}' is not a valid HTTP header field value."));
+            return Err(Refusal::InvalidHeaderValue(value.to_owned()));
         }
-        if is_forbidden_request_header(name, value) {
+        let sent_anyway = quirks.sends_script_user_agent && name.eq_ignore_ascii_case("user-agent");
+        if is_forbidden_request_header(name, value) && !sent_anyway {
             notes.push(format!(
                 "request header '{name}' is forbidden: fetch() drops it silently, so it is \
                  never sent and never causes a preflight"

@@ -12,8 +12,8 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::HttpRequest;
 
 use crate::browser::{
-    is_preflight, judge_actual, judge_preflight, Credentials, FixContext, HeaderList, Outcome,
-    Response, Verdict,
+    is_preflight, judge_actual, judge_preflight, Browser, Credentials, FixContext, HeaderList,
+    Outcome, PreflightAsked, Response, Verdict,
 };
 use crate::journal::VerdictSummary;
 use crate::policy::Policy;
@@ -82,13 +82,16 @@ fn response_of(status: u16, headers: &HeaderMap) -> Response {
 fn judge(seen: &Seen, response: &Response, credentials: Credentials, ctx: &FixContext) -> Verdict {
     match (&seen.requested_method, seen.preflight) {
         (Some(m), true) => judge_preflight(
-            &seen.origin,
-            &seen.url,
-            m,
-            &seen.requested_headers,
+            PreflightAsked {
+                origin: &seen.origin,
+                url: &seen.url,
+                method: m,
+                headers: &seen.requested_headers,
+            },
             credentials,
             response,
             ctx,
+            Browser::Chromium,
         ),
         _ => judge_actual(
             &seen.origin,
@@ -97,6 +100,7 @@ fn judge(seen: &Seen, response: &Response, credentials: Credentials, ctx: &FixCo
             credentials,
             response,
             ctx,
+            Browser::Chromium,
         ),
     }
 }

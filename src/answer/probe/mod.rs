@@ -11,7 +11,9 @@ use std::path::PathBuf;
 
 use super::http::{Answer, Client, ClientOptions};
 use super::{AnswerError, Output, Report, RequestSpec};
-use crate::browser::{self, Drive, FixContext, HeaderList, Next, Scenario, Verdict, WireRequest};
+use crate::browser::{
+    self, Browser, Drive, FixContext, HeaderList, Next, Scenario, Verdict, WireRequest,
+};
 
 /// Requests one probe may send: the model stops at 20 redirects, each with a preflight, so
 /// this only guards against a model bug looping.
@@ -55,13 +57,29 @@ pub struct Probed {
 }
 
 pub fn probe(opts: &ProbeOptions, out: Output) -> Result<Report, AnswerError> {
-    let p = probe_exchange(opts)?;
-    Ok(render(&p.scenario, p.verdict, &p.exchanged, out))
+    let engines = out.engines.list();
+    if let [one] = engines.as_slice() {
+        let p = probe_exchange_in(opts, *one)?;
+        return Ok(render(&p.scenario, p.verdict, &p.exchanged, out));
+    }
+    // Each engine plays its own exchange with the server: what it sends after a redirect
+    // (its preflight's Origin, a User-Agent) can change what the server answers.
+    let mut items = Vec::new();
+    for b in engines {
+        let p = probe_exchange_in(opts, b)?;
+        items.push((p.scenario, p.verdict));
+    }
+    Ok(out.finish(&items, false))
 }
 
-/// Plays the exchange with the live server and judges it (what `probe` prints, and what
-/// `fixtures new --from-probe` records).
+/// Plays the exchange with the live server as Chromium would and judges it (what `probe`
+/// prints, and what `fixtures new --from-probe` records).
 pub fn probe_exchange(opts: &ProbeOptions) -> Result<Probed, AnswerError> {
+    probe_exchange_in(opts, Browser::Chromium)
+}
+
+/// [`probe_exchange`] as `browser` would play it.
+pub fn probe_exchange_in(opts: &ProbeOptions, browser: Browser) -> Result<Probed, AnswerError> {
     let checked = input::check(opts)?;
     let client = Client::new(&ClientOptions {
         timeout: checked.timeout,
@@ -82,7 +100,7 @@ pub fn probe_exchange(opts: &ProbeOptions) -> Result<Probed, AnswerError> {
             "text/plain;charset=UTF-8".to_owned(),
         ));
     }
-    let mut drive = Drive::new(spec.to_request(&opts.url), FixContext::Generic);
+    let mut drive = Drive::new_in(spec.to_request(&opts.url), FixContext::Generic, browser);
     let mut exchanged: Vec<Exchanged> = Vec::new();
     let mut sent_cookie = false;
     let mut v = loop {

@@ -1,5 +1,6 @@
 //! What `fetch()` checks before anything goes out, apart from the steps that follow.
 
+use super::super::browsers::Browser;
 use super::super::model::{Mode, Outcome, Request, Verdict};
 use super::super::request::{prepare, Prepared};
 use super::super::url::{Origin, Url};
@@ -7,14 +8,17 @@ use super::super::url::{Origin, Url};
 /// What `new Request()` and `fetch()` check before anything is sent (Fetch "Request
 /// constructor" and "fetch method"): the page origin and URL parse, the URL carries no
 /// credentials, the method and headers are valid. On failure `v` is complete (the
-/// TypeError Chromium throws) and the result is `None`.
+/// TypeError the engine throws, which prints no console line of its own) and the result
+/// is `None`.
 pub(super) fn construct_request(
     request: &Request,
+    browser: Browser,
     v: &mut Verdict,
 ) -> Option<(Origin, Url, Prepared)> {
-    let fetch_error = |v: &mut Verdict, text: String| {
+    let thrown = |v: &mut Verdict, text: String| {
         v.outcome = Outcome::Blocked;
-        v.message = Some(format!("Failed to execute 'fetch' on 'Window': {text}"));
+        v.js_error = Some(format!("TypeError: {text}"));
+        v.message = Some(text);
     };
     let Some(page_origin) = Origin::parse(&request.origin) else {
         v.outcome = Outcome::Blocked;
@@ -25,23 +29,44 @@ pub(super) fn construct_request(
         return None;
     };
     let Some(url) = Url::parse(&request.url) else {
-        fetch_error(v, format!("Failed to parse URL from {}", request.url));
+        let text = match browser {
+            Browser::Chromium => format!(
+                "Failed to execute 'fetch' on 'Window': Failed to parse URL from {}",
+                request.url
+            ),
+            // Doubt: Firefox's and WebKit's DOM strings, not pinned by a scenario (the
+            // differential cannot serve an unparseable URL).
+            Browser::Firefox => format!("Window.fetch: {} is not a valid URL.", request.url),
+            Browser::WebKit => "URL is not valid or contains user credentials.".to_owned(),
+        };
+        thrown(v, text);
         return None;
     };
     if url.has_credentials() {
-        fetch_error(
-            v,
-            format!(
-                "Request cannot be constructed from a URL that includes credentials: {}",
+        let text = match browser {
+            Browser::Chromium => format!(
+                "Failed to execute 'fetch' on 'Window': Request cannot be constructed from a URL \
+                 that includes credentials: {}",
                 request.url
             ),
-        );
+            Browser::Firefox => format!(
+                "Window.fetch: {} is an url with embedded credentials.",
+                request.url
+            ),
+            Browser::WebKit => "URL is not valid or contains user credentials.".to_owned(),
+        };
+        thrown(v, text);
         return None;
     }
-    let prepared = match prepare(&request.method, &request.headers, request.mode) {
+    let prepared = match prepare(
+        &request.method,
+        &request.headers,
+        request.mode,
+        browser.quirks(),
+    ) {
         Ok(p) => p,
-        Err(text) => {
-            fetch_error(v, text);
+        Err(refusal) => {
+            thrown(v, refusal.text(browser));
             return None;
         }
     };

@@ -12,6 +12,7 @@
 use std::ops::ControlFlow;
 
 use super::advice::{fix_for, max_age_notes, missing_vary_note, FixSubject};
+use super::browsers::{Browser, Quirks};
 use super::cache::{CacheKey, Lookup, PreflightCache};
 use super::catalogue::{console_message, console_reason, fix_text, FixDetails, MessageContext};
 use super::check::{
@@ -19,10 +20,13 @@ use super::check::{
     PreflightResult,
 };
 use super::cors_error::CorsError;
-use super::model::{FixContext, Mode, Outcome, RedirectHop, Request, Response, Verdict};
-use super::request::{needs_preflight, Prepared};
+use super::model::{
+    Credentials, FixContext, Mode, Outcome, RedirectHop, Request, Response, Verdict,
+};
+use super::request::{cors_unsafe_request_header_names, needs_preflight, Prepared};
 use super::secure_context::{is_mixed_content, mixed_content_message};
 use super::url::{Origin, Url};
+use super::words::{self, firefox_did_not_succeed, webkit_cannot_load, Scene};
 
 mod construct;
 mod wire;
@@ -62,12 +66,27 @@ pub(crate) struct Exchange<'a> {
     /// In a driven exchange, the preflight answer already got for the hop after the last
     /// redirect held (its own response is still to come).
     pub next_hop_preflight: Option<&'a Response>,
+    /// The engine whose behaviour and words the verdict gives.
+    pub browser: Browser,
+}
+
+/// Where a failure was found, for the engines' words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum At {
+    /// A response to the request itself (or before anything was sent).
+    Request,
+    /// The preflight's response.
+    Preflight,
+    /// A redirect response, asking to go to the (resolved) URL given.
+    Redirect(String),
 }
 
 /// One exchange in progress: the request as fetch() built it, where it is now, and the
 /// verdict so far.
 struct Run<'a> {
     ctx: &'a FixContext,
+    browser: Browser,
+    quirks: &'static Quirks,
     request: &'a Request,
     page_origin: Origin,
     page_origin_text: String,
@@ -109,13 +128,21 @@ pub(crate) fn run_driven(
     ctx: &FixContext,
 ) -> (Verdict, Option<WireRequest>) {
     let mut v = Verdict::empty(id);
-    let Some((page_origin, url, prepared)) = construct_request(ex.request, &mut v) else {
+    v.browser = ex.browser;
+    let Some((page_origin, url, prepared)) = construct_request(ex.request, ex.browser, &mut v)
+    else {
         return (v, None);
     };
     let mut run = Run::new(ctx, ex.request, page_origin, url, prepared, v);
+    run.browser = ex.browser;
+    run.quirks = ex.browser.quirks();
     // Every path through the steps ends in a break, with the verdict complete.
     let _ = run.steps(ex, cache, now);
-    (run.v, run.want)
+    let mut v = run.v;
+    if !v.is_allowed() && v.js_error.is_none() && run.want.is_none() {
+        v.js_error = Some(format!("TypeError: {}", run.quirks.fetch_type_error));
+    }
+    (v, run.want)
 }
 
 /// The response pair of hop `i`: the first request's, then each redirect hop's.
@@ -146,6 +173,8 @@ impl<'a> Run<'a> {
         let cross_origin = !page_origin.same_origin_with(&url);
         Run {
             ctx,
+            browser: Browser::Chromium,
+            quirks: Browser::Chromium.quirks(),
             request,
             page_origin_text: page_origin.serialize(),
             page_origin,
@@ -223,13 +252,29 @@ impl Run<'_> {
         if self.request.mode == Mode::SameOrigin && self.cors_flag {
             // Blink rejects this before the network service sees it, so DevTools reports no
             // `corsError` (pinned by the differential scenario `same-origin-mode-cross-origin`).
-            let text = format!(
-                "Fetch API cannot load {}. Request mode is \"same-origin\" but the URL's origin is \
-                 not same as the request origin {}.",
-                self.initial_url, self.page_origin_text
-            );
+            let text = match self.browser {
+                Browser::Chromium => format!(
+                    "Fetch API cannot load {}. Request mode is \"same-origin\" but the URL's origin \
+                     is not same as the request origin {}.",
+                    self.initial_url, self.page_origin_text
+                ),
+                Browser::Firefox => {
+                    self.v.engine_error = Some("SOP".to_owned());
+                    let page = self
+                        .request
+                        .page_url
+                        .clone()
+                        .unwrap_or_else(|| format!("{}/", self.page_origin_text));
+                    format!(
+                        "Security Error: Content at {page} may not load data from {}.",
+                        self.initial_url
+                    )
+                }
+                Browser::WebKit => format!("Fetch API cannot load {}.", self.initial_url),
+            };
             self.v.outcome = Outcome::Blocked;
             self.v.cors_error = None;
+            self.v.messages = vec![text.clone()];
             self.v.message = Some(text);
             self.v.fix = Some(fix_text(
                 CorsError::DisallowedByMode,
@@ -239,7 +284,11 @@ impl Run<'_> {
             return STOP;
         }
         if self.cors_flag && !self.current.is_http_or_https() {
-            self.block(Failure::new(CorsError::CorsDisabledScheme), None);
+            self.block(
+                Failure::new(CorsError::CorsDisabledScheme),
+                None,
+                At::Request,
+            );
             return STOP;
         }
         if !self.cors_flag && !self.no_cors() {
@@ -265,10 +314,10 @@ impl Run<'_> {
             return self.preflight(preflight, hop, missing, cache, now);
         }
         if preflight.is_some() && hop == 0 {
-            self.v.notes.push(
-                "a preflight response is given but Chromium sends no preflight for this request"
-                    .to_owned(),
-            );
+            self.v.notes.push(format!(
+                "a preflight response is given but {} sends no preflight for this request",
+                self.browser.display_name()
+            ));
         }
         GO_ON
     }
@@ -290,6 +339,10 @@ impl Run<'_> {
             origin: self.page_origin_text.clone(),
             url: self.current.without_fragment(),
             isolation_key: self.isolation_key(),
+            credentials: self
+                .quirks
+                .cache_keyed_by_credentials
+                .then_some(self.request.credentials == Credentials::Include),
         };
         if self.served_from_cache(cache, &key, now) {
             return GO_ON;
@@ -303,9 +356,13 @@ impl Run<'_> {
             }
             return STOP;
         };
-        let result = self.check_preflight(response)?;
+        let mut result = self.check_preflight(response)?;
         let notes = max_age_notes(response, result.max_age);
         self.v.notes.extend(notes);
+        result.max_age = self.quirks.cache_lifetime(result.raw_max_age);
+        result.requested_headers = cors_unsafe_request_header_names(&self.headers)
+            .into_iter()
+            .collect();
         cache.insert(key, result, now);
         GO_ON
     }
@@ -314,7 +371,8 @@ impl Run<'_> {
     /// expired or insufficient entry (which the cache drops) is noted.
     fn served_from_cache(&mut self, cache: &mut PreflightCache, key: &CacheKey, now: f64) -> bool {
         let credentials = self.request.credentials;
-        match cache.lookup(key, now, credentials, &self.method, &self.headers) {
+        let wildcard = self.quirks.cached_wildcard;
+        match cache.lookup(key, now, credentials, &self.method, &self.headers, wildcard) {
             Lookup::Hit { expires_in } => {
                 self.v.notes.push(format!(
                     "served from preflight cache (entry expires in {} s)",
@@ -339,8 +397,23 @@ impl Run<'_> {
     fn preflight_unanswered(&mut self) {
         // Chromium prints no CORS line here, only `net::ERR_EMPTY_RESPONSE` (pinned by the
         // differential scenario `preflight-no-response`), so the explanation is a note.
+        // Firefox retries the preflight and says twice that the request did not succeed;
+        // WebKit names the network error, then refuses the fetch.
         self.v.outcome = Outcome::Blocked;
         self.v.cors_error = None;
+        let url = self.current.serialize();
+        self.v.messages = match self.browser {
+            Browser::Chromium => Vec::new(),
+            Browser::Firefox => {
+                self.v.engine_error = Some("CORSDidNotSucceed".to_owned());
+                vec![firefox_did_not_succeed(&url), firefox_did_not_succeed(&url)]
+            }
+            Browser::WebKit => vec![
+                "Connection terminated unexpectedly".to_owned(),
+                webkit_cannot_load(&url),
+            ],
+        };
+        self.v.message = self.v.messages.first().cloned();
         self.v.notes.push(format!(
             "the preflight (OPTIONS {}) got no response: Chromium reports a network error \
              (net::ERR_EMPTY_RESPONSE, TypeError: Failed to fetch), not a CORS error",
@@ -355,14 +428,21 @@ impl Run<'_> {
     /// the CORS check, the ok status, the method and the headers. Authorization allowed only
     /// by `*` (which Chromium 156 accepts and the spec does not) is noted.
     fn check_preflight(&mut self, response: &Response) -> ControlFlow<(), PreflightResult> {
+        if self.quirks.preflight_status_first && !(200..300).contains(&response.status) {
+            // WebKit: a redirect or a 404 without the header is a bad status first.
+            let f = Failure::new(CorsError::PreflightInvalidStatus);
+            self.block(f, Some(response), At::Preflight);
+            return ControlFlow::Break(());
+        }
         if response.redirect_location().is_some() {
             self.block(
                 Failure::new(CorsError::PreflightDisallowedRedirect),
                 Some(response),
+                At::Preflight,
             );
             return ControlFlow::Break(());
         }
-        let origin = self.origin_for_check();
+        let origin = self.origin_for_preflight();
         let checked = check_preflight_response(response, self.request.credentials, &origin)
             .and_then(|result| {
                 result.check_method(&self.method)?;
@@ -372,18 +452,28 @@ impl Run<'_> {
         let result = match checked {
             Ok(result) => result,
             Err(f) => {
-                self.block(f, Some(response));
+                self.block(f, Some(response), At::Preflight);
                 return ControlFlow::Break(());
             }
         };
         if result.authorization_only_by_wildcard(&self.headers) {
             self.v.notes.push(
                 "Authorization is allowed only through '*' in Access-Control-Allow-Headers: \
-                 Chromium 156 accepts that but the spec, Firefox and Safari do not, and \
-                 Chromium's preflight cache will not reuse this entry; list Authorization \
-                 by name"
+                 Chromium 156, Firefox 153 and WebKit 2.50 accept that but the spec does not, \
+                 Firefox warns that it will stop, and Chromium's preflight cache will not \
+                 reuse this entry; list Authorization by name"
                     .to_owned(),
             );
+            if self.browser == Browser::Firefox {
+                self.v.messages.push(format!(
+                    "Cross-Origin Request Warning: The Same Origin Policy will disallow reading \
+                     the remote resource at {} soon. (Reason: When the \
+                     `Access-Control-Allow-Headers` is `*`, the `Authorization` header is not \
+                     covered. To include the `Authorization` header, it must be explicitly \
+                     listed in CORS header `Access-Control-Allow-Headers`).",
+                    self.current.serialize()
+                ));
+            }
         }
         ControlFlow::Continue(result)
     }
@@ -395,7 +485,7 @@ impl Run<'_> {
         if self.cors_flag {
             let origin = self.origin_for_check();
             if let Err(f) = check_access(true, &response.headers, credentials, &origin) {
-                self.block(f, Some(response));
+                self.block(f, Some(response), At::Request);
                 return;
             }
             self.v.notes.extend(missing_vary_note(response));
@@ -422,7 +512,8 @@ impl Run<'_> {
             let origin = self.origin_for_check();
             let credentials = self.request.credentials;
             if let Err(f) = check_access(true, &response.headers, credentials, &origin) {
-                self.block(f, Some(response));
+                let to = self.current.join(location).map(|u| u.serialize());
+                self.block(f, Some(response), At::Redirect(to.unwrap_or_default()));
                 return ControlFlow::Break(());
             }
         }
@@ -451,6 +542,7 @@ impl Run<'_> {
             self.block(
                 Failure::new(CorsError::RedirectContainsCredentials),
                 Some(response),
+                At::Redirect(next.serialize()),
             );
             return ControlFlow::Break(());
         }
@@ -488,7 +580,7 @@ impl Run<'_> {
         let cross_origin = !self.page_origin.same_origin_with(&self.current);
         if !self.no_cors() && cross_origin {
             if self.request.mode == Mode::SameOrigin {
-                self.block(Failure::new(CorsError::DisallowedByMode), None);
+                self.block(Failure::new(CorsError::DisallowedByMode), None, At::Request);
                 return STOP;
             }
             self.cors_flag = true;
@@ -497,7 +589,11 @@ impl Run<'_> {
             self.opaque = true;
         }
         if self.cors_flag && !self.current.is_http_or_https() {
-            self.block(Failure::new(CorsError::CorsDisabledScheme), None);
+            self.block(
+                Failure::new(CorsError::CorsDisabledScheme),
+                None,
+                At::Request,
+            );
             return STOP;
         }
         GO_ON
@@ -511,10 +607,24 @@ impl Run<'_> {
         self.v.outcome = Outcome::Blocked;
         self.v.cors_error = None;
         self.v.blocked_reason = Some("mixed-content".to_owned());
-        self.v.message = Some(mixed_content_message(
-            &self.page_origin_text,
-            &self.current.serialize(),
-        ));
+        let url = self.current.serialize();
+        let page = self
+            .request
+            .page_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/", self.page_origin_text));
+        // Doubt: Firefox's and WebKit's mixed-content lines are their source strings, not
+        // yet pinned by a differential scenario (the harness serves no https page yet).
+        let text = match self.browser {
+            Browser::Chromium => mixed_content_message(&self.page_origin_text, &url),
+            Browser::Firefox => format!("Blocked loading mixed active content “{url}”"),
+            Browser::WebKit => format!(
+                "[blocked] The page at {page} requested insecure content from {url}. This \
+                 content was blocked and must be served over HTTPS."
+            ),
+        };
+        self.v.messages = vec![text.clone()];
+        self.v.message = Some(text);
         self.v.fix = Some(
             "serve the API over HTTPS (tls = true for a sandbox origin), or call it from a \
              local page as http://localhost or *.localhost, which browsers trust over HTTP"
@@ -536,7 +646,17 @@ impl Run<'_> {
         }
     }
 
-    fn block(&mut self, failure: Failure, response: Option<&Response>) {
+    /// The `Origin` a preflight carries and is checked against: Firefox keeps the page's
+    /// own after a cross-origin redirect, where the others send the tainted `null`.
+    fn origin_for_preflight(&self) -> String {
+        if self.quirks.redirect_preflight_keeps_origin {
+            self.page_origin_text.clone()
+        } else {
+            self.origin_for_check()
+        }
+    }
+
+    fn block(&mut self, failure: Failure, response: Option<&Response>, at: At) {
         let last_url = self.current.serialize();
         let cx = MessageContext {
             initial_url: &self.initial_url,
@@ -557,7 +677,35 @@ impl Run<'_> {
             param_for_message,
             self.request.initiator,
         ));
-        self.v.fix = Some(self.fix_for(&failure, response));
+        let origin = match at {
+            At::Preflight => self.origin_for_preflight(),
+            _ => self.origin_for_check(),
+        };
+        self.v.fix = Some(self.fix_for(&failure, response, &origin));
+        if self.browser == Browser::Chromium {
+            self.v.engine_error = Some(failure.error.name().to_owned());
+            self.v.messages.extend(self.v.message.iter().cloned());
+            return;
+        }
+        let scene = Scene {
+            url: &last_url,
+            origin: &origin,
+            response,
+            at_preflight: at == At::Preflight,
+            redirect_to: match at {
+                At::Redirect(to) => Some(to),
+                _ => None,
+            },
+        };
+        let said = words::said(
+            self.browser,
+            failure.error,
+            failure.param.as_deref(),
+            &scene,
+        );
+        self.v.engine_error = said.reason;
+        self.v.message = said.lines.first().cloned();
+        self.v.messages.extend(said.lines);
     }
 
     fn fail_without_cors_error(&mut self, message: String) {
@@ -566,15 +714,16 @@ impl Run<'_> {
         self.v.message = Some(message);
     }
 
-    fn fix_for(&self, failure: &Failure, response: Option<&Response>) -> String {
+    /// The fix for `failure`, where the browser compared the server's answer with `origin`.
+    fn fix_for(&self, failure: &Failure, response: Option<&Response>, origin: &str) -> String {
         let subject = FixSubject {
             ctx: self.ctx,
             headers: &self.headers,
             method: &self.method,
-            origin: self.origin_for_check(),
+            origin: origin.to_owned(),
             url: self.current.serialize(),
             credentials: self.request.credentials,
-            tainted: self.tainted,
+            tainted: self.tainted && origin == "null",
         };
         fix_for(&subject, failure, response)
     }

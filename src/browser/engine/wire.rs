@@ -83,7 +83,7 @@ impl Run<'_> {
     /// The preflight the browser sends before the current hop.
     pub(super) fn preflight_request(&self) -> PreflightRequest {
         let mut headers = HeaderList::new();
-        headers.push("Origin", self.origin_for_check());
+        headers.push("Origin", self.origin_for_preflight());
         headers.push("Access-Control-Request-Method", self.method.clone());
         if let Some(acrh) = access_control_request_headers(&self.headers) {
             headers.push("Access-Control-Request-Headers", acrh);

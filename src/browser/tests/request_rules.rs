@@ -7,7 +7,7 @@ use crate::browser::request::{
     is_forbidden_request_header, is_preflight, is_simple_range, needs_preflight, normalize_method,
     prepare,
 };
-use crate::browser::{HeaderList, Mode};
+use crate::browser::{Browser, HeaderList, Mode};
 
 type Headers<'a> = Vec<(&'a str, &'a str)>;
 
@@ -227,7 +227,9 @@ fn preflight_decision() {
         ("patch", vec![], true),
         ("GET", vec![("X-Requested-With", "x")], true),
         ("GET", vec![("Cookie", "a=b")], false),
-        ("GET", vec![("User-Agent", "bot")], false),
+        // Sent only by the engines that send it (`prepare` decides), then not safelisted.
+        ("GET", vec![("User-Agent", "bot")], true),
+        ("GET", vec![("Sec-Fetch-Mode", "cors")], false),
     ];
     for (method, headers, want) in table {
         assert_eq!(
@@ -281,7 +283,7 @@ fn prepare_combines_duplicates_and_drops_forbidden() {
         .with("X-A", "1")
         .with("x-a", " 2 ")
         .with("Cookie", "a=b");
-    let p = prepare("patch", &headers, Mode::Cors).unwrap();
+    let p = prepare("patch", &headers, Mode::Cors, Browser::Chromium.quirks()).unwrap();
     assert_eq!(p.method, "patch");
     assert_eq!(p.headers, pairs(&[("X-A", "1, 2")]));
     assert_eq!(p.notes.len(), 1);
@@ -300,7 +302,12 @@ fn prepare_type_errors() {
         ("PUT", Mode::NoCors, "'PUT' is unsupported in no-cors mode."),
     ];
     for (method, mode, want) in table {
-        assert_eq!(prepare(method, &HeaderList::new(), mode).unwrap_err(), want);
+        assert_eq!(
+            prepare(method, &HeaderList::new(), mode, Browser::Chromium.quirks())
+                .unwrap_err()
+                .to_string(),
+            want
+        );
     }
 }
 
@@ -310,7 +317,7 @@ fn no_cors_drops_unsafelisted_headers() {
         .with("Accept", "x")
         .with("X-A", "1")
         .with("Content-Type", "application/json");
-    let p = prepare("POST", &headers, Mode::NoCors).unwrap();
+    let p = prepare("POST", &headers, Mode::NoCors, Browser::Chromium.quirks()).unwrap();
     assert_eq!(p.headers, pairs(&[("Accept", "x")]));
 }
 

@@ -3,8 +3,8 @@
 
 use super::{eval, sandbox, scenario, API, PAGE};
 use crate::browser::{
-    evaluate, judge_actual, judge_preflight, render_text, CorsError, Credentials, FixContext,
-    Outcome, Response, Scenario,
+    evaluate, judge_actual, judge_preflight, render_text, Browser, CorsError, Credentials,
+    FixContext, Outcome, PreflightAsked, Response, Scenario,
 };
 
 /// (scenario JSON, expected error or None for allowed, expected failed parameter)
@@ -441,13 +441,16 @@ fn judge_helpers_for_the_mock_api() {
         .with("Access-Control-Allow-Methods", "PUT")
         .with("Access-Control-Allow-Headers", "x-pkr-auth");
     let v = judge_preflight(
-        PAGE,
-        API,
-        "PUT",
-        &["x-pkr-auth".to_owned()],
+        PreflightAsked {
+            origin: PAGE,
+            url: API,
+            method: "PUT",
+            headers: &["x-pkr-auth".to_owned()],
+        },
         Credentials::Omit,
         &good,
         &sandbox(),
+        Browser::Chromium,
     );
     assert_eq!(v.outcome, Outcome::Allowed, "{v:#?}");
     assert_eq!(
@@ -459,13 +462,16 @@ fn judge_helpers_for_the_mock_api() {
         Some("x-pkr-auth")
     );
     let v = judge_preflight(
-        PAGE,
-        API,
-        "PUT",
-        &["x-other".to_owned()],
+        PreflightAsked {
+            origin: PAGE,
+            url: API,
+            method: "PUT",
+            headers: &["x-other".to_owned()],
+        },
         Credentials::Omit,
         &good,
         &sandbox(),
+        Browser::Chromium,
     );
     assert_eq!(
         v.cors_error,
@@ -480,6 +486,7 @@ fn judge_helpers_for_the_mock_api() {
         Credentials::Include,
         &actual,
         &FixContext::Generic,
+        Browser::Chromium,
     );
     assert_eq!(v.cors_error, Some(CorsError::WildcardOriginNotAllowed));
     let v = judge_actual(
@@ -489,6 +496,7 @@ fn judge_helpers_for_the_mock_api() {
         Credentials::Omit,
         &actual,
         &FixContext::Generic,
+        Browser::Chromium,
     );
     assert_eq!(v.outcome, Outcome::Allowed);
 }
