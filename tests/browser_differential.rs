@@ -45,11 +45,19 @@ const REPORT_WAIT: Duration = Duration::from_secs(5);
 /// double quote so it can sit in a `srcdoc` attribute after `&` escaping.
 const RUNNER: &str = r#"
 async function run(spec) {
-  const headers = new Headers();
-  try {
-    for (const pair of spec.headers) { headers.append(pair[0], pair[1]); }
-  } catch (e) {
-    return { ok: false, stage: 'headers', error: String(e) };
+  // Distinct names go to fetch() itself as pairs, as a page passes an object, so a bad name
+  // is fetch()'s own TypeError. Repeated names are appended to a Headers object first, as a
+  // page must do to repeat one: Firefox judges a list of pairs' values one by one but a
+  // Headers object's combined, so the two spellings are not the same request there.
+  const names = spec.headers.map((pair) => pair[0].toLowerCase());
+  let headers = spec.headers;
+  if (new Set(names).size !== names.length) {
+    headers = new Headers();
+    try {
+      for (const pair of spec.headers) { headers.append(pair[0], pair[1]); }
+    } catch (e) {
+      return { ok: false, stage: 'headers', error: String(e) };
+    }
   }
   const init = { method: spec.method, headers: headers, credentials: spec.credentials, mode: spec.mode };
   let response;

@@ -267,3 +267,47 @@ fn preflight_cache_lifetimes_per_engine() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The model keeps each measured probe as the engine did: the tables above are what both
+/// this test and [`preflight_cache_lifetimes_per_engine`] hold the engines to, so the
+/// model's caps (`Quirks::max_age_cap`) cannot drift from the measurement.
+#[test]
+fn the_model_caches_each_probe_as_measured() {
+    use sandbox::browser::{evaluate_in, Browser, FixContext, Scenario};
+    let page = "http://frontend.test:8080";
+    let url = "http://api.test:3000/api/probe";
+    for (engine, browser, probes) in [
+        (Engine::Firefox, Browser::Firefox, FIREFOX),
+        (Engine::WebKit, Browser::WebKit, WEBKIT),
+    ] {
+        for p in probes {
+            let mut preflight = serde_json::json!({"status": 204, "headers": {
+                "Access-Control-Allow-Origin": page, "Access-Control-Allow-Methods": "PUT"}});
+            if let Some(age) = p.max_age {
+                preflight["headers"]["Access-Control-Max-Age"] = serde_json::json!(age.to_string());
+            }
+            let actual = serde_json::json!({"status": 200,
+                "headers": {"Access-Control-Allow-Origin": page}});
+            let request = serde_json::json!({"url": url, "origin": page, "method": "PUT"});
+            let scenario: Scenario = serde_json::from_value(serde_json::json!({
+                "request": request,
+                "preflight_response": preflight,
+                "actual_response": actual,
+                "prior": [{"seconds_before": p.advance_s, "request": request,
+                           "preflight_response": preflight, "actual_response": actual}],
+            }))
+            .expect("a scenario");
+            let v = evaluate_in(&scenario, &FixContext::Generic, browser);
+            assert!(v.is_allowed(), "{v:?}");
+            assert_eq!(
+                !v.preflight_sent,
+                p.cached,
+                "{}: Max-Age {:?}, {} s later: the engine {} the preflight, the model does not",
+                engine.name(),
+                p.max_age,
+                p.advance_s,
+                if p.cached { "reused" } else { "repeated" },
+            );
+        }
+    }
+}

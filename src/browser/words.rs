@@ -26,6 +26,8 @@ pub(crate) struct Scene<'a> {
     /// For a failure on a redirect response: where it redirected to (resolved, as the
     /// engine would have followed it). WebKit names it; Firefox adds a line for it.
     pub redirect_to: Option<String>,
+    /// The request's header names as the page wrote them (WebKit quotes a refused one so).
+    pub written_names: Vec<String>,
 }
 
 /// An engine's words for one failure.
@@ -263,7 +265,7 @@ fn webkit(error: CorsError, param: Option<&str>, scene: &Scene) -> Said {
         ),
         HeaderDisallowedByPreflightResponse => format!(
             "Request header field {} is not allowed by Access-Control-Allow-Headers.",
-            webkit_header_name(param.unwrap_or_default())
+            webkit_header_name(param.unwrap_or_default(), &scene.written_names)
         ),
         RedirectContainsCredentials => {
             let to = scene.redirect_to.clone().unwrap_or_default();
@@ -303,12 +305,19 @@ fn strip_credentials(url: &str) -> String {
 }
 
 /// WebKit spells a header name it knows (its `HTTPHeaderName` table) in the standard
-/// casing and any other lower-cased, whatever script wrote.
-fn webkit_header_name(lower: &str) -> String {
-    KNOWN_HEADER_NAMES
+/// casing, and any other as the page wrote it (`written`).
+fn webkit_header_name(lower: &str, written: &[String]) -> String {
+    if let Some(k) = KNOWN_HEADER_NAMES
         .iter()
         .find(|k| k.eq_ignore_ascii_case(lower))
-        .map_or_else(|| lower.to_ascii_lowercase(), |k| (*k).to_owned())
+    {
+        return (*k).to_owned();
+    }
+    written
+        .iter()
+        .find(|w| w.eq_ignore_ascii_case(lower))
+        .cloned()
+        .unwrap_or_else(|| lower.to_owned())
 }
 
 /// The request header names WebKit knows by name that a page can send cross-origin (the
@@ -336,7 +345,6 @@ const KNOWN_HEADER_NAMES: &[&str] = &[
     "Range",
     "Upgrade-Insecure-Requests",
     "User-Agent",
-    "X-Requested-With",
 ];
 
 #[cfg(test)]
@@ -374,6 +382,7 @@ mod tests {
             response: Some(r),
             at_preflight: false,
             redirect_to: None,
+            written_names: Vec::new(),
         };
         let e = CorsError::MultipleAllowOriginValues;
         assert_eq!(
@@ -397,8 +406,9 @@ mod tests {
 
     #[test]
     fn webkit_names_known_headers_in_their_casing_and_others_lower_case() {
-        assert_eq!(webkit_header_name("content-type"), "Content-Type");
-        assert_eq!(webkit_header_name("x-pkr-auth"), "x-pkr-auth");
+        let written = ["X-PKR-Auth".to_owned(), "content-type".to_owned()];
+        assert_eq!(webkit_header_name("content-type", &written), "Content-Type");
+        assert_eq!(webkit_header_name("x-pkr-auth", &written), "X-PKR-Auth");
         assert_eq!(
             strip_credentials("http://u:p@h.test/a@b"),
             "http://h.test/a@b"

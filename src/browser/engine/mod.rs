@@ -696,6 +696,7 @@ impl Run<'_> {
                 At::Redirect(to) => Some(to),
                 _ => None,
             },
+            written_names: self.headers.iter().map(|(n, _)| n.clone()).collect(),
         };
         let said = words::said(
             self.browser,
