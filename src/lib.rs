@@ -22,8 +22,9 @@
 //! 10. `cli`
 //!
 //! The modules:
-//! - [`browser`]: a pure model of Chromium's CORS algorithm; verdicts with Chromium's error
-//!   names, console messages and a fix. The heart: `up`, `explain`, `check`, `probe` and the
+//! - [`browser`]: a pure model of the browsers' CORS algorithm (Chromium's, with Firefox's
+//!   and WebKit's differences); verdicts in each engine's words (error name, console lines,
+//!   the script's error) and a fix. The heart: `up`, `explain`, `check`, `probe` and the
 //!   fixtures all use it. Written as if it were a crate of its own.
 //! - [`source_file`]: reading a user's file under shared rules and locating its errors.
 //! - [`certs`]: HTTPS origins' certificates: the per-user local CA, leaves it signs, a user's

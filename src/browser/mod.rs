@@ -1,5 +1,5 @@
-//! A pure model of Chromium's CORS algorithm (the Fetch standard as Chromium 156 ships
-//! it): given the request a page passes to `fetch()` and the responses the servers gave,
+//! A pure model of the browsers' CORS algorithm (the Fetch standard as Chromium 156 ships
+//! it, with Firefox's and WebKit's differences as data in `browsers`): given the request a page passes to `fetch()` and the responses the servers gave,
 //! it says whether a preflight is needed and what it carries, whether the browser blocks
 //! the exchange, with Chromium's `CorsError` name, failed parameter and exact console
 //! message, what script may read, and a concrete fix. It does no I/O, reads no clock
