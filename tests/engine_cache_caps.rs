@@ -230,7 +230,8 @@ fn measure(engine: Engine, probes: &[Probe]) -> Vec<String> {
             1
         };
         let misses = (0..tries).take_while(|_| bench.run(p) != p.cached).count();
-        let cached = if misses < tries { p.cached } else { !p.cached };
+        let agreed = misses < tries;
+        let cached = agreed == p.cached;
         eprintln!(
             "engine_cache_caps: {} Max-Age {:?}, {} s later: {} (tries: {})",
             engine.name(),
@@ -243,7 +244,7 @@ fn measure(engine: Engine, probes: &[Probe]) -> Vec<String> {
             },
             (misses + 1).min(tries)
         );
-        if cached != p.cached {
+        if !agreed {
             problems.push(format!(
                 "{} Max-Age {:?}, {} s later: expected {}, got {}",
                 engine.name(),

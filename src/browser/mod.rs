@@ -1,9 +1,10 @@
 //! A pure model of the browsers' CORS algorithm (the Fetch standard as Chromium 156 ships
-//! it, with Firefox's and WebKit's differences as data in `browsers`): given the request a page passes to `fetch()` and the responses the servers gave,
-//! it says whether a preflight is needed and what it carries, whether the browser blocks
-//! the exchange, with Chromium's `CorsError` name, failed parameter and exact console
-//! message, what script may read, and a concrete fix. It does no I/O, reads no clock
-//! (time is an input) and never refers to crate items outside `crate::browser`.
+//! it, with Firefox's and WebKit's differences as data in `browsers`): given the request a
+//! page passes to `fetch()` and the responses the servers gave, it says whether a preflight
+//! is needed and what it carries, whether the browser blocks the exchange, with the
+//! engine's error name, failed parameter and exact console lines, what script may read,
+//! and a concrete fix. It does no I/O, reads no clock (time is an input) and never refers
+//! to crate items outside `crate::browser`.
 //!
 //! Where Chromium and the spec differ, Chromium wins; each difference is recorded at the
 //! rule that implements it and pinned by a test in `tests/chromium_differences.rs`.

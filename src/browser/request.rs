@@ -429,7 +429,7 @@ impl Refusal {
     /// The `TypeError` message `browser` throws, without the "TypeError: " prefix. Pinned
     /// by the differential scenarios (`invalid-*-throws`, `forbidden-method-*`,
     /// `no-cors-put-rejected`), except a bad header value's, which a page cannot hand to
-    /// the harness. Doubt: those three lines are the engines' source strings.
+    /// the harness: those three texts are read from the engines' sources, not measured.
     pub fn text(&self, browser: Browser) -> String {
         match (browser, self) {
             (Browser::Chromium, _) => format!("Failed to execute 'fetch' on 'Window': {self}"),

@@ -26,8 +26,8 @@ pub(crate) struct Scene<'a> {
     /// For a failure on a redirect response: where it redirected to (resolved, as the
     /// engine would have followed it). WebKit names it; Firefox adds a line for it.
     pub redirect_to: Option<String>,
-    /// The request's header names as the page wrote them (WebKit quotes a refused one so).
-    pub written_names: Vec<String>,
+    /// The request's headers as the page wrote them (WebKit quotes a refused name so).
+    pub headers: &'a [(String, String)],
 }
 
 /// An engine's words for one failure.
@@ -265,7 +265,7 @@ fn webkit(error: CorsError, param: Option<&str>, scene: &Scene) -> Said {
         ),
         HeaderDisallowedByPreflightResponse => format!(
             "Request header field {} is not allowed by Access-Control-Allow-Headers.",
-            webkit_header_name(param.unwrap_or_default(), &scene.written_names)
+            webkit_header_name(param.unwrap_or_default(), scene.headers)
         ),
         RedirectContainsCredentials => {
             let to = scene.redirect_to.clone().unwrap_or_default();
@@ -305,8 +305,8 @@ fn strip_credentials(url: &str) -> String {
 }
 
 /// WebKit spells a header name it knows (its `HTTPHeaderName` table) in the standard
-/// casing, and any other as the page wrote it (`written`).
-fn webkit_header_name(lower: &str, written: &[String]) -> String {
+/// casing, and any other as the page wrote it (in `written`).
+fn webkit_header_name(lower: &str, written: &[(String, String)]) -> String {
     if let Some(k) = KNOWN_HEADER_NAMES
         .iter()
         .find(|k| k.eq_ignore_ascii_case(lower))
@@ -315,9 +315,8 @@ fn webkit_header_name(lower: &str, written: &[String]) -> String {
     }
     written
         .iter()
-        .find(|w| w.eq_ignore_ascii_case(lower))
-        .cloned()
-        .unwrap_or_else(|| lower.to_owned())
+        .find(|(name, _)| name.eq_ignore_ascii_case(lower))
+        .map_or_else(|| lower.to_owned(), |(name, _)| name.clone())
 }
 
 /// The request header names WebKit knows by name that a page can send cross-origin (the
@@ -382,7 +381,7 @@ mod tests {
             response: Some(r),
             at_preflight: false,
             redirect_to: None,
-            written_names: Vec::new(),
+            headers: &[],
         };
         let e = CorsError::MultipleAllowOriginValues;
         assert_eq!(
@@ -405,8 +404,11 @@ mod tests {
     }
 
     #[test]
-    fn webkit_names_known_headers_in_their_casing_and_others_lower_case() {
-        let written = ["X-PKR-Auth".to_owned(), "content-type".to_owned()];
+    fn webkit_names_known_headers_in_their_casing_and_others_as_written() {
+        let written = [
+            ("X-PKR-Auth".to_owned(), "t".to_owned()),
+            ("content-type".to_owned(), "text/x".to_owned()),
+        ];
         assert_eq!(webkit_header_name("content-type", &written), "Content-Type");
         assert_eq!(webkit_header_name("x-pkr-auth", &written), "X-PKR-Auth");
         assert_eq!(

@@ -696,7 +696,7 @@ impl Run<'_> {
                 At::Redirect(to) => Some(to),
                 _ => None,
             },
-            written_names: self.headers.iter().map(|(n, _)| n.clone()).collect(),
+            headers: &self.headers,
         };
         let said = words::said(
             self.browser,
