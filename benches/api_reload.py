@@ -12,14 +12,12 @@ alternate in place (truncate + write + close) and by rename, or are all one of t
 SAVE_STYLE=inplace or SAVE_STYLE=rename. Prints one line per target:
 "NAME median p90 max missed N" (milliseconds; N saves never shown within 2 s). Each FILE is restored when it ends.
 """
-import http.client
 import json
 import os
-import statistics
 import sys
-import time
 
-MAX_POLLS = 200_000
+from reload_timing import connect, poll, save, summary
+
 # A save a target has not shown after this long counts as missed (json-server 1.x, for one,
 # stops seeing a file replaced by rename) and is reported, not waited on.
 DEADLINE_S = 2.0
@@ -35,32 +33,16 @@ def render(kind, n):
     sys.exit(f"api_reload: unknown kind {kind}")
 
 
-def save(path, text, by_rename):
-    if by_rename:
-        with open(path + ".new", "w", encoding="utf-8") as f:
-            f.write(text)
-        os.rename(path + ".new", path)
-    else:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-
-
-def wait_for(conn, url, n):
-    """True once a GET carries `n`; False if none has by the deadline."""
-    end = time.perf_counter() + DEADLINE_S
-    for _ in range(MAX_POLLS):
-        if time.perf_counter() > end:
+def carries(n):
+    def shows(status, body):
+        if status != 200:
             return False
-        conn.request("GET", url)
-        res = conn.getresponse()
-        body = res.read()
-        if res.status == 200:
-            try:
-                if json.loads(body).get("n") == n:
-                    return True
-            except ValueError:
-                pass
-    return False
+        try:
+            return json.loads(body).get("n") == n
+        except ValueError:
+            return False
+
+    return shows
 
 
 def main():
@@ -72,7 +54,7 @@ def main():
     for name, port, url, path, kind in targets:
         with open(path, encoding="utf-8") as f:
             originals[path] = f.read()
-        conns[name] = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
+        conns[name] = connect(int(port))
     times = {t[0]: [] for t in targets}
     missed = {t[0]: 0 for t in targets}
     try:
@@ -81,11 +63,11 @@ def main():
                 n = 1000 + i
                 text = render(kind, n)
                 save(path, text, by_rename=STYLE == "rename" or (STYLE == "both" and i % 2 == 1))
-                t0 = time.perf_counter()
-                if wait_for(conns[name], url, n):
-                    times[name].append((time.perf_counter() - t0) * 1000)
-                else:
+                ms = poll(conns[name], url, carries(n), DEADLINE_S)
+                if ms is None:
                     missed[name] += 1
+                else:
+                    times[name].append(ms)
     finally:
         for path, text in originals.items():
             save(path, text, by_rename=True)
@@ -93,9 +75,7 @@ def main():
         if not ts:
             print(f"{name} - - - missed {missed[name]}")
             continue
-        ts.sort()
-        p90 = ts[min(len(ts) - 1, int(len(ts) * 0.9))]
-        print(f"{name} {statistics.median(ts):.2f} {p90:.2f} {ts[-1]:.2f} missed {missed[name]}")
+        print(f"{name} {summary(ts)} missed {missed[name]}")
 
 
 if __name__ == "__main__":

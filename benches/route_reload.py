@@ -7,13 +7,12 @@ keep-alive connection with no sleeps. Loopback only; a bounded number of saves a
 
 Prints "median p90 max" in milliseconds. ROUTES_FILE is restored when it ends.
 """
-import http.client
 import os
-import statistics
 import sys
-import time
 
-MAX_POLLS = 200_000  # a bound on each save's wait, far above any real reload
+from reload_timing import connect, poll, save, summary
+
+DEADLINE_S = 10.0  # far above any real reload: a save not shown by then is a failure
 
 
 def main():
@@ -21,33 +20,21 @@ def main():
     saves = int(sys.argv[3]) if len(sys.argv) > 3 else 20
     with open(path, encoding="utf-8") as f:
         original = f.read()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = connect(port)
     times = []
     try:
         for i in range(saves):
             probe = f"/api/added-{os.getpid()}-{i}"
             text = original + f'\n[[route]]\npath = "{probe}"\njson = {{ added = {i} }}\n'
             # Written beside it first, as an editor does: the timed part is the rename only.
-            with open(path + ".new", "w", encoding="utf-8") as f:
-                f.write(text)
-            os.rename(path + ".new", path)
-            t0 = time.perf_counter()
-            for _ in range(MAX_POLLS):
-                conn.request("GET", probe)
-                res = conn.getresponse()
-                res.read()
-                if res.status == 200:
-                    break
-            else:
+            save(path, text, by_rename=True)
+            ms = poll(conn, probe, lambda status, _body: status == 200, DEADLINE_S)
+            if ms is None:
                 sys.exit(f"route_reload: {probe} never answered after the save")
-            times.append((time.perf_counter() - t0) * 1000)
+            times.append(ms)
     finally:
-        with open(path + ".new", "w", encoding="utf-8") as f:
-            f.write(original)
-        os.rename(path + ".new", path)
-    times.sort()
-    p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
-    print(f"{statistics.median(times):.1f} {p90:.1f} {times[-1]:.1f}")
+        save(path, original, by_rename=True)
+    print(summary(times))
 
 
 if __name__ == "__main__":
