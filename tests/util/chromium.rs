@@ -702,14 +702,29 @@ impl Page {
                 })
             })
             .await;
-        if loaded {
-            Ok(())
-        } else {
-            Err(CdpError::Timeout {
+        if !loaded {
+            return Err(CdpError::Timeout {
                 method: format!("load of {url}"),
                 timeout: COMMAND_TIMEOUT,
-            })
+            });
         }
+        // A fresh target's own about:blank can fire its load event after `mark`, so the event
+        // alone does not prove the new document is there: poll until it is (a page evaluated
+        // too early has none of its script's globals).
+        let probe = "!location.href.startsWith('about:') && document.readyState === 'complete'";
+        if url.starts_with("about:") {
+            return Ok(());
+        }
+        while Instant::now() < deadline {
+            if self.evaluate(probe).await? == Value::Bool(true) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Err(CdpError::Timeout {
+            method: format!("document of {url}"),
+            timeout: COMMAND_TIMEOUT,
+        })
     }
 
     /// Evaluates an expression in the page's main frame, awaiting a returned promise, and
