@@ -458,6 +458,13 @@
       parts.push(el("p", { class: "label", text: "Fix" }));
       parts.push(el("p", { class: "fix", text: v.fix }));
     }
+    // All three engines, the one this page runs in marked: the verdict above is Chromium's.
+    var engines = SandboxDom.enginesOf(x, credentialed(s));
+    var here = SandboxDom.currentEngine();
+    if (engines) {
+      box.dataset.engine = here || "";
+      parts.push(SandboxDom.engineBlock(engines, "In each browser", here));
+    }
     var cookies = SandboxDom.cookieBlock(x.actual && x.actual.cookies);
     if (cookies) parts.push(cookies);
     // The journal's verdict says whether such a request needs a preflight (the browser
@@ -466,7 +473,9 @@
       parts.push(el("p", { class: "note", text: "No preflight reached the API although this request needs one: the browser used a cached preflight (Access-Control-Max-Age). A policy change may not show until it expires." }));
     }
     var pageBlocked = !current.page.ok;
-    if (s.mode === "cors" && (pageBlocked !== (v.outcome === "blocked"))) {
+    // Held against the verdict of the engine the page runs in, not Chromium's.
+    var mine = engines && here && engines[here] ? engines[here].verdict : v;
+    if (s.mode === "cors" && (pageBlocked !== (mine.outcome === "blocked"))) {
       parts.push(el("p", { class: "note", text: pageBlocked
         ? "The page got an error although the model allows the exchange: a network error, or the request was cancelled."
         : "The page read the response although the model blocks it: please report this as a model bug." }));

@@ -216,6 +216,36 @@ async fn lab_and_inspector(sb: &TestSandbox) {
         "the console message: {verdict}"
     );
     assert!(verdict.contains("Fix"), "a fix is shown: {verdict}");
+    // All three engines, each in its own words, and this one (headless Chromium) marked.
+    let engines = page
+        .evaluate(
+            "Array.from(document.querySelectorAll('#verdict .engine-verdict')).map(e => \
+               [e.dataset.engine, e.classList.contains('here'), e.innerText])",
+        )
+        .await
+        .unwrap();
+    let engines = engines.as_array().unwrap();
+    let engine = |name: &str| {
+        engines
+            .iter()
+            .find(|e| e[0] == name)
+            .unwrap_or_else(|| panic!("no {name} verdict in the lab: {engines:?}"))
+    };
+    assert_eq!(engines.len(), 3, "{engines:?}");
+    assert_eq!(engine("chromium")[1], true, "the page runs in Chromium");
+    assert_eq!(engine("firefox")[1], false, "{engines:?}");
+    let firefox = engine("firefox")[2].as_str().unwrap();
+    assert!(
+        firefox.contains("Cross-Origin Request Blocked")
+            && firefox.contains("CORSMissingAllowOrigin")
+            && firefox.contains("NetworkError when attempting to fetch resource."),
+        "{firefox}"
+    );
+    let webkit = engine("webkit")[2].as_str().unwrap();
+    assert!(
+        webkit.contains("due to access control checks") && webkit.contains("Load failed"),
+        "{webkit}"
+    );
     let saw = text_of(&page, "#page-saw").await;
     assert!(saw.contains("TypeError: Failed to fetch"), "{saw}");
     let received = text_of(&page, "#api-received").await;
@@ -382,6 +412,22 @@ async fn lab_and_inspector(sb: &TestSandbox) {
         "{row}"
     );
     assert!(row.contains("PreflightMissingAllowOriginHeader"), "{row}");
+    // One badge per engine on the row, this browser's marked.
+    let badges = page
+        .evaluate(
+            "Array.from(document.querySelectorAll('#requests-table tbody.group[data-outcome=blocked] \
+               .engine-badge')).map(b => [b.dataset.engine, b.dataset.outcome, b.classList.contains('here')])",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        badges,
+        json!([
+            ["chromium", "blocked", true],
+            ["firefox", "blocked", false],
+            ["webkit", "blocked", false]
+        ])
+    );
     let allowed = groups
         .iter()
         .find(|g| g[0] == "allowed" && g[1].to_string().contains("PUT /api/payment"))
@@ -409,6 +455,12 @@ async fn lab_and_inspector(sb: &TestSandbox) {
     );
     assert!(detail.contains("Fix:"), "{detail}");
     assert!(detail.contains("x-other"), "{detail}");
+    assert!(
+        detail.to_lowercase().contains("in each engine")
+            && detail.contains("CORSMissingAllowOrigin")
+            && detail.contains("Fetch API cannot load"),
+        "each engine's words in the detail pane: {detail}"
+    );
 
     // Live: a request made now appears without reloading the inspector.
     let url = format!("{}/api/students?live=1", sb.url("api"));

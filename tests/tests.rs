@@ -15,6 +15,7 @@ mod config_reload;
 mod cookie_differential;
 mod cookies_up;
 mod engine_cache_caps;
+mod engine_marks;
 mod engine_observe;
 mod express_differential;
 mod fixtures_browser;

@@ -13,7 +13,7 @@ mod verdict;
 
 pub use redact::{is_secret_header, mentions_secret, redact, secret_name, Redactor};
 pub use ring::{Entry, HeaderLines, Ring, RING_CAPACITY};
-pub use verdict::VerdictSummary;
+pub use verdict::{EngineVerdict, EngineVerdicts, VerdictSummary};
 
 use std::io::Write;
 use std::sync::mpsc;
@@ -58,6 +58,13 @@ pub struct RequestRecord {
     /// Present when a credentialed fetch would fare differently than this one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict_if_credentialed: Option<Arc<VerdictSummary>>,
+    /// Each engine's verdict, keyed by engine (`verdict` is Chromium's, kept for the pages
+    /// and scripts that read it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdicts: Option<Arc<EngineVerdicts>>,
+    /// Present when a credentialed fetch would fare differently in any engine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdicts_if_credentialed: Option<Arc<EngineVerdicts>>,
     /// What the browser does with the cookies of this exchange: each `Set-Cookie` line the
     /// API sent, and each cookie it set earlier that this request should carry but did not.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -343,6 +350,13 @@ impl Log {
                 } else if let Some(v) = &r.verdict {
                     line.push_str("  ");
                     line.push_str(v.short());
+                    // Chromium's verdict, and the engines that decide otherwise: "works in
+                    // Chrome, fails in Safari" shows on the line where it happens.
+                    if let Some(d) = r.verdicts.as_ref().and_then(|e| e.disagreement()) {
+                        line.push_str("  [");
+                        line.push_str(&d);
+                        line.push(']');
+                    }
                 }
                 if let Some(v) = &r.verdict_if_credentialed {
                     line.push_str("  (with credentials: ");
@@ -395,6 +409,8 @@ mod tests {
             duration_ms: 0.4,
             verdict: None,
             verdict_if_credentialed: None,
+            verdicts: None,
+            verdicts_if_credentialed: None,
             cookies: Vec::new(),
         });
         log.banner("ignored in json");
@@ -425,6 +441,8 @@ mod tests {
             duration_ms: 0.4,
             verdict: None,
             verdict_if_credentialed: None,
+            verdicts: None,
+            verdicts_if_credentialed: None,
             cookies: Vec::new(),
         });
         log.flush();

@@ -238,6 +238,8 @@ mod tests {
                 duration_ms: 0.0,
                 verdict: None,
                 verdict_if_credentialed: None,
+                verdicts: None,
+                verdicts_if_credentialed: None,
                 cookies: Vec::new(),
             },
             query: None,

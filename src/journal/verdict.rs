@@ -1,9 +1,11 @@
 //! What the journal keeps of a browser verdict: the outcome, Chromium's error name, message
-//! and fix, and the two log texts written from them once.
+//! and fix, and the two log texts written from them once; and, beside it, what each of the
+//! three engines says of the same exchange.
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
-use crate::browser::{CorsError, Outcome, Verdict};
+use crate::browser::{Browser, CorsError, Outcome, Verdict};
 
 /// What the log keeps of a verdict.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -82,6 +84,116 @@ impl VerdictSummary {
                 }
             }
         }
+    }
+}
+
+/// One engine's verdict on an exchange, in its own words: the shape of `explain --browser`'s
+/// verdict, cut to what the log and the inspector show.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EngineVerdict {
+    pub outcome: Outcome,
+    /// The engine's own name for the failure: Chromium's `CorsError`, Firefox's MDN reason,
+    /// `None` for WebKit, which names none.
+    pub cors_error: Option<String>,
+    /// The console line the engine prints first (or the TypeError, before CORS applies).
+    pub message: Option<String>,
+    /// Every console line it prints for the request, in order.
+    pub messages: Vec<String>,
+    /// What `fetch()` rejects with, when it fails.
+    pub js_error: Option<String>,
+    pub fix: Option<String>,
+    /// The check that failed, named as Chromium's `CorsError` whatever the engine: the
+    /// engines' own names differ, so this is what tells whether they disagree.
+    pub check: Option<CorsError>,
+}
+
+impl EngineVerdict {
+    pub fn from_verdict(v: &Verdict) -> Self {
+        EngineVerdict {
+            outcome: v.outcome,
+            cors_error: v.engine_error.clone(),
+            message: v.message.clone(),
+            messages: v.messages.clone(),
+            js_error: v.js_error.clone(),
+            fix: v.fix.clone(),
+            check: v.cors_error,
+        }
+    }
+
+    /// Whether two engines decide the exchange alike (same outcome, same failed check).
+    pub fn agrees_with(&self, other: &EngineVerdict) -> bool {
+        self.outcome == other.outcome && self.check == other.check
+    }
+}
+
+/// The three engines' verdicts on one exchange, in [`Browser::ALL`]'s order; serialised as
+/// `{"chromium": …, "firefox": …, "webkit": …}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineVerdicts(pub [EngineVerdict; 3]);
+
+impl EngineVerdicts {
+    /// Judges with `judge` once per engine; returns Chromium's whole verdict too, for the
+    /// journal's `verdict`.
+    pub fn judged(mut judge: impl FnMut(Browser) -> Verdict) -> (Verdict, EngineVerdicts) {
+        let chromium = judge(Browser::Chromium);
+        let engines = EngineVerdicts([
+            EngineVerdict::from_verdict(&chromium),
+            EngineVerdict::from_verdict(&judge(Browser::Firefox)),
+            EngineVerdict::from_verdict(&judge(Browser::WebKit)),
+        ]);
+        (chromium, engines)
+    }
+
+    pub fn get(&self, b: Browser) -> &EngineVerdict {
+        let at = Browser::ALL.iter().position(|x| *x == b).unwrap_or(0);
+        &self.0[at]
+    }
+
+    /// Whether every engine decides alike.
+    pub fn agree(&self) -> bool {
+        self.0.iter().all(|v| v.agrees_with(&self.0[0]))
+    }
+
+    /// Whether `other` (the same exchange with other credentials) differs in any engine.
+    pub fn differs_from(&self, other: &EngineVerdicts) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| !a.agrees_with(b))
+    }
+
+    /// `Firefox: ✓ allowed; Safari (WebKit): ✗ CORSMissingAllowOrigin` for every engine that
+    /// decides otherwise than Chromium, or `None` when all agree: the text log's line says
+    /// Chromium's verdict and only the engines that disagree.
+    pub fn disagreement(&self) -> Option<String> {
+        let chromium = &self.0[0];
+        let parts: Vec<String> = Browser::ALL
+            .iter()
+            .zip(&self.0)
+            .skip(1)
+            .filter(|(_, v)| !v.agrees_with(chromium))
+            .map(|(b, v)| {
+                let said = match (v.outcome, &v.cors_error) {
+                    (Outcome::Allowed, _) => "✓ allowed".to_string(),
+                    (Outcome::Blocked, Some(e)) => format!("✗ {e}"),
+                    (Outcome::Blocked, None) => format!(
+                        "✗ blocked{}",
+                        v.check
+                            .map(|c| format!(" ({})", c.name()))
+                            .unwrap_or_default()
+                    ),
+                };
+                format!("{}: {said}", b.display_name())
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+impl Serialize for EngineVerdicts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(3))?;
+        for (b, v) in Browser::ALL.iter().zip(&self.0) {
+            map.serialize_entry(b.name(), v)?;
+        }
+        map.end()
     }
 }
 

@@ -14,8 +14,10 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
 
 use super::{api, cookie_notes, cors_layer, verdict, OriginCtx};
-use crate::browser::{is_preflight, needs_preflight_received, parse_max_age, Outcome, Verdict};
-use crate::journal::{Entry, RequestRecord, VerdictSummary, FAULT_CAUSE};
+use crate::browser::{
+    is_preflight, needs_preflight_received, parse_max_age, Browser, Outcome, Verdict,
+};
+use crate::journal::{EngineVerdicts, Entry, RequestRecord, VerdictSummary, FAULT_CAUSE};
 use crate::routes::Fault;
 use crate::state::{unix_now_f64, Event};
 
@@ -86,9 +88,14 @@ pub(super) async fn access_log(
             ctx.state.apis[i].note_preflight_cached(parse_max_age(max_age).max(0) as u64);
         }
     }
-    let (verdict, verdict_if_credentialed) = match verdicts {
-        Some(v) => (Some(v.verdict), v.if_credentialed),
-        None => (None, None),
+    let (verdict, verdict_if_credentialed, engines, engines_if_credentialed) = match verdicts {
+        Some(v) => (
+            Some(v.verdict),
+            v.if_credentialed,
+            Some(v.engines),
+            v.engines_if_credentialed,
+        ),
+        None => (None, None, None, None),
     };
     let cookies = match (ctx.api, fault) {
         (Some(i), None) if !ctx.state.bench.no_verdict => cookie_notes::cookie_notes(
@@ -113,6 +120,8 @@ pub(super) async fn access_log(
         duration_ms: (asked.started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
         verdict,
         verdict_if_credentialed,
+        verdicts: engines,
+        verdicts_if_credentialed: engines_if_credentialed,
         cookies,
     };
     ctx.state.log.request(&record);
@@ -159,11 +168,17 @@ fn no_response_verdict(
     if ctx.api.is_none() || asked.origin.is_none() || ctx.state.bench.no_verdict {
         return None;
     }
-    let v =
-        Verdict::empty(None).with_no_response(fault.no_response(), FAULT_CAUSE, Some(fault.fix()));
+    let judged = |b: Browser| {
+        let mut v = Verdict::empty(None);
+        v.browser = b;
+        v.with_no_response(fault.no_response(), FAULT_CAUSE, Some(fault.fix()))
+    };
+    let (chromium, engines) = EngineVerdicts::judged(judged);
     Some(verdict::Verdicts {
-        verdict: std::sync::Arc::new(VerdictSummary::from_verdict(&v).finish()),
+        verdict: std::sync::Arc::new(VerdictSummary::from_verdict(&chromium).finish()),
         if_credentialed: None,
+        engines: std::sync::Arc::new(engines),
+        engines_if_credentialed: None,
     })
 }
 

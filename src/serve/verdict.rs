@@ -15,7 +15,7 @@ use crate::browser::{
     is_preflight, judge_actual, judge_preflight, Browser, Credentials, FixContext, HeaderList,
     Outcome, PreflightAsked, Response, Verdict,
 };
-use crate::journal::VerdictSummary;
+use crate::journal::{EngineVerdicts, VerdictSummary};
 use crate::policy::Policy;
 use crate::state::Versioned;
 
@@ -26,6 +26,11 @@ pub struct Verdicts {
     /// Present when the request carried no cookies and a credentialed fetch would fare
     /// differently.
     pub if_credentialed: Option<Arc<VerdictSummary>>,
+    /// Each engine's verdict under the same credentials as `verdict`.
+    pub engines: Arc<EngineVerdicts>,
+    /// Each engine's verdict with credentials, when the request carried no cookies and a
+    /// credentialed fetch would fare differently in any engine.
+    pub engines_if_credentialed: Option<Arc<EngineVerdicts>>,
 }
 
 /// What of the request the model needs, copied out only when an exchange is new to the memo.
@@ -79,7 +84,13 @@ fn response_of(status: u16, headers: &HeaderMap) -> Response {
     Response { status, headers: h }
 }
 
-fn judge(seen: &Seen, response: &Response, credentials: Credentials, ctx: &FixContext) -> Verdict {
+fn judge(
+    seen: &Seen,
+    response: &Response,
+    credentials: Credentials,
+    ctx: &FixContext,
+    browser: Browser,
+) -> Verdict {
     match (&seen.requested_method, seen.preflight) {
         (Some(m), true) => judge_preflight(
             PreflightAsked {
@@ -91,7 +102,7 @@ fn judge(seen: &Seen, response: &Response, credentials: Credentials, ctx: &FixCo
             credentials,
             response,
             ctx,
-            Browser::Chromium,
+            browser,
         ),
         _ => judge_actual(
             &seen.origin,
@@ -100,14 +111,14 @@ fn judge(seen: &Seen, response: &Response, credentials: Credentials, ctx: &FixCo
             credentials,
             response,
             ctx,
-            Browser::Chromium,
+            browser,
         ),
     }
 }
 
 /// In actix-cors mode the policy knows why a request was refused better than the response
 /// does (see `ActixCorsPolicy::refusal`); use that as the fix.
-fn refine_fix(v: &mut VerdictSummary, seen: &Seen, policy: Option<&Policy>) {
+fn refine_fix(v: &mut Verdict, seen: &Seen, policy: Option<&Policy>) {
     let preflight = match (&seen.requested_method, seen.preflight) {
         (Some(m), true) => Some((m.as_str(), seen.requested_headers.as_slice())),
         _ => None,
@@ -120,7 +131,7 @@ fn refine_fix(v: &mut VerdictSummary, seen: &Seen, policy: Option<&Policy>) {
 }
 
 /// Verdicts remembered per worker thread. A dev session repeats the same few exchanges, and
-/// judging one runs the whole model twice (with and without credentials); a hit costs writing
+/// judging one runs the whole model six times (three engines, with and without credentials); a hit costs writing
 /// the key and one lookup (the measurements: docs/PERFORMANCE.md, "What was profiled").
 const MEMO_CAPACITY: usize = 512;
 
@@ -273,23 +284,37 @@ fn judge_all(seen: &Seen, response: &Response, policy: Option<&Policy>) -> Verdi
         },
         None => FixContext::Generic,
     };
-    let summary = |c| {
-        let mut v = VerdictSummary::from_verdict(&judge(seen, response, c, &ctx));
-        refine_fix(&mut v, seen, policy);
-        Arc::new(v.finish())
+    // Chromium's verdict is the journal's `verdict`; the three engines' are `verdicts`.
+    let judged = |c| -> (Arc<VerdictSummary>, Arc<EngineVerdicts>) {
+        let engine = |b| {
+            let mut v = judge(seen, response, c, &ctx, b);
+            refine_fix(&mut v, seen, policy);
+            v
+        };
+        let (chromium, engines) = EngineVerdicts::judged(engine);
+        (
+            Arc::new(VerdictSummary::from_verdict(&chromium).finish()),
+            Arc::new(engines),
+        )
     };
     if seen.has_cookies {
+        let (verdict, engines) = judged(Credentials::Include);
         return Verdicts {
-            verdict: summary(Credentials::Include),
+            verdict,
             if_credentialed: None,
+            engines,
+            engines_if_credentialed: None,
         };
     }
-    let plain = summary(Credentials::Omit);
-    let cred = summary(Credentials::Include);
+    let (plain, plain_engines) = judged(Credentials::Omit);
+    let (cred, cred_engines) = judged(Credentials::Include);
     let differs = plain.outcome != cred.outcome || plain.cors_error != cred.cors_error;
+    let engines_differ = plain_engines.differs_from(&cred_engines);
     Verdicts {
         verdict: plain,
         if_credentialed: differs.then_some(cred),
+        engines: plain_engines,
+        engines_if_credentialed: engines_differ.then_some(cred_engines),
     }
 }
 
@@ -449,6 +474,63 @@ mod tests {
             Some("WildcardOriginNotAllowed")
         );
         assert!(v.if_credentialed.is_none());
+    }
+
+    /// Every engine judges the exchange in its own words, and the JSON keys them by engine.
+    #[test]
+    fn each_engine_judges_the_exchange_in_its_own_words() {
+        let req = request(
+            "OPTIONS",
+            &[
+                ("access-control-request-method", "PUT"),
+                ("x-probe", "engines"),
+            ],
+        );
+        // A preflight the server does not route: 404 and no CORS headers. WebKit checks the
+        // status first; Chromium and Firefox find the missing header first.
+        let v = verdicts(&req, API, 404, &HeaderMap::new(), None).unwrap();
+        let json = serde_json::to_value(&*v.engines).unwrap();
+        assert_eq!(
+            json["chromium"]["cors_error"], "PreflightMissingAllowOriginHeader",
+            "{json}"
+        );
+        assert_eq!(
+            json["firefox"]["cors_error"], "CORSMissingAllowOrigin",
+            "{json}"
+        );
+        assert_eq!(
+            json["webkit"]["cors_error"],
+            serde_json::Value::Null,
+            "{json}"
+        );
+        for (engine, thrown) in [
+            ("chromium", "TypeError: Failed to fetch"),
+            (
+                "firefox",
+                "TypeError: NetworkError when attempting to fetch resource.",
+            ),
+            ("webkit", "TypeError: Load failed"),
+        ] {
+            assert_eq!(json[engine]["outcome"], "blocked", "{engine}: {json}");
+            assert_eq!(json[engine]["js_error"], thrown, "{engine}: {json}");
+            assert!(
+                json[engine]["messages"]
+                    .as_array()
+                    .is_some_and(|m| !m.is_empty()),
+                "{engine}: {json}"
+            );
+        }
+        assert_eq!(
+            json["chromium"]["message"].as_str(),
+            v.verdict.message.as_deref(),
+            "`verdict` stays Chromium's"
+        );
+        let d = v
+            .engines
+            .disagreement()
+            .expect("WebKit fails another check");
+        assert!(d.starts_with("Safari (WebKit): ✗ blocked ("), "{d}");
+        assert!(!d.contains("Firefox"), "{d}");
     }
 
     #[test]

@@ -92,8 +92,109 @@ var SandboxDom = (function () {
     return el("div", { class: "cookie-block" }, [el("h4", { text: "Cookies" }), el("ul", null, items)]);
   }
 
+  // ── engines ─────────────────────────────────────────────────────────────────────────────
+  // Journal entries carry `verdicts` ({chromium, firefox, webkit}, each in that engine's own
+  // words) beside `verdict` (Chromium's). "Works in Chrome, fails in Safari" is one of the
+  // commonest CORS reports, so both pages show all three and mark the one they run in.
+  var ENGINES = [
+    { key: "chromium", name: "Chromium", short: "C" },
+    { key: "firefox", name: "Firefox", short: "F" },
+    { key: "webkit", name: "Safari (WebKit)", short: "W" }
+  ];
+
+  // The engine this page runs in, from its user agent. Every Chromium and every WebKit UA
+  // says "AppleWebKit" and "Safari", and Edge and Opera say "Chrome": Firefox is asked first,
+  // then the Chromium names, and what is left with AppleWebKit is WebKit.
+  function currentEngine(ua) {
+    ua = ua === undefined ? navigator.userAgent : ua;
+    if (/\bFirefox\//.test(ua)) return "firefox";
+    if (/\b(Chrome|Chromium|CriOS|Edg|OPR)\//.test(ua) || /HeadlessChrome/.test(ua)) return "chromium";
+    if (/AppleWebKit\//.test(ua)) return "webkit";
+    return null;
+  }
+
+  // The per-engine verdicts of one journal entry, credentialed or not as for entryVerdict.
+  function entryVerdicts(entry, credentialed) {
+    if (!entry) return null;
+    if (credentialed && entry.verdicts_if_credentialed) return entry.verdicts_if_credentialed;
+    return entry.verdicts || null;
+  }
+
+  // What decided an exchange in each engine, as verdictOf does for Chromium: {key: {verdict,
+  // stage}}, or null when the entries carry no per-engine verdicts.
+  function enginesOf(x, credentialed) {
+    var pv = entryVerdicts(x.preflight, credentialed), av = entryVerdicts(x.actual, credentialed);
+    if (!pv && !av) return null;
+    var out = {};
+    ENGINES.forEach(function (en) {
+      var p = pv && pv[en.key], a = av && av[en.key];
+      if (p && p.outcome === "blocked") out[en.key] = { verdict: p, stage: "preflight" };
+      else if (a) out[en.key] = { verdict: a, stage: "actual request" };
+      else if (p) out[en.key] = { verdict: p, stage: "preflight" };
+    });
+    return out;
+  }
+
+  function sameDecision(a, b) {
+    // `check` names the failed check alike in every engine; their own names differ.
+    return a.outcome === b.outcome && (a.check || null) === (b.check || null);
+  }
+
+  // One small badge per engine ("C ✓ F ✓ W ✗"), the page's own engine marked.
+  function engineBadges(byEngine, here) {
+    if (!byEngine) return null;
+    return el("span", { class: "engine-badges" }, ENGINES.map(function (en) {
+      var d = byEngine[en.key];
+      if (!d) return null;
+      var v = d.verdict || d, ok = v.outcome === "allowed";
+      return el("span", {
+        class: "engine-badge " + (ok ? "ok" : "bad") + (en.key === here ? " here" : ""),
+        "data-engine": en.key, "data-outcome": v.outcome,
+        title: en.name + ": " + v.outcome + (v.cors_error ? " (" + v.cors_error + ")" : "") + (en.key === here ? " — this browser" : ""),
+        text: en.short + (ok ? " ✓" : " ✗")
+      });
+    }));
+  }
+
+  // Each engine's verdict in its own words: outcome, error name, every console line, the
+  // TypeError script sees. Says plainly when they disagree.
+  function engineBlock(byEngine, title, here) {
+    if (!byEngine) return null;
+    var first = null, agree = true;
+    ENGINES.forEach(function (en) {
+      var d = byEngine[en.key];
+      if (!d) return;
+      var v = d.verdict || d;
+      if (!first) first = v; else if (!sameDecision(first, v)) agree = false;
+    });
+    var parts = [el("h4", { text: title })];
+    parts.push(el("p", { class: agree ? "muted engines-agree" : "engines-disagree", text: agree
+      ? "All three engines decide alike."
+      : "The engines disagree: this exchange does not fare the same in every browser." }));
+    ENGINES.forEach(function (en) {
+      var d = byEngine[en.key];
+      if (!d) return;
+      var v = d.verdict || d, ok = v.outcome === "allowed";
+      var lines = (v.messages && v.messages.length) ? v.messages : (v.message ? [v.message] : []);
+      parts.push(el("section", { class: "engine-verdict " + v.outcome + (en.key === here ? " here" : ""), "data-engine": en.key }, [
+        el("h5", null, [en.name, en.key === here ? el("span", { class: "muted", text: " (this browser)" }) : null]),
+        el("p", { class: "outcome" }, [
+          el("span", { class: "pill " + (ok ? "ok" : "bad"), text: v.outcome }),
+          v.cors_error ? " " : null,
+          v.cors_error ? el("code", { class: "cors-error", text: v.cors_error }) : null,
+          d.stage ? el("span", { class: "muted", text: " at the " + d.stage }) : null
+        ]),
+        lines.length ? el("pre", { class: "console", text: lines.join("\n") }) : null,
+        v.js_error ? el("p", { class: "muted js-error", text: "fetch() rejects with " + v.js_error }) : null
+      ]));
+    });
+    return el("div", { class: "engine-block" }, parts);
+  }
+
   return {
     $: $, el: el, replace: replace,
-    isCorsHeader: isCorsHeader, headerTable: headerTable, verdictOf: verdictOf, cookieBlock: cookieBlock
+    isCorsHeader: isCorsHeader, headerTable: headerTable, verdictOf: verdictOf, cookieBlock: cookieBlock,
+    ENGINES: ENGINES, currentEngine: currentEngine, entryVerdicts: entryVerdicts, enginesOf: enginesOf,
+    engineBadges: engineBadges, engineBlock: engineBlock
   };
 })();

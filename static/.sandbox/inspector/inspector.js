@@ -23,6 +23,8 @@
   // A group is an exchange {preflight, actual}. Called without `credentialed`: the inspector
   // cannot know a request's credentials mode, so it goes by the verdicts as the API judged them.
   var verdictOf = SandboxDom.verdictOf;
+  // The engine this inspector runs in: its badge is marked.
+  var HERE = SandboxDom.currentEngine();
 
   // How the inspector's header tables look (dom.js headerTable): visible captions, CORS
   // headers marked.
@@ -106,10 +108,12 @@
       el("span", { class: "muted", text: NO_RESPONSE[e.no_response] || e.no_response })
     ]);
     if (!v) return el("td", { class: "v none" }, [el("span", { class: "muted", text: e && e.origin ? "—" : "no Origin" })]);
-    if (v.outcome === "allowed") return el("td", { class: "v ok" }, [el("span", { class: "pill ok", text: "allowed" })]);
+    var badges = SandboxDom.engineBadges(e.verdicts, HERE);
+    if (v.outcome === "allowed") return el("td", { class: "v ok" }, [el("span", { class: "pill ok", text: "allowed" }), badges ? " " : null, badges]);
     return el("td", { class: "v bad" }, [
       el("span", { class: "pill bad", text: "blocked" }), " ",
-      el("code", { class: "cors-error", text: v.cors_error || "" })
+      el("code", { class: "cors-error", text: v.cors_error || "" }),
+      badges ? " " : null, badges
     ]);
   }
 
@@ -228,6 +232,8 @@
         (e.policy_generation == null ? "?" : e.policy_generation) + " · Origin " + (e.origin || "(none)") }),
       e.verdict ? verdictBlock(e.verdict, "Verdict") : el("p", { class: "muted", text: "No verdict: the request had no Origin (not cross-origin from a browser)." }),
       verdictBlock(e.verdict_if_credentialed, "If the request were credentialed"),
+      SandboxDom.engineBlock(e.verdicts, "In each engine", HERE),
+      e.verdicts_if_credentialed ? SandboxDom.engineBlock(e.verdicts_if_credentialed, "In each engine, if the request were credentialed", HERE) : null,
       SandboxDom.cookieBlock(e.cookies),
       headerTable(e.request_headers, "Request headers (as received)", TABLE_LOOK),
       headerTable(e.response_headers, "Response headers (as sent)", TABLE_LOOK)
