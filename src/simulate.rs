@@ -188,6 +188,8 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
             Err(fault) => {
                 // `preflight = false` let the OPTIONS reach a route that drops it.
                 let mut verdict = Verdict::empty(first.id.clone());
+                // In the engine's own words, like every other verdict here.
+                verdict.browser = browser;
                 verdict.preflight_required = first.preflight_required;
                 verdict.preflight_sent = true;
                 verdict.preflight_request = first.preflight_request.clone();

@@ -385,6 +385,16 @@ fn fixtures_new_from_lab_makes_a_fixture_that_verifies() {
     let toml = std::fs::read_to_string(d.path().join("fx/pkr-put/fixture.toml")).unwrap();
     assert!(toml.contains("headers = { \"Content-Type\" = \"application/json\", \"X-PKR-Auth\" = \"demo-token\" }"), "{toml}");
     assert!(toml.contains("credentials = \"include\""), "{toml}");
+    // actix-cors refuses the preflight with 400 and no CORS headers: WebKit fails its status
+    // first, so the new fixture says so for WebKit.
+    assert!(
+        toml.contains("cors_error = \"PreflightMissingAllowOriginHeader\"")
+            && toml.contains(
+                "[request.webkit]\nexpect = \"blocked\"\ncors_error = \"PreflightInvalidStatus\""
+            )
+            && !toml.contains("[request.firefox]"),
+        "{toml}"
+    );
     let (code, out, err) = run_cli(d.path(), &["fixtures", "verify", "--dir", "fx", "pkr-put"]);
     assert_eq!(code, 0, "{out}{err}");
     let (code, _, err) = run_cli(
