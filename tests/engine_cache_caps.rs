@@ -146,6 +146,7 @@ impl Bench {
             // One page for every probe: Firefox opens new pages slowly (or not at all) once
             // its clock has jumped.
             same_page: self.opened,
+            expression: None,
         };
         self.opened = true;
         let answer = self

@@ -59,6 +59,7 @@ fn the_pages_tell_firefox_and_webkit_from_their_user_agents() {
                 page_url: format!("http://page.localhost:{}/", server.port()),
                 spec: serde_json::json!({}),
                 same_page: false,
+                expression: None,
             })
             .unwrap_or_else(|e| panic!("{}: {e}", engine.name()));
         oracle.close();

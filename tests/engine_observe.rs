@@ -181,6 +181,7 @@ fn observe(oracle: &mut Oracle, host: &ScenarioHost, n: usize, scenario: &Value)
             page_url: page.clone(),
             spec: fetch_spec(&prior["request"]),
             same_page: i > 0,
+            expression: None,
         };
         match oracle.run(&job) {
             Ok(a) => observation.prior.push(answer_json(&a)),
@@ -199,6 +200,7 @@ fn observe(oracle: &mut Oracle, host: &ScenarioHost, n: usize, scenario: &Value)
         page_url: page,
         spec: fetch_spec(&scenario["request"]),
         same_page: !priors.is_empty(),
+        expression: None,
     };
     observation.answer = oracle.run(&job).map_err(|e| e.to_string());
     let seen = host.seen(n);

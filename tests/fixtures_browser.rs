@@ -100,15 +100,15 @@ async fn run_with_cookies(
 /// A fixture served by `sandbox up --fixture` on port 0, with the map from its configured
 /// ports to the real ones. HTTPS origins get their certificates from a local CA in a data
 /// folder of the test's own.
-struct FixtureRun {
-    sb: TestSandbox,
-    map: Vec<(u16, u16)>,
-    page_url: String,
-    api: String,
+pub(crate) struct FixtureRun {
+    pub(crate) sb: TestSandbox,
+    pub(crate) map: Vec<(u16, u16)>,
+    pub(crate) page_url: String,
+    pub(crate) api: String,
 }
 
 impl FixtureRun {
-    fn start(tmp: &Path, dir: &Path) -> FixtureRun {
+    pub(crate) fn start(tmp: &Path, dir: &Path) -> FixtureRun {
         let configured = configured_ports(dir);
         let mut args = vec!["--fixture".to_string(), dir.display().to_string()];
         for (origin, _) in &configured {
@@ -141,7 +141,7 @@ impl FixtureRun {
 }
 
 /// Saves `fixed` (a fixture's api.fixed.toml) over `routes` and waits for the reload.
-fn install_routes(sb: &TestSandbox, routes: &Path, fixed: &Path) {
+pub(crate) fn install_routes(sb: &TestSandbox, routes: &Path, fixed: &Path) {
     let before = sb.event_count();
     save(
         routes,

@@ -19,6 +19,7 @@ mod engine_marks;
 mod engine_observe;
 mod express_differential;
 mod fixtures_browser;
+mod fixtures_engines;
 mod fixtures_verify;
 mod from_probe;
 mod har;

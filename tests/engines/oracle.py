@@ -10,6 +10,7 @@ stdout, then reads JSON-lines jobs on stdin and writes one JSON-lines result per
   job:    {"id": "...", "page_url": "http://frontend.localhost:P/s/3/page",
            "spec": {"url", "method", "headers": [[n, v], ...], "credentials", "mode"},
            "same_page": false}
+          (or, instead of "spec", "expression": JS awaited in the page for the same shape)
   result: {"id", "ok", "status", "headers", "js_error", "stage",
            "console": [every console error/warning line of the job, in order],
            "reasons": [Firefox: each message's nsIScriptError category; WebKit: []],
@@ -142,6 +143,8 @@ def result_of(job, run, console, reasons, started):
         "headers": run.get("headers") if ok else None,
         "js_error": None if ok else run.get("error"),
         "stage": None if ok else run.get("stage"),
+        # Whatever else the runner answered (`value`), as it is.
+        "value": run.get("value"),
         "console": console,
         "reasons": reasons,
         "elapsed_s": round(time.monotonic() - started, 3),
@@ -153,12 +156,18 @@ def network_failure(run, text):
     return not run.get("ok") and run.get("stage") == "fetch" and text in (run.get("error") or "")
 
 
-# How the job's spec is run: the page's runner, answering JSON text.
-def run_expression(spec):
-    return (
-        "(async () => { const r = await window.__run(%s);"
-        " return JSON.stringify(r); })()" % json.dumps(spec)
-    )
+# What a job awaits on its page: the page's runner with the job's spec, or the job's own
+# `expression` (a promise of the same shape, e.g. a fixture page's `window.fixtureResults`
+# wrapped so: the page then makes its own requests).
+def awaited(job):
+    if job.get("expression"):
+        return "(%s)" % job["expression"]
+    return "window.__run(%s)" % json.dumps(job["spec"])
+
+
+# How the job is run, answering JSON text.
+def run_expression(job):
+    return "(async () => { const r = await %s; return JSON.stringify(r); })()" % awaited(job)
 
 
 def read_jobs():
@@ -455,7 +464,7 @@ class Firefox:
         r = await self.bidi.call(
             "script.evaluate",
             {
-                "expression": run_expression(job["spec"]),
+                "expression": run_expression(job),
                 "target": {"context": context},
                 "awaitPromise": True,
                 "resultOwnership": "none",
@@ -731,8 +740,7 @@ class WebKit:
             self.open_page(job["page_url"])
         mark = self.tap.count()
         raw = self.evaluate(
-            "const r = await window.__run(%s); return JSON.stringify(r);"
-            % json.dumps(job["spec"]),
+            "const r = await %s; return JSON.stringify(r);" % awaited(job),
             FETCH_DEADLINE_S,
         )
         run = json.loads(json.loads(raw)) if raw else {}

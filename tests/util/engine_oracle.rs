@@ -163,6 +163,9 @@ pub struct Job {
     /// `{"url", "method", "headers": [[name, value], ..], "credentials", "mode"}`.
     pub spec: Value,
     pub same_page: bool,
+    /// JS to await in the page instead of `window.__run(spec)`, answering the same shape
+    /// (plus any `value`): for pages that make their own requests, such as a fixture's.
+    pub expression: Option<String>,
 }
 
 impl Job {
@@ -172,6 +175,7 @@ impl Job {
             "page_url": self.page_url,
             "spec": self.spec,
             "same_page": self.same_page,
+            "expression": self.expression,
         })
         .to_string()
     }
@@ -195,6 +199,9 @@ pub struct Answer {
     /// Firefox: each line's nsIScriptError category (its `security.properties` key);
     /// WebKit: none.
     pub reasons: Vec<String>,
+    /// Whatever else the page's runner answered, as it is.
+    #[serde(default)]
+    pub value: Option<Value>,
     /// The job's time inside the oracle (page, fetch, console).
     pub elapsed_s: f64,
     /// With `SANDBOX_ORACLE_CLOCK`: the page's `Date.now()` after the fetch (if its runner
