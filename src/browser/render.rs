@@ -229,7 +229,10 @@ fn disagreements(verdicts: &[Verdict]) -> Vec<String> {
                 .and_then(|p| p.headers.get("origin"))
         })
         .collect();
-    if origins.iter().any(|o| o != &origins[0]) {
+    // Among the engines that need a preflight: one that needs none has no Origin to differ.
+    let mut sent_origins = origins.iter().flatten();
+    let first = sent_origins.next();
+    if sent_origins.any(|o| Some(o) != first) {
         let list: Vec<String> = verdicts
             .iter()
             .zip(&origins)
@@ -244,4 +247,36 @@ fn disagreements(verdicts: &[Verdict]) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::browser::{evaluate_in, Browser, FixContext, Scenario};
+
+    /// A script-set User-Agent: only Firefox and WebKit send it, so only they preflight. Both
+    /// preflights carry the page's Origin; Chromium's absent one is no difference.
+    #[test]
+    fn engines_differ_only_where_they_do() {
+        let s: Scenario = serde_json::from_value(serde_json::json!({
+            "request": {"url": "http://api.test:3000/x", "origin": "http://page.test:8080",
+                        "headers": {"User-Agent": "app/1.0"}},
+            "preflight_response": {"status": 400, "headers": {}},
+            "actual_response": {"status": 200, "headers": {
+                "Access-Control-Allow-Origin": "http://page.test:8080"}}
+        }))
+        .unwrap();
+        let verdicts: Vec<_> = Browser::ALL
+            .iter()
+            .map(|b| evaluate_in(&s, &FixContext::Generic, *b))
+            .collect();
+        let lines = disagreements(&verdicts);
+        assert_eq!(
+            lines,
+            vec![
+                "Chromium allows it; Firefox and Safari (WebKit) block it".to_string(),
+                "Firefox and Safari (WebKit) send a preflight; Chromium does not".to_string(),
+            ]
+        );
+    }
 }
