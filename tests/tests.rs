@@ -14,6 +14,7 @@ mod check_browser;
 mod config_reload;
 mod cookie_differential;
 mod cookies_up;
+mod element_loads;
 mod engine_cache_caps;
 mod engine_marks;
 mod engine_observe;

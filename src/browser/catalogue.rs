@@ -234,10 +234,7 @@ pub struct MessageContext<'a> {
 
 /// The exact console line Chromium 156 prints for a CORS failure.
 pub fn console_message(error: CorsError, param: Option<&str>, cx: &MessageContext) -> String {
-    let kind = match cx.initiator {
-        Initiator::Fetch => "fetch",
-        Initiator::XmlHttpRequest => "XMLHttpRequest",
-    };
+    let kind = cx.initiator.chromium_word();
     let mut s = format!("Access to {kind} at '{}' ", cx.last_url);
     if cx.initial_url != cx.last_url {
         s.push_str(&format!("(redirected from '{}') ", cx.initial_url));

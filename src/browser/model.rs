@@ -237,6 +237,57 @@ pub enum Initiator {
     /// `XMLHttpRequest`; JSON accepts "xmlhttprequest", "xhr" or "XMLHttpRequest".
     #[serde(rename = "xmlhttprequest", alias = "xhr", alias = "XMLHttpRequest")]
     XmlHttpRequest,
+    /// A font a stylesheet's `@font-face` loads: always CORS mode, credentials same-origin.
+    #[serde(rename = "font")]
+    Font,
+    /// `<script type="module">` (or a `crossorigin` classic script).
+    #[serde(rename = "script")]
+    Script,
+    /// `<img crossorigin>` (`anonymous`; `use-credentials` is credentials `include`).
+    #[serde(rename = "image", alias = "img")]
+    Image,
+    /// `<link rel="preload" as="font" crossorigin>`.
+    #[serde(rename = "preload")]
+    Preload,
+    /// `new EventSource(url, {withCredentials})` (`withCredentials: true` is credentials
+    /// `include`).
+    #[serde(rename = "eventsource", alias = "EventSource")]
+    EventSource,
+}
+
+impl Initiator {
+    /// Whether an element or `EventSource` loads the resource, not script's own request:
+    /// always a GET with no headers of the page's choosing, so never preflighted, and script
+    /// learns of a refusal only from an `error` event.
+    pub fn is_element(self) -> bool {
+        !matches!(self, Initiator::Fetch | Initiator::XmlHttpRequest)
+    }
+
+    /// What Chromium calls the load in "Access to … at": measured in Chromium 156 (a
+    /// preload names what it is `as`, here a font; an `EventSource` is a "resource").
+    pub fn chromium_word(self) -> &'static str {
+        match self {
+            Initiator::Fetch => "fetch",
+            Initiator::XmlHttpRequest => "XMLHttpRequest",
+            Initiator::Font | Initiator::Preload => "font",
+            Initiator::Script => "script",
+            Initiator::Image => "image",
+            Initiator::EventSource => "resource",
+        }
+    }
+
+    /// How the page would write this load, for notes and text output.
+    pub fn element_text(self) -> &'static str {
+        match self {
+            Initiator::Fetch => "fetch()",
+            Initiator::XmlHttpRequest => "XMLHttpRequest",
+            Initiator::Font => "@font-face",
+            Initiator::Script => "<script type=\"module\">",
+            Initiator::Image => "<img crossorigin>",
+            Initiator::Preload => "<link rel=\"preload\" as=\"font\" crossorigin>",
+            Initiator::EventSource => "EventSource",
+        }
+    }
 }
 
 fn default_method() -> String {

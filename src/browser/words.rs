@@ -10,7 +10,7 @@
 
 use super::browsers::Browser;
 use super::cors_error::CorsError;
-use super::model::Response;
+use super::model::{Initiator, Response};
 use super::request::is_token;
 
 /// Where in the exchange a failure was found: what the engines quote from it.
@@ -58,6 +58,50 @@ pub(crate) fn firefox_did_not_succeed(url: &str) -> String {
 /// WebKit's closing line for every fetch it refused for access control.
 pub(crate) fn webkit_cannot_load(url: &str) -> String {
     format!("Fetch API cannot load {url} due to access control checks.")
+}
+
+/// `lines`, an engine's words for a refused `fetch()` at `url`, as that engine prints them
+/// for an element load instead (measured in Firefox 153 and WebKitGTK 2.50; see
+/// `tests/element_loads.rs`). Firefox prints the same CORS line and adds the loader's own
+/// (a module script, an `EventSource`); WebKit closes with the loader's line instead of
+/// "Fetch API cannot load" (an image, an `EventSource`), or with none (a module script, a
+/// preload), and prints nothing at all for a font.
+pub(crate) fn element_lines(
+    browser: Browser,
+    initiator: Initiator,
+    url: &str,
+    mut lines: Vec<String>,
+) -> Vec<String> {
+    if !initiator.is_element() {
+        return lines;
+    }
+    match browser {
+        Browser::Chromium => {}
+        Browser::Firefox => match initiator {
+            Initiator::Script => lines.push(format!(
+                "Module source URI is not allowed in this document: “{url}”."
+            )),
+            Initiator::EventSource => lines.push(format!(
+                "Firefox can’t establish a connection to the server at {url}."
+            )),
+            _ => {}
+        },
+        Browser::WebKit => {
+            let fetch_close = webkit_cannot_load(url);
+            lines.retain(|l| *l != fetch_close);
+            match initiator {
+                Initiator::Font => lines.clear(),
+                Initiator::Image => lines.push(format!(
+                    "Cannot load image {url} due to access control checks."
+                )),
+                Initiator::EventSource => lines.push(format!(
+                    "EventSource cannot load {url} due to access control checks."
+                )),
+                _ => {}
+            }
+        }
+    }
+    lines
 }
 
 /// `Cross-Origin Request Blocked: … at U. (Reason: R). Status code: N.`

@@ -1,7 +1,7 @@
 //! What `fetch()` checks before anything goes out, apart from the steps that follow.
 
 use super::super::browsers::Browser;
-use super::super::model::{Mode, Outcome, Request, Verdict};
+use super::super::model::{Credentials, Initiator, Mode, Outcome, Request, Verdict};
 use super::super::request::{prepare, Prepared};
 use super::super::url::{Origin, Url};
 
@@ -58,6 +58,11 @@ pub(super) fn construct_request(
         thrown(v, text);
         return None;
     }
+    if let Some(problem) = element_problem(request) {
+        v.outcome = Outcome::Blocked;
+        v.message = Some(format!("invalid scenario: {problem}"));
+        return None;
+    }
     let prepared = match prepare(
         &request.method,
         &request.headers,
@@ -76,4 +81,38 @@ pub(super) fn construct_request(
             .push("mode 'navigate' is outside this model; treated as no-cors".to_owned());
     }
     Some((page_origin, url, prepared))
+}
+
+/// What a scenario asks of an element load that no page can: an element (or `EventSource`)
+/// sends a GET in CORS mode with no headers of the page's choosing, and a font never sends
+/// credentials.
+fn element_problem(request: &Request) -> Option<String> {
+    let i = request.initiator;
+    if !i.is_element() {
+        return None;
+    }
+    let what = i.element_text();
+    if !request.method.eq_ignore_ascii_case("GET") {
+        return Some(format!(
+            "{what} loads with GET, not {}: remove request.method",
+            request.method
+        ));
+    }
+    if !request.headers.is_empty() {
+        return Some(format!(
+            "{what} sends no headers of the page's choosing: remove request.headers"
+        ));
+    }
+    if request.mode != Mode::Cors {
+        return Some(format!(
+            "{what} with crossorigin loads in mode cors: remove request.mode"
+        ));
+    }
+    if i == Initiator::Font && request.credentials == Credentials::Include {
+        return Some(
+            "@font-face never sends credentials (credentials mode same-origin): remove request.credentials"
+                .to_owned(),
+        );
+    }
+    None
 }

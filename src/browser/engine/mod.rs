@@ -21,7 +21,7 @@ use super::check::{
 };
 use super::cors_error::CorsError;
 use super::model::{
-    Credentials, FixContext, Mode, Outcome, RedirectHop, Request, Response, Verdict,
+    Credentials, FixContext, Initiator, Mode, Outcome, RedirectHop, Request, Response, Verdict,
 };
 use super::request::{cors_unsafe_request_header_names, needs_preflight, Prepared};
 use super::secure_context::{is_mixed_content, mixed_content_message};
@@ -133,6 +133,14 @@ pub(crate) fn run_driven(
     else {
         return (v, None);
     };
+    if ex.request.initiator == Initiator::Font && !ex.browser.quirks().fonts_need_cors {
+        let mut v = v;
+        v.notes.push(format!(
+            "{} uses a font from another origin without asking CORS: the font works here whatever the server answers, while Chromium and Firefox refuse it without a matching Access-Control-Allow-Origin",
+            ex.browser.display_name()
+        ));
+        return (v, None);
+    }
     let mut run = Run::new(ctx, ex.request, page_origin, url, prepared, v);
     run.browser = ex.browser;
     run.quirks = ex.browser.quirks();
@@ -140,9 +148,37 @@ pub(crate) fn run_driven(
     let _ = run.steps(ex, cache, now);
     let mut v = run.v;
     if !v.is_allowed() && v.js_error.is_none() && run.want.is_none() {
-        v.js_error = Some(format!("TypeError: {}", run.quirks.fetch_type_error));
+        v.js_error = match ex.request.initiator {
+            // What `FontFace.load()` and `document.fonts.load()` reject with (WebKit's
+            // DOMException text has the two spaces, as measured).
+            Initiator::Font => Some(match ex.browser {
+                Browser::WebKit => "NetworkError:  A network error occurred.".to_owned(),
+                _ => "NetworkError: A network error occurred.".to_owned(),
+            }),
+            i if i.is_element() => {
+                v.notes.push(element_refused_note(i, ex.browser));
+                None
+            }
+            _ => Some(format!("TypeError: {}", run.quirks.fetch_type_error)),
+        };
     }
     (v, run.want)
+}
+
+/// What script learns when an element load is refused: only an `error` event (Firefox
+/// fires `load` on a refused preload, measured in Firefox 153).
+fn element_refused_note(initiator: Initiator, browser: Browser) -> String {
+    match (initiator, browser) {
+        (Initiator::Preload, Browser::Firefox) => format!(
+            "{} is refused, yet Firefox fires `load` on the <link>: the preloaded response is not used, and the later load that needs it fails again",
+            initiator.element_text()
+        ),
+        (Initiator::EventSource, _) => "the EventSource fires `error` and closes (readyState 2): it does not reconnect after a CORS refusal".to_owned(),
+        _ => format!(
+            "{} fires an `error` event; script gets no other word of why",
+            initiator.element_text()
+        ),
+    }
 }
 
 /// The response pair of hop `i`: the first request's, then each redirect hop's.
@@ -705,8 +741,10 @@ impl Run<'_> {
             &scene,
         );
         self.v.engine_error = said.reason;
-        self.v.message = said.lines.first().cloned();
-        self.v.messages.extend(said.lines);
+        let lines =
+            words::element_lines(self.browser, self.request.initiator, &last_url, said.lines);
+        self.v.message = lines.first().cloned();
+        self.v.messages.extend(lines);
     }
 
     fn fail_without_cors_error(&mut self, message: String) {
