@@ -341,19 +341,62 @@ fn evaluate_preflight_only(
     v
 }
 
+/// What an actual (non-preflight) request the mock API received was.
+#[derive(Debug, Clone, Copy)]
+pub struct ActualAsked<'a> {
+    /// Its `Origin`.
+    pub origin: &'a str,
+    /// The URL it was sent to.
+    pub url: &'a str,
+    /// Its method.
+    pub method: &'a str,
+    /// The credentials mode it is judged under.
+    pub credentials: Credentials,
+    /// What made it: `fetch()` unless the request says it is an element's
+    /// ([`initiator_of_request`]).
+    pub initiator: Initiator,
+}
+
+/// What made a request, as far as its headers say: `Sec-Fetch-Dest` names an element's load
+/// (`font`, `script`, `image`; a preload names what it is `as`), and an `EventSource` asks
+/// for `text/event-stream` with destination `empty`. Anything else is judged as `fetch()`.
+pub fn initiator_of_request(sec_fetch_dest: Option<&str>, accept: Option<&str>) -> Initiator {
+    match sec_fetch_dest.map(str::trim) {
+        Some(d) if d.eq_ignore_ascii_case("font") => Initiator::Font,
+        Some(d) if d.eq_ignore_ascii_case("script") => Initiator::Script,
+        Some(d) if d.eq_ignore_ascii_case("image") => Initiator::Image,
+        Some(d)
+            if d.eq_ignore_ascii_case("empty")
+                && accept.is_some_and(|a| a.trim().eq_ignore_ascii_case("text/event-stream")) =>
+        {
+            Initiator::EventSource
+        }
+        _ => Initiator::Fetch,
+    }
+}
+
 /// For the mock API: the verdict on one actual (non-preflight) response it sent.
 pub fn judge_actual(
-    origin: &str,
-    url: &str,
-    method: &str,
-    credentials: Credentials,
+    asked: ActualAsked,
     response: &Response,
     ctx: &FixContext,
     browser: Browser,
 ) -> Verdict {
+    let ActualAsked {
+        origin,
+        url,
+        method,
+        credentials,
+        initiator,
+    } = asked;
     let mut request = Request::new(url, origin);
     request.method = method.to_owned();
     request.credentials = credentials;
+    // An element's load is a GET with no headers of the page's choosing; a request that
+    // claims a destination but is not one is judged as the fetch it is.
+    if initiator.is_element() && method.eq_ignore_ascii_case("GET") {
+        request.initiator = initiator;
+    }
     let mut cache = PreflightCache::new();
     let ex = Exchange {
         request: &request,

@@ -12,8 +12,8 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::HttpRequest;
 
 use crate::browser::{
-    is_preflight, judge_actual, judge_preflight, Browser, Credentials, FixContext, HeaderList,
-    Outcome, PreflightAsked, Response, Verdict,
+    initiator_of_request, is_preflight, judge_actual, judge_preflight, ActualAsked, Browser,
+    Credentials, FixContext, HeaderList, Initiator, Outcome, PreflightAsked, Response, Verdict,
 };
 use crate::journal::{EngineVerdicts, VerdictSummary};
 use crate::policy::Policy;
@@ -43,6 +43,8 @@ struct Seen {
     requested_method: Option<String>,
     requested_headers: Vec<String>,
     has_cookies: bool,
+    /// An element's load or `fetch()`, from `Sec-Fetch-Dest` (and `Accept`).
+    initiator: Initiator,
 }
 
 impl Seen {
@@ -69,6 +71,10 @@ impl Seen {
                 })
                 .unwrap_or_default(),
             has_cookies: headers.contains_key("cookie"),
+            initiator: initiator_of_request(
+                get("sec-fetch-dest").as_deref(),
+                get("accept").as_deref(),
+            ),
         }
     }
 }
@@ -105,10 +111,13 @@ fn judge(
             browser,
         ),
         _ => judge_actual(
-            &seen.origin,
-            &seen.url,
-            &seen.method,
-            credentials,
+            ActualAsked {
+                origin: &seen.origin,
+                url: &seen.url,
+                method: &seen.method,
+                credentials,
+                initiator: seen.initiator,
+            },
             response,
             ctx,
             browser,
@@ -171,6 +180,9 @@ impl WordHasher {
     }
 }
 
+/// What made the request (an element's load or `fetch()`), as the browser says it.
+const SEC_FETCH_DEST: header::HeaderName = header::HeaderName::from_static("sec-fetch-dest");
+
 /// Writes everything a verdict depends on into `key`, read straight from the exchange: the
 /// policy version, the request as the browser sent it, and the parts of the response the
 /// browser reads for CORS (status, `Access-Control-*`, `Location`). Every field is
@@ -212,6 +224,8 @@ fn write_key(
         header::ORIGIN,
         header::ACCESS_CONTROL_REQUEST_METHOD,
         header::ACCESS_CONTROL_REQUEST_HEADERS,
+        SEC_FETCH_DEST,
+        header::ACCEPT,
     ] {
         match req.headers().get(name) {
             Some(v) => field(key, v.as_bytes()),
@@ -531,6 +545,35 @@ mod tests {
             .expect("WebKit fails another check");
         assert!(d.starts_with("Safari (WebKit): ✗ blocked ("), "{d}");
         assert!(!d.contains("Firefox"), "{d}");
+    }
+
+    /// The browser says what made the request (`Sec-Fetch-Dest`, `Accept`), and the verdict
+    /// words it as that load: a font, an `EventSource`.
+    #[test]
+    fn an_element_load_is_judged_as_one() {
+        let font = request("GET", &[("sec-fetch-dest", "font")]);
+        let v = verdicts(&font, API, 200, &HeaderMap::new(), None).unwrap();
+        let chromium = v.verdict.message.as_deref().unwrap_or("");
+        assert!(chromium.starts_with("Access to font at "), "{chromium}");
+        // WebKit uses a cross-origin font without asking CORS.
+        assert_eq!(v.engines.get(Browser::WebKit).outcome, Outcome::Allowed);
+        assert_eq!(v.engines.get(Browser::Firefox).outcome, Outcome::Blocked);
+        let sse = request(
+            "GET",
+            &[("sec-fetch-dest", "empty"), ("accept", "text/event-stream")],
+        );
+        let v = verdicts(&sse, API, 200, &HeaderMap::new(), None).unwrap();
+        let m = v.verdict.message.as_deref().unwrap_or("");
+        assert!(m.starts_with("Access to resource at "), "{m}");
+        let webkit = &v.engines.get(Browser::WebKit).messages;
+        assert!(
+            webkit.last().is_some_and(|l| l.starts_with("EventSource cannot load")),
+            "{webkit:?}"
+        );
+        // The same request from fetch() (no destination header) is worded as a fetch.
+        let v = verdicts(&request("GET", &[]), API, 200, &HeaderMap::new(), None).unwrap();
+        let m = v.verdict.message.as_deref().unwrap_or("");
+        assert!(m.starts_with("Access to fetch at "), "{m}");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use super::{eval, sandbox, scenario, API, PAGE};
 use crate::browser::{
-    evaluate, judge_actual, judge_preflight, render_text, Browser, CorsError, Credentials,
-    FixContext, Outcome, PreflightAsked, Response, Scenario,
+    evaluate, judge_actual, judge_preflight, render_text, ActualAsked, Browser, CorsError,
+    Credentials, FixContext, Initiator, Outcome, PreflightAsked, Response, Scenario,
 };
 
 /// (scenario JSON, expected error or None for allowed, expected failed parameter)
@@ -480,20 +480,26 @@ fn judge_helpers_for_the_mock_api() {
     assert_eq!(v.failed_parameter.as_deref(), Some("x-other"));
     let actual = Response::new(200).with("Access-Control-Allow-Origin", "*");
     let v = judge_actual(
-        PAGE,
-        API,
-        "PUT",
-        Credentials::Include,
+        ActualAsked {
+            origin: PAGE,
+            url: API,
+            method: "PUT",
+            credentials: Credentials::Include,
+            initiator: Initiator::Fetch,
+        },
         &actual,
         &FixContext::Generic,
         Browser::Chromium,
     );
     assert_eq!(v.cors_error, Some(CorsError::WildcardOriginNotAllowed));
     let v = judge_actual(
-        PAGE,
-        API,
-        "GET",
-        Credentials::Omit,
+        ActualAsked {
+            origin: PAGE,
+            url: API,
+            method: "GET",
+            credentials: Credentials::Omit,
+            initiator: Initiator::Fetch,
+        },
         &actual,
         &FixContext::Generic,
         Browser::Chromium,
