@@ -44,7 +44,8 @@
 (function () {
   "use strict";
 
-  var DEFAULTS = { api: "", method: "GET", path: "/api/student", credentials: "same-origin", mode: "cors" };
+  var DEFAULTS = { api: "", method: "GET", path: "/api/student", credentials: "same-origin", mode: "cors", loadAs: "fetch" };
+  var LOADS = ["fetch", "font", "script", "image", "preload", "eventsource"];
 
   // The tutorial's cases, against the embedded default API and policy (which allows this
   // origin, GET/POST/PUT/PATCH/DELETE, Content-Type/Authorization/X-PKR-Auth, exposes
@@ -127,7 +128,8 @@
       headers: headers,
       body: $("body").value,
       credentials: $("credentials").value,
-      mode: $("mode").value
+      mode: $("mode").value,
+      loadAs: $("load-as").value
     };
   }
 
@@ -148,6 +150,7 @@
     $("body").value = s.body || "";
     $("credentials").value = s.credentials || DEFAULTS.credentials;
     $("mode").value = s.mode || DEFAULTS.mode;
+    $("load-as").value = s.loadAs || DEFAULTS.loadAs;
     updateDerived();
   }
 
@@ -161,6 +164,7 @@
     if (s.body) q.set("body", s.body);
     if (s.credentials !== DEFAULTS.credentials) q.set("credentials", s.credentials);
     if (s.mode !== DEFAULTS.mode) q.set("mode", s.mode);
+    if (s.loadAs !== DEFAULTS.loadAs) q.set("as", s.loadAs);
     if (presetId) q.set("preset", presetId);
     return q.toString();
   }
@@ -178,7 +182,8 @@
       }).filter(function (h) { return h[0]; }),
       body: q.get("body") || "",
       credentials: oneOf(q.get("credentials"), ["omit", "same-origin", "include"], DEFAULTS.credentials),
-      mode: oneOf(q.get("mode"), ["cors", "no-cors", "same-origin"], DEFAULTS.mode)
+      mode: oneOf(q.get("mode"), ["cors", "no-cors", "same-origin"], DEFAULTS.mode),
+      loadAs: oneOf(q.get("as"), LOADS, DEFAULTS.loadAs)
     };
   }
 
@@ -193,7 +198,13 @@
     var s = readForm();
     var url = labUrl(s);
     if (url !== location.href) history.replaceState(null, "", url);
-    $("fetch-code").textContent = fetchCode(s);
+    $("fetch-code").textContent = s.loadAs === "fetch" ? fetchCode(s) : elementCode(s);
+    // An element's load has no method, headers, body or mode of the page's choosing.
+    var element = s.loadAs !== "fetch";
+    // A fixture page makes fetch() requests only (`fixtures new --from-lab` says so too).
+    ["method", "body", "mode", "add-header", "make-fixture"].forEach(function (id) { $(id).disabled = element; });
+    document.querySelectorAll("#header-rows input, #header-rows button").forEach(function (x) { x.disabled = element; });
+    $("send").textContent = element ? "Load with " + LOAD_TEXT[s.loadAs] : "Send with fetch()";
     var api = apiByName(s.api);
     $("api-origin").textContent = api ? api.url : "(no API origin)";
     if (!$("fixture-box").hidden) $("fixture-command").value = fixtureCommand(s);
@@ -203,6 +214,62 @@
     if (!config) return null;
     for (var i = 0; i < config.apis.length; i++) if (config.apis[i].name === name) return config.apis[i];
     return config.apis[0] || null;
+  }
+
+  var LOAD_TEXT = {
+    font: "@font-face", script: "<script type=\"module\">", image: "<img crossorigin>",
+    preload: "<link rel=\"preload\" as=\"font\" crossorigin>", eventsource: "EventSource"
+  };
+
+  // The element's credentials: `include` is crossorigin="use-credentials" or withCredentials.
+  function elementCode(s) {
+    var api = apiByName(s.api);
+    var url = (api ? api.url : "") + s.path;
+    var cred = s.credentials === "include";
+    switch (s.loadAs) {
+      case "font": return "@font-face { font-family: \"Lab\"; src: url(" + JSON.stringify(url) + "); }";
+      case "script": return "<script type=\"module\"" + (cred ? " crossorigin=\"use-credentials\"" : "") + " src=" + JSON.stringify(url) + "></script>";
+      case "image": return "<img crossorigin=\"" + (cred ? "use-credentials" : "anonymous") + "\" src=" + JSON.stringify(url) + ">";
+      case "preload": return "<link rel=\"preload\" as=\"font\" crossorigin=\"" + (cred ? "use-credentials" : "anonymous") + "\" href=" + JSON.stringify(url) + ">";
+      default: return "new EventSource(" + JSON.stringify(url) + (cred ? ", { withCredentials: true }" : "") + ")";
+    }
+  }
+
+  // Loads `url` as the element would and settles once it loaded or failed. A refused load
+  // tells script nothing but an `error` event, so that is all the page learns.
+  function loadAsElement(kind, url, credentials) {
+    var cred = credentials === "include";
+    return new Promise(function (resolve) {
+      var settle = function (ok, error) {
+        resolve(ok ? { ok: true, element: kind, status: null, type: "element", headers: [], body: "" }
+          : { ok: false, element: kind, error: error });
+      };
+      var watch = function (node) {
+        node.addEventListener("load", function () { node.remove(); settle(true); });
+        node.addEventListener("error", function () { node.remove(); settle(false, "error event on " + LOAD_TEXT[kind]); });
+      };
+      if (kind === "font") {
+        var face = new FontFace("Lab" + nonce(), "url(" + JSON.stringify(url) + ")");
+        face.load().then(function () { settle(true); }, function (e) { settle(false, e.name + ": " + e.message); });
+      } else if (kind === "script") {
+        var sc = document.createElement("script");
+        sc.type = "module";
+        if (cred) sc.crossOrigin = "use-credentials";
+        watch(sc); sc.src = url; document.head.appendChild(sc);
+      } else if (kind === "image") {
+        var img = document.createElement("img");
+        img.crossOrigin = cred ? "use-credentials" : "anonymous";
+        watch(img); img.src = url;
+      } else if (kind === "preload") {
+        var l = document.createElement("link");
+        l.rel = "preload"; l.as = "font"; l.crossOrigin = cred ? "use-credentials" : "anonymous";
+        watch(l); l.href = url; document.head.appendChild(l);
+      } else {
+        var es = new EventSource(url, { withCredentials: cred });
+        es.onopen = function () { es.close(); settle(true); };
+        es.onerror = function () { es.close(); settle(false, "error event on EventSource"); };
+      }
+    });
   }
 
   function fetchCode(s) {
@@ -310,7 +377,9 @@
     // not write, and they would show up in "what the API received".
     var init = { method: s.method, credentials: s.credentials, mode: s.mode };
     var outcome;
-    try {
+    if (s.loadAs !== "fetch") {
+      outcome = loadAsElement(s.loadAs, url, s.credentials);
+    } else try {
       var h = new Headers();
       s.headers.forEach(function (x) { h.append(x[0], x[1]); });
       init.headers = h;
@@ -492,6 +561,13 @@
         el("p", { class: "page-error" }, [el("code", { id: "page-error", text: p.error })]),
         el("p", { class: "note", text: "That is all a script learns when CORS blocks a request: the reason is only in the console (and in the verdict here)." })
       ]);
+      return;
+    }
+    if (p.element) {
+      replace(body, [el("p", { class: "status-line" }, [
+        el("code", { id: "page-status", text: "loaded" }),
+        " — " + LOAD_TEXT[p.element] + " fired `load`: the page may use the resource (an element's load shows script no status or headers)"
+      ])]);
       return;
     }
     var parts = [el("p", { class: "status-line" }, [

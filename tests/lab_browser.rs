@@ -907,3 +907,104 @@ async fn burst_reloads(sb: &TestSandbox, web: &Path) {
     page.close().await.ok();
     browser.close().await;
 }
+
+/// Issue #14, item 5: the lab fires element loads that use CORS. Against a policy that
+/// allows another origin only, the lab's `<img crossorigin>` is refused, and
+/// the verdict speaks of an image in every engine's words; an `@font-face` font is refused
+/// by Chromium and Firefox while WebKit uses it without asking, and the lab says they disagree.
+#[test]
+fn the_lab_fires_element_loads_and_words_their_verdicts() {
+    if !chromium::require_chromium("the_lab_fires_element_loads_and_words_their_verdicts") {
+        return;
+    }
+    // A policy that allows another origin only: every load from the lab is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "sandbox.toml",
+            "[[origin]]\nname = \"frontend\"\nkind = \"static\"\nport = 0\nroot = \"static\"\n\n\
+             [[origin]]\nname = \"api\"\nkind = \"api\"\nport = 0\nroutes = \"api.toml\"\npolicy = \"cors.toml\"\n",
+        ),
+        (
+            "api.toml",
+            "[[route]]\nmethod = \"GET\"\npath = \"/api/student\"\njson = { name = \"Ahmad\" }\n",
+        ),
+        (
+            "cors.toml",
+            "allowed_origins = [\"http://other.localhost:8080\"]\nallowed_methods = [\"GET\"]\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    std::fs::create_dir(dir.path().join("static")).unwrap();
+    let sb = TestSandbox::start(dir.path(), &["--config", "sandbox.toml"]);
+    runtime().block_on(async {
+        let browser = Browser::launch().await.expect("launch chromium");
+        let page = browser.new_isolated_page().await.expect("page");
+        let lab = sb.public_keyed("frontend", "/__sandbox/lab");
+        page.navigate(&lab).await.expect("load the lab");
+        wait_for(&page, "document.body.dataset.ready === 'true'", "the lab").await;
+        let load = |kind: &'static str| {
+            format!(
+                "(() => {{ const s = document.getElementById('load-as'); s.value = '{kind}'; \
+                   s.dispatchEvent(new Event('change', {{ bubbles: true }})); \
+                   document.getElementById('path').value = '/api/student'; \
+                   document.getElementById('send').click(); return true; }})()"
+            )
+        };
+        page.evaluate(&load("image")).await.unwrap();
+        let (outcome, cors_error) = settled_verdict(&page).await;
+        assert_eq!(
+            (outcome.as_str(), cors_error.as_str()),
+            ("blocked", "MissingAllowOriginHeader")
+        );
+        let verdict = text_of(&page, "#verdict").await;
+        assert!(verdict.contains("Access to image at"), "{verdict}");
+        assert!(
+            verdict.contains("Cannot load image"),
+            "WebKit's words: {verdict}"
+        );
+        let saw = text_of(&page, "#page-saw").await;
+        assert!(saw.contains("error event on <img crossorigin>"), "{saw}");
+        let code = page
+            .evaluate("document.getElementById('fetch-code').textContent")
+            .await
+            .unwrap();
+        assert!(
+            code.as_str()
+                .is_some_and(|c| c.starts_with("<img crossorigin=\"anonymous\"")),
+            "{code}"
+        );
+        assert_eq!(
+            page.evaluate("document.getElementById('method').disabled")
+                .await
+                .unwrap(),
+            true,
+            "an element's load has no method to choose"
+        );
+        page.evaluate(&load("font")).await.unwrap();
+        let (outcome, _) = settled_verdict(&page).await;
+        assert_eq!(outcome, "blocked");
+        let verdict = text_of(&page, "#verdict").await;
+        assert!(verdict.contains("Access to font at"), "{verdict}");
+        let webkit = page
+            .evaluate(
+                "document.querySelector('#verdict .engine-verdict[data-engine=webkit]').className",
+            )
+            .await
+            .unwrap();
+        assert!(
+            webkit.as_str().is_some_and(|c| c.contains("allowed")),
+            "WebKit uses the font: {webkit}"
+        );
+        assert!(verdict.contains("The engines disagree"), "{verdict}");
+        assert!(page
+            .evaluate("location.search")
+            .await
+            .unwrap()
+            .as_str()
+            .is_some_and(|q| q.contains("as=font")));
+        browser.close().await;
+    });
+}

@@ -567,7 +567,9 @@ mod tests {
         assert!(m.starts_with("Access to resource at "), "{m}");
         let webkit = &v.engines.get(Browser::WebKit).messages;
         assert!(
-            webkit.last().is_some_and(|l| l.starts_with("EventSource cannot load")),
+            webkit
+                .last()
+                .is_some_and(|l| l.starts_with("EventSource cannot load")),
             "{webkit:?}"
         );
         // The same request from fetch() (no destination header) is worded as a fetch.
