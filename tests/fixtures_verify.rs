@@ -415,3 +415,33 @@ fn fixtures_new_from_lab_makes_a_fixture_that_verifies() {
     assert_eq!(code, 2);
     assert!(err.contains("reproduces `cors` requests only"), "{err}");
 }
+
+/// Issue #14: `fixtures show` says where an engine decides otherwise, in its own words, and
+/// what the fixture expects of it.
+#[test]
+fn fixtures_show_names_the_engines_that_differ() {
+    let (code, out, err) = run_cli(
+        &repo(),
+        &["fixtures", "show", "script-user-agent-preflight"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("expected: allowed (Firefox: blocked (PreflightMissingAllowOriginHeader); Safari (WebKit): blocked (PreflightInvalidStatus))"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    Firefox: Cross-Origin Request Blocked:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    Safari (WebKit): Preflight response is not successful. Status code: 400"),
+        "{out}"
+    );
+    // Where every engine agrees, only Chromium's words are shown.
+    let (code, out, _) = run_cli(&repo(), &["fixtures", "show", "wrong-port"]);
+    assert_eq!(code, 0);
+    assert!(
+        !out.contains("Firefox:") && !out.contains("Safari (WebKit):"),
+        "{out}"
+    );
+}
