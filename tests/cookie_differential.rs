@@ -337,9 +337,13 @@ fn chromium_stores_and_sends_cookies_as_the_model_says() {
         let (mut blocked, mut allowed) = (Vec::new(), Vec::new());
         for (n, raw) in corpus.iter().enumerate() {
             let s = prepare(raw, n, server.port());
-            match s.third_party_cookies {
+            // Absent: Chromium's fresh profile, which blocks them.
+            match s.third_party_cookies.unwrap_or(ThirdPartyCookies::Blocked) {
                 ThirdPartyCookies::Blocked => blocked.push((n.to_string(), s)),
                 ThirdPartyCookies::Allowed => allowed.push((n.to_string(), s)),
+                ThirdPartyCookies::Partitioned => {
+                    panic!("scenario {n}: Chromium has no partitioned-by-default setting")
+                }
             }
         }
         assert!(

@@ -16,6 +16,7 @@ mod cookie_differential;
 mod cookies_up;
 mod element_loads;
 mod engine_cache_caps;
+mod engine_cookies;
 mod engine_marks;
 mod engine_observe;
 mod express_differential;

@@ -13,6 +13,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::cookie_model::ThirdPartyCookies;
+
 /// A browser engine.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
@@ -133,6 +135,15 @@ pub struct Quirks {
     /// Whether an `@font-face` font from another origin must pass CORS (Chromium, Firefox,
     /// as the CSS Fonts spec says) or is used without any check (WebKit).
     pub fonts_need_cors: bool,
+    /// What a fresh profile does with cross-site cookies.
+    pub third_party_cookies: ThirdPartyCookies,
+    /// Whether a cookie without `SameSite` is treated as `Lax` (kept off cross-site fetches).
+    pub same_site_lax_by_default: bool,
+    /// Whether `SameSite=None` without `Secure` is refused.
+    pub none_needs_secure: bool,
+    /// Whether plain http to a loopback name counts as secure for `Secure` cookies (WebKit
+    /// wants https, localhost included).
+    pub secure_cookies_on_loopback: bool,
 }
 
 impl Quirks {
@@ -157,6 +168,10 @@ const CHROMIUM: Quirks = Quirks {
     preflight_status_first: false,
     fetch_type_error: "Failed to fetch",
     fonts_need_cors: true,
+    third_party_cookies: ThirdPartyCookies::Blocked,
+    same_site_lax_by_default: true,
+    none_needs_secure: true,
+    secure_cookies_on_loopback: true,
 };
 
 const FIREFOX: Quirks = Quirks {
@@ -171,6 +186,13 @@ const FIREFOX: Quirks = Quirks {
     preflight_status_first: false,
     fetch_type_error: "NetworkError when attempting to fetch resource.",
     fonts_need_cors: true,
+    // Measured (tests/engine_cookies.rs): a cross-site `sid=1; Path=/` is stored and sent
+    // back from the same page (Total Cookie Protection partitions it), `SameSite=Lax` and
+    // `SameSite=None` without `Secure` are refused, `Secure` works on *.localhost.
+    third_party_cookies: ThirdPartyCookies::Partitioned,
+    same_site_lax_by_default: false,
+    none_needs_secure: true,
+    secure_cookies_on_loopback: true,
 };
 
 const WEBKIT: Quirks = Quirks {
@@ -187,6 +209,13 @@ const WEBKIT: Quirks = Quirks {
     // Access-Control-Allow-Origin at all; a `<link rel=preload as=font crossorigin>` of
     // the same URL is still refused.
     fonts_need_cors: false,
+    // Measured (tests/engine_cookies.rs): no cross-site cookie is stored, whatever its
+    // attributes; on one site, `SameSite=None` without `Secure` is kept and a `Secure` one
+    // set over http://localhost is not.
+    third_party_cookies: ThirdPartyCookies::Blocked,
+    same_site_lax_by_default: false,
+    none_needs_secure: false,
+    secure_cookies_on_loopback: false,
 };
 
 #[cfg(test)]

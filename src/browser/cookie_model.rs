@@ -81,6 +81,10 @@ pub enum ThirdPartyCookies {
     /// Allowed: Chrome's default outside Incognito while the user keeps it; SameSite still
     /// applies.
     Allowed,
+    /// Kept per top-level site: Firefox's Total Cookie Protection (its default). A
+    /// cross-site cookie is stored under the page's site and sent only to requests from pages
+    /// of that site; SameSite still applies.
+    Partitioned,
 }
 
 /// What the browser does with a cookie.

@@ -133,7 +133,7 @@ pub fn evaluate_in(s: &Scenario, ctx: &FixContext, browser: Browser) -> Verdict 
 
 /// `v` with the scenario's cookie verdicts and notes added.
 fn with_cookies(s: &Scenario, mut v: Verdict) -> Verdict {
-    let (cookies, notes) = judge_cookies(s);
+    let (cookies, notes) = judge_cookies(s, v.browser);
     v.cookies = cookies;
     v.notes.extend(notes);
     v

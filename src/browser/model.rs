@@ -447,10 +447,10 @@ pub struct Scenario {
     /// carries credentials.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cookies: Vec<HeldCookie>,
-    /// The browser's third-party cookie setting (blocked, as in Chromium with a fresh
-    /// profile, when absent).
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub third_party_cookies: ThirdPartyCookies,
+    /// The browser's third-party cookie setting; when absent, what each engine's fresh
+    /// profile does (Chromium and WebKit block them, Firefox partitions them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub third_party_cookies: Option<ThirdPartyCookies>,
 }
 
 impl Scenario {
@@ -464,7 +464,7 @@ impl Scenario {
             redirects: Vec::new(),
             prior: Vec::new(),
             cookies: Vec::new(),
-            third_party_cookies: ThirdPartyCookies::default(),
+            third_party_cookies: None,
         }
     }
 }

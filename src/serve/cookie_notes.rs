@@ -55,7 +55,7 @@ pub fn cookie_notes(
         headers.push("Set-Cookie", l.clone());
     }
     scenario.actual_response = Some(Response { status, headers });
-    let (verdicts, _) = judge_cookies(&scenario);
+    let (verdicts, _) = judge_cookies(&scenario, crate::browser::Browser::Chromium);
     jar.apply(&scenario, &verdicts);
     let carried = carried_names(req);
     verdicts

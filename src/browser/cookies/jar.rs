@@ -131,7 +131,7 @@ mod tests {
             &["sid=1; Path=/\nbad=1; SameSite=None\r\ntheme=dark"],
             &CookieJar::new(),
         );
-        let (v, _) = judge_cookies(&s);
+        let (v, _) = judge_cookies(&s, crate::browser::Browser::Chromium);
         let got: Vec<(&str, CookieOutcome)> =
             v.iter().map(|c| (c.name.as_str(), c.outcome)).collect();
         assert_eq!(
@@ -160,7 +160,7 @@ mod tests {
             ],
             &jar,
         );
-        let (v, _) = judge_cookies(&s);
+        let (v, _) = judge_cookies(&s, crate::browser::Browser::Chromium);
         jar.apply(&s, &v);
         let names: Vec<(&str, &str, bool)> = jar
             .cookies()
@@ -174,7 +174,7 @@ mod tests {
             &[],
             &jar,
         );
-        let (v, _) = judge_cookies(&next);
+        let (v, _) = judge_cookies(&next, crate::browser::Browser::Chromium);
         assert!(v.iter().all(|c| c.outcome == CookieOutcome::Sent), "{v:?}");
         let gone = exchange(
             "http://localhost:3000/api/logout",
@@ -182,7 +182,7 @@ mod tests {
             &["sid=; Max-Age=0"],
             &jar,
         );
-        let (v, _) = judge_cookies(&gone);
+        let (v, _) = judge_cookies(&gone, crate::browser::Browser::Chromium);
         jar.apply(&gone, &v);
         assert_eq!(jar.cookies().len(), 1);
     }

@@ -13,6 +13,7 @@ pub use jar::CookieJar;
 pub use rules::{devtools_lists_mismatch, DEVTOOLS_COOKIE_REASONS};
 pub use set_cookie::SetCookie;
 
+use super::browsers::Browser;
 use super::cookie_model::{CookieAction, CookieOutcome, CookieVerdict, HeldCookie};
 use super::model::{Credentials, Scenario};
 use super::secure_context::potentially_trustworthy;
@@ -21,8 +22,9 @@ use super::url::{Origin, Url};
 use rules::{default_path, Blocked, Context, Store};
 use words::Names;
 
-/// The cookie verdicts for `s` and notes about cookies the request does not deal with.
-pub fn judge_cookies(s: &Scenario) -> (Vec<CookieVerdict>, Vec<String>) {
+/// The cookie verdicts for `s` in `browser` and notes about cookies the request does not
+/// deal with.
+pub fn judge_cookies(s: &Scenario, browser: Browser) -> (Vec<CookieVerdict>, Vec<String>) {
     let (Some(page), Some(url)) = (Origin::parse(&s.request.origin), Url::parse(&s.request.url))
     else {
         return (Vec::new(), Vec::new());
@@ -62,6 +64,7 @@ pub fn judge_cookies(s: &Scenario) -> (Vec<CookieVerdict>, Vec<String>) {
         }
         return (Vec::new(), notes);
     }
+    let quirks = browser.quirks();
     let page_site = Site::of_origin(&page);
     let url_site = Site::of_url(&url);
     let path = request_path(&url.rest);
@@ -70,8 +73,10 @@ pub fn judge_cookies(s: &Scenario) -> (Vec<CookieVerdict>, Vec<String>) {
         path,
         page_site: page_site.as_ref(),
         cross_site: page_site.as_ref() != Some(&url_site),
-        trustworthy: potentially_trustworthy(&url),
-        third_party: s.third_party_cookies,
+        trustworthy: potentially_trustworthy(&url)
+            && (quirks.secure_cookies_on_loopback || url.scheme == "https"),
+        third_party: s.third_party_cookies.unwrap_or(quirks.third_party_cookies),
+        browser,
     };
     let mut out: Vec<CookieVerdict> = s
         .cookies

@@ -6,6 +6,7 @@
 //! it blocks is the only reason given for storing (while sending lists it last, after the
 //! SameSite reasons); then `Secure` and `SameSite`.
 
+use super::super::browsers::Browser;
 use super::super::cookie_model::{HeldCookie, SameSite, ThirdPartyCookies};
 use super::super::site::{is_ip_literal, registrable_domain, site_host, Site};
 use super::set_cookie::{Prefix, SetCookie, MAX_NAME_VALUE};
@@ -111,6 +112,8 @@ pub struct Context<'a> {
     pub trustworthy: bool,
     /// The browser's third-party cookie setting.
     pub third_party: ThirdPartyCookies,
+    /// The engine, whose cookie rules differ (`Quirks`).
+    pub browser: Browser,
 }
 
 /// What the browser does with one `Set-Cookie` line.
@@ -147,13 +150,25 @@ pub fn store(c: &SetCookie, ctx: &Context) -> (Store, Option<Store>) {
         return (Store::Rejected(vec![Blocked::PartitionedInsecure]), None);
     }
     let context = store_context(c, ctx);
-    if ctx.cross_site && ctx.third_party == ThirdPartyCookies::Blocked && !c.partitioned {
+    if ctx.cross_site && ctx.third_party == ThirdPartyCookies::Blocked && !honours_chips(c, ctx) {
         return (
             Store::Rejected(vec![Blocked::UserPreferences]),
             Some(context),
         );
     }
+    // Total Cookie Protection keeps every cross-site cookie it accepts under the page's site.
+    if ctx.cross_site && ctx.third_party == ThirdPartyCookies::Partitioned {
+        if let Store::Stored { .. } = context {
+            return (Store::Stored { partitioned: true }, None);
+        }
+    }
     (context, None)
+}
+
+/// Whether a `Partitioned` cookie gets past third-party blocking: Chromium's CHIPS. WebKit
+/// blocks it with the rest (not measured over https: doubt).
+fn honours_chips(c: &SetCookie, ctx: &Context) -> bool {
+    c.partitioned && ctx.browser == Browser::Chromium
 }
 
 fn store_context(c: &SetCookie, ctx: &Context) -> Store {
@@ -161,10 +176,10 @@ fn store_context(c: &SetCookie, ctx: &Context) -> Store {
     if c.secure && !ctx.trustworthy {
         reasons.push(Blocked::SecureOnly);
     }
-    if c.same_site == Some(SameSite::None) && !c.secure {
+    if c.same_site == Some(SameSite::None) && !c.secure && ctx.browser.quirks().none_needs_secure {
         reasons.push(Blocked::SameSiteNoneInsecure);
     } else if ctx.cross_site {
-        reasons.extend(same_site_block(c.same_site));
+        reasons.extend(same_site_block(c.same_site, ctx.browser));
     }
     if !reasons.is_empty() {
         Store::Rejected(reasons)
@@ -177,12 +192,14 @@ fn store_context(c: &SetCookie, ctx: &Context) -> Store {
     }
 }
 
-fn same_site_block(same_site: Option<SameSite>) -> Option<Blocked> {
+fn same_site_block(same_site: Option<SameSite>, browser: Browser) -> Option<Blocked> {
     match same_site {
         Some(SameSite::Strict) => Some(Blocked::SameSiteStrict),
         Some(SameSite::Lax) => Some(Blocked::SameSiteLax),
-        None => Some(Blocked::SameSiteUnspecifiedTreatedAsLax),
-        Some(SameSite::None) => None,
+        None if browser.quirks().same_site_lax_by_default => {
+            Some(Blocked::SameSiteUnspecifiedTreatedAsLax)
+        }
+        None | Some(SameSite::None) => None,
     }
 }
 
@@ -247,12 +264,22 @@ pub fn send(held: &HeldCookie, ctx: &Context) -> (Vec<Blocked>, Option<Vec<Block
         reasons.push(Blocked::DomainMismatch);
     }
     if ctx.cross_site {
-        reasons.extend(same_site_block(held.same_site));
+        reasons.extend(same_site_block(held.same_site, ctx.browser));
     }
-    if held.same_site == Some(SameSite::None) && !held.secure {
+    if held.same_site == Some(SameSite::None)
+        && !held.secure
+        && ctx.browser.quirks().none_needs_secure
+    {
         reasons.push(Blocked::SameSiteNoneInsecure);
     }
-    if ctx.cross_site && ctx.third_party == ThirdPartyCookies::Blocked && !held.partitioned {
+    // Total Cookie Protection: a cross-site request carries only cookies of the page's
+    // site's partition; one stored first-party lives in another jar.
+    if ctx.cross_site && ctx.third_party == ThirdPartyCookies::Partitioned && !held.partitioned {
+        reasons.push(Blocked::OtherPartition);
+        return (reasons, None);
+    }
+    let chips = held.partitioned && ctx.browser == Browser::Chromium;
+    if ctx.cross_site && ctx.third_party == ThirdPartyCookies::Blocked && !chips {
         let without: Vec<Blocked> = reasons.clone();
         reasons.push(Blocked::UserPreferences);
         return (reasons, Some(without));
@@ -297,6 +324,7 @@ mod tests {
             cross_site: cross,
             trustworthy,
             third_party: tp,
+            browser: Browser::Chromium,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The words of a cookie verdict: why, and what to change, for each blocked reason. Fixes
 //! stay safe: they never suggest dropping `Secure` or reflecting origins.
 
+use super::super::browsers::Browser;
 use super::rules::{Blocked, Context};
 
 /// What the words may name.
@@ -90,9 +91,18 @@ pub fn why(reason: Blocked, n: &Names) -> String {
              drops the cookie without giving DevTools a reason"
                 .to_owned()
         }
-        Blocked::UserPreferences => "this browser blocks third-party cookies (Chromium with a \
-                                     fresh profile, Chrome in Incognito, Safari)"
-            .to_owned(),
+        Blocked::UserPreferences => match n.ctx.browser {
+            Browser::WebKit => "Safari's WebKit blocks third-party cookies: it keeps no cookie \
+                                for a site other than the page's, whatever its attributes"
+                .to_owned(),
+            _ => "this browser blocks third-party cookies (Chromium with a fresh profile, Chrome \
+                  in Incognito, Safari)"
+                .to_owned(),
+        },
+        Blocked::SecureOnly if n.ctx.browser == Browser::WebKit && n.storing => format!(
+            "it is `Secure` but was set over plain http by `{host}`: WebKit takes `Secure` \
+             cookies only over https, localhost included"
+        ),
         Blocked::SecureOnly if n.storing => {
             format!("it is `Secure` but was set over plain http by `{host}`, which is not a localhost name")
         }
@@ -107,6 +117,14 @@ pub fn why(reason: Blocked, n: &Names) -> String {
         Blocked::DomainMismatch => format!(
             "it belongs to `{}`, and this request goes to `{host}`",
             n.domain.unwrap_or("another host")
+        ),
+        // Firefox's Total Cookie Protection: a cookie stored first-party is not in the jar a
+        // cross-site request reads.
+        Blocked::OtherPartition if n.partition_site.is_none() => format!(
+            "Firefox keeps cookies per top-level site (Total Cookie Protection): it was stored \
+             with a page of its own site, and a request from a page on {} reads only that site's \
+             jar",
+            n.page_site()
         ),
         Blocked::OtherPartition => format!(
             "it is partitioned under {}, and the page is on {}",
@@ -141,6 +159,12 @@ pub fn fix(reason: Blocked, n: &Names) -> Option<String> {
         Blocked::InvalidPrefix | Blocked::PartitionedInsecure => {
             format!("add `Secure`{}", n.https_hint())
         }
+        Blocked::UserPreferences if n.ctx.browser == Browser::WebKit => {
+            "put the page and the API on one site: serve them as ports of one host \
+             (`https://localhost:8080` and `https://localhost:3000` are one site), or proxy the \
+             API through the page's origin; `Partitioned` does not help in WebKit"
+                .to_owned()
+        }
         Blocked::UserPreferences => format!(
             "put the page and the API on one site: serve them as ports of one host \
              (`http://localhost:8080` and `http://localhost:3000` are one site), or proxy the API \
@@ -148,6 +172,11 @@ pub fn fix(reason: Blocked, n: &Names) -> Option<String> {
              with `SameSite=None; Secure; Partitioned`{}",
             n.https_hint()
         ),
+        Blocked::SecureOnly if n.ctx.browser == Browser::WebKit => {
+            "serve the API over https (`tls = true` on its origin): WebKit never counts plain \
+             http as secure for cookies, localhost included"
+                .to_owned()
+        }
         Blocked::SecureOnly => {
             "serve the API over https (`tls = true` on its origin), or reach it by a localhost \
              name, which Chromium treats as secure"
@@ -157,6 +186,11 @@ pub fn fix(reason: Blocked, n: &Names) -> Option<String> {
         Blocked::DomainMismatch => format!(
             "set it from `{host}`, or with `Domain=` a parent the two hosts share (not a public \
              suffix)"
+        ),
+        Blocked::OtherPartition if n.partition_site.is_none() => format!(
+            "set `{cookie}` from the API while the page is on {} (Firefox keeps it in that \
+             site's jar), or put the page and the API on one site",
+            n.page_site()
         ),
         Blocked::OtherPartition => return None,
         Blocked::SameSiteStrict
