@@ -270,7 +270,7 @@ fn third_party_cookie_warning(origin: &ApiOrigin, file: &str) -> Option<String> 
     }
     let page_site = Site::of_url(&Url::parse(page)?);
     Some(format!(
-        "{}: {file} allows credentials, but the page ({page}, site {page_site}) and the API ({}, site {api_site}) are different sites: Chromium with a fresh profile, Chrome in Incognito and Safari block third-party cookies, so a credentialed fetch here can never carry or store a cookie. To test cookies, serve both as ports of one host (hostname = \"localhost\" on each origin); README \"Cookies\" shows the layout",
+        "{}: {file} allows credentials, but the page ({page}, site {page_site}) and the API ({}, site {api_site}) are different sites: Chromium with a fresh profile, Chrome in Incognito and Safari block third-party cookies, so a credentialed fetch here can never carry or store a cookie there (Firefox keeps such cookies per top-level site: they work from this page, and from no page of another site). To test cookies, serve both as ports of one host (hostname = \"localhost\" on each origin); README \"Cookies\" shows the layout",
         origin.name, origin.url
     ))
 }
