@@ -18,6 +18,7 @@ mod element_loads;
 mod engine_cache_caps;
 mod engine_cookies;
 mod engine_marks;
+mod engine_mixed;
 mod engine_observe;
 mod express_differential;
 mod fixtures_browser;

@@ -141,9 +141,11 @@ pub struct Quirks {
     pub same_site_lax_by_default: bool,
     /// Whether `SameSite=None` without `Secure` is refused.
     pub none_needs_secure: bool,
-    /// Whether plain http to a loopback name counts as secure for `Secure` cookies (WebKit
-    /// wants https, localhost included).
-    pub secure_cookies_on_loopback: bool,
+    /// Whether plain http to a loopback name (`localhost`, `*.localhost`, 127/8) counts as
+    /// potentially trustworthy: for `Secure` cookies, and for an https page's fetch, which is
+    /// otherwise mixed content. WebKit counts only https (measured: tests/engine_cookies.rs,
+    /// tests/engine_mixed.rs).
+    pub loopback_http_is_secure: bool,
 }
 
 impl Quirks {
@@ -171,7 +173,7 @@ const CHROMIUM: Quirks = Quirks {
     third_party_cookies: ThirdPartyCookies::Blocked,
     same_site_lax_by_default: true,
     none_needs_secure: true,
-    secure_cookies_on_loopback: true,
+    loopback_http_is_secure: true,
 };
 
 const FIREFOX: Quirks = Quirks {
@@ -192,7 +194,7 @@ const FIREFOX: Quirks = Quirks {
     third_party_cookies: ThirdPartyCookies::Partitioned,
     same_site_lax_by_default: false,
     none_needs_secure: true,
-    secure_cookies_on_loopback: true,
+    loopback_http_is_secure: true,
 };
 
 const WEBKIT: Quirks = Quirks {
@@ -215,7 +217,7 @@ const WEBKIT: Quirks = Quirks {
     third_party_cookies: ThirdPartyCookies::Blocked,
     same_site_lax_by_default: false,
     none_needs_secure: false,
-    secure_cookies_on_loopback: false,
+    loopback_http_is_secure: false,
 };
 
 #[cfg(test)]

@@ -21,10 +21,21 @@ pub fn potentially_trustworthy(url: &Url) -> bool {
     matches!(url.scheme.as_str(), "https" | "wss" | "file") || is_loopback_host(&url.host)
 }
 
-/// Whether a fetch from a page of `page` to `url` is blocked as mixed content.
+/// Whether a fetch from a page of `page` to `url` is blocked as mixed content (as Chromium
+/// and Firefox judge it; see [`is_mixed_content_in`]).
 pub fn is_mixed_content(page: &Origin, url: &Url) -> bool {
-    matches!(page, Origin::Tuple { scheme, .. } if scheme == "https")
-        && !potentially_trustworthy(url)
+    is_mixed_content_in(page, url, true)
+}
+
+/// [`is_mixed_content`] for an engine that does (`loopback_trusted`) or does not (WebKit)
+/// count plain http to a loopback name as potentially trustworthy.
+pub fn is_mixed_content_in(page: &Origin, url: &Url, loopback_trusted: bool) -> bool {
+    let trusted = if loopback_trusted {
+        potentially_trustworthy(url)
+    } else {
+        matches!(url.scheme.as_str(), "https" | "wss" | "file")
+    };
+    matches!(page, Origin::Tuple { scheme, .. } if scheme == "https") && !trusted
 }
 
 /// Chromium's console line; it names the page's URL, which the model knows only as the

@@ -195,7 +195,10 @@ FIREFOX_PREFS = {
     "network.trr.mode": 5,
     "network.proxy.type": 0,
     "network.lna.enabled": False,
-    # (No network.dns.localDomains: Firefox resolves every *.localhost name to loopback.)
+    # Firefox resolves every *.localhost name to loopback by itself; these plain names (not
+    # potentially trustworthy, so an https page calling them is mixed content) are mapped
+    # to it as Chromium's --host-resolver-rules map *.example.test.
+    "network.dns.localDomains": "plain.example.test,secure.example.test",
     # Quiet: nothing phones home, nothing to show on start.
     "toolkit.telemetry.enabled": False,
     "toolkit.telemetry.unified": False,
@@ -666,6 +669,9 @@ class WebKit:
             base_data_directory=os.path.join(self.dir, "data"),
             base_cache_directory=os.path.join(self.dir, "cache"),
         )
+        # A page on an HTTPS origin of the test's own CA, which no profile trusts (Firefox is
+        # started with acceptInsecureCerts for the same reason).
+        manager.set_tls_errors_policy(WebKit2.TLSErrorsPolicy.IGNORE)
         self.context = WebKit2.WebContext(website_data_manager=manager)
         self.context.set_cache_model(WebKit2.CacheModel.DOCUMENT_VIEWER)
         self.settings = WebKit2.Settings()

@@ -74,7 +74,7 @@ pub fn judge_cookies(s: &Scenario, browser: Browser) -> (Vec<CookieVerdict>, Vec
         page_site: page_site.as_ref(),
         cross_site: page_site.as_ref() != Some(&url_site),
         trustworthy: potentially_trustworthy(&url)
-            && (quirks.secure_cookies_on_loopback || url.scheme == "https"),
+            && (quirks.loopback_http_is_secure || url.scheme == "https"),
         third_party: s.third_party_cookies.unwrap_or(quirks.third_party_cookies),
         browser,
     };
