@@ -22,7 +22,7 @@ pub fn potentially_trustworthy(url: &Url) -> bool {
 }
 
 /// Whether a fetch from a page of `page` to `url` is blocked as mixed content (as Chromium
-/// and Firefox judge it; see [`is_mixed_content_in`]).
+/// and Firefox judge it; WebKit: `is_mixed_content_in` with `loopback_trusted` false).
 pub fn is_mixed_content(page: &Origin, url: &Url) -> bool {
     is_mixed_content_in(page, url, true)
 }
