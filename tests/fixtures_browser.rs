@@ -345,6 +345,42 @@ fn allows_third_party_cookies(dir: &Path) -> bool {
         == Some("allowed")
 }
 
+/// A fixture copied to a temp folder, with its requests and both policies read.
+pub(crate) struct FixtureCopy {
+    pub(crate) tmp: tempfile::TempDir,
+    /// The copy (`tmp/NAME`).
+    pub(crate) dir: std::path::PathBuf,
+    /// `fixture.toml`'s `[[request]]`s, as JSON.
+    pub(crate) requests: Vec<Value>,
+    /// The copy's `cors.toml`, which the runs save each policy over.
+    pub(crate) cors: std::path::PathBuf,
+    pub(crate) buggy: String,
+    pub(crate) fixed: String,
+}
+
+impl FixtureCopy {
+    pub(crate) fn of(src: &Path, name: &str) -> FixtureCopy {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(name);
+        copy_dir(src, &dir);
+        let fixture: toml::Table =
+            toml::from_str(&std::fs::read_to_string(dir.join("fixture.toml")).unwrap()).unwrap();
+        let fixture = serde_json::to_value(fixture).unwrap();
+        let requests = fixture["request"].as_array().unwrap().clone();
+        let cors = dir.join("cors.toml");
+        let buggy = std::fs::read_to_string(&cors).unwrap();
+        let fixed = std::fs::read_to_string(dir.join("cors.fixed.toml")).unwrap();
+        FixtureCopy {
+            tmp,
+            dir,
+            requests,
+            cors,
+            buggy,
+            fixed,
+        }
+    }
+}
+
 /// The fixture in `src` (copied first) in Chromium: each request fails as fixture.toml says
 /// under cors.toml and passes under cors.fixed.toml; the problems found.
 pub(crate) fn check_fixture_dir(
@@ -354,17 +390,14 @@ pub(crate) fn check_fixture_dir(
     name: &str,
 ) -> Vec<String> {
     let mut problems = Vec::new();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join(name);
-    copy_dir(src, &dir);
-    let fixture: toml::Table =
-        toml::from_str(&std::fs::read_to_string(dir.join("fixture.toml")).unwrap()).unwrap();
-    let fixture = serde_json::to_value(fixture).unwrap();
-    let requests = fixture["request"].as_array().unwrap().clone();
-
-    let cors = dir.join("cors.toml");
-    let buggy_text = std::fs::read_to_string(&cors).unwrap();
-    let fixed_text = std::fs::read_to_string(dir.join("cors.fixed.toml")).unwrap();
+    let FixtureCopy {
+        tmp,
+        dir,
+        requests,
+        cors,
+        buggy: buggy_text,
+        fixed: fixed_text,
+    } = FixtureCopy::of(src, name);
     let mut run = FixtureRun::start(tmp.path(), &dir);
     install_policy(&run.sb, &cors, &with_real_ports(&buggy_text, &run.map));
     let fixed_routes = dir.join("api.fixed.toml");

@@ -13,9 +13,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::fixtures_browser::{
-    configured_ports, install_policy, install_routes, with_real_ports, FixtureRun,
+    install_policy, install_routes, with_real_ports, FixtureCopy, FixtureRun,
 };
-use crate::fixtures_verify::copy_dir;
 use crate::util::engine_oracle::{self, Engine, Job, Oracle};
 
 /// What the page's runner is awaited as: the fixture page's own results.
@@ -57,16 +56,14 @@ fn page_results(oracle: &mut Oracle, run: &FixtureRun, id: &str) -> Vec<Value> {
 /// The fixture in `src` in `engine`, under the bug and then the fix: the problems found.
 fn check_fixture(oracle: &mut Oracle, engine: Engine, src: &Path, name: &str) -> Vec<String> {
     let mut problems = Vec::new();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join(name);
-    copy_dir(src, &dir);
-    let fixture: toml::Table =
-        toml::from_str(&std::fs::read_to_string(dir.join("fixture.toml")).unwrap()).unwrap();
-    let fixture = serde_json::to_value(fixture).unwrap();
-    let requests = fixture["request"].as_array().unwrap().clone();
-    let cors = dir.join("cors.toml");
-    let buggy = std::fs::read_to_string(&cors).unwrap();
-    let fixed = std::fs::read_to_string(dir.join("cors.fixed.toml")).unwrap();
+    let FixtureCopy {
+        tmp,
+        dir,
+        requests,
+        cors,
+        buggy,
+        fixed,
+    } = FixtureCopy::of(src, name);
     let label = |run: &str| format!("{name} {run} in {}", engine.name());
 
     let mut run = FixtureRun::start(tmp.path(), &dir);
@@ -128,7 +125,6 @@ fn check_fixture(oracle: &mut Oracle, engine: Engine, src: &Path, name: &str) ->
 fn engines_can_reach(dir: &Path) -> bool {
     let text = std::fs::read_to_string(dir.join("sandbox.toml")).unwrap();
     let table: toml::Table = toml::from_str(&text).unwrap();
-    let _ = configured_ports(dir);
     table["origin"].as_array().unwrap().iter().all(|o| {
         let host = o
             .get("hostname")

@@ -28,6 +28,8 @@ pub(crate) struct Scene<'a> {
     pub redirect_to: Option<String>,
     /// The request's headers as the page wrote them (WebKit quotes a refused name so).
     pub headers: &'a [(String, String)],
+    /// What made the request: an element's loader adds or replaces lines.
+    pub initiator: Initiator,
 }
 
 /// An engine's words for one failure.
@@ -45,7 +47,14 @@ pub(crate) struct Said {
 pub(crate) fn said(browser: Browser, error: CorsError, param: Option<&str>, scene: &Scene) -> Said {
     match browser {
         Browser::Chromium => Said::default(),
-        Browser::Firefox => firefox(error, param, scene),
+        Browser::Firefox => {
+            let mut said = firefox(error, param, scene);
+            said.lines
+                .extend(firefox_loader_line(scene.initiator, scene.url));
+            said
+        }
+        // WebKit prints nothing for a font it refuses.
+        Browser::WebKit if scene.initiator == Initiator::Font => Said::default(),
         Browser::WebKit => webkit(error, param, scene),
     }
 }
@@ -60,48 +69,35 @@ pub(crate) fn webkit_cannot_load(url: &str) -> String {
     format!("Fetch API cannot load {url} due to access control checks.")
 }
 
-/// `lines`, an engine's words for a refused `fetch()` at `url`, as that engine prints them
-/// for an element load instead (measured in Firefox 153 and WebKitGTK 2.50; see
-/// `tests/element_loads.rs`). Firefox prints the same CORS line and adds the loader's own
-/// (a module script, an `EventSource`); WebKit closes with the loader's line instead of
-/// "Fetch API cannot load" (an image, an `EventSource`), or with none (a module script, a
-/// preload), and prints nothing at all for a font.
-pub(crate) fn element_lines(
-    browser: Browser,
-    initiator: Initiator,
-    url: &str,
-    mut lines: Vec<String>,
-) -> Vec<String> {
-    if !initiator.is_element() {
-        return lines;
+/// The line the loader of an element adds after Firefox's CORS line (measured in Firefox 153;
+/// see `tests/element_loads.rs`): a module script's and an `EventSource`'s; none for the
+/// others, nor for `fetch()`.
+fn firefox_loader_line(initiator: Initiator, url: &str) -> Option<String> {
+    match initiator {
+        Initiator::Script => Some(format!(
+            "Module source URI is not allowed in this document: “{url}”."
+        )),
+        Initiator::EventSource => Some(format!(
+            "Firefox can’t establish a connection to the server at {url}."
+        )),
+        _ => None,
     }
-    match browser {
-        Browser::Chromium => {}
-        Browser::Firefox => match initiator {
-            Initiator::Script => lines.push(format!(
-                "Module source URI is not allowed in this document: “{url}”."
-            )),
-            Initiator::EventSource => lines.push(format!(
-                "Firefox can’t establish a connection to the server at {url}."
-            )),
-            _ => {}
-        },
-        Browser::WebKit => {
-            let fetch_close = webkit_cannot_load(url);
-            lines.retain(|l| *l != fetch_close);
-            match initiator {
-                Initiator::Font => lines.clear(),
-                Initiator::Image => lines.push(format!(
-                    "Cannot load image {url} due to access control checks."
-                )),
-                Initiator::EventSource => lines.push(format!(
-                    "EventSource cannot load {url} due to access control checks."
-                )),
-                _ => {}
-            }
-        }
+}
+
+/// WebKit's closing line for a load it refused for access control (measured in WebKitGTK
+/// 2.50): "Fetch API cannot load" for `fetch()`, the loader's own for an image or an
+/// `EventSource`, none for a module script or a preload. (A font prints nothing at all.)
+fn webkit_closing_line(initiator: Initiator, url: &str) -> Option<String> {
+    match initiator {
+        Initiator::Fetch | Initiator::XmlHttpRequest => Some(webkit_cannot_load(url)),
+        Initiator::Image => Some(format!(
+            "Cannot load image {url} due to access control checks."
+        )),
+        Initiator::EventSource => Some(format!(
+            "EventSource cannot load {url} due to access control checks."
+        )),
+        Initiator::Script | Initiator::Preload | Initiator::Font => None,
     }
-    lines
 }
 
 /// `Cross-Origin Request Blocked: … at U. (Reason: R). Status code: N.`
@@ -330,8 +326,10 @@ fn webkit(error: CorsError, param: Option<&str>, scene: &Scene) -> Said {
         ),
         (None, _) => detail,
     };
+    let mut lines = vec![first];
+    lines.extend(webkit_closing_line(scene.initiator, scene.url));
     Said {
-        lines: vec![first, webkit_cannot_load(scene.url)],
+        lines,
         reason: None,
     }
 }
@@ -426,6 +424,7 @@ mod tests {
             at_preflight: false,
             redirect_to: None,
             headers: &[],
+            initiator: Initiator::Fetch,
         };
         let e = CorsError::MultipleAllowOriginValues;
         assert_eq!(

@@ -354,7 +354,7 @@ impl Log {
                     // Chrome, fails in Safari" shows on the line where it happens.
                     if let Some(d) = r.verdicts.as_ref().and_then(|e| e.disagreement()) {
                         line.push_str("  [");
-                        line.push_str(&d);
+                        line.push_str(d);
                         line.push(']');
                     }
                 }

@@ -129,68 +129,82 @@ impl EngineVerdict {
 /// The three engines' verdicts on one exchange, in [`Browser::ALL`]'s order; serialised as
 /// `{"chromium": …, "firefox": …, "webkit": …}`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct EngineVerdicts(pub [EngineVerdict; 3]);
+pub struct EngineVerdicts {
+    verdicts: [EngineVerdict; 3],
+    /// [`EngineVerdicts::disagreement`], written once: the memo hands the same verdicts to
+    /// every request that repeats the exchange, and each of them logs it.
+    disagreement: Option<String>,
+}
 
 impl EngineVerdicts {
     /// Judges with `judge` once per engine; returns Chromium's whole verdict too, for the
     /// journal's `verdict`.
     pub fn judged(mut judge: impl FnMut(Browser) -> Verdict) -> (Verdict, EngineVerdicts) {
         let chromium = judge(Browser::Chromium);
-        let engines = EngineVerdicts([
+        let verdicts = [
             EngineVerdict::from_verdict(&chromium),
             EngineVerdict::from_verdict(&judge(Browser::Firefox)),
             EngineVerdict::from_verdict(&judge(Browser::WebKit)),
-        ]);
-        (chromium, engines)
+        ];
+        let disagreement = disagreement_of(&verdicts);
+        (
+            chromium,
+            EngineVerdicts {
+                verdicts,
+                disagreement,
+            },
+        )
     }
 
     pub fn get(&self, b: Browser) -> &EngineVerdict {
         let at = Browser::ALL.iter().position(|x| *x == b).unwrap_or(0);
-        &self.0[at]
-    }
-
-    /// Whether every engine decides alike.
-    pub fn agree(&self) -> bool {
-        self.0.iter().all(|v| v.agrees_with(&self.0[0]))
+        &self.verdicts[at]
     }
 
     /// Whether `other` (the same exchange with other credentials) differs in any engine.
     pub fn differs_from(&self, other: &EngineVerdicts) -> bool {
-        self.0.iter().zip(&other.0).any(|(a, b)| !a.agrees_with(b))
+        self.verdicts
+            .iter()
+            .zip(&other.verdicts)
+            .any(|(a, b)| !a.agrees_with(b))
     }
 
     /// `Firefox: ✓ allowed; Safari (WebKit): ✗ CORSMissingAllowOrigin` for every engine that
     /// decides otherwise than Chromium, or `None` when all agree: the text log's line says
     /// Chromium's verdict and only the engines that disagree.
-    pub fn disagreement(&self) -> Option<String> {
-        let chromium = &self.0[0];
-        let parts: Vec<String> = Browser::ALL
-            .iter()
-            .zip(&self.0)
-            .skip(1)
-            .filter(|(_, v)| !v.agrees_with(chromium))
-            .map(|(b, v)| {
-                let said = match (v.outcome, &v.cors_error) {
-                    (Outcome::Allowed, _) => "✓ allowed".to_string(),
-                    (Outcome::Blocked, Some(e)) => format!("✗ {e}"),
-                    (Outcome::Blocked, None) => format!(
-                        "✗ blocked{}",
-                        v.check
-                            .map(|c| format!(" ({})", c.name()))
-                            .unwrap_or_default()
-                    ),
-                };
-                format!("{}: {said}", b.display_name())
-            })
-            .collect();
-        (!parts.is_empty()).then(|| parts.join("; "))
+    pub fn disagreement(&self) -> Option<&str> {
+        self.disagreement.as_deref()
     }
+}
+
+fn disagreement_of(verdicts: &[EngineVerdict; 3]) -> Option<String> {
+    let chromium = &verdicts[0];
+    let parts: Vec<String> = Browser::ALL
+        .iter()
+        .zip(verdicts)
+        .skip(1)
+        .filter(|(_, v)| !v.agrees_with(chromium))
+        .map(|(b, v)| {
+            let said = match (v.outcome, &v.cors_error) {
+                (Outcome::Allowed, _) => "✓ allowed".to_string(),
+                (Outcome::Blocked, Some(e)) => format!("✗ {e}"),
+                (Outcome::Blocked, None) => format!(
+                    "✗ blocked{}",
+                    v.check
+                        .map(|c| format!(" ({})", c.name()))
+                        .unwrap_or_default()
+                ),
+            };
+            format!("{}: {said}", b.display_name())
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 impl Serialize for EngineVerdicts {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(3))?;
-        for (b, v) in Browser::ALL.iter().zip(&self.0) {
+        for (b, v) in Browser::ALL.iter().zip(&self.verdicts) {
             map.serialize_entry(b.name(), v)?;
         }
         map.end()

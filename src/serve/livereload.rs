@@ -46,7 +46,15 @@ macro_rules! asset {
 }
 
 pub const RELOAD_JS: &str = asset!("reload.js");
-const FIXTURE_JS: &str = asset!("fixture.js");
+/// The fixture runner, after the pages' shared helpers it uses (`SandboxDom.currentEngine`):
+/// fixture pages load one script, and pages written before the helpers existed still work.
+/// Strict as a whole, as `fixture.js` was on its own.
+const FIXTURE_JS: &str = concat!(
+    "\"use strict\";\n",
+    asset!("dom.js"),
+    "\n",
+    asset!("fixture.js")
+);
 const DOM_JS: &str = asset!("dom.js");
 const INSPECTOR_HTML: &str = asset!("inspector/inspector.html");
 const INSPECTOR_JS: &str = asset!("inspector/inspector.js");

@@ -6,7 +6,7 @@
 // `null`. The outcome is left in `window.fixtureResults` for the browser tests. Above the
 // results, a line says which policy the API serves (`policy_file` in /__sandbox/config.json):
 // cors.toml (the bug) or, under `sandbox up --fixture NAME --fixed`, cors.fixed.toml (the fix).
-"use strict";
+// Served after dom.js (SandboxDom), in one strict script.
 const REQUESTS = JSON.parse(document.getElementById("fixture-requests").textContent);
 
 // What a fixture's two policy files are; any other file is named as it is.
@@ -67,16 +67,6 @@ async function fetchHere(url, init) {
   }
 }
 
-// The engine this page runs in, from its user agent (the rule of dom.js's currentEngine:
-// Firefox first, then the Chromium names, then WebKit).
-function thisEngine() {
-  const ua = navigator.userAgent;
-  if (/\bFirefox\//.test(ua)) return { key: "firefox", name: "Firefox" };
-  if (/\b(Chrome|Chromium|CriOS|Edg|OPR)\//.test(ua)) return { key: "chromium", name: "Chromium" };
-  if (/AppleWebKit\//.test(ua)) return { key: "webkit", name: "Safari (WebKit)" };
-  return null;
-}
-
 async function runAll() {
   const base = await apiUrl();
   const list = document.getElementById("results");
@@ -98,7 +88,7 @@ async function runAll() {
       (hidden.length ? "; hidden from script: " + hidden.join(", ") : "");
     const note = document.createElement("small");
     // Where engines differ the fixture says what each does; this page runs in one of them.
-    const here = thisEngine();
+    const here = SandboxDom.ENGINES.find((e) => e.key === SandboxDom.currentEngine());
     const mine = here && r.expect_in && r.expect_in[here.key];
     note.textContent = " expected with the buggy policy: " + (mine ? mine + " in " + here.name + " (Chromium: " + r.expect + ")" : r.expect);
     li.appendChild(note);

@@ -150,7 +150,10 @@ pub fn store(c: &SetCookie, ctx: &Context) -> (Store, Option<Store>) {
         return (Store::Rejected(vec![Blocked::PartitionedInsecure]), None);
     }
     let context = store_context(c, ctx);
-    if ctx.cross_site && ctx.third_party == ThirdPartyCookies::Blocked && !honours_chips(c, ctx) {
+    if ctx.cross_site
+        && ctx.third_party == ThirdPartyCookies::Blocked
+        && !passes_blocking(c.partitioned, ctx)
+    {
         return (
             Store::Rejected(vec![Blocked::UserPreferences]),
             Some(context),
@@ -167,8 +170,8 @@ pub fn store(c: &SetCookie, ctx: &Context) -> (Store, Option<Store>) {
 
 /// Whether a `Partitioned` cookie gets past third-party blocking: Chromium's CHIPS. WebKit
 /// blocks it with the rest (not measured over https: doubt).
-fn honours_chips(c: &SetCookie, ctx: &Context) -> bool {
-    c.partitioned && ctx.browser == Browser::Chromium
+fn passes_blocking(partitioned: bool, ctx: &Context) -> bool {
+    partitioned && ctx.browser == Browser::Chromium
 }
 
 fn store_context(c: &SetCookie, ctx: &Context) -> Store {
@@ -278,8 +281,10 @@ pub fn send(held: &HeldCookie, ctx: &Context) -> (Vec<Blocked>, Option<Vec<Block
         reasons.push(Blocked::OtherPartition);
         return (reasons, None);
     }
-    let chips = held.partitioned && ctx.browser == Browser::Chromium;
-    if ctx.cross_site && ctx.third_party == ThirdPartyCookies::Blocked && !chips {
+    if ctx.cross_site
+        && ctx.third_party == ThirdPartyCookies::Blocked
+        && !passes_blocking(held.partitioned, ctx)
+    {
         let without: Vec<Blocked> = reasons.clone();
         reasons.push(Blocked::UserPreferences);
         return (reasons, Some(without));

@@ -754,6 +754,7 @@ impl Run<'_> {
                 _ => None,
             },
             headers: &self.headers,
+            initiator: self.request.initiator,
         };
         let said = words::said(
             self.browser,
@@ -762,10 +763,8 @@ impl Run<'_> {
             &scene,
         );
         self.v.engine_error = said.reason;
-        let lines =
-            words::element_lines(self.browser, self.request.initiator, &last_url, said.lines);
-        self.v.message = lines.first().cloned();
-        self.v.messages.extend(lines);
+        self.v.message = said.lines.first().cloned();
+        self.v.messages.extend(said.lines);
     }
 
     fn fail_without_cors_error(&mut self, message: String) {
