@@ -12,7 +12,7 @@
 //!
 //! 1. `browser`, `source_file`, `certs`
 //! 2. `vocab`
-//! 3. `config`, `policy`, `routes`
+//! 3. `config`, `policy`, `routes`, `stack`
 //! 4. `journal`
 //! 5. `state`
 //! 6. `reload`, `serve`
@@ -35,6 +35,9 @@
 //!   file/line/column.
 //! - [`policy`]: the CORS policy file: model, validation, lints. Pure.
 //! - [`routes`]: the mock API's routes file: model, validation, matching. Pure.
+//! - [`stack`]: a verdict's fix in the user's own stack (Express, FastAPI, Flask-CORS,
+//!   Django, nginx, Spring, ASP.NET Core, actix-cors, Go): their options after the change,
+//!   as code and as data. Pure.
 //! - [`journal`]: log lines (text or JSON) and the ring of recent requests with their verdicts.
 //! - [`state`]: the one shared state of a running sandbox (the config in force among it), its
 //!   hot-swappable stores, and the one loader of policy and routes files (startup and reload
@@ -64,6 +67,7 @@ pub mod scaffold;
 pub mod serve;
 pub mod simulate;
 pub mod source_file;
+pub mod stack;
 pub mod state;
 pub mod up;
 pub mod vocab;
