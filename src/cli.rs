@@ -113,6 +113,36 @@ pub struct OutputArgs {
     /// or all (one verdict per engine, side by side).
     #[arg(long, value_name = "ENGINE", default_value = "chromium", value_parser = crate::answer::parse_engines)]
     pub browser: crate::answer::Engines,
+    #[command(flatten)]
+    pub stack: StackArgs,
+}
+
+/// The fix in the server's own stack.
+#[derive(Debug, Args)]
+pub struct StackArgs {
+    /// Also give the fix as this stack's CORS configuration: express, fastapi, flask, django,
+    /// nginx, spring, aspnet, actix or go (`probe` detects it from the answers when absent).
+    #[arg(long, value_name = "STACK", value_parser = crate::answer::parse_stack)]
+    pub stack: Option<crate::stack::Stack>,
+    /// Your current CORS options in that stack, so the fix changes exactly them: JSON (the
+    /// cors() options, CORSMiddleware's or CORS()'s keyword arguments, Django's CORS_*
+    /// settings); for nginx, the add_header lines.
+    #[arg(long, value_name = "FILE")]
+    pub stack_config: Option<PathBuf>,
+    /// A response header the page reads (`response.headers.get(NAME)`); the fix exposes it
+    /// when the browser would hide it. Repeatable.
+    #[arg(long = "read-header", value_name = "NAME")]
+    pub read_headers: Vec<String>,
+}
+
+impl StackArgs {
+    pub fn opts(&self) -> crate::answer::StackOpts {
+        crate::answer::StackOpts {
+            stack: self.stack,
+            config: self.stack_config.clone(),
+            read_headers: self.read_headers.clone(),
+        }
+    }
 }
 
 /// The browser request, as a page would pass it to `fetch()`.
@@ -208,6 +238,8 @@ impl OutputArgs {
             json: self.json,
             fail_on_blocked: self.fail_on_blocked,
             engines: self.browser,
+            stack: self.stack.opts(),
+            stack_plan: None,
         }
     }
 }

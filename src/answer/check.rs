@@ -20,6 +20,7 @@ pub struct CheckOptions {
 }
 
 pub fn check(opts: &CheckOptions, out: Output) -> Result<Report, AnswerError> {
+    let out = out.with_stack(false)?;
     if !opts.path.starts_with('/') {
         return Err(AnswerError::Usage(format!(
             "PATH must start with `/` (got `{}`)",

@@ -46,6 +46,7 @@ pub fn read_text(path: &str) -> Result<String, AnswerError> {
 
 /// Reads `path` (`-` = standard input) and judges what it holds.
 pub fn explain(path: &str, out: Output) -> Result<Report, AnswerError> {
+    let out = out.with_stack(false)?;
     let text = read_text(path)?;
     let name = if path == "-" { "standard input" } else { path };
     let recorded = parse(&text).map_err(|reason| AnswerError::Parse {

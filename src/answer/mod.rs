@@ -10,6 +10,7 @@ mod explain;
 mod har;
 mod http;
 mod probe;
+mod stack_out;
 
 use std::fmt::Write as _;
 
@@ -17,6 +18,7 @@ pub use check::{check, CheckOptions};
 pub use explain::{explain, parse as parse_recorded, read_text, Recorded};
 pub use har::{inferred_credentials, judge_as, judge_import, judge_item, probe_command};
 pub use probe::{probe, probe_exchange, ProbeOptions, Probed};
+pub use stack_out::{parse_stack, render_text as render_stack_fix, StackOpts, StackPlan};
 
 use crate::browser::{self, Browser, Credentials, HeaderList, Mode, Response, Scenario, Verdict};
 
@@ -118,11 +120,16 @@ pub fn parse_engines(s: &str) -> Result<Engines, String> {
 }
 
 /// How answers are printed and judged.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Output {
     pub json: bool,
     pub fail_on_blocked: bool,
     pub engines: Engines,
+    /// `--stack` and its companions, as given.
+    pub stack: StackOpts,
+    /// The stack fix to add to each verdict, once `--stack-config` is read
+    /// ([`Output::with_stack`]).
+    pub stack_plan: Option<StackPlan>,
 }
 
 /// The outcome of a command: what to print and the exit code.
@@ -135,6 +142,13 @@ pub struct Report {
 }
 
 impl Output {
+    /// Reads `--stack-config` so that [`Output::finish`] can add each verdict's stack fix;
+    /// `detect` lets the answers name the stack when `--stack` is absent.
+    pub fn with_stack(mut self, detect: bool) -> Result<Output, AnswerError> {
+        self.stack_plan = self.stack.plan(detect)?;
+        Ok(self)
+    }
+
     /// Renders verdicts and applies the exit-code rule. `single` keeps a lone scenario's JSON
     /// an object rather than a one-element array.
     /// With several engines, `items` holds each scenario's verdicts one after another, in
@@ -148,22 +162,24 @@ impl Output {
                 .chunks(per)
                 .map(|chunk| {
                     let verdicts: Vec<Verdict> = chunk.iter().map(|(_, v)| v.clone()).collect();
-                    browser::render_engines(&chunk[0].0, &verdicts)
+                    let text = browser::render_engines(&chunk[0].0, &verdicts);
+                    self.with_stack_text(text, &chunk[0].0, &chunk[0].1)
                 })
                 .collect::<Vec<_>>()
                 .join("\n")
         } else if self.json {
-            let verdicts: Vec<&Verdict> = items.iter().map(|(_, v)| v).collect();
+            let mut verdicts: Vec<serde_json::Value> =
+                items.iter().map(|(s, v)| self.verdict_json(s, v)).collect();
             let value = if single && verdicts.len() == 1 {
-                serde_json::to_value(verdicts[0])
+                verdicts.remove(0)
             } else {
-                serde_json::to_value(&verdicts)
+                serde_json::Value::Array(verdicts)
             };
-            value.map(|v| format!("{v:#}\n")).unwrap_or_default()
+            format!("{value:#}\n")
         } else {
             items
                 .iter()
-                .map(|(s, v)| with_responses(s, v))
+                .map(|(s, v)| self.with_stack_text(with_responses(s, v), s, v))
                 .collect::<Vec<_>>()
                 .join("\n")
         };
@@ -172,6 +188,29 @@ impl Output {
             exit_code: u8::from(self.fail_on_blocked && blocked),
             notes: Vec::new(),
         }
+    }
+}
+
+impl Output {
+    /// A verdict as JSON, with its `stack_fix` when one is asked for and applies.
+    fn verdict_json(&self, s: &Scenario, v: &Verdict) -> serde_json::Value {
+        let mut value = serde_json::to_value(v).unwrap_or_default();
+        let fix = self.stack_plan.as_ref().and_then(|p| p.fix(s, v));
+        if let (Some(fix), Some(map)) = (fix, value.as_object_mut()) {
+            map.insert(
+                "stack_fix".into(),
+                serde_json::to_value(fix).unwrap_or_default(),
+            );
+        }
+        value
+    }
+
+    /// `text` followed by the stack fix's snippet, when one is asked for and applies.
+    pub(crate) fn with_stack_text(&self, mut text: String, s: &Scenario, v: &Verdict) -> String {
+        if let Some(fix) = self.stack_plan.as_ref().and_then(|p| p.fix(s, v)) {
+            text.push_str(&stack_out::render_text(&fix));
+        }
+        text
     }
 }
 

@@ -57,6 +57,7 @@ pub struct Probed {
 }
 
 pub fn probe(opts: &ProbeOptions, out: Output) -> Result<Report, AnswerError> {
+    let out = out.with_stack(true)?;
     let engines = out.engines.list();
     if let [one] = engines.as_slice() {
         let p = probe_exchange_in(opts, *one)?;
@@ -198,7 +199,7 @@ fn render(s: &Scenario, v: Verdict, exchanged: &[Exchanged], out: Output) -> Rep
     if out.json {
         return out.finish(&[(s.clone(), v)], true);
     }
-    let mut text = browser::render_text(s, &v);
+    let mut text = out.with_stack_text(browser::render_text(s, &v), s, &v);
     if !exchanged.is_empty() {
         text.push_str("answers (as received):\n");
     }
