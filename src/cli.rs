@@ -305,6 +305,10 @@ pub enum FixturesCommand {
     Show {
         /// The fixture's name (or a path to its folder).
         name: String,
+        /// Also show the bug's fix in this stack's CORS configuration: express, fastapi,
+        /// flask, django, nginx, spring, aspnet, actix or go.
+        #[arg(long, value_name = "STACK", value_parser = crate::answer::parse_stack)]
+        stack: Option<crate::stack::Stack>,
     },
     /// Check, without a browser, that each buggy policy reproduces its errors and each fixed
     /// policy lets every request through. Exit status 1 on any mismatch.
@@ -428,7 +432,9 @@ impl FixturesArgs {
         let dir = self.dir;
         match self.command {
             FixturesCommand::List { json } => crate::fixtures::Cmd::List { dir, json },
-            FixturesCommand::Show { name } => crate::fixtures::Cmd::Show { dir, name },
+            FixturesCommand::Show { name, stack } => {
+                crate::fixtures::Cmd::Show { dir, name, stack }
+            }
             FixturesCommand::Verify { names, json } => {
                 crate::fixtures::Cmd::Verify { dir, names, json }
             }
