@@ -37,4 +37,5 @@ mod ports;
 mod probe_real;
 mod reload_faults;
 mod security;
+mod stack_real;
 mod up_serve;

@@ -8,5 +8,6 @@ pub mod node;
 pub mod raw_http;
 pub mod raw_server;
 pub mod sandbox;
+pub mod stack_servers;
 pub mod tls;
 pub mod wire_server;
