@@ -16,6 +16,16 @@ use crate::util::sandbox::run_cli;
 use crate::util::stack_servers::Server;
 use crate::util::wire_server::{Reply, WireServer};
 
+/// A request as the page makes it: (method, path, headers, credentials, the header it
+/// reads).
+type Asked = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+    Option<&'static str>,
+);
+
 #[derive(Clone, Copy, PartialEq)]
 enum Bug {
     MissingOrigin,
@@ -39,15 +49,7 @@ impl Bug {
     }
 
     /// (method, path, headers, credentials, the header the page reads).
-    fn request(
-        self,
-    ) -> (
-        &'static str,
-        &'static str,
-        Vec<(&'static str, &'static str)>,
-        &'static str,
-        Option<&'static str>,
-    ) {
+    fn request(self) -> Asked {
         match self {
             Bug::MissingOrigin => ("GET", "/api/data", vec![], "same-origin", None),
             Bug::WildcardWithCredentials => ("GET", "/api/data", vec![], "include", None),

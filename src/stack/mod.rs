@@ -7,7 +7,7 @@
 //! failing that, from what the server sent ([`Settings::observed`]); [`Settings::apply`]
 //! makes the smallest change that covers the needs; each stack then writes the result in
 //! its own terms. What differs between stacks (defaults, what `*` means, option names) is
-//! data in [`library`], not a copy of the algorithm. Pure: no I/O.
+//! data in `library.rs`, not a copy of the algorithm. Pure: no I/O.
 
 mod library;
 mod needs;

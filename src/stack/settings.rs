@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::library::{DefaultHeaders, Library};
 use super::needs::Needs;
-use crate::browser::{is_cors_safelisted_request_header, HeaderList, Scenario};
+use crate::browser::{HeaderList, Scenario};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
@@ -64,7 +64,7 @@ impl Settings {
             .and_then(|v| v.trim().parse().ok());
         out.expose = actual
             .and_then(|h| h.first("access-control-expose-headers"))
-            .map(|v| list(v))
+            .map(list)
             .unwrap_or_default();
         if let Some(pre) = pre {
             out.methods = observed_methods(pre, lib);
@@ -91,7 +91,8 @@ impl Settings {
             self.apply_header(h, needs.credentials, lib, &mut changes);
         }
         for h in &needs.expose {
-            if !contains(&self.expose, h) && !(self.expose == ["*"] && !needs.credentials) {
+            let star = self.expose == ["*"] && !needs.credentials;
+            if !contains(&self.expose, h) && !star {
                 self.expose.retain(|e| e != "*");
                 self.expose.push(h.clone());
                 changes.push(format!("expose `{h}`: the page reads it"));
@@ -143,7 +144,14 @@ impl Settings {
     }
 
     fn apply_header(&mut self, h: &str, credentials: bool, lib: &Library, out: &mut Vec<String>) {
-        if lib.safelisted_implied && is_cors_safelisted_request_header(h, "") {
+        // Starlette allows these names whatever their value.
+        let safelisted = [
+            "accept",
+            "accept-language",
+            "content-language",
+            "content-type",
+        ];
+        if lib.safelisted_implied && safelisted.contains(&h) {
             return;
         }
         let mut now: Vec<String> = match (&self.headers, lib.default_headers) {
@@ -164,7 +172,7 @@ impl Settings {
 
 /// The preflight's methods, or `None` when they are just the library's default.
 fn observed_methods(pre: &HeaderList, lib: &Library) -> Option<Vec<String>> {
-    let sent = list(&pre.first("access-control-allow-methods")?.to_owned());
+    let sent = list(pre.first("access-control-allow-methods")?);
     let same = sent.len() == lib.default_methods.len()
         && sent.iter().all(|m| {
             lib.default_methods

@@ -25,19 +25,19 @@ pub fn python() -> PathBuf {
 pub fn require(stack: &str) {
     match stack {
         "express" => super::node::require_express("stack_real"),
-        "fastapi" | "flask" | "django" => {
-            if !python().exists() || !root().join("target/pyenv/.stack-ok").exists() {
-                panic!(
-                    "stack_real: {} is missing: run .ci/test (it makes target/pyenv with fastapi, \
+        "fastapi" | "flask" | "django"
+            if !python().exists() || !root().join("target/pyenv/.stack-ok").exists() =>
+        {
+            panic!(
+                "stack_real: {} is missing: run .ci/test (it makes target/pyenv with fastapi, \
                      uvicorn, flask, flask-cors, django, django-cors-headers)",
-                    python().display()
-                );
-            }
+                python().display()
+            );
         }
-        "nginx" => {
-            if super::nginx::nginx_path().is_none() {
-                panic!("stack_real: nginx is not installed: run `apt-get install nginx` (.ci/test does)");
-            }
+        "nginx" if super::nginx::nginx_path().is_none() => {
+            panic!(
+                "stack_real: nginx is not installed: run `apt-get install nginx` (.ci/test does)"
+            );
         }
         _ => {}
     }
