@@ -37,5 +37,6 @@ mod ports;
 mod probe_real;
 mod reload_faults;
 mod security;
+mod stack_cli;
 mod stack_real;
 mod up_serve;

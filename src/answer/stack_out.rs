@@ -36,6 +36,11 @@ impl StackOpts {
     /// Reads `--stack-config`; `None` when no stack fix is asked for and none may be
     /// detected.
     pub fn plan(&self, detect: bool) -> Result<Option<StackPlan>, AnswerError> {
+        if self.config.is_some() && self.stack.is_none() {
+            return Err(AnswerError::Usage(
+                "--stack-config needs --stack to say whose options the file holds".into(),
+            ));
+        }
         if self.stack.is_none() && !detect {
             return Ok(None);
         }
@@ -51,12 +56,7 @@ impl StackOpts {
                         .map_err(|e| AnswerError::Usage(format!("--stack-config {e}")))?,
                 )
             }
-            (Some(_), None) => {
-                return Err(AnswerError::Usage(
-                    "--stack-config needs --stack to say whose options the file holds".into(),
-                ))
-            }
-            (None, _) => None,
+            _ => None,
         };
         Ok(Some(StackPlan {
             request: Arc::new(StackRequest {

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::library::{DefaultHeaders, Library};
 use super::needs::Needs;
-use crate::browser::{HeaderList, Scenario};
+use crate::browser::{access_control_request_headers, HeaderList, Scenario};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
@@ -186,13 +186,18 @@ fn observed_methods(pre: &HeaderList, lib: &Library) -> Option<Vec<String>> {
 /// the answer is exactly what was asked (a reflection, not a list).
 fn observed_headers(pre: &HeaderList, s: &Scenario, lib: &Library) -> Option<Vec<String>> {
     let sent = list(pre.first("access-control-allow-headers")?);
-    let asked: Vec<String> = s
+    // What the browser asked for (Access-Control-Request-Headers): a reflection answers
+    // exactly that set.
+    let pairs: Vec<(String, String)> = s
         .request
         .headers
         .lines()
-        .map(|(n, _)| n.to_ascii_lowercase())
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
-    let reflected = sent.iter().all(|h| contains(&asked, h));
+    let asked = access_control_request_headers(&pairs)
+        .map(|l| list(&l))
+        .unwrap_or_default();
+    let reflected = sent.len() == asked.len() && sent.iter().all(|h| contains(&asked, h));
     if lib.default_headers == DefaultHeaders::Reflect && reflected {
         return None;
     }
