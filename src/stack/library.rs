@@ -94,7 +94,8 @@ pub const DJANGO_HEADERS: &[&str] = &[
 ];
 
 /// What to do when an error response lacks the CORS headers its success would carry:
-/// (a change line, a warning) for the stack. Only nginx can say it in configuration.
+/// (a change line, a warning) for the stack. nginx says it in configuration (`always`),
+/// FastAPI in where the middleware goes ([`super::StackFix::outermost`]); the others in code.
 pub fn error_advice(stack: Stack) -> (Option<&'static str>, Option<&'static str>) {
     match stack {
         Stack::Nginx => (
@@ -102,12 +103,14 @@ pub fn error_advice(stack: Stack) -> (Option<&'static str>, Option<&'static str>
             None,
         ),
         Stack::Fastapi => (
-            None,
             Some(
-                "the error answer has no CORS headers: Starlette's ServerErrorMiddleware sits \
-                 outside CORSMiddleware, so an unhandled exception's 500 never passes through \
-                 it. Catch the exception (an @app.exception_handler(Exception) returning a \
-                 JSONResponse), or wrap the whole app: app = CORSMiddleware(app, ...)",
+                "wrap the whole app, app = CORSMiddleware(app, ...), instead of \
+                 app.add_middleware: Starlette's ServerErrorMiddleware sits outside every added \
+                 middleware, so an unhandled exception's 500 never gets the CORS headers",
+            ),
+            Some(
+                "better still, catch the exception (an @app.exception_handler(Exception) \
+                 returning a JSONResponse), so the page gets an answer it can read",
             ),
         ),
         Stack::Express => (

@@ -159,6 +159,10 @@ pub struct StackFix {
     /// Whether `config` starts from the user's own configuration (`--stack-config`) or from
     /// what the server sent.
     pub from: &'static str,
+    /// The middleware must wrap the whole app rather than be added to it (FastAPI, for an
+    /// unhandled exception's 500): `app = CORSMiddleware(app, **config)`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub outermost: bool,
     /// Cautions that go with the fix (a `null` origin, advice no configuration can carry).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -210,7 +214,8 @@ pub fn fix(req: &StackRequest, s: &Scenario, v: &Verdict) -> Option<StackFix> {
         changes.extend(change.map(str::to_owned));
         warnings.extend(warning.map(str::to_owned));
     }
-    let (text, config) = write::render(stack, &settings, &changes, &lib);
+    let outermost = stack == Stack::Fastapi && needs.on_errors;
+    let (text, config) = write::render(stack, &settings, &changes, &lib, outermost);
     Some(StackFix {
         stack,
         text,
@@ -218,6 +223,7 @@ pub fn fix(req: &StackRequest, s: &Scenario, v: &Verdict) -> Option<StackFix> {
         changes,
         detected_from,
         from,
+        outermost,
         warnings,
     })
 }

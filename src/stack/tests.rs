@@ -160,7 +160,7 @@ fn nginx_marks_every_line_always_and_answers_the_preflight() {
 }
 
 #[test]
-fn fastapi_error_path_is_advice_not_a_config_change() {
+fn fastapi_error_path_wraps_the_whole_app() {
     let mut s = Scenario::new(Request::new(
         "http://lahore-api.localhost:3000/api/fail",
         PAGE,
@@ -173,11 +173,18 @@ fn fastapi_error_path_is_advice_not_a_config_change() {
     )
     .unwrap();
     let f = fix_in(Stack::Fastapi, &s, Some(current));
-    assert!(f.changes.is_empty(), "{:?}", f.changes);
-    assert!(f
-        .warnings
-        .iter()
-        .any(|w| w.contains("ServerErrorMiddleware")));
+    assert!(f.outermost);
+    assert_eq!(f.changes.len(), 1, "{:?}", f.changes);
+    assert!(
+        f.changes[0].contains("ServerErrorMiddleware"),
+        "{:?}",
+        f.changes
+    );
+    assert!(
+        f.text.contains("app = CORSMiddleware(\n    app,\n"),
+        "{}",
+        f.text
+    );
 }
 
 #[test]

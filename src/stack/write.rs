@@ -9,10 +9,20 @@ use super::settings::Settings;
 use super::{nginx, Stack};
 
 /// `(text, config)` for the settings after the fix.
-pub fn render(stack: Stack, s: &Settings, changes: &[String], lib: &Library) -> (String, Value) {
+/// `outermost`: FastAPI's middleware wraps the whole app instead of being added to it.
+pub fn render(
+    stack: Stack,
+    s: &Settings,
+    changes: &[String],
+    lib: &Library,
+    outermost: bool,
+) -> (String, Value) {
     let config = config(stack, s, lib);
     let code = match stack {
         Stack::Express => express(&config),
+        Stack::Fastapi if outermost => {
+            python_call("app = CORSMiddleware(\n    app,\n", &config, "    ", ")")
+        }
         Stack::Fastapi => python_call(
             "app.add_middleware(\n    CORSMiddleware,\n",
             &config,

@@ -1,7 +1,8 @@
 """A real FastAPI app behind Starlette's CORSMiddleware, for the stack tests.
 
 argv[1] is a JSON file holding the keyword arguments of
-app.add_middleware(CORSMiddleware, **kwargs). Served by uvicorn on a socket pre-bound to
+app.add_middleware(CORSMiddleware, **kwargs); with `--outermost` as argv[2] the whole app is
+wrapped instead (app = CORSMiddleware(app, **kwargs)), outside ServerErrorMiddleware. Served by uvicorn on a socket pre-bound to
 127.0.0.1 (any free port); prints {"port": N} once. Run with target/pyenv/bin/python.
 """
 import json
@@ -16,8 +17,11 @@ from fastapi.middleware.cors import CORSMiddleware
 with open(sys.argv[1], encoding="utf-8") as f:
     kwargs = json.load(f)
 
+OUTERMOST = sys.argv[2:3] == ["--outermost"]
+
 app = FastAPI()
-app.add_middleware(CORSMiddleware, **kwargs)
+if not OUTERMOST:
+    app.add_middleware(CORSMiddleware, **kwargs)
 
 
 @app.get("/api/data")
@@ -59,7 +63,7 @@ def main():
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(CORSMiddleware(app, **kwargs) if OUTERMOST else app, log_level="warning", access_log=False))
     print(json.dumps({"port": sock.getsockname()[1]}), flush=True)
     server.run(sockets=[sock])
 

@@ -57,11 +57,21 @@ pub struct Server {
 impl Server {
     /// Starts `stack` with `config` (JSON options; nginx: the directives as a string).
     pub fn start(stack: &str, config: &Value) -> Server {
+        Server::start_as(stack, config, false)
+    }
+
+    /// Starts `stack` as a `stack_fix` says: its `config`, and for FastAPI the middleware
+    /// wrapping the whole app when the fix says `outermost`.
+    pub fn start_fix(stack: &str, fix: &Value) -> Server {
+        Server::start_as(stack, &fix["config"], fix["outermost"] == Value::Bool(true))
+    }
+
+    fn start_as(stack: &str, config: &Value, outermost: bool) -> Server {
         require(stack);
         match stack {
             "nginx" => nginx(config.as_str().expect("nginx config is text")),
             "actix" => actix(config.clone()),
-            _ => script(stack, config),
+            _ => script(stack, config, outermost),
         }
     }
 }
@@ -87,7 +97,7 @@ impl Drop for Server {
     }
 }
 
-fn script(stack: &str, config: &Value) -> Server {
+fn script(stack: &str, config: &Value, outermost: bool) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("config.json");
     std::fs::write(&file, config.to_string()).unwrap();
@@ -101,8 +111,11 @@ fn script(stack: &str, config: &Value) -> Server {
         c.arg(root().join(format!("tests/stack/{stack}_server.py")));
         c
     };
+    cmd.arg(&file);
+    if outermost {
+        cmd.arg("--outermost");
+    }
     let mut child = cmd
-        .arg(&file)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
