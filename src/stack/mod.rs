@@ -214,6 +214,9 @@ pub fn fix(req: &StackRequest, s: &Scenario, v: &Verdict) -> Option<StackFix> {
         changes.extend(change.map(str::to_owned));
         warnings.extend(warning.map(str::to_owned));
     }
+    if !v.is_allowed() {
+        warnings.extend(beyond_options(s, v, changes.is_empty()));
+    }
     let outermost = stack == Stack::Fastapi && needs.on_errors;
     let (text, config) = write::render(stack, &settings, &changes, &lib, outermost);
     Some(StackFix {
@@ -226,6 +229,50 @@ pub fn fix(req: &StackRequest, s: &Scenario, v: &Verdict) -> Option<StackFix> {
         outermost,
         warnings,
     })
+}
+
+const REDIRECTED: &str = "the preflight was redirected, which browsers never follow: call the \
+     final URL directly (the trailing slash, https://, the canonical host)";
+
+/// Why a refused request needs more than CORS options, for the refusals no option causes:
+/// something in front of the CORS layer answered, or two layers both answered.
+fn beyond_options(s: &Scenario, v: &Verdict, unchanged: bool) -> Option<String> {
+    use crate::browser::CorsError as E;
+    // A CORS layer that refuses a preflight with its own status (Starlette's 400) still
+    // sends its headers: then the options are the cause, and the fix covers it, unless
+    // the fix changes nothing.
+    let cors_answered = s
+        .preflight_response
+        .as_ref()
+        .is_some_and(|p| p.headers.contains("access-control-allow-origin"));
+    let status = s.preflight_response.as_ref().map(|p| p.status);
+    let refused = status.is_some_and(|st| st >= 400);
+    let redirected = status.is_some_and(|st| (300..400).contains(&st));
+    let error = v.cors_error?;
+    let text = match error {
+        E::PreflightDisallowedRedirect => REDIRECTED,
+        _ if redirected => REDIRECTED,
+        _ if refused && (!cors_answered || unchanged) => {
+            "the preflight (OPTIONS) got an error status: something before the CORS layer \
+             answered it (authentication, a router without OPTIONS, a proxy). Browsers never \
+             send credentials on a preflight, so let OPTIONS through before authentication \
+             and register the CORS layer first"
+        }
+        E::PreflightInvalidStatus => return None,
+        E::MultipleAllowOriginValues | E::PreflightMultipleAllowOriginValues => {
+            "the answer carries Access-Control-Allow-Origin more than once: two layers add it \
+             (a proxy and the app, or the middleware and a handler); keep only one of them"
+        }
+        E::InvalidAllowOriginValue | E::PreflightInvalidAllowOriginValue => {
+            "Access-Control-Allow-Origin holds something that is not an origin: find the code \
+             or proxy rule that writes it by hand and let the CORS layer send it"
+        }
+        E::RedirectContainsCredentials => {
+            "the redirect's Location carries a user name or password: redirect without them"
+        }
+        _ => return None,
+    };
+    Some(text.to_owned())
 }
 
 /// The responses of an exchange, preflight first.

@@ -120,6 +120,17 @@ impl Settings {
             || contains(&self.origins, page)
             || self.patterns.iter().any(|p| pattern_matches(p, page));
         if !covered {
+            // An origin has no path and is compared byte for byte: `…:8080/` or another
+            // case never matches, so such a near miss is replaced rather than kept.
+            let near = |o: &String| o.trim_end_matches('/').eq_ignore_ascii_case(page) && o != page;
+            if let Some(miss) = self.origins.iter().position(near) {
+                let old = std::mem::replace(&mut self.origins[miss], page.clone());
+                changes.push(format!(
+                    "allow the origin `{page}` instead of `{old}`: the browser compares the \
+                     origin exactly, with no trailing slash"
+                ));
+                return;
+            }
             self.origins.push(page.clone());
             changes.push(format!("allow the origin `{page}`"));
         }

@@ -225,3 +225,40 @@ fn bad_stack_config_says_where() {
     .unwrap_err();
     assert!(e.to_string().starts_with("cors.conf:2:"), "{e}");
 }
+
+#[test]
+fn refusals_no_option_causes_say_what_does() {
+    let mut r = Request::new(API, PAGE);
+    r.method = "PUT".into();
+    let mut s = Scenario::new(r);
+    s.preflight_response = Some(Response::new(401));
+    let f = fix_in(Stack::Express, &s, None);
+    assert!(
+        f.warnings
+            .iter()
+            .any(|w| w.contains("before authentication")),
+        "{f:?}"
+    );
+
+    let mut s = Scenario::new(Request::new(API, PAGE));
+    s.actual_response = Some(
+        Response::new(200)
+            .with("Access-Control-Allow-Origin", PAGE)
+            .with("Access-Control-Allow-Origin", PAGE),
+    );
+    let f = fix_in(Stack::Flask, &s, None);
+    assert!(
+        f.warnings.iter().any(|w| w.contains("more than once")),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn a_trailing_slash_origin_is_replaced_not_kept() {
+    let mut s = Scenario::new(Request::new(API, PAGE));
+    s.actual_response =
+        Some(Response::new(200).with("Access-Control-Allow-Origin", &format!("{PAGE}/")));
+    let f = fix_in(Stack::Express, &s, None);
+    assert_eq!(f.config["origin"], json!(PAGE), "{}", f.config);
+    assert!(f.changes[0].contains("trailing slash"), "{:?}", f.changes);
+}
