@@ -214,6 +214,21 @@ fn tool(name: &str) -> bool {
     found
 }
 
+/// Writes `text` to `dir/file` and asserts that `tool ARGS` (run in `dir`) accepts it.
+fn accepts(dir: &std::path::Path, file: &str, text: &str, tool: &str, args: &[&str], case: usize) {
+    std::fs::write(dir.join(file), text).unwrap();
+    let out = Command::new(tool)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "case {case}: {tool}: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn spring_snippets_compile_against_the_spring_signatures() {
     if !tool("javac") {
@@ -231,19 +246,9 @@ fn spring_snippets_compile_against_the_spring_signatures() {
              import org.springframework.web.cors.*;\npublic class Fix {{\n{}\n}}\n",
             code(fix)
         );
-        std::fs::write(d.path().join("Fix.java"), &class).unwrap();
-        let mut args: Vec<String> = vec!["-d".into(), "out".into(), "Fix.java".into()];
-        args.extend(SPRING_STUBS.iter().map(|(p, _)| p.to_string()));
-        let out = Command::new("javac")
-            .args(&args)
-            .current_dir(d.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "case {i}: {}\n{class}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut args: Vec<&str> = vec!["-d", "out", "Fix.java"];
+        args.extend(SPRING_STUBS.iter().map(|(p, _)| *p));
+        accepts(d.path(), "Fix.java", &class, "javac", &args, i);
     }
 }
 
@@ -258,17 +263,7 @@ fn go_snippets_parse() {
             "package main\n\nfunc f() {{\n{}\n_ = handler\n}}\n",
             code(fix)
         );
-        std::fs::write(d.path().join("fix.go"), &src).unwrap();
-        let out = Command::new("gofmt")
-            .args(["-e", "fix.go"])
-            .current_dir(d.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "case {i}: {}\n{src}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        accepts(d.path(), "fix.go", &src, "gofmt", &["-e", "fix.go"], i);
     }
 }
 

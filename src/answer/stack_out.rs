@@ -16,12 +16,11 @@ pub struct StackOpts {
     pub read_headers: Vec<String>,
 }
 
-/// The flags with `--stack-config` read; `detect` lets the responses name the stack when
-/// `--stack` is absent (probe, which talks to the real server).
+/// The flags with `--stack-config` read. Without `--stack`, a plan exists only where the
+/// answers may name the stack (probe, which talks to the real server).
 #[derive(Debug, Clone)]
 pub struct StackPlan {
     request: Arc<StackRequest>,
-    detect: bool,
 }
 
 /// Parses `--stack NAME`.
@@ -64,16 +63,12 @@ impl StackOpts {
                 current,
                 read_headers: self.read_headers.clone(),
             }),
-            detect,
         }))
     }
 }
 
 impl StackPlan {
     pub fn fix(&self, s: &Scenario, v: &Verdict) -> Option<StackFix> {
-        if self.request.stack.is_none() && !self.detect {
-            return None;
-        }
         stack::fix(&self.request, s, v)
     }
 }

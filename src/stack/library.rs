@@ -26,6 +26,9 @@ pub struct Library {
     /// Whether the library knows the CORS-safelisted headers are always allowed
     /// (Starlette adds them to its list).
     pub safelisted_implied: bool,
+    /// Whether an error answer gets the CORS headers only when the middleware wraps the
+    /// whole app (Starlette: ServerErrorMiddleware sits outside every added middleware).
+    pub errors_need_outermost: bool,
 }
 
 const ALL_METHODS: &[&str] = &["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE"];
@@ -80,6 +83,7 @@ pub fn of(stack: Stack) -> Library {
         default_headers,
         star_is_literal,
         safelisted_implied,
+        errors_need_outermost: stack == Stack::Fastapi,
     }
 }
 

@@ -217,7 +217,7 @@ pub fn fix(req: &StackRequest, s: &Scenario, v: &Verdict) -> Option<StackFix> {
     if !v.is_allowed() {
         warnings.extend(beyond_options(s, v, changes.is_empty()));
     }
-    let outermost = stack == Stack::Fastapi && needs.on_errors;
+    let outermost = lib.errors_need_outermost && needs.on_errors;
     let (text, config) = write::render(stack, &settings, &changes, &lib, outermost);
     Some(StackFix {
         stack,

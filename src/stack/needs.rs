@@ -1,6 +1,7 @@
 //! What the page needs the server to allow, from the exchange and its verdict: the stack-
 //! independent half of a fix.
 
+use super::settings::comma_list;
 use crate::browser::{CorsError, Credentials, Scenario, Verdict};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,12 +30,7 @@ impl Needs {
             .map(str::to_owned);
         let headers = preflight
             .and_then(|p| p.headers.first("access-control-request-headers"))
-            .map(|list| {
-                list.split(',')
-                    .map(|h| h.trim().to_ascii_lowercase())
-                    .filter(|h| !h.is_empty())
-                    .collect()
-            })
+            .map(|list| comma_list(&list.to_ascii_lowercase()))
             .unwrap_or_default();
         let expose = read_headers
             .iter()
@@ -62,11 +58,5 @@ impl Needs {
             expose,
             on_errors,
         }
-    }
-
-    /// Whether anything is missing at all (an allowed request whose page reads no hidden
-    /// header needs no change).
-    pub fn blocked_or_hidden(&self, v: &Verdict) -> bool {
-        !v.is_allowed() || !self.expose.is_empty()
     }
 }

@@ -5,7 +5,7 @@
 //! the origin and credentials lines.
 
 use super::read::StackConfigError;
-use super::settings::Settings;
+use super::settings::{comma_list, Settings};
 
 pub fn read(path: &str, text: &str) -> Result<Settings, StackConfigError> {
     let mut s = Settings::default();
@@ -25,13 +25,6 @@ pub fn read(path: &str, text: &str) -> Result<Settings, StackConfigError> {
             });
         };
         let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-        let items = || -> Vec<String> {
-            value
-                .split(',')
-                .map(|x| x.trim().to_owned())
-                .filter(|x| !x.is_empty())
-                .collect()
-        };
         match name.to_ascii_lowercase().as_str() {
             "access-control-allow-origin" if value == "*" => s.any_origin = true,
             "access-control-allow-origin" if value.starts_with('$') => {
@@ -39,9 +32,9 @@ pub fn read(path: &str, text: &str) -> Result<Settings, StackConfigError> {
                 // the fix names the page's origin instead.
             }
             "access-control-allow-origin" => s.origins.push(value.to_owned()),
-            "access-control-allow-methods" => s.methods = Some(items()),
-            "access-control-allow-headers" => s.headers = Some(items()),
-            "access-control-expose-headers" => s.expose = items(),
+            "access-control-allow-methods" => s.methods = Some(comma_list(value)),
+            "access-control-allow-headers" => s.headers = Some(comma_list(value)),
+            "access-control-expose-headers" => s.expose = comma_list(value),
             "access-control-allow-credentials" => s.credentials = value == "true",
             "access-control-max-age" => s.max_age = value.parse().ok(),
             _ => {}

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::settings::Settings;
+use super::settings::{comma_list, Settings};
 use super::{nginx, Stack};
 
 #[derive(Debug, thiserror::Error)]
@@ -232,12 +232,7 @@ fn from_map(
 /// A string ("a,b" split on commas, as npm cors and Flask-CORS accept) or a list of them.
 fn strings(v: &Value) -> Option<Vec<String>> {
     match v {
-        Value::String(s) => Some(
-            s.split(',')
-                .map(|x| x.trim().to_owned())
-                .filter(|x| !x.is_empty())
-                .collect(),
-        ),
+        Value::String(s) => Some(comma_list(s)),
         Value::Array(items) => items
             .iter()
             .map(|i| i.as_str().map(str::to_owned))

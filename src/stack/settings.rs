@@ -27,7 +27,8 @@ pub struct Settings {
     pub extras: Map<String, Value>,
 }
 
-fn list(v: &str) -> Vec<String> {
+/// A header value's comma-separated items, trimmed, empty ones dropped.
+pub(super) fn comma_list(v: &str) -> Vec<String> {
     v.split(',')
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
@@ -54,7 +55,7 @@ impl Settings {
             if acao.trim() == "*" {
                 out.any_origin = true;
             } else {
-                out.origins = list(&acao);
+                out.origins = comma_list(&acao);
             }
         }
         out.credentials =
@@ -64,7 +65,7 @@ impl Settings {
             .and_then(|v| v.trim().parse().ok());
         out.expose = actual
             .and_then(|h| h.first("access-control-expose-headers"))
-            .map(list)
+            .map(comma_list)
             .unwrap_or_default();
         if let Some(pre) = pre {
             out.methods = observed_methods(pre, lib);
@@ -183,7 +184,7 @@ impl Settings {
 
 /// The preflight's methods, or `None` when they are just the library's default.
 fn observed_methods(pre: &HeaderList, lib: &Library) -> Option<Vec<String>> {
-    let sent = list(pre.first("access-control-allow-methods")?);
+    let sent = comma_list(pre.first("access-control-allow-methods")?);
     let same = sent.len() == lib.default_methods.len()
         && sent.iter().all(|m| {
             lib.default_methods
@@ -196,7 +197,7 @@ fn observed_methods(pre: &HeaderList, lib: &Library) -> Option<Vec<String>> {
 /// The preflight's allowed headers, or `None` when the library reflects the request's and
 /// the answer is exactly what was asked (a reflection, not a list).
 fn observed_headers(pre: &HeaderList, s: &Scenario, lib: &Library) -> Option<Vec<String>> {
-    let sent = list(pre.first("access-control-allow-headers")?);
+    let sent = comma_list(pre.first("access-control-allow-headers")?);
     // What the browser asked for (Access-Control-Request-Headers): a reflection answers
     // exactly that set.
     let pairs: Vec<(String, String)> = s
@@ -206,7 +207,7 @@ fn observed_headers(pre: &HeaderList, s: &Scenario, lib: &Library) -> Option<Vec
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
     let asked = access_control_request_headers(&pairs)
-        .map(|l| list(&l))
+        .map(|l| comma_list(&l))
         .unwrap_or_default();
     let reflected = sent.len() == asked.len() && sent.iter().all(|h| contains(&asked, h));
     if lib.default_headers == DefaultHeaders::Reflect && reflected {

@@ -32,7 +32,7 @@ pub fn render(
         Stack::Flask => python_call("CORS(\n    app,\n", &config, "    ", ")"),
         Stack::Django => django(&config),
         Stack::Nginx => nginx::block(s),
-        Stack::Spring => spring(s),
+        Stack::Spring => spring(s, lib),
         Stack::Aspnet => aspnet(s),
         Stack::Actix => actix(s),
         Stack::Go => go(s),
@@ -252,8 +252,7 @@ fn quoted(items: &[String]) -> String {
         .join(", ")
 }
 
-fn spring(s: &Settings) -> String {
-    let lib = super::library::of(Stack::Spring);
+fn spring(s: &Settings, lib: &Library) -> String {
     let methods = s
         .methods
         .clone()
