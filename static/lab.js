@@ -534,7 +534,7 @@
       box.dataset.engine = here || "";
       parts.push(SandboxDom.engineBlock(engines, "In each browser", here));
     }
-    var cookies = SandboxDom.cookieBlock(x.actual && x.actual.cookies);
+    var cookies = SandboxDom.cookieBlock(x.actual, here);
     if (cookies) parts.push(cookies);
     // The journal's verdict says whether such a request needs a preflight (the browser
     // model's rule, not a copy of it here).

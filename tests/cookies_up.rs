@@ -97,8 +97,15 @@ fn a_credentialed_policy_between_two_sites_warns_at_start_and_one_site_does_not(
 
 /// The `cookies` of the request event for `path` logged after event `skip`.
 fn cookies_of(sb: &TestSandbox, skip: usize, path: &str) -> Vec<Value> {
-    let e = sb.wait_event_after(skip, |e| e["event"] == "request" && e["path"] == path);
-    e["cookies"].as_array().cloned().unwrap_or_default()
+    request_event(sb, skip, path)["cookies"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The request event for `path` logged after event `skip`.
+fn request_event(sb: &TestSandbox, skip: usize, path: &str) -> Value {
+    sb.wait_event_after(skip, |e| e["event"] == "request" && e["path"] == path)
 }
 
 #[test]
@@ -123,6 +130,14 @@ fn the_journal_says_what_happens_to_each_cookie_and_why_a_request_lacks_one() {
         set[1]["fix"].as_str().unwrap().contains("Secure"),
         "{set:?}"
     );
+    // WebKit takes SameSite=None without Secure: its verdict is there beside Chromium's, in
+    // the JSON and on the text line.
+    let login = request_event(&sb, before, "/login");
+    let webkit = login["cookies_in"]["webkit"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no WebKit cookie verdicts: {login}"));
+    let pref = webkit.iter().find(|c| c["name"] == "pref").unwrap();
+    assert_eq!(pref["outcome"], "stored", "{login}");
 
     // The page (same site, another port) without the cookie: the credentials mode.
     let before = sb.event_count();
@@ -165,7 +180,9 @@ fn the_journal_says_what_happens_to_each_cookie_and_why_a_request_lacks_one() {
         .header("Cookie", "sid=s3cr3t-value")
         .send()
         .unwrap();
-    assert!(cookies_of(&sb, before, "/api/me").is_empty());
+    let me = request_event(&sb, before, "/api/me");
+    assert!(me["cookies"].is_null(), "{me}");
+    assert_eq!(me["carried_cookies"], json!(["sid"]), "{me}");
     assert!(
         !sb.output().contains("s3cr3t"),
         "a cookie value reached the log"
@@ -321,7 +338,8 @@ async fn inspector_shows_the_login_cookies(
     let cookies = wait_for(
         page,
         "(() => { const li = Array.from(document.querySelectorAll('#detail .cookie-block li')); \
-           return li.length === 2 && li.map(l => [l.dataset.cookie, l.dataset.outcome, l.innerText]); })()",
+           const main = li.filter(l => !l.dataset.engine); \
+           return main.length === 2 && main.map(l => [l.dataset.cookie, l.dataset.outcome, l.innerText]); })()",
         "the cookie verdicts in the detail pane",
     )
     .await;
@@ -343,6 +361,23 @@ async fn inspector_shows_the_login_cookies(
             "{cookies:?}"
         );
     }
+    // Where another engine decides otherwise it is named: on one site WebKit keeps `pref`
+    // (SameSite=None without Secure); across sites Firefox keeps `sid`, partitioned.
+    let (engine, cookie, outcome) = if sid_stored {
+        ("webkit", "pref", "stored")
+    } else {
+        ("firefox", "sid", "stored_partitioned")
+    };
+    let elsewhere = wait_for(
+        page,
+        &format!(
+            "(() => {{ const l = document.querySelector('#detail .cookie-block li.elsewhere[data-engine=\"{engine}\"][data-cookie=\"{cookie}\"]'); \
+               return l && [l.dataset.outcome, l.innerText]; }})()"
+        ),
+        "another engine's cookie verdict in the detail pane",
+    )
+    .await;
+    assert_eq!(elsewhere[0], outcome, "{elsewhere:?}");
 }
 
 #[test]

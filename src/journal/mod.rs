@@ -15,6 +15,7 @@ pub use redact::{is_secret_header, mentions_secret, redact, secret_name, Redacto
 pub use ring::{Entry, HeaderLines, Ring, RING_CAPACITY};
 pub use verdict::{EngineVerdict, EngineVerdicts, VerdictSummary};
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -69,13 +70,29 @@ pub struct RequestRecord {
     /// API sent, and each cookie it set earlier that this request should carry but did not.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cookies: Vec<crate::browser::CookieVerdict>,
+    /// The other engines' cookie verdicts, keyed by engine, for each engine whose verdicts
+    /// differ from `cookies` (Chromium's).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub cookies_in: BTreeMap<crate::browser::Browser, Vec<crate::browser::CookieVerdict>>,
+    /// The names of the cookies the request carried (never their values).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub carried_cookies: Vec<String>,
 }
 
-/// One cookie verdict under its request's line: `cookie sid: ✗ not stored: … → fix`.
-fn cookie_line(line: &mut String, c: &crate::browser::CookieVerdict) {
+/// One cookie verdict under its request's line: `cookie sid: ✗ not stored: … → fix`, or
+/// `cookie sid in Firefox: ✓ …` for another engine's that differs from Chromium's.
+fn cookie_line(
+    line: &mut String,
+    c: &crate::browser::CookieVerdict,
+    engine: Option<crate::browser::Browser>,
+) {
     let mark = if c.is_through() { "✓" } else { "✗" };
     line.push_str("\n           cookie ");
     line.push_str(&c.name);
+    if let Some(e) = engine {
+        line.push_str(" in ");
+        line.push_str(e.display_name());
+    }
     line.push_str(": ");
     line.push_str(mark);
     line.push(' ');
@@ -84,6 +101,15 @@ fn cookie_line(line: &mut String, c: &crate::browser::CookieVerdict) {
         line.push_str(" → ");
         line.push_str(f);
     }
+}
+
+/// Whether `list` says of `c`'s cookie what `c` says.
+fn says_the_same(
+    list: &[crate::browser::CookieVerdict],
+    c: &crate::browser::CookieVerdict,
+) -> bool {
+    list.iter()
+        .any(|m| m.name == c.name && m.action == c.action && m.outcome == c.outcome)
 }
 
 /// Who ends a connection without a response in a sandbox: the routes file's `fault`.
@@ -364,7 +390,13 @@ impl Log {
                     line.push(')');
                 }
                 for c in &r.cookies {
-                    cookie_line(&mut line, c);
+                    cookie_line(&mut line, c, None);
+                }
+                // Another engine's line only where it decides otherwise.
+                for (engine, cookies) in &r.cookies_in {
+                    for c in cookies.iter().filter(|c| !says_the_same(&r.cookies, c)) {
+                        cookie_line(&mut line, c, Some(*engine));
+                    }
                 }
                 line
             },
@@ -412,6 +444,8 @@ mod tests {
             verdicts: None,
             verdicts_if_credentialed: None,
             cookies: Vec::new(),
+            cookies_in: BTreeMap::new(),
+            carried_cookies: Vec::new(),
         });
         log.banner("ignored in json");
         log.flush();
@@ -444,6 +478,8 @@ mod tests {
             verdicts: None,
             verdicts_if_credentialed: None,
             cookies: Vec::new(),
+            cookies_in: BTreeMap::new(),
+            carried_cookies: Vec::new(),
         });
         log.flush();
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();

@@ -241,6 +241,8 @@ mod tests {
                 verdicts: None,
                 verdicts_if_credentialed: None,
                 cookies: Vec::new(),
+                cookies_in: Default::default(),
+                carried_cookies: Vec::new(),
             },
             query: None,
             request_headers: HeaderLines::default(),

@@ -106,7 +106,7 @@ pub(super) async fn access_log(
             res.headers(),
             asked.preflight,
         ),
-        _ => Vec::new(),
+        _ => Default::default(),
     };
     let record = RequestRecord {
         origin_name: ctx.name.clone(),
@@ -122,7 +122,9 @@ pub(super) async fn access_log(
         verdict_if_credentialed,
         verdicts: engines,
         verdicts_if_credentialed: engines_if_credentialed,
-        cookies,
+        cookies: cookies.chromium,
+        cookies_in: cookies.elsewhere,
+        carried_cookies: cookies.carried,
     };
     ctx.state.log.request(&record);
     // The inspector's feed: API requests only (a static origin's own page loads and event

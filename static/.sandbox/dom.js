@@ -71,25 +71,48 @@ var SandboxDom = (function () {
     return null;
   }
 
-  // The cookie verdicts of a journal entry (`cookies`: each Set-Cookie line the API sent,
-  // each cookie the request should have carried and did not), or null when there are none.
-  // Beside the CORS verdict because a request CORS allows can still lack its cookie: the 401
-  // users call CORS.
+  // The cookie verdicts of a journal entry, or null when there are none: `cookies` (each
+  // Set-Cookie line the API sent, each cookie the request should have carried and did not)
+  // is Chromium's; `cookies_in` holds another engine's where they differ. The page's own
+  // engine (`here`) is listed; every engine that decides otherwise follows, named, since
+  // "the cookie works in Firefox, not in Chrome" is the report. Beside the CORS verdict
+  // because a request CORS allows can still lack its cookie: the 401 users call CORS.
   var COOKIE_WORDS = { stored: "stored", stored_partitioned: "stored (partitioned)", deleted: "deleted",
     rejected: "not stored", sent: "sent", not_sent: "not sent" };
-  function cookieBlock(cookies) {
-    if (!cookies || !cookies.length) return null;
-    var items = cookies.map(function (c) {
-      var through = c.outcome === "stored" || c.outcome === "stored_partitioned" || c.outcome === "sent";
-      return el("li", { class: "cookie " + (through ? "ok" : "bad"), "data-cookie": c.name, "data-outcome": c.outcome }, [
-        el("span", { class: "pill " + (through ? "ok" : "bad"), text: COOKIE_WORDS[c.outcome] || c.outcome }), " ",
-        el("code", { text: c.name || "(no name)" }),
-        c.blocked_reasons && c.blocked_reasons.length ? el("span", { class: "muted", text: " DevTools: " + c.blocked_reasons.join(", ") }) : null,
-        el("div", { class: "cookie-reason", text: c.reason }),
-        c.fix ? el("div", { class: "fix" }, [el("strong", { text: "Fix: " }), c.fix]) : null
-      ]);
+  function cookieThrough(c) {
+    return c.outcome === "stored" || c.outcome === "stored_partitioned" || c.outcome === "sent";
+  }
+  function cookieItem(c, engine) {
+    var through = cookieThrough(c);
+    var words = COOKIE_WORDS[c.outcome] || c.outcome;
+    return el("li", { class: "cookie " + (through ? "ok" : "bad") + (engine ? " elsewhere" : ""),
+      "data-cookie": c.name, "data-outcome": c.outcome, "data-engine": engine ? engine.key : null }, [
+      el("span", { class: "pill " + (through ? "ok" : "bad"), text: engine ? engine.name + ": " + words : words }), " ",
+      el("code", { text: c.name || "(no name)" }),
+      c.blocked_reasons && c.blocked_reasons.length ? el("span", { class: "muted", text: " DevTools: " + c.blocked_reasons.join(", ") }) : null,
+      el("div", { class: "cookie-reason", text: c.reason }),
+      c.fix ? el("div", { class: "fix" }, [el("strong", { text: "Fix: " }), c.fix]) : null
+    ]);
+  }
+  // Whether `list` says of cookie `c` what `c` says (same name, action and outcome).
+  function saysTheSame(list, c) {
+    return list.some(function (m) { return m.name === c.name && m.action === c.action && m.outcome === c.outcome; });
+  }
+  function cookieBlock(entry, here) {
+    if (!entry) return null;
+    var own = entry.cookies_in || {};
+    var listOf = function (key) { return (key !== "chromium" && own[key]) || entry.cookies || []; };
+    var mainKey = ENGINES.some(function (en) { return en.key === here; }) ? here : "chromium";
+    var main = listOf(mainKey);
+    var items = main.map(function (c) { return cookieItem(c, null); });
+    ENGINES.forEach(function (en) {
+      if (en.key === mainKey) return;
+      listOf(en.key).forEach(function (c) { if (!saysTheSame(main, c)) items.push(cookieItem(c, en)); });
     });
-    return el("div", { class: "cookie-block" }, [el("h4", { text: "Cookies" }), el("ul", null, items)]);
+    if (!items.length) return null;
+    var name = ENGINES.filter(function (en) { return en.key === mainKey; })[0].name;
+    return el("div", { class: "cookie-block", "data-engine": mainKey }, [
+      el("h4", { text: "Cookies (" + name + (mainKey === here ? ", this browser" : "") + ")" }), el("ul", null, items)]);
   }
 
   // ── engines ─────────────────────────────────────────────────────────────────────────────

@@ -234,7 +234,7 @@
       verdictBlock(e.verdict_if_credentialed, "If the request were credentialed"),
       SandboxDom.engineBlock(e.verdicts, "In each engine", HERE),
       e.verdicts_if_credentialed ? SandboxDom.engineBlock(e.verdicts_if_credentialed, "In each engine, if the request were credentialed", HERE) : null,
-      SandboxDom.cookieBlock(e.cookies),
+      SandboxDom.cookieBlock(e, HERE),
       headerTable(e.request_headers, "Request headers (as received)", TABLE_LOOK),
       headerTable(e.response_headers, "Response headers (as sent)", TABLE_LOOK)
     ]);
