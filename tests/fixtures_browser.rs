@@ -336,7 +336,7 @@ fn failures(events: &[Event], api: &str) -> Vec<(String, Option<String>)> {
 }
 
 /// Whether a fixture is about a browser that allows third-party cookies.
-fn allows_third_party_cookies(dir: &Path) -> bool {
+pub(crate) fn allows_third_party_cookies(dir: &Path) -> bool {
     let text = std::fs::read_to_string(dir.join("fixture.toml")).unwrap();
     let table: toml::Table = toml::from_str(&text).unwrap();
     table

@@ -5,6 +5,12 @@
 //! policy (routes, layout) saved while the sandbox runs, every request must get through.
 //! `every_fixture_behaves_in_chromium_as_its_fixture_says` does the same in Chromium.
 //!
+//! Where a fixture expects cookies to be sent or not, the sandbox's journal says which
+//! cookie names each of the page's requests really carried (`carried_cookies`): a cookie the
+//! engine refused to store shows as one the next request lacks, so stored/rejected are held
+//! through the request that follows. A fixture about a browser that allows third-party
+//! cookies runs in an engine set up so.
+//!
 //! The engines cannot resolve the `*.example.test` names two fixtures need (Chromium maps them
 //! with a flag); those are named loudly as not run here, never passed.
 
@@ -13,9 +19,11 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::fixtures_browser::{
-    install_policy, install_routes, with_real_ports, FixtureCopy, FixtureRun,
+    allows_third_party_cookies, install_policy, install_routes, with_real_ports, FixtureCopy,
+    FixtureRun,
 };
 use crate::util::engine_oracle::{self, Engine, Job, Oracle};
+use crate::util::sandbox::TestSandbox;
 
 /// What the page's runner is awaited as: the fixture page's own results.
 const RESULTS: &str =
@@ -34,6 +42,88 @@ fn type_error(engine: Engine) -> &'static str {
 fn allowed_under_the_bug(r: &Value, engine: Engine) -> bool {
     let own = r.get(engine.name()).unwrap_or(r);
     own["expect"].as_str() == Some("allowed")
+}
+
+/// The cookie expectations `engine` must meet for request `r` under the bug: its own
+/// table's, else the request's.
+fn cookie_expectations(r: &Value, engine: Engine) -> Vec<Value> {
+    let own = r.get(engine.name()).and_then(|t| t.get("cookies"));
+    own.or_else(|| r.get("cookies"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The cookie names each of the page's actual requests to the API carried, in the order of
+/// `requests`, from the journal events after `skip` (a blocked request has none: `None`).
+fn carried(
+    sb: &TestSandbox,
+    skip: usize,
+    requests: &[Value],
+    seen: &[Value],
+) -> Vec<Option<Vec<String>>> {
+    let mut at = skip;
+    requests
+        .iter()
+        .zip(seen)
+        .map(|(r, s)| {
+            if s["ok"] != true {
+                return None;
+            }
+            let path = r["path"].as_str().unwrap_or("/");
+            let method = r.get("method").and_then(Value::as_str).unwrap_or("GET");
+            let e = sb.wait_event_after(at, |e| {
+                e["event"] == "request"
+                    && e["preflight"] == false
+                    && e["method"] == method
+                    && e["path"] == path
+            });
+            let events = sb.events();
+            at = events.iter().position(|x| *x == e).map_or(at, |i| i + 1);
+            Some(
+                e["carried_cookies"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|n| n.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// What is wrong with the cookies the requests carried: `expect` gives each request's
+/// expectations (`sent` / `not_sent` are held; `fixed`: every one must be sent).
+fn cookie_problems(
+    label: &str,
+    requests: &[Value],
+    carried: &[Option<Vec<String>>],
+    expect: impl Fn(&Value) -> Vec<Value>,
+    fixed: bool,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (r, carried) in requests.iter().zip(carried) {
+        let Some(carried) = carried else { continue };
+        for c in expect(r) {
+            let name = c["name"].as_str().unwrap_or("");
+            let want_sent = match c["expect"].as_str() {
+                Some("sent") => true,
+                Some("not_sent") => fixed,
+                _ => continue,
+            };
+            let sent = carried.iter().any(|n| n == name);
+            if sent != want_sent {
+                problems.push(format!(
+                    "{label} {}: cookie `{name}` expected {}, the request carried {carried:?}",
+                    r["name"],
+                    if want_sent { "sent" } else { "not sent" },
+                ));
+            }
+        }
+    }
+    problems
 }
 
 fn page_results(oracle: &mut Oracle, run: &FixtureRun, id: &str) -> Vec<Value> {
@@ -68,8 +158,16 @@ fn check_fixture(oracle: &mut Oracle, engine: Engine, src: &Path, name: &str) ->
 
     let mut run = FixtureRun::start(tmp.path(), &dir);
     install_policy(&run.sb, &cors, &with_real_ports(&buggy, &run.map));
+    let mark = run.sb.event_count();
     let seen = page_results(oracle, &run, &label("buggy"));
     assert_eq!(seen.len(), requests.len(), "{}: {seen:?}", label("buggy"));
+    problems.extend(cookie_problems(
+        &label("buggy"),
+        &requests,
+        &carried(&run.sb, mark, &requests, &seen),
+        |r| cookie_expectations(r, engine),
+        false,
+    ));
     for (r, s) in requests.iter().zip(&seen) {
         let ok = s["ok"] == true;
         let want = allowed_under_the_bug(r, engine);
@@ -107,7 +205,15 @@ fn check_fixture(oracle: &mut Oracle, engine: Engine, src: &Path, name: &str) ->
     if fixed_routes.is_file() {
         install_routes(&run.sb, &dir.join("api.toml"), &fixed_routes);
     }
+    let mark = run.sb.event_count();
     let seen = page_results(oracle, &run, &label("fixed"));
+    problems.extend(cookie_problems(
+        &label("fixed"),
+        &requests,
+        &carried(&run.sb, mark, &requests, &seen),
+        |r| cookie_expectations(r, engine),
+        true,
+    ));
     for (r, s) in requests.iter().zip(&seen) {
         if s["ok"] != true {
             problems.push(format!(
@@ -150,6 +256,8 @@ fn every_fixture_in(engine: Engine) {
     names.sort();
     let mut oracle =
         Oracle::start(engine).unwrap_or_else(|e| panic!("start the {} oracle: {e}", engine.name()));
+    // Started for the first fixture about a browser that allows third-party cookies.
+    let mut allowing: Option<Oracle> = None;
     let mut problems = Vec::new();
     let mut ran = 0;
     for name in &names {
@@ -161,10 +269,21 @@ fn every_fixture_in(engine: Engine) {
             );
             continue;
         }
-        problems.extend(check_fixture(&mut oracle, engine, &src, name));
+        let oracle = if allows_third_party_cookies(&src) {
+            allowing.get_or_insert_with(|| {
+                Oracle::start_with_env(engine, &[("SANDBOX_ORACLE_THIRD_PARTY_COOKIES", "allowed")])
+                    .unwrap_or_else(|e| panic!("start the {} oracle: {e}", engine.name()))
+            })
+        } else {
+            &mut oracle
+        };
+        problems.extend(check_fixture(oracle, engine, &src, name));
         ran += 1;
     }
     oracle.close();
+    if let Some(o) = allowing {
+        o.close();
+    }
     eprintln!(
         "{test}: {ran} of {} fixtures run in {}",
         names.len(),

@@ -37,6 +37,12 @@ Each result then also carries `page_now_ms` (the page's Date.now() after the fet
 page's runner returns it as `now_ms`) and, for Firefox, `browser_now_ms` (Date.now() in
 the parent process, where necko and its preflight cache run).
 
+With SANDBOX_ORACLE_THIRD_PARTY_COOKIES=allowed the engine accepts third-party cookies
+(Firefox: network.cookie.cookieBehavior 0; WebKit: accept policy ALWAYS, no tracking
+prevention), as a user who turned the protection off; otherwise each engine's fresh
+profile (Firefox partitions them, WebKit blocks them). Every job on a fresh page starts
+with an empty cookie jar (Firefox: its new user context; WebKit: its cookies cleared).
+
 With --check it only says whether the engine is installed. A missing engine exits with
 status 3 and one line on stderr saying what to install. On end of input it closes the
 browser and exits 0.
@@ -64,6 +70,10 @@ STARTUP_DEADLINE_S = 60.0
 SYNC_MARK = "__sandbox_oracle_sync__"
 # Debian's libfaketime (package faketime), preloaded when SANDBOX_ORACLE_CLOCK is set.
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def third_party_cookies_allowed():
+    return os.environ.get("SANDBOX_ORACLE_THIRD_PARTY_COOKIES") == "allowed"
 
 
 def clock_file():
@@ -354,8 +364,11 @@ class Firefox:
 
         binary = firefox_binary()
         self.profile = tempfile.mkdtemp(prefix="sandbox-firefox-")
+        prefs = dict(FIREFOX_PREFS)
+        if third_party_cookies_allowed():
+            prefs["network.cookie.cookieBehavior"] = 0
         with open(os.path.join(self.profile, "user.js"), "w") as f:
-            for name, value in FIREFOX_PREFS.items():
+            for name, value in prefs.items():
                 f.write("user_pref(%s, %s);\n" % (json.dumps(name), json.dumps(value)))
         env = dict(os.environ)
         env["MOZ_CRASHREPORTER_DISABLE"] = "1"
@@ -672,6 +685,10 @@ class WebKit:
         # A page on an HTTPS origin of the test's own CA, which no profile trusts (Firefox is
         # started with acceptInsecureCerts for the same reason).
         manager.set_tls_errors_policy(WebKit2.TLSErrorsPolicy.IGNORE)
+        if third_party_cookies_allowed():
+            manager.set_itp_enabled(False)
+            manager.get_cookie_manager().set_accept_policy(WebKit2.CookieAcceptPolicy.ALWAYS)
+        self.manager = manager
         self.context = WebKit2.WebContext(website_data_manager=manager)
         self.context.set_cache_model(WebKit2.CacheModel.DOCUMENT_VIEWER)
         self.settings = WebKit2.Settings()
@@ -740,9 +757,22 @@ class WebKit:
             raise RuntimeError("page script: %s" % state["error"])
         return state["value"]
 
+    def clear_cookies(self):
+        state = {"done": False}
+
+        def cleared(manager, res):
+            manager.clear_finish(res)
+            state["done"] = True
+
+        self.manager.clear(self.WebKit2.WebsiteDataTypes.COOKIES, 0, None, cleared)
+        if not wait_for(lambda: state["done"], time.monotonic() + 10, self.step):
+            raise RuntimeError("the cookies were not cleared within 10 s")
+
     def run_job(self, job):
         started = time.monotonic()
         if not (job.get("same_page") and self.view is not None):
+            # A fresh page, a fresh jar: as Firefox's new user context per job.
+            self.clear_cookies()
             self.open_page(job["page_url"])
         mark = self.tap.count()
         raw = self.evaluate(
