@@ -2,9 +2,9 @@
 //! HTTPS sandbox origin (`https://page.localhost`, its certificate from a local CA in the
 //! test's data folder) fetches plain http URLs: `localhost`, `*.localhost`, `127.0.0.1`
 //! (potentially trustworthy in Chromium and Firefox, not in WebKit) and a name that is not
-//! (`plain.example.test`, mapped to loopback in Firefox's profile; WebKit cannot map it, so
-//! it only resolves there if this machine does — its answer is then a connection failure,
-//! not mixed content, and the case is skipped loudly). For each the model's outcome, reason
+//! (`plain.example.test`, mapped to loopback by the oracle in both engines; should WebKit's
+//! mapping fail, its answer is a connection failure, not mixed content, and the case is
+//! skipped loudly). For each the model's outcome, reason
 //! and console lines must be the engine's. Chromium: `tests/probe_real.rs`.
 
 use sandbox::browser::{evaluate_in, Browser, FixContext, Outcome, Scenario};
@@ -90,7 +90,7 @@ fn firefox_and_webkit_block_mixed_content_as_the_model_says() {
             if engine == Engine::WebKit && host == "plain.example.test" && a.console.is_empty() {
                 eprintln!(
                     "\n*** firefox_and_webkit_block_mixed_content_as_the_model_says: NOT RUN \
-                     webkit {host} — WebKit cannot map the name here ***\n"
+                     webkit {host} — WebKit did not resolve the name through the oracle's mapping ***\n"
                 );
                 continue;
             }

@@ -495,11 +495,11 @@ fn every_fixture_behaves_in_chromium_as_its_fixture_says() {
     // already went out; kept in the page's process, the iframe's requests are reported on
     // the page's own session. The origin stays opaque (`null`) either way.
     // The fixtures about real host names (mixed content, Secure over http) name
-    // `*.example.test`, mapped here to this machine; HTTPS origins use the sandbox's local CA,
+    // `*.example.test` and `*.example.com`, mapped here to this machine; HTTPS origins use the sandbox's local CA,
     // which this throwaway profile does not trust.
     let flags = [
         "--disable-features=IsolateSandboxedIframes",
-        "--host-resolver-rules=MAP *.example.test 127.0.0.1",
+        "--host-resolver-rules=MAP *.example.test 127.0.0.1, MAP *.example.com 127.0.0.1",
         "--ignore-certificate-errors",
     ];
     let browser = rt

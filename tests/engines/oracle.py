@@ -37,6 +37,11 @@ Each result then also carries `page_now_ms` (the page's Date.now() after the fet
 page's runner returns it as `now_ms`) and, for Firefox, `browser_now_ms` (Date.now() in
 the parent process, where necko and its preflight cache run).
 
+The names plain.example.test and secure.example.test, and any listed in
+SANDBOX_ORACLE_HOSTS (comma-separated), resolve to 127.0.0.1 in both engines (Firefox: its
+network.dns.localDomains pref; WebKit: hostmap.c, built with cc and preloaded into its
+processes).
+
 With SANDBOX_ORACLE_THIRD_PARTY_COOKIES=allowed the engine accepts third-party cookies
 (Firefox: network.cookie.cookieBehavior 0; WebKit: accept policy ALWAYS, no tracking
 prevention), as a user who turned the protection off; otherwise each engine's fresh
@@ -70,6 +75,29 @@ STARTUP_DEADLINE_S = 60.0
 SYNC_MARK = "__sandbox_oracle_sync__"
 # Debian's libfaketime (package faketime), preloaded when SANDBOX_ORACLE_CLOCK is set.
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+# The names mapped to loopback in every engine (as Chromium's --host-resolver-rules map
+# *.example.test), plus any listed in SANDBOX_ORACLE_HOSTS (comma-separated).
+LOOPBACK_NAMES = ["plain.example.test", "secure.example.test"]
+
+
+def loopback_names():
+    extra = [n.strip() for n in os.environ.get("SANDBOX_ORACLE_HOSTS", "").split(",")]
+    return ",".join(LOOPBACK_NAMES + [n for n in extra if n])
+
+
+def hostmap_env(workdir):
+    """hostmap.c built into `workdir` and its variables: WebKit's resolver maps the loopback
+    names (LD_PRELOAD, before any library already preloaded)."""
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostmap.c")
+    library = os.path.join(workdir, "hostmap.so")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        missing("the WebKit oracle needs a C compiler for hostmap.c: apt-get install gcc")
+    subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", library, source, "-ldl"], check=True)
+    preload = " ".join(p for p in [library, os.environ.get("LD_PRELOAD", "")] if p)
+    return {"LD_PRELOAD": preload, "HOSTMAP_NAMES": loopback_names()}
 
 
 def third_party_cookies_allowed():
@@ -205,10 +233,6 @@ FIREFOX_PREFS = {
     "network.trr.mode": 5,
     "network.proxy.type": 0,
     "network.lna.enabled": False,
-    # Firefox resolves every *.localhost name to loopback by itself; these plain names (not
-    # potentially trustworthy, so an https page calling them is mixed content) are mapped
-    # to it as Chromium's --host-resolver-rules map *.example.test.
-    "network.dns.localDomains": "plain.example.test,secure.example.test",
     # Quiet: nothing phones home, nothing to show on start.
     "toolkit.telemetry.enabled": False,
     "toolkit.telemetry.unified": False,
@@ -365,6 +389,10 @@ class Firefox:
         binary = firefox_binary()
         self.profile = tempfile.mkdtemp(prefix="sandbox-firefox-")
         prefs = dict(FIREFOX_PREFS)
+        # Firefox resolves every *.localhost name to loopback by itself; the plain names (not
+        # potentially trustworthy, so an https page calling them is mixed content) are mapped
+        # to it as Chromium's --host-resolver-rules map *.example.test.
+        prefs["network.dns.localDomains"] = loopback_names()
         if third_party_cookies_allowed():
             prefs["network.cookie.cookieBehavior"] = 0
         with open(os.path.join(self.profile, "user.js"), "w") as f:
@@ -676,6 +704,7 @@ class WebKit:
         os.environ.update(faketime_env())
         self.tap = tap
         self.dir = tempfile.mkdtemp(prefix="sandbox-webkit-")
+        os.environ.update(hostmap_env(self.dir))
         # A normal (non-ephemeral) data manager: in an ephemeral session the console
         # setting is silently ignored.
         manager = WebKit2.WebsiteDataManager(
