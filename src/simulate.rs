@@ -12,7 +12,7 @@ use actix_web::test;
 
 use crate::browser::{
     self, evaluate_in, evaluate_unanswered, is_forbidden_request_header, normalize_method, Browser,
-    FixContext, HeaderList, PriorExchange, RedirectHop, Scenario, Verdict,
+    Drive, FixContext, HeaderList, Next, PriorExchange, Scenario, Verdict,
 };
 use crate::config::HostAllowlist;
 use crate::journal::FAULT_CAUSE;
@@ -22,8 +22,25 @@ use crate::serve::api::InjectedFault;
 use crate::serve::api_app;
 use crate::state::SharedState;
 
-/// Redirects followed within the API origin before giving up (Chromium allows 20).
+/// Redirects followed within the sandbox before giving up (Chromium allows 20).
 const MAX_HOPS: usize = 5;
+
+/// The sandbox's API apps by origin: a redirect into another API origin of the sandbox is
+/// followed there, as the browser would reach it; one off the sandbox ends the walk.
+struct Apps<S> {
+    /// In the order of the state's `apis` (an origin is `None` if its URL does not parse).
+    apps: Vec<(Option<url::Origin>, S)>,
+}
+
+impl<S> Apps<S> {
+    fn at(&self, url: &str) -> Option<&S> {
+        let origin = url::Url::parse(url).ok()?.origin();
+        self.apps
+            .iter()
+            .find(|(o, _)| o.as_ref() == Some(&origin))
+            .map(|(_, s)| s)
+    }
+}
 
 /// One request as played: the exchange the browser would have had, and its verdict.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -160,6 +177,7 @@ impl<S, B> ApiService<B> for S where
 /// browser would send one (a failed preflight ends it there), the actual request, and the
 /// redirects it follows within the API origin.
 async fn play_one<S: ApiService<B>, B: MessageBody>(
+    apps: &Apps<S>,
     app: &S,
     request: &browser::Request,
     played: &[Played],
@@ -226,10 +244,14 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
             return Played { scenario, verdict };
         }
     };
-    let next = res.redirect_location().map(str::to_string);
+    let redirected = res.redirect_location().is_some();
     scenario.actual_response = Some(res);
-    let dropped = follow_redirects(app, &mut scenario, next, &method, &headers).await;
-    let verdict = evaluate_in(&scenario, ctx, browser);
+    let (dropped, driven) = if redirected {
+        follow_redirects(apps, &mut scenario, ctx, browser).await
+    } else {
+        (None, None)
+    };
+    let verdict = driven.unwrap_or_else(|| evaluate_in(&scenario, ctx, browser));
     let verdict = match dropped {
         // The browser followed the redirects this far and then got nothing.
         Some(fault) if verdict.is_allowed() => {
@@ -240,46 +262,46 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
     Played { scenario, verdict }
 }
 
-/// Follows `Location` hops that stay on the API origin, recording each; another server's
-/// answer is unknown here, so a hop off the origin ends the walk (the verdict says what it
-/// needs). Returns the fault of a hop that got no response.
+/// Follows the redirect hops the browser would, sending exactly what the model says it sends
+/// next (a new preflight, `Origin: null` after a cross-origin hop, a 303's GET), into any API
+/// origin of the sandbox; another server's answer is unknown here, so a hop off the sandbox
+/// ends the walk (the verdict then says what it needs). Returns the fault of a hop that got
+/// no response, and the verdict when the browser finished within the sandbox (it may have
+/// stopped at a hop's preflight, which the scenario has no place for).
 async fn follow_redirects<S: ApiService<B>, B: MessageBody>(
-    app: &S,
+    apps: &Apps<S>,
     scenario: &mut Scenario,
-    mut next: Option<String>,
-    method: &str,
-    headers: &HeaderList,
-) -> Option<Fault> {
-    let start = scenario.request.url.clone();
-    let mut url = start.clone();
-    while let Some(loc) = next.take() {
-        if scenario.redirects.len() >= MAX_HOPS {
-            break;
+    ctx: &FixContext,
+    browser: Browser,
+) -> (Option<Fault>, Option<Verdict>) {
+    let mut drive = Drive::resume(scenario.clone(), ctx.clone(), browser);
+    let mut sent = 0;
+    let outcome = loop {
+        let wire = match drive.next() {
+            Next::Done(v) => break (None, Some(*v)),
+            Next::Send(w) => w,
+        };
+        // Hop 0 is answered already: the model asking for it again means it has nothing
+        // more to follow.
+        if wire.hop == 0 || wire.hop > MAX_HOPS || sent > 2 * MAX_HOPS {
+            break (None, None);
         }
-        let Some(target) = url::Url::parse(&url).ok().and_then(|u| u.join(&loc).ok()) else {
-            break;
+        let Some(app) = apps.at(&wire.url) else {
+            break (None, None);
         };
-        if !url::Url::parse(&start).is_ok_and(|u| u.origin() == target.origin()) {
-            break;
+        let on_wire = Wire {
+            method: &wire.method,
+            url: &wire.url,
+            headers: &wire.headers,
+        };
+        sent += 1;
+        match send(app, on_wire).await {
+            Ok(res) => drive.answer(&wire, res),
+            Err(fault) => break (Some(fault), None),
         }
-        url = target.to_string();
-        let wire = Wire {
-            method,
-            url: &url,
-            headers,
-        };
-        let res = match send(app, wire).await {
-            Ok(res) => res,
-            Err(fault) => return Some(fault),
-        };
-        next = res.redirect_location().map(str::to_string);
-        scenario.redirects.push(RedirectHop {
-            url: Some(url.clone()),
-            preflight_response: None,
-            response: res,
-        });
-    }
-    None
+    };
+    *scenario = drive.scenario().clone();
+    outcome
 }
 
 /// Who answers a request's CORS when it is not the sandbox's policy: the fix then belongs
@@ -320,13 +342,20 @@ pub fn play(
             .swap(routes.value.without_timing(), routes.source.clone());
     }
     actix_web::rt::System::new().block_on(async move {
-        let app = test::init_service(api_app(state, index, hosts)).await;
+        let mut apps = Vec::new();
+        for (i, api) in state.apis.iter().enumerate() {
+            let origin = url::Url::parse(&api.url).ok().map(|u| u.origin());
+            let app = test::init_service(api_app(state.clone(), i, hosts.clone())).await;
+            apps.push((origin, app));
+        }
+        let apps = Apps { apps };
+        let app = &apps.apps[index].1;
         let mut played: Vec<Played> = Vec::new();
         let mut own_cors = Vec::new();
         for request in requests {
             let note = own_cors_note(&routes.value, request);
             let here = if note.is_some() { &FixContext::Generic } else { ctx };
-            let p = play_one(&app, request, &played, here, browser).await;
+            let p = play_one(&apps, app, request, &played, here, browser).await;
             played.push(p);
             own_cors.push(note);
         }

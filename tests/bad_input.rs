@@ -29,6 +29,7 @@ fn each_bad_input_exits_2_with_a_located_message() {
         ("missing policy", &[("sandbox.toml", TWO), ("api.toml", "")], &["--config", "sandbox.toml"], &["cors.toml", "does not exist", "sandbox.toml:11:8"]),
         ("bad policy", &[("sandbox.toml", TWO), ("api.toml", "[[route]]\npath='/x'\n"), ("cors.toml", "allowed_origins = \"*\"\nsupports_credentials = true\n")], &["--config", "sandbox.toml"], &["origin `api`", "cors.toml", "cannot be combined", "1:19"]),
         ("bad routes", &[("sandbox.toml", TWO), ("api.toml", "[[route]]\npath='x'\n"), ("cors.toml", "allowed_origins = []\n")], &["--config", "sandbox.toml"], &["api.toml", "starts with `/`"]),
+        ("unknown origin in a route", &[("sandbox.toml", TWO), ("api.toml", "[[route]]\npath='/old'\nstatus=307\nheaders={ Location = '{{origin.webb}}/new' }\n"), ("cors.toml", "allowed_origins = []\n")], &["--config", "sandbox.toml"], &["api.toml:4:", "`{{origin.webb}}` names no origin of this sandbox", "did you mean `{{origin.web}}`?"]),
         ("empty policy", &[("sandbox.toml", TWO), ("api.toml", "[[route]]\npath='/x'\n"), ("cors.toml", "")], &["--config", "sandbox.toml"], &["cors.toml", "empty"]),
         ("unknown --port origin", &[], &["--port", "fronted=0"], &["no origin named `fronted`", "did you mean `frontend`"]),
         ("malformed --port", &[], &["--port", "frontend"], &["NAME=PORT"]),

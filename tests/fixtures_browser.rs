@@ -297,6 +297,9 @@ fn failures(events: &[Event], api: &str) -> Vec<(String, Option<String>)> {
             .unwrap_or_default()
             .to_string();
         match e.method.as_str() {
+            // A redirect keeps the request's id: the failure belongs to the URL the page
+            // asked for, not to the hop (another origin) where it happened.
+            "Network.requestWillBeSent" if e.params.get("redirectResponse").is_some() => {}
             "Network.requestWillBeSent" => {
                 let kind = if e.params["initiator"]["type"] == "preflight" {
                     "Preflight"

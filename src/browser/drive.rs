@@ -5,7 +5,6 @@
 //! the caller only moves bytes.
 
 use super::browsers::Browser;
-use super::cache::PreflightCache;
 use super::engine::{run_driven, Exchange, Missing, WireRequest};
 use super::model::{FixContext, RedirectHop, Request, Response, Scenario, Verdict};
 
@@ -47,6 +46,18 @@ impl Drive {
         }
     }
 
+    /// An exchange already answered this far (`scenario`: its preflight, actual response and
+    /// redirect hops, and the `prior` exchanges whose preflights the cache holds), to go on
+    /// from: the caller that played the first request itself follows its redirects here.
+    pub fn resume(scenario: Scenario, ctx: FixContext, browser: Browser) -> Self {
+        Drive {
+            scenario,
+            pending_preflight: None,
+            ctx,
+            browser,
+        }
+    }
+
     fn run(&self) -> (Verdict, Option<WireRequest>) {
         let s = &self.scenario;
         let ex = Exchange {
@@ -61,7 +72,7 @@ impl Drive {
         run_driven(
             s.id.clone(),
             &ex,
-            &mut PreflightCache::new(),
+            &mut super::replay_prior(s, &self.ctx, self.browser),
             0.0,
             &self.ctx,
         )

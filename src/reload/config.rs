@@ -134,7 +134,7 @@ fn stage(state: &State, change: &LiveChange) -> Result<Staged, LoadError> {
             (Loaded::Policy(Box::new(p)), text)
         }
         _ => {
-            let (r, text) = load_routes(to, bytes, &state.listeners)?;
+            let (r, text) = load_routes(to, bytes, &state.listeners, &state.origin_urls())?;
             (Loaded::Routes(Box::new(r)), text)
         }
     };

@@ -50,7 +50,37 @@ pub struct Routes {
     index: index::RouteIndex,
 }
 
+impl JsonTemplate {
+    fn resolve_origins(&mut self, origins: &[(String, String)]) -> Result<(), String> {
+        match self {
+            JsonTemplate::Literal(_) => Ok(()),
+            JsonTemplate::Text(t) => t.resolve_origins(origins),
+            JsonTemplate::Array(a) => a.iter_mut().try_for_each(|j| j.resolve_origins(origins)),
+            JsonTemplate::Object(o) => o
+                .iter_mut()
+                .try_for_each(|(_, j)| j.resolve_origins(origins)),
+        }
+    }
+}
+
 impl Routes {
+    /// Fills every `{{origin.NAME}}` in headers and bodies with the URL of the sandbox's
+    /// origin NAME (`origins`: name, URL as the browser reaches it). `Err` names the first
+    /// origin that is not there.
+    pub fn resolve_origins(&mut self, origins: &[(String, String)]) -> Result<(), String> {
+        for r in self.routes.iter_mut().flat_map(|r| r.responses.iter_mut()) {
+            for (_, t) in &mut r.headers {
+                t.resolve_origins(origins)?;
+            }
+            match &mut r.dynamic {
+                Some(DynamicBody::Text(t)) => t.resolve_origins(origins)?,
+                Some(DynamicBody::Json(j)) => j.resolve_origins(origins)?,
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The same routes without latency and without chance: what `sandbox check` and
     /// `fixtures verify` judge, since a verdict should not wait out a 30 s delay or depend on
     /// a coin toss (`error_rate`). A `fault` stays: it happens every time, and what the page

@@ -1,6 +1,7 @@
 //! Response templates: `{{params.id}}`, `{{query.page}}`, `{{headers.x-user}}`,
 //! `{{cookies.session}}`, `{{body.user.name}}` and the helpers `{{uuid}}`, `{{now}}`, `{{seq}}`
-//! and `{{random_int 1 100}}`.
+//! and `{{random_int 1 100}}`; `{{origin.NAME}}` is the URL of the sandbox's origin NAME as
+//! the browser reaches it, filled in when the sandbox loads the file (it knows its ports).
 //!
 //! Parsed once when the routes file loads, into a small AST, so a typo is a load error with a
 //! position and never a 500 at request time. Rendering is pure: the caller passes what the
@@ -34,6 +35,8 @@ pub enum Expr {
     Now,
     Seq,
     RandomInt(i64, i64),
+    /// `{{origin.NAME}}` before the sandbox filled it in ([`Template::resolve_origins`]).
+    Origin(String),
 }
 
 /// What is wrong with a template and where, as a byte offset into the template text.
@@ -131,6 +134,22 @@ impl Template {
         Ok(Template { parts })
     }
 
+    /// Fills every `{{origin.NAME}}` with NAME's URL from `origins` (name, URL); the first
+    /// name that is not there is the error.
+    pub fn resolve_origins(&mut self, origins: &[(String, String)]) -> Result<(), String> {
+        for p in &mut self.parts {
+            if let Part::Expr(Expr::Origin(name)) = p {
+                let url = origins
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, u)| u.clone())
+                    .ok_or_else(|| name.clone())?;
+                *p = Part::Text(url);
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the template has any placeholder (plain text needs no rendering).
     pub fn is_dynamic(&self) -> bool {
         self.parts.iter().any(|p| matches!(p, Part::Expr(_)))
@@ -222,6 +241,7 @@ fn parse_expr(inner: &str, params: &[String]) -> Result<Expr, String> {
         "query" => Ok(Expr::Query(name.to_string())),
         "headers" => Ok(Expr::Header(name.to_ascii_lowercase())),
         "cookies" => Ok(Expr::Cookie(name.to_string())),
+        "origin" => Ok(Expr::Origin(name.to_string())),
         "body" => {
             let path: Vec<String> = name.split('.').map(str::to_string).collect();
             if path.iter().any(String::is_empty) {
@@ -259,6 +279,8 @@ fn eval(e: &Expr, req: &RequestData, h: &mut Helpers<'_>) -> Option<Value> {
         Expr::Uuid => Some(Value::String(uuid_v4(h.random))),
         Expr::Now => Some(Value::String(h.now.clone())),
         Expr::Seq => Some(Value::from(h.seq)),
+        // Unfilled only where no sandbox loaded the file: shown as written, never dropped.
+        Expr::Origin(n) => Some(Value::String(format!("{{{{origin.{n}}}}}"))),
         Expr::RandomInt(lo, hi) => {
             // i128 so that the full i64 range cannot overflow.
             let span = (*hi as i128 - *lo as i128 + 1) as u128;
@@ -339,6 +361,30 @@ mod tests {
                 (want, got) => panic!("{text:?}: want {want:?}, got {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn an_origin_placeholder_is_filled_with_its_url_and_shown_as_written_until_then() {
+        let mut t = Template::parse("{{origin.payments}}/api/payment", &[]).unwrap();
+        let mut random = || 0;
+        let mut h = Helpers {
+            seq: 1,
+            now: String::new(),
+            random: &mut random,
+        };
+        let req = RequestData::default();
+        assert_eq!(t.render(&req, &mut h), "{{origin.payments}}/api/payment");
+        let origins = [(
+            "payments".to_string(),
+            "http://payments.localhost:3001".to_string(),
+        )];
+        assert_eq!(t.clone().resolve_origins(&[]), Err("payments".to_string()));
+        t.resolve_origins(&origins).unwrap();
+        assert!(!t.is_dynamic());
+        assert_eq!(
+            t.render(&req, &mut h),
+            "http://payments.localhost:3001/api/payment"
+        );
     }
 
     #[test]

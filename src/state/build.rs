@@ -77,10 +77,20 @@ pub fn build_state(
         .filter(|p| **p != 0)
         .map(|p| SocketAddr::new(config.bind, *p))
         .collect();
+    // Every origin's URL first: a routes file may name any of them (`{{origin.NAME}}`).
+    let origin_urls: Vec<(String, String)> = config
+        .origins
+        .iter()
+        .zip(ports)
+        .map(|(o, port)| {
+            let url = origin_url(o, &config.browser_host(&o.hostname), *port);
+            (o.name.clone(), url)
+        })
+        .collect();
     let mut apis = Vec::new();
     let mut statics = Vec::new();
-    for (o, port) in config.origins.iter().zip(ports) {
-        let url = origin_url(o, &config.browser_host(&o.hostname), *port);
+    for ((o, _), (_, url)) in config.origins.iter().zip(ports).zip(&origin_urls) {
+        let url = url.clone();
         match &o.spec {
             OriginSpec::Static { root } => {
                 let root = canonical_root(root);
@@ -99,7 +109,8 @@ pub fn build_state(
                 let (p, policy_text) =
                     load_policy(policy, &served, Bytes::ReadNow).map_err(load_err)?;
                 let (r, routes_text) =
-                    load_routes(routes, Bytes::ReadNow, &listeners).map_err(load_err)?;
+                    load_routes(routes, Bytes::ReadNow, &listeners, &origin_urls)
+                        .map_err(load_err)?;
                 apis.push(ApiOrigin {
                     name: o.name.clone(),
                     url,

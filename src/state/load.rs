@@ -53,11 +53,13 @@ pub fn load_policy(
 
 /// Reads and validates a routes file (or the embedded default). Body files named by
 /// `file = …` are read by the routes loader, relative to the routes file's folder; an
-/// `upstream` that one of the sandbox's own `listeners` would accept is refused.
+/// `upstream` that one of the sandbox's own `listeners` would accept is refused; every
+/// `{{origin.NAME}}` becomes the URL of the sandbox's origin NAME (`origins`: name, URL).
 pub fn load_routes(
     r: &FileRef,
     bytes: Bytes,
     listeners: &[SocketAddr],
+    origins: &[(String, String)],
 ) -> Result<(Routes, String), LoadError> {
     match r {
         FileRef::Embedded => {
@@ -77,11 +79,34 @@ pub fn load_routes(
                     routes::load_for_listeners(&rec_src, &file_name(&recorded), dir, listeners)?;
                 routes = routes.merged_with(rec);
             }
+            if let Err(name) = routes.resolve_origins(origins) {
+                return Err(unknown_origin(&src, &name, origins));
+            }
             // Watched before it exists, so the first recorded route is served at once.
             routes.body_files.push(recorded);
             Ok((routes, src.text))
         }
     }
+}
+
+/// The error for `{{origin.NAME}}` naming no origin of the sandbox, at its first use.
+fn unknown_origin(src: &Source, name: &str, origins: &[(String, String)]) -> LoadError {
+    let placeholder = format!("origin.{name}");
+    let span = src
+        .text
+        .find(&placeholder)
+        .map(|at| at..at + placeholder.len());
+    let names: Vec<&str> = origins.iter().map(|(n, _)| n.as_str()).collect();
+    let help = match crate::source_file::did_you_mean(name, &names) {
+        Some(n) => format!("did you mean `{{{{origin.{n}}}}}`?"),
+        None => format!("the origins of sandbox.toml are: {}", names.join(", ")),
+    };
+    src.error_at(
+        span,
+        &format!("`{{{{origin.{name}}}}}` names no origin of this sandbox"),
+        "this origin",
+        Some(help),
+    )
 }
 
 /// Where `sandbox up --record` writes the routes it records for the routes file `routes`

@@ -164,6 +164,16 @@ pub struct State {
     pub cookies: cookie_jar::InferredJar,
 }
 
+impl State {
+    /// Every origin's name and URL as the browser reaches it, for a routes file's
+    /// `{{origin.NAME}}`.
+    pub fn origin_urls(&self) -> Vec<(String, String)> {
+        let statics = self.statics.iter().map(|o| (o.name.clone(), o.url.clone()));
+        let apis = self.apis.iter().map(|o| (o.name.clone(), o.url.clone()));
+        statics.chain(apis).collect()
+    }
+}
+
 /// Set from `SANDBOX_BENCH_BARE_API`: `verdict` turns off the per-request verdict and journal;
 /// any other value also turns off the CORS layer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -59,7 +59,12 @@ impl Worker {
             }
             Target::Routes(a) => {
                 let api = &self.state.apis[a];
-                let (r, text) = load_routes(&file, Bytes::Read(main), &self.state.listeners)?;
+                let (r, text) = load_routes(
+                    &file,
+                    Bytes::Read(main),
+                    &self.state.listeners,
+                    &self.state.origin_urls(),
+                )?;
                 let old = api.routes.load();
                 if old.value == r {
                     return Ok(unchanged(api.routes.retext(text)));
