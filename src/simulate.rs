@@ -28,17 +28,19 @@ const MAX_HOPS: usize = 5;
 /// The sandbox's API apps by origin: a redirect into another API origin of the sandbox is
 /// followed there, as the browser would reach it; one off the sandbox ends the walk.
 struct Apps<S> {
-    /// In the order of the state's `apis` (an origin is `None` if its URL does not parse).
-    apps: Vec<(Option<url::Origin>, S)>,
+    /// In the order of the state's `apis` (an origin is `None` if its URL does not parse),
+    /// each with the fix context of its own policy file.
+    apps: Vec<(Option<url::Origin>, S, FixContext)>,
 }
 
 impl<S> Apps<S> {
-    fn at(&self, url: &str) -> Option<&S> {
+    /// The app at `url`'s origin, and the fix context of its policy.
+    fn at(&self, url: &str) -> Option<(&S, &FixContext)> {
         let origin = url::Url::parse(url).ok()?.origin();
         self.apps
             .iter()
-            .find(|(o, _)| o.as_ref() == Some(&origin))
-            .map(|(_, s)| s)
+            .find(|(o, ..)| o.as_ref() == Some(&origin))
+            .map(|(_, s, ctx)| (s, ctx))
     }
 }
 
@@ -286,9 +288,14 @@ async fn follow_redirects<S: ApiService<B>, B: MessageBody>(
         if wire.hop == 0 || wire.hop > MAX_HOPS || sent > 2 * MAX_HOPS {
             break (None, None);
         }
-        let Some(app) = apps.at(&wire.url) else {
+        let Some((app, its_ctx)) = apps.at(&wire.url) else {
             break (None, None);
         };
+        // A hop into another API origin of the sandbox: a fix there is to its policy file
+        // (a route's or upstream's own CORS keeps the caller's generic words).
+        if matches!(ctx, FixContext::Sandbox { .. }) {
+            drive.set_context(its_ctx.clone());
+        }
         let on_wire = Wire {
             method: &wire.method,
             url: &wire.url,
@@ -346,7 +353,12 @@ pub fn play(
         for (i, api) in state.apis.iter().enumerate() {
             let origin = url::Url::parse(&api.url).ok().map(|u| u.origin());
             let app = test::init_service(api_app(state.clone(), i, hosts.clone())).await;
-            apps.push((origin, app));
+            let its = api.policy.load();
+            let its_ctx = FixContext::Sandbox {
+                policy_file: its.value.fix_target(),
+                exact_mode: its.value.is_exact(),
+            };
+            apps.push((origin, app, its_ctx));
         }
         let apps = Apps { apps };
         let app = &apps.apps[index].1;

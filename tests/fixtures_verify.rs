@@ -437,6 +437,23 @@ fn fixtures_show_names_the_engines_that_differ() {
         out.contains("    Safari (WebKit): Preflight response is not successful. Status code: 400"),
         "{out}"
     );
+    // A redirect into another API origin of the sandbox is followed there: the second
+    // preflight is that origin's, Origin: null in Chromium, and its fix is to that origin's
+    // policy file.
+    let (code, out, err) = run_cli(
+        &repo(),
+        &["fixtures", "show", "cross-origin-redirect-second-preflight"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Access to fetch at 'http://payments.localhost:3001/api/payment' (redirected from 'http://lahore-api.localhost:3000/api/payment')"),
+        "{out}"
+    );
+    assert!(out.contains("    Firefox: allowed"), "{out}");
+    assert!(
+        out.contains("fix: add \"null\" to allowed_origins in payments-cors.toml"),
+        "{out}"
+    );
     // Where every engine agrees, only Chromium's words are shown.
     let (code, out, _) = run_cli(&repo(), &["fixtures", "show", "wrong-port"]);
     assert_eq!(code, 0);

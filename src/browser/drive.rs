@@ -58,6 +58,12 @@ impl Drive {
         }
     }
 
+    /// Phrases the fixes for `ctx` from now on: a redirect may lead into a server whose
+    /// policy lives in another file.
+    pub fn set_context(&mut self, ctx: FixContext) {
+        self.ctx = ctx;
+    }
+
     fn run(&self) -> (Verdict, Option<WireRequest>) {
         let s = &self.scenario;
         let ex = Exchange {
