@@ -72,6 +72,8 @@ pub fn explain(path: &str, out: Output) -> Result<Report, AnswerError> {
             let mut report = out.finish(&items, false);
             if items.is_empty() {
                 report.notes.push(nothing_to_judge(&import));
+            } else if let Some(left_out) = import.skipped.summary() {
+                report.notes.push(format!("{left_out}."));
             }
             Ok(report)
         }

@@ -158,10 +158,15 @@ pub fn nothing_to_judge(import: &HarImport) -> String {
         .as_ref()
         .map(|r| format!(" (recorded by {})", r.label))
         .unwrap_or_default();
+    let left_out = import
+        .skipped
+        .summary()
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
     format!(
-        "read {} HAR entries{recorded}, {} of them cross-origin (an `Origin` header for another \
-         origin): nothing to judge. Record with the page's cross-origin requests in view, \
-         or check the export kept request headers.",
+        "read {} HAR entries{recorded}, {} of them cross-origin CORS requests (an `Origin` \
+         header for another origin){left_out}: nothing to judge. Record with the page's \
+         cross-origin requests in view, or check the export kept request headers.",
         import.entries, import.cross_origin_entries
     )
 }

@@ -88,7 +88,7 @@ pub use cookies::{
 pub use cors_error::CorsError;
 pub use har::{
     import_har, scenarios_from_har, CredentialsEvidence, FailedLoad, HarError, HarImport, HarItem,
-    RecordedBody, Recorder,
+    RecordedBody, Recorder, SkippedLoads,
 };
 pub use model::{
     Credentials, FixContext, HeaderList, Initiator, Mode, Outcome, PreflightRequest, PriorExchange,

@@ -539,3 +539,125 @@ fn hars_of_real_servers_become_fixtures_that_fail_as_the_servers_did() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A page's HAR holds every load, and most cross-origin ones are not CORS requests: a plain
+/// `<img>`, a classic `<script>`, a stylesheet. Chromium loads them all from a server that
+/// sends no CORS header at all; in every tool's shape `explain` judges only the CORS
+/// requests (a `crossorigin` image and a `fetch()`, blocked as Chromium blocked them, and a
+/// no-cors fetch, allowed) and says what it left out.
+#[test]
+fn a_pages_plain_element_loads_are_not_judged_as_cors_requests() {
+    if !chromium::require_chromium("har_element_loads") {
+        return;
+    }
+    let rt = crate::lab_browser::runtime();
+    let work = tempfile::tempdir().unwrap();
+    let assets = rt
+        .block_on(RawServer::start(std::sync::Arc::new(|r: &RawRequest| {
+            let kind = match r.path_only().rsplit('.').next() {
+                Some("css") => "text/css",
+                Some("js") => "text/javascript",
+                Some("png") => "image/png",
+                _ => "text/plain",
+            };
+            RawResponse::new(200).header("Content-Type", kind).body("")
+        })))
+        .unwrap();
+    let cdn = format!("http://127.0.0.1:{}", assets.port());
+    let html = format!(
+        r#"<!doctype html><link rel="stylesheet" href="{cdn}/a.css"><img src="{cdn}/a.png">
+<script src="{cdn}/a.js"></script><img crossorigin src="{cdn}/b.png">
+<script>fetch("{cdn}/data").catch(() => {{}}); fetch("{cdn}/opaque", {{mode: "no-cors"}}).catch(() => {{}});</script>"#
+    );
+    let page_server = rt
+        .block_on(RawServer::start(std::sync::Arc::new(
+            move |_: &RawRequest| {
+                RawResponse::new(200)
+                    .header("Content-Type", "text/html")
+                    .body(html.clone())
+            },
+        )))
+        .unwrap();
+    let origin = format!("http://localhost:{}", page_server.port());
+    let browser = rt.block_on(Browser::launch()).expect("launch chromium");
+    let page = rt.block_on(browser.new_isolated_page()).expect("page");
+    let mark = page.cdp.mark();
+    rt.block_on(page.navigate(&format!("{origin}/page")))
+        .expect("load the page");
+    // Done when every load of the asset server has finished or failed.
+    let settled = |events: &[Event]| {
+        let mut open: BTreeMap<String, bool> = BTreeMap::new();
+        for e in events {
+            let id = e.params["requestId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            match e.method.as_str() {
+                "Network.requestWillBeSent"
+                    if e.params["request"]["url"]
+                        .as_str()
+                        .is_some_and(|u| u.starts_with(&cdn)) =>
+                {
+                    open.insert(id, true);
+                }
+                "Network.loadingFinished" | "Network.loadingFailed" => {
+                    if let Some(o) = open.get_mut(&id) {
+                        *o = false;
+                    }
+                }
+                _ => {}
+            }
+        }
+        open.len() == 6 && open.values().all(|o| !o)
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let done = rt.block_on(page.cdp.wait_until(mark, deadline, settled));
+    let reqs = collect(&page.events_since(mark), &cdn);
+    let _ = rt.block_on(page.close());
+    rt.block_on(browser.close());
+    assert!(
+        done,
+        "the page's six loads did not all settle: {} seen",
+        reqs.len()
+    );
+    let mut problems = vec![];
+    for (shape, label) in Shape::ALL {
+        let file = format!("loads.{label}.har");
+        write(work.path(), &file, &shape.text(&har(&reqs, shape)));
+        let (code, out, err) = run_cli(work.path(), &["explain", &file, "--json"]);
+        assert_eq!(code, 0, "{file}: {err}");
+        let verdicts: Value = serde_json::from_str(&out).unwrap();
+        let mut judged: Vec<(String, String)> = verdicts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                let id = v["id"].as_str().unwrap_or_default();
+                let path = id.rsplit('/').next().unwrap_or_default().to_owned();
+                (path, v["outcome"].as_str().unwrap_or_default().to_owned())
+            })
+            .collect();
+        judged.sort();
+        judged.dedup();
+        let want = [
+            ("b.png", "blocked"),
+            ("data", "blocked"),
+            ("opaque", "allowed"),
+        ]
+        .map(|(p, o)| (p.to_owned(), o.to_owned()));
+        if judged != want {
+            problems.push(format!("{file}: judged {judged:?}, want {want:?}"));
+        }
+        let left_out =
+            "left out 3 cross-origin loads that CORS does not check (1 image, 1 script, 1 stylesheet)";
+        if !err.contains(left_out) {
+            problems.push(format!("{file}: stderr lacks {left_out:?}: {err}"));
+        }
+    }
+    eprintln!(
+        "har_element_loads: {} loads recorded, {} HAR shapes judged",
+        reqs.len(),
+        Shape::ALL.len()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

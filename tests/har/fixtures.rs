@@ -122,7 +122,9 @@ fn an_allowed_entry_still_makes_a_fixture_and_says_so() {
     );
     assert_eq!(code, 2);
     assert!(
-        err.contains("entry 7 is not a cross-origin request; pick one of: --entry 0"),
+        err.contains(
+            "there is no entry 7 (log.entries holds 1, counted from 0); pick one of: --entry 0"
+        ),
         "{err}"
     );
 }

@@ -7,7 +7,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::HarError;
-use crate::browser::model::{HeaderList, Response};
+use crate::browser::model::{HeaderList, Initiator, Response};
 use crate::browser::url::{Origin, Url};
 
 /// A response body as recorded (`response.content`).
@@ -236,14 +236,132 @@ impl Entry {
     /// The page's origin when the request went to another origin: its `Origin` header, or
     /// (for exports that kept only provisional headers) the initiating script's origin.
     pub fn cross_origin_from(&self) -> Option<String> {
+        self.cross_origin_by(false)
+    }
+
+    /// [`Entry::cross_origin_from`], else the origin of the `Referer`: for loads the
+    /// browser sends without `Origin` (a no-cors fetch, a plain `<img>`) in exports with no
+    /// `_initiator`. Never for a request that may be CORS: a referrer names the page, not
+    /// whether the request was cross-origin in CORS's sense.
+    pub fn cross_origin_or_referer(&self) -> Option<String> {
+        self.cross_origin_by(true)
+    }
+
+    fn cross_origin_by(&self, referer: bool) -> Option<String> {
         let url = Url::parse(&self.url)?;
+        let from_referer = || {
+            let r = self.request_headers.get("referer")?;
+            Some(Url::parse(r.trim())?.origin().serialize())
+        };
         let origin = self
             .request_headers
             .get("origin")
-            .or_else(|| self.initiator_origin.clone())?;
+            .or_else(|| self.initiator_origin.clone())
+            .or_else(|| referer.then(from_referer).flatten())?;
         match Origin::parse(&origin) {
             Some(o) if o.same_origin_with(&url) => None,
             _ => Some(origin),
+        }
+    }
+}
+
+/// What kind of load an entry records, as far as the HAR tells: a HAR holds every load of
+/// the page, and most cross-origin ones (a plain `<img>`, a classic `<script>`, a
+/// stylesheet, a navigation, a WebSocket) are not CORS requests at all, so judging them as
+/// fetches would report blocks the browser never made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Load {
+    /// A CORS-mode request made by this API.
+    Cors(Initiator),
+    /// `fetch(url, {mode: "no-cors"})`: sent, and script gets an opaque response.
+    NoCorsFetch,
+    /// A load CORS does not check, named for the report ("image", "WebSocket").
+    NotCors(&'static str),
+    /// A CORS-mode load of a kind the model does not speak for (a `crossorigin`
+    /// stylesheet, media, a worker), named for the report.
+    Unmodelled(&'static str),
+}
+
+/// The report's name for a `Sec-Fetch-Dest` or `_resourceType` value.
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "image" | "imageset" => "image",
+        "script" => "script",
+        "style" | "stylesheet" => "stylesheet",
+        "audio" | "video" | "track" | "texttrack" | "media" => "media",
+        "document" | "iframe" | "frame" | "navigate" => "navigation",
+        "worker" | "sharedworker" | "serviceworker" => "worker",
+        "manifest" => "manifest",
+        "object" | "embed" => "plugin",
+        _ => "other",
+    }
+}
+
+impl Entry {
+    /// How the browser made the request. `Sec-Fetch-Mode`/`Sec-Fetch-Dest` say it exactly
+    /// when the export kept the real request headers (Chromium, Firefox and Safari send
+    /// them); Chrome's `_resourceType` stands in when only provisional headers were kept.
+    /// Without either, a request is taken as a `fetch()`: the `Origin` header (or the
+    /// initiator) already said it went cross-origin.
+    pub fn load(&self) -> Load {
+        if self.is_preflight() {
+            return Load::Cors(Initiator::Fetch);
+        }
+        let header = |name: &str| {
+            self.request_headers
+                .get(name)
+                .map(|v| v.trim().to_ascii_lowercase())
+        };
+        let resource = self.resource_type.as_deref().map(str::to_ascii_lowercase);
+        let resource = resource.as_deref();
+        let mode = header("sec-fetch-mode");
+        let dest = header("sec-fetch-dest");
+        if header("upgrade").as_deref() == Some("websocket")
+            || mode.as_deref() == Some("websocket")
+            || resource == Some("websocket")
+        {
+            return Load::NotCors("WebSocket");
+        }
+        let from_script = || match resource {
+            Some("xhr") => Initiator::XmlHttpRequest,
+            Some("eventsource") => Initiator::EventSource,
+            _ => Initiator::Fetch,
+        };
+        match mode.as_deref() {
+            Some("navigate") => return Load::NotCors("navigation"),
+            Some("no-cors") => {
+                return match dest.as_deref() {
+                    None | Some("empty") if resource.is_none_or(|r| r == "fetch") => {
+                        Load::NoCorsFetch
+                    }
+                    Some(d) => Load::NotCors(kind_label(d)),
+                    None => Load::NotCors(kind_label(resource.unwrap_or("other"))),
+                };
+            }
+            Some("cors") => {
+                return match dest.as_deref() {
+                    None | Some("empty") => Load::Cors(from_script()),
+                    Some("font") => Load::Cors(Initiator::Font),
+                    Some("script") => Load::Cors(Initiator::Script),
+                    Some("image") => Load::Cors(Initiator::Image),
+                    Some(d) => Load::Unmodelled(kind_label(d)),
+                };
+            }
+            _ => {}
+        }
+        // Provisional headers: a CORS-mode element load carries `Origin`, a no-cors one
+        // does not.
+        let has_origin = self.request_headers.contains("origin");
+        match resource {
+            None | Some("fetch" | "xhr" | "eventsource" | "preflight" | "ping" | "other") => {
+                Load::Cors(from_script())
+            }
+            Some("font") => Load::Cors(Initiator::Font),
+            Some("document") => Load::NotCors("navigation"),
+            Some("image") if has_origin => Load::Cors(Initiator::Image),
+            Some("script") if has_origin => Load::Cors(Initiator::Script),
+            Some(r) if has_origin => Load::Unmodelled(kind_label(r)),
+            Some(r) => Load::NotCors(kind_label(r)),
         }
     }
 }

@@ -16,17 +16,19 @@
 
 mod entry;
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 use thiserror::Error;
 
 pub use entry::{RecordedBody, Recorder};
 
-use super::model::{Credentials, HeaderList, Initiator, RedirectHop, Request, Scenario};
+use super::model::{Credentials, HeaderList, Initiator, Mode, RedirectHop, Request, Scenario};
 use super::request::{
     is_cors_safelisted_request_header, is_forbidden_request_header, normalize_method,
 };
 use super::url::Url;
-use entry::{parse_entry, recorder, Entry};
+use entry::{parse_entry, recorder, Entry, Load};
 
 /// Why a JSON document could not be read as a HAR.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -98,6 +100,46 @@ pub struct HarImport {
     pub recorder: Option<Recorder>,
     /// The cross-origin requests, in time order.
     pub items: Vec<HarItem>,
+    /// The cross-origin loads left out because they are not CORS requests the model
+    /// judges.
+    pub skipped: SkippedLoads,
+}
+
+/// Cross-origin loads an import leaves out, counted by kind for the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SkippedLoads {
+    /// Loads CORS does not check: a plain `<img>` or classic `<script>`, a stylesheet, a
+    /// navigation, a WebSocket. The browser never blocks these for CORS.
+    pub not_cors: BTreeMap<&'static str, usize>,
+    /// CORS-mode loads of a kind the model does not speak for (a `crossorigin`
+    /// stylesheet, media, a worker).
+    pub unmodelled: BTreeMap<&'static str, usize>,
+}
+
+impl SkippedLoads {
+    /// "left out 4 cross-origin loads that CORS does not check (3 image, 1 WebSocket)",
+    /// or `None` when nothing was left out.
+    pub fn summary(&self) -> Option<String> {
+        let part = |counts: &BTreeMap<&'static str, usize>, what: &str| {
+            let total: usize = counts.values().sum();
+            (total > 0).then(|| {
+                let kinds: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                let s = if total == 1 { "" } else { "s" };
+                format!("{total} cross-origin load{s} {what} ({})", kinds.join(", "))
+            })
+        };
+        let parts: Vec<String> = [
+            part(&self.not_cors, "that CORS does not check"),
+            part(
+                &self.unmodelled,
+                "in CORS mode of a kind the model does not judge (check those in the browser)",
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| format!("left out {}", parts.join("; and ")))
+    }
 }
 
 impl HarImport {
@@ -140,7 +182,24 @@ pub fn import_har(json: &Value) -> Result<HarImport, HarError> {
     if parsed.iter().all(|e| e.started.is_some()) {
         parsed.sort_by_key(|e| e.started_ms());
     }
-    let origins: Vec<Option<String>> = parsed.iter().map(Entry::cross_origin_from).collect();
+    let loads: Vec<Load> = parsed.iter().map(Entry::load).collect();
+    let mut skipped = SkippedLoads::default();
+    let origins: Vec<Option<String>> = parsed
+        .iter()
+        .zip(&loads)
+        .map(|(e, load)| {
+            let origin = match load {
+                Load::Cors(_) => e.cross_origin_from(),
+                _ => e.cross_origin_or_referer(),
+            }?;
+            match load {
+                Load::NotCors(kind) => *skipped.not_cors.entry(kind).or_default() += 1,
+                Load::Unmodelled(kind) => *skipped.unmodelled.entry(kind).or_default() += 1,
+                Load::Cors(_) | Load::NoCorsFetch => return Some(origin),
+            }
+            None
+        })
+        .collect();
     let cross_origin_entries = origins.iter().filter(|o| o.is_some()).count();
     let pairs = pair_preflights(&parsed, &origins);
     let mut used = vec![false; parsed.len()];
@@ -167,6 +226,7 @@ pub fn import_har(json: &Value) -> Result<HarImport, HarError> {
         cross_origin_entries,
         recorder: recorder(json),
         items,
+        skipped,
     })
 }
 
@@ -326,8 +386,8 @@ fn item_from(
 
 /// What the page passed to fetch(), rebuilt from the actual request and its preflight:
 /// the method (the preflight's `Access-Control-Request-Method` if no actual request was
-/// logged), the URL, the headers, credentials `include` when a Cookie was sent, and
-/// XMLHttpRequest as initiator when DevTools logged the resource type `xhr`.
+/// logged), the URL, the headers, credentials `include` when a Cookie was sent, and the
+/// API or element that made it (see [`Entry::load`]).
 fn page_request(
     actual: Option<&Entry>,
     preflight: Option<&Entry>,
@@ -349,11 +409,11 @@ fn page_request(
     if actual.is_some_and(|a| a.request_headers.contains("cookie")) {
         request.credentials = Credentials::Include;
     }
-    if actual
-        .and_then(|a| a.resource_type.as_deref())
-        .is_some_and(|t| t.eq_ignore_ascii_case("xhr"))
-    {
-        request.initiator = Initiator::XmlHttpRequest;
+    match actual.map_or(Load::Cors(Initiator::Fetch), Entry::load) {
+        Load::Cors(initiator) => request.initiator = initiator,
+        Load::NoCorsFetch => request.mode = Mode::NoCors,
+        // Left out of the import before it gets here.
+        Load::NotCors(_) | Load::Unmodelled(_) => {}
     }
     request
 }

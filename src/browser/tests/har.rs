@@ -201,3 +201,107 @@ fn provisional_headers_take_the_origin_from_the_initiator() {
     let s = scenarios_from_har(&json!({"log": {"entries": [e]}})).unwrap();
     assert_eq!(s[0].request.origin, "http://frontend.test:8080");
 }
+
+/// `entry` with Chrome's `_resourceType` (None drops it) and `_initiator` set.
+fn load(kind: Option<&str>, initiator: &str, mut e: serde_json::Value) -> serde_json::Value {
+    match kind {
+        Some(k) => e["_resourceType"] = json!(k),
+        None => {
+            e.as_object_mut().unwrap().remove("_resourceType");
+        }
+    }
+    e["_initiator"] = json!({"type": "parser", "url": initiator});
+    e
+}
+
+#[test]
+fn loads_that_cors_does_not_check_are_left_out_and_counted() {
+    let page = "http://app.test:8080/";
+    let o = ("Origin", "http://app.test:8080");
+    let har = json!({"log": {"entries": [
+        load(Some("document"), page, entry("GET", page, &[], 200, &[])),
+        // A plain <img> and a classic <script> from a CDN: no Origin, opaque, never blocked.
+        load(Some("image"), page, entry("GET", "http://cdn.test/a.png", &[], 200, &[])),
+        load(Some("script"), page, entry("GET", "http://cdn.test/a.js",
+             &[("Sec-Fetch-Mode", "no-cors"), ("Sec-Fetch-Dest", "script")], 200, &[])),
+        // A WebSocket carries Origin, answers 101 without any CORS header.
+        load(Some("websocket"), page, entry("GET", "ws://api.test:3000/live",
+             &[o, ("Upgrade", "websocket")], 101, &[])),
+        // A form POST to another origin: a navigation, with Origin.
+        load(Some("document"), page, entry("POST", "http://api.test:3000/login",
+             &[o, ("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-Dest", "document")], 302, &[])),
+        // A crossorigin stylesheet: CORS mode, but not a load the model speaks for.
+        load(Some("stylesheet"), page, entry("GET", "http://cdn.test/a.css",
+             &[o, ("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "style")], 200, &[])),
+        // These three are CORS requests the model judges.
+        load(Some("image"), page, entry("GET", "http://cdn.test/b.png",
+             &[o, ("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "image")], 200, &[])),
+        load(Some("font"), page, entry("GET", "http://cdn.test/f.woff2", &[], 200, &[])),
+        load(None, page, entry("GET", "http://api.test:3000/beacon",
+             &[o, ("Sec-Fetch-Mode", "no-cors"), ("Sec-Fetch-Dest", "empty")], 200, &[])),
+    ]}});
+    let import = crate::browser::import_har(&har).unwrap();
+    let got: Vec<_> = import
+        .items
+        .iter()
+        .map(|i| {
+            let r = &i.scenario.request;
+            (r.url.as_str(), r.initiator, r.mode)
+        })
+        .collect();
+    use crate::browser::{Initiator, Mode};
+    assert_eq!(
+        got,
+        [
+            ("http://cdn.test/b.png", Initiator::Image, Mode::Cors),
+            ("http://cdn.test/f.woff2", Initiator::Font, Mode::Cors),
+            (
+                "http://api.test:3000/beacon",
+                Initiator::Fetch,
+                Mode::NoCors
+            ),
+        ]
+    );
+    let verdicts: Vec<_> = import
+        .items
+        .iter()
+        .map(|i| evaluate(&i.scenario, &FixContext::Generic))
+        .collect();
+    assert_eq!(
+        verdicts[0].cors_error,
+        Some(CorsError::MissingAllowOriginHeader)
+    );
+    let message = verdicts[0].message.as_deref().unwrap_or("");
+    assert!(message.starts_with("Access to image at"), "{message}");
+    let message = verdicts[1].message.as_deref().unwrap_or("");
+    assert!(message.starts_with("Access to font at"), "{message}");
+    assert!(verdicts[2].is_allowed(), "a no-cors fetch is never blocked");
+    assert_eq!(
+        import.skipped.summary().as_deref(),
+        Some(
+            "left out 4 cross-origin loads that CORS does not check (1 WebSocket, 1 image, \
+             1 navigation, 1 script); and 1 cross-origin load in CORS mode of a kind the model \
+             does not judge (check those in the browser) (1 stylesheet)"
+        )
+    );
+}
+
+#[test]
+fn an_export_without_fetch_metadata_keeps_judging_requests_with_origin() {
+    // Proxies and older exports give neither Sec-Fetch-* nor _resourceType.
+    let mut e = entry(
+        "GET",
+        "http://api.test:3000/items",
+        &[("Origin", "http://app.test:8080")],
+        200,
+        &[],
+    );
+    e.as_object_mut().unwrap().remove("_resourceType");
+    let import = crate::browser::import_har(&json!({"log": {"entries": [e]}})).unwrap();
+    assert_eq!(import.items.len(), 1);
+    assert_eq!(import.skipped.summary(), None);
+    assert_eq!(
+        evaluate(&import.items[0].scenario, &FixContext::Generic).cors_error,
+        Some(CorsError::MissingAllowOriginHeader)
+    );
+}
