@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests (each test module picks what it needs).
 pub mod chromium;
+pub mod clock;
 pub mod cookie_reports;
 pub mod engine_oracle;
 pub mod fetch_oracle;
