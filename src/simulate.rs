@@ -175,22 +175,42 @@ impl<S, B> ApiService<B> for S where
 {
 }
 
-/// One request, after those already `played` on the same page: its preflight when the
+/// One request of a page's timeline: how long after the previous one began it is made, and
+/// a policy deployed just before it (the file's text with it).
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub request: browser::Request,
+    pub after_seconds: u64,
+    pub deploy: Option<(Policy, String)>,
+}
+
+impl From<browser::Request> for Step {
+    fn from(request: browser::Request) -> Step {
+        Step {
+            request,
+            after_seconds: 0,
+            deploy: None,
+        }
+    }
+}
+
+/// One request, after those already `played` on the same page (each with how many seconds
+/// before this one it began): its preflight when the
 /// browser would send one (a failed preflight ends it there), the actual request, and the
 /// redirects it follows within the API origin.
 async fn play_one<S: ApiService<B>, B: MessageBody>(
     apps: &Apps<S>,
     app: &S,
     request: &browser::Request,
-    played: &[Played],
+    played: &[(Played, u64)],
     ctx: &FixContext,
     browser: Browser,
 ) -> Played {
     let mut scenario = Scenario::new(request.clone());
     scenario.prior = played
         .iter()
-        .map(|p| PriorExchange {
-            seconds_before: 0.0,
+        .map(|(p, ago)| PriorExchange {
+            seconds_before: *ago as f64,
             request: p.scenario.request.clone(),
             preflight_response: p.scenario.preflight_response.clone(),
             actual_response: p.scenario.actual_response.clone(),
@@ -328,19 +348,18 @@ fn own_cors_note(
     }
 }
 
-/// Plays `requests` in order against API origin `index` (earlier ones may fill the preflight
-/// cache for later ones, as on one page). The routes' latency and random errors are left out
-/// (the verdict is about the answer a route gives); a `fault` is played, since the page then
-/// gets no answer at all.
+/// Plays `steps` in order against API origin `index` (earlier ones may fill the preflight
+/// cache for later ones, as on one page; a step's `deploy` is swapped in before it, as a
+/// save would be). The routes' latency and random errors are left out (the verdict is about
+/// the answer a route gives); a `fault` is played, since the page then gets no answer at all.
 pub fn play(
     state: SharedState,
     index: usize,
     hosts: HostAllowlist,
-    requests: &[browser::Request],
+    steps: &[Step],
     ctx: &FixContext,
     browser: Browser,
 ) -> Vec<Played> {
-    let policy = state.apis[index].policy.load();
     let routes = state.apis[index].routes.load();
     let stripped = routes.value.has_timing();
     if stripped {
@@ -362,16 +381,27 @@ pub fn play(
         }
         let apps = Apps { apps };
         let app = &apps.apps[index].1;
-        let mut played: Vec<Played> = Vec::new();
+        // Each played request with how long before the next step it began.
+        let mut played: Vec<(Played, u64)> = Vec::new();
         let mut own_cors = Vec::new();
-        for request in requests {
+        let mut in_force = Vec::new();
+        for step in steps {
+            for (_, ago) in &mut played {
+                *ago += step.after_seconds;
+            }
+            if let Some((p, text)) = &step.deploy {
+                state.apis[index].policy.swap(p.clone(), text.clone());
+            }
+            in_force.push(state.apis[index].policy.load());
+            let request = &step.request;
             let note = own_cors_note(&routes.value, request);
             let here = if note.is_some() { &FixContext::Generic } else { ctx };
             let p = play_one(&apps, app, request, &played, here, browser).await;
-            played.push(p);
+            played.push((p, 0));
             own_cors.push(note);
         }
-        for (p, note) in played.iter_mut().zip(own_cors) {
+        let mut played: Vec<Played> = played.into_iter().map(|(p, _)| p).collect();
+        for ((p, note), policy) in played.iter_mut().zip(own_cors).zip(in_force) {
             match note {
                 Some(note) => p.verdict.notes.push(note.into()),
                 None => refine_fix(p, &policy.value),

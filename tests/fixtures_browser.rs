@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use crate::fixtures_verify::copy_dir;
 use crate::util::chromium::{self, Browser, Event, Page};
+use crate::util::clock::Clock;
 use crate::util::cookie_reports::{cookie_reports as reports, reasons};
 use crate::util::sandbox::{save, SaveStyle, TestSandbox};
 
@@ -73,18 +74,73 @@ pub(crate) fn install_policy(sb: &TestSandbox, path: &Path, text: &str) {
     assert_eq!(e["event"], "reloaded", "{e}");
 }
 
+/// Whether a fixture has timed steps (`after_seconds`, `deploy`): its page waits for them
+/// by the browser's clock, which the test moves.
+pub(crate) fn is_timed(requests: &[Value]) -> bool {
+    requests
+        .iter()
+        .any(|r| r.get("after_seconds").is_some() || r.get("deploy").is_some())
+}
+
+/// Drives a timed fixture's steps from outside the page, while the page runs: once the API
+/// has the actual request of every step before a timed one (the page took that step's
+/// start time before sending it), the step's `deploy` is saved over cors.toml (under the bug
+/// only: under the fix, the fixed policy stays) and the browser's clock moves a second past
+/// the step's wait, which the page then sees at once.
+pub(crate) fn drive_timeline(
+    sb: &TestSandbox,
+    mark: usize,
+    requests: &[Value],
+    dir: &Path,
+    map: &[(u16, u16)],
+    clock: &Clock,
+    fixed: bool,
+) {
+    for (i, r) in requests.iter().enumerate() {
+        let after = r.get("after_seconds").and_then(Value::as_u64).unwrap_or(0);
+        let deploy = r.get("deploy").and_then(Value::as_str);
+        if after == 0 && deploy.is_none() {
+            continue;
+        }
+        // Every step before a timed one reaches the API with its actual request.
+        sb.wait_nth_event_after(mark, i, |e| {
+            e["event"] == "request" && e["origin_name"] == "api" && e["preflight"] == false
+        });
+        if let (Some(file), false) = (deploy, fixed) {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            install_policy(sb, &dir.join("cors.toml"), &with_real_ports(&text, map));
+        }
+        clock.advance(after + 1);
+    }
+}
+
 /// Runs the fixture page once and, for a fixture with cookie expectations, adds to `problems`
 /// what Chromium did with the cookies against them (`fixed`: under the fix).
 async fn run_with_cookies(
     page: &Page,
     run: &FixtureRun,
     requests: &[Value],
+    timeline: Option<(&Path, &Clock)>,
     name: &str,
     fixed: bool,
     problems: &mut Vec<String>,
 ) -> Vec<Seen> {
     let mark = page.cdp.mark();
-    let seen = run_page(page, &run.page_url, &run.api, requests.len()).await;
+    let seen = match timeline {
+        None => run_page(page, &run.page_url, &run.api, requests.len()).await,
+        Some((dir, clock)) => {
+            let events = run.sb.event_count();
+            let handle = tokio::runtime::Handle::current();
+            tokio::task::block_in_place(|| {
+                std::thread::scope(|s| {
+                    s.spawn(|| {
+                        drive_timeline(&run.sb, events, requests, dir, &run.map, clock, fixed)
+                    });
+                    handle.block_on(run_page(page, &run.page_url, &run.api, requests.len()))
+                })
+            })
+        }
+    };
     // Only such a fixture waits for Chromium's cookie reports (a blocked preflight leaves its
     // request without any).
     if requests.iter().any(|r| r.get("cookies").is_some()) {
@@ -392,6 +448,17 @@ pub(crate) fn check_fixture_dir(
     src: &Path,
     name: &str,
 ) -> Vec<String> {
+    check_fixture_dir_on(rt, browser, None, src, name)
+}
+
+/// [`check_fixture_dir`] in a browser on `clock`, which a timed fixture needs.
+pub(crate) fn check_fixture_dir_on(
+    rt: &tokio::runtime::Runtime,
+    browser: &Browser,
+    clock: Option<&Clock>,
+    src: &Path,
+    name: &str,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let FixtureCopy {
         tmp,
@@ -405,10 +472,16 @@ pub(crate) fn check_fixture_dir(
     install_policy(&run.sb, &cors, &with_real_ports(&buggy_text, &run.map));
     let fixed_routes = dir.join("api.fixed.toml");
     let fixed_config = dir.join("sandbox.fixed.toml");
+    let timeline = match (is_timed(&requests), clock) {
+        (false, _) => None,
+        (true, Some(clock)) => Some((dir.as_path(), clock)),
+        (true, None) => panic!("{name}: a timed fixture needs a browser on a movable clock"),
+    };
 
     rt.block_on(async {
         let page = browser.new_isolated_page().await.expect("page");
-        let seen = run_with_cookies(&page, &run, &requests, name, false, &mut problems).await;
+        let seen =
+            run_with_cookies(&page, &run, &requests, timeline, name, false, &mut problems).await;
         for (r, s) in requests.iter().zip(&seen) {
             let want_error = r
                 .get("cors_error")
@@ -458,7 +531,8 @@ pub(crate) fn check_fixture_dir(
         page.call("Network.clearBrowserCookies", serde_json::json!({}))
             .await
             .expect("clear cookies");
-        let seen = run_with_cookies(&page, &run, &requests, name, true, &mut problems).await;
+        let seen =
+            run_with_cookies(&page, &run, &requests, timeline, name, true, &mut problems).await;
         for (r, s) in requests.iter().zip(&seen) {
             if !s.ok {
                 problems.push(format!(
@@ -527,9 +601,23 @@ fn every_fixture_behaves_in_chromium_as_its_fixture_says() {
         names.retain(|n| only.split(',').any(|o| o.trim() == n));
     }
     assert!(!names.is_empty(), "no fixtures found");
+    // The fixtures about time run in a browser whose clock the test moves.
+    let clock = Clock::new();
+    let mut clocked: Option<Browser> = None;
     let mut problems = Vec::new();
     for name in &names {
         let dir = repo.join("fixtures").join(name);
+        let requests = FixtureCopy::of(&dir, name).requests;
+        if is_timed(&requests) {
+            let b = clocked.get_or_insert_with(|| {
+                let env = clock.chromium_env();
+                let env: Vec<(&str, &Path)> = env.iter().map(|(k, v)| (*k, v.as_path())).collect();
+                rt.block_on(Browser::launch_with_env(&flags, &env))
+                    .expect("launch chromium on a movable clock")
+            });
+            problems.extend(check_fixture_dir_on(&rt, b, Some(&clock), &dir, name));
+            continue;
+        }
         let b = if allows_third_party_cookies(&dir) {
             &allowing
         } else {
@@ -539,6 +627,9 @@ fn every_fixture_behaves_in_chromium_as_its_fixture_says() {
     }
     rt.block_on(browser.close());
     rt.block_on(allowing.close());
+    if let Some(b) = clocked {
+        rt.block_on(b.close());
+    }
     assert!(
         problems.is_empty(),
         "{} of {} fixtures disagree with Chromium:\n{}",

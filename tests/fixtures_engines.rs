@@ -19,9 +19,10 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::fixtures_browser::{
-    allows_third_party_cookies, install_policy, install_routes, with_real_ports, FixtureCopy,
-    FixtureRun,
+    allows_third_party_cookies, drive_timeline, install_policy, install_routes, is_timed,
+    with_real_ports, FixtureCopy, FixtureRun,
 };
+use crate::util::clock::Clock;
 use crate::util::engine_oracle::{self, Engine, Job, Oracle};
 use crate::util::sandbox::TestSandbox;
 
@@ -126,7 +127,25 @@ fn cookie_problems(
     problems
 }
 
-fn page_results(oracle: &mut Oracle, run: &FixtureRun, id: &str) -> Vec<Value> {
+/// The page's results; a timed fixture's steps are driven meanwhile (see
+/// [`drive_timeline`]), on `timeline`'s clock.
+fn page_results(
+    oracle: &mut Oracle,
+    run: &FixtureRun,
+    id: &str,
+    timeline: Option<(&Path, &Clock, &[Value], bool)>,
+) -> Vec<Value> {
+    let Some((dir, clock, requests, fixed)) = timeline else {
+        return page_results_now(oracle, run, id);
+    };
+    let events = run.sb.event_count();
+    std::thread::scope(|s| {
+        s.spawn(|| drive_timeline(&run.sb, events, requests, dir, &run.map, clock, fixed));
+        page_results_now(oracle, run, id)
+    })
+}
+
+fn page_results_now(oracle: &mut Oracle, run: &FixtureRun, id: &str) -> Vec<Value> {
     let answer = oracle
         .run(&Job {
             id: id.to_string(),
@@ -144,7 +163,37 @@ fn page_results(oracle: &mut Oracle, run: &FixtureRun, id: &str) -> Vec<Value> {
 }
 
 /// The fixture in `src` in `engine`, under the bug and then the fix: the problems found.
-fn check_fixture(oracle: &mut Oracle, engine: Engine, src: &Path, name: &str) -> Vec<String> {
+/// How a timed fixture starts an engine on a clock of its own. Each run gets a fresh pair:
+/// Firefox opens no new page once its clock has jumped, and does not start on a clock
+/// already moved.
+type Clocked<'a> = &'a dyn Fn() -> (Oracle, Clock);
+
+/// The page's results in `own`'s engine on its clock (driving the timeline), else in
+/// `oracle`.
+fn run_results(
+    own: &mut Option<(Oracle, Clock)>,
+    oracle: &mut Oracle,
+    run: &FixtureRun,
+    id: &str,
+    steps: (&Path, &[Value], bool),
+) -> Vec<Value> {
+    match own {
+        Some((o, clock)) => {
+            let (dir, requests, fixed) = steps;
+            page_results(o, run, id, Some((dir, &*clock, requests, fixed)))
+        }
+        None => page_results(oracle, run, id, None),
+    }
+}
+
+fn check_fixture(
+    oracle: &mut Oracle,
+    engine: Engine,
+    clocked: Option<Clocked>,
+    src: &Path,
+    name: &str,
+) -> Vec<String> {
+    let mut own = clocked.map(|start| start());
     let mut problems = Vec::new();
     let FixtureCopy {
         tmp,
@@ -159,7 +208,8 @@ fn check_fixture(oracle: &mut Oracle, engine: Engine, src: &Path, name: &str) ->
     let mut run = FixtureRun::start(tmp.path(), &dir);
     install_policy(&run.sb, &cors, &with_real_ports(&buggy, &run.map));
     let mark = run.sb.event_count();
-    let seen = page_results(oracle, &run, &label("buggy"));
+    let steps = |fixed: bool| (dir.as_path(), requests.as_slice(), fixed);
+    let seen = run_results(&mut own, oracle, &run, &label("buggy"), steps(false));
     assert_eq!(seen.len(), requests.len(), "{}: {seen:?}", label("buggy"));
     problems.extend(cookie_problems(
         &label("buggy"),
@@ -206,7 +256,12 @@ fn check_fixture(oracle: &mut Oracle, engine: Engine, src: &Path, name: &str) ->
         install_routes(&run.sb, &dir.join("api.toml"), &fixed_routes);
     }
     let mark = run.sb.event_count();
-    let seen = page_results(oracle, &run, &label("fixed"));
+    if let Some(start) = clocked {
+        if let Some((o, _)) = own.replace(start()) {
+            o.close();
+        }
+    }
+    let seen = run_results(&mut own, oracle, &run, &label("fixed"), steps(true));
     problems.extend(cookie_problems(
         &label("fixed"),
         &requests,
@@ -223,6 +278,9 @@ fn check_fixture(oracle: &mut Oracle, engine: Engine, src: &Path, name: &str) ->
                 s["error"]
             ));
         }
+    }
+    if let Some((o, _)) = own {
+        o.close();
     }
     problems
 }
@@ -265,6 +323,9 @@ fn every_fixture_in(engine: Engine) {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
+    if let Ok(only) = std::env::var("SANDBOX_FIXTURES_ONLY") {
+        names.retain(|n| only.split(',').any(|o| o.trim() == n));
+    }
     let mut hosts: Vec<String> = Vec::new();
     for name in &names {
         for h in plain_names(&root.join(name)) {
@@ -283,17 +344,25 @@ fn every_fixture_in(engine: Engine) {
     let mut oracle = start(&[]);
     // Started for the first fixture about a browser that allows third-party cookies.
     let mut allowing: Option<Oracle> = None;
+    // The fixtures about time run in engines on a clock the test moves.
+    let on_clock = || {
+        let clock = Clock::new();
+        let oracle = start(&[("SANDBOX_ORACLE_CLOCK", clock.file.to_str().unwrap())]);
+        (oracle, clock)
+    };
     let mut problems = Vec::new();
     let mut ran = 0;
     for name in &names {
         let src = root.join(name);
+        let clocked: Option<Clocked> =
+            is_timed(&FixtureCopy::of(&src, name).requests).then_some(&on_clock);
         let oracle = if allows_third_party_cookies(&src) {
             allowing
                 .get_or_insert_with(|| start(&[("SANDBOX_ORACLE_THIRD_PARTY_COOKIES", "allowed")]))
         } else {
             &mut oracle
         };
-        problems.extend(check_fixture(oracle, engine, &src, name));
+        problems.extend(check_fixture(oracle, engine, clocked, &src, name));
         ran += 1;
     }
     oracle.close();

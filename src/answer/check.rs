@@ -64,8 +64,8 @@ pub fn check(opts: &CheckOptions, out: Output) -> Result<Report, AnswerError> {
         .list()
         .into_iter()
         .flat_map(|b| {
-            let requests = std::slice::from_ref(&request);
-            simulate::play(state.clone(), index, hosts.clone(), requests, &ctx, b)
+            let steps = [simulate::Step::from(request.clone())];
+            simulate::play(state.clone(), index, hosts.clone(), &steps, &ctx, b)
         })
         .map(|p| (p.scenario, p.verdict))
         .collect();

@@ -128,9 +128,6 @@ struct File {
     preflight: Option<bool>,
 }
 
-/// Chromium keeps a preflight at most this long, whatever max-age says.
-const CHROMIUM_MAX_AGE_CAP: i64 = 7200;
-
 pub(super) fn load(src: &Source) -> Result<(ActixCorsPolicy, Vec<String>), LoadError> {
     let f: File = src.parse()?;
     let mut warnings = Vec::new();
@@ -231,11 +228,7 @@ fn max_age(
                     None,
                 ));
             }
-            if v > CHROMIUM_MAX_AGE_CAP {
-                warnings.push(format!(
-                    "max_age = {v}: Chromium caps preflight caching at {CHROMIUM_MAX_AGE_CAP} s; a cached preflight can hide later policy changes for that long"
-                ));
-            }
+            warnings.extend(super::max_age_warning(&format!("max_age = {v}"), v));
             Some(v as u32)
         }
     })

@@ -448,10 +448,9 @@ fn lint(rule: &ExactRule, n: usize, warnings: &mut Vec<String>) {
         ));
     }
     for v in values("access-control-max-age") {
-        if v.parse::<i64>().is_ok_and(|m| m > 7200) {
-            warnings.push(format!(
-                "rule {n}: Access-Control-Max-Age: {v}: Chromium caps preflight caching at 7200 s; a cached preflight can hide later policy changes for that long"
-            ));
+        if let Ok(m) = v.trim().parse::<i64>() {
+            let what = format!("rule {n}: Access-Control-Max-Age: {v}");
+            warnings.extend(super::max_age_warning(&what, m));
         }
     }
 }

@@ -151,6 +151,26 @@ impl Policy {
 }
 
 /// What changed between two policies, for the reload line (`None`: nothing that matters).
+/// The lint on a preflight max-age longer than the shortest engine cap (WebKit's ten
+/// minutes): each engine then keeps a cached preflight for a different time, so after a
+/// change one browser sees it and another does not. `what` names the setting as written
+/// (`max_age = 3600`).
+pub(crate) fn max_age_warning(what: &str, seconds: i64) -> Option<String> {
+    use crate::browser::Browser;
+    let kept = |b: Browser| b.quirks().cache_lifetime(seconds);
+    if Browser::ALL.iter().all(|b| kept(*b) == seconds) {
+        return None;
+    }
+    let each: Vec<String> = Browser::ALL
+        .iter()
+        .map(|b| format!("{} s in {}", kept(*b), b.display_name()))
+        .collect();
+    Some(format!(
+        "{what}: a cached preflight can hide later policy changes, for up to {} (each engine's own cap), so after a change one browser shows it and another does not; keep it short while the policy changes",
+        each.join(", ")
+    ))
+}
+
 pub fn describe_change(old: &Policy, new: &Policy) -> Option<String> {
     if old.rules == new.rules {
         return None;

@@ -67,13 +67,52 @@ async function fetchHere(url, init) {
   }
 }
 
+// A fixture about time (a preflight cache ageing, a deploy in between) has steps the page
+// waits for: `after_seconds` after the previous request began, by the page's own clock, so a
+// test that moves the browser's clock sees the step at once and a person sees a countdown.
+const TIMED = REQUESTS.some((r) => r.after_seconds || r.deploy);
+let running = false;
+
+function waitUntil(whenMs, li, r) {
+  return new Promise((resolve) => {
+    (function tick() {
+      const left = Math.ceil((whenMs - Date.now()) / 1000);
+      if (left <= 0) return resolve();
+      li.textContent = "… " + r.name + ": made " + r.after_seconds + " s after the previous request began, in " +
+        Math.floor(left / 60) + " min " + (left % 60) + " s" +
+        (r.deploy ? " (deploy before then: copy " + r.deploy + " over cors.toml)" : "") +
+        ". The wait is the point: the browser's preflight cache ages meanwhile.";
+      setTimeout(tick, Math.min(250, left * 1000));
+    })();
+  });
+}
+
 async function runAll() {
+  // A deploy saved during a timed run is part of the run, not a reason to start it again.
+  if (TIMED && running) return window.fixtureResults;
+  running = true;
+  try {
+    return await runSteps();
+  } finally {
+    running = false;
+  }
+}
+
+async function runSteps() {
   const base = await apiUrl();
   const list = document.getElementById("results");
   list.textContent = "";
   const results = [];
+  let began = null;
   for (const r of REQUESTS) {
     const url = base + r.path;
+    if (r.after_seconds && began !== null) {
+      const waiting = document.createElement("li");
+      list.appendChild(waiting);
+      await waitUntil(began + r.after_seconds * 1000, waiting, r);
+      waiting.remove();
+    }
+    began = Date.now();
     const result = r.from === "sandboxed-iframe"
       ? await fetchFromSandboxedIframe(url, r.init)
       : await fetchHere(url, r.init);

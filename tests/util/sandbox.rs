@@ -156,6 +156,31 @@ impl TestSandbox {
         }
     }
 
+    /// Waits for the `n`th event after the first `skip` that matches `pred`, and returns it.
+    pub fn wait_nth_event_after(
+        &self,
+        skip: usize,
+        n: usize,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let (m, cv) = &*self.lines;
+        let deadline = Instant::now() + DEADLINE;
+        let mut g = m.lock().unwrap();
+        loop {
+            if let Some(e) = g.events.iter().skip(skip).filter(|e| pred(e)).nth(n - 1) {
+                return e.clone();
+            }
+            let now = Instant::now();
+            if now > deadline || g.closed {
+                panic!(
+                    "no {n}th matching log event; log so far:\n{}",
+                    g.raw.join("\n")
+                );
+            }
+            g = cv.wait_timeout(g, deadline - now).unwrap().0;
+        }
+    }
+
     pub fn event_count(&self) -> usize {
         self.lines.0.lock().unwrap().events.len()
     }

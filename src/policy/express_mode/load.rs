@@ -26,9 +26,6 @@ struct File {
     options_success_status: Option<Spanned<i64>>,
 }
 
-/// Chromium keeps a preflight at most this long, whatever max-age says.
-const CHROMIUM_MAX_AGE_CAP: i64 = 7200;
-
 pub(in crate::policy) fn load(src: &Source) -> Result<(ExpressPolicy, Vec<String>), LoadError> {
     let f: File = src.parse()?;
     let mut warnings = Vec::new();
@@ -268,11 +265,8 @@ fn lint(p: &ExpressPolicy, origin_unset: bool, warnings: &mut Vec<String>) {
             warnings.push(format!("origin \"{o}\" ends with `/`: a browser's Origin never does, so Chromium will refuse the response; drop the slash"));
         }
     }
-    if p.max_age.is_some_and(|m| m > CHROMIUM_MAX_AGE_CAP) {
-        warnings.push(format!(
-            "maxAge {} is over Chromium's cap of {CHROMIUM_MAX_AGE_CAP} s; a cached preflight can hide later policy changes for that long",
-            p.max_age.unwrap_or_default()
-        ));
+    if let Some(m) = p.max_age {
+        warnings.extend(crate::policy::max_age_warning(&format!("maxAge {m}"), m));
     }
     if !(200..300).contains(&p.options_success_status) {
         warnings.push(format!(
