@@ -307,6 +307,14 @@ impl Entry {
         if self.is_preflight() {
             return Load::Cors(Initiator::Fetch);
         }
+        // Only HTTP(S) fetches are CORS-checked (a `chrome-extension:` or `ws:` URL is not).
+        if Url::parse(&self.url).is_some_and(|u| !matches!(u.scheme.as_str(), "http" | "https")) {
+            return Load::NotCors(if self.url.starts_with("ws") {
+                "WebSocket"
+            } else {
+                "non-HTTP URL"
+            });
+        }
         let header = |name: &str| {
             self.request_headers
                 .get(name)

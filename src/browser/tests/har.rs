@@ -230,6 +230,8 @@ fn loads_that_cors_does_not_check_are_left_out_and_counted() {
         // A form POST to another origin: a navigation, with Origin.
         load(Some("document"), page, entry("POST", "http://api.test:3000/login",
              &[o, ("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-Dest", "document")], 302, &[])),
+        // An extension's script the page pulled in: not an HTTP fetch.
+        load(Some("script"), page, entry("GET", "chrome-extension://abcdef/inject.js", &[o], 200, &[])),
         // A crossorigin stylesheet: CORS mode, but not a load the model speaks for.
         load(Some("stylesheet"), page, entry("GET", "http://cdn.test/a.css",
              &[o, ("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "style")], 200, &[])),
@@ -279,9 +281,9 @@ fn loads_that_cors_does_not_check_are_left_out_and_counted() {
     assert_eq!(
         import.skipped.summary().as_deref(),
         Some(
-            "left out 4 cross-origin loads that CORS does not check (1 WebSocket, 1 image, \
-             1 navigation, 1 script); and 1 cross-origin load in CORS mode of a kind the model \
-             does not judge (check those in the browser) (1 stylesheet)"
+            "left out 5 cross-origin loads that CORS does not check (1 WebSocket, 1 image, \
+             1 navigation, 1 non-HTTP URL, 1 script); and 1 cross-origin load in CORS mode of a \
+             kind the model does not judge (check those in the browser) (1 stylesheet)"
         )
     );
 }
