@@ -462,3 +462,32 @@ fn fixtures_show_names_the_engines_that_differ() {
         "{out}"
     );
 }
+
+/// `up --fixture` of a timed fixture says at start what the page will wait for and which
+/// file to copy over cors.toml for the deploy (under `--fixed`, that the fix stays).
+#[test]
+fn up_fixture_names_a_timed_steps_wait_and_deploy() {
+    let d = tempfile::tempdir().unwrap();
+    let ports = ["--port", "frontend=0", "--port", "api=0"];
+    let name = "cached-preflight-outlives-a-deploy";
+    for (fixed, says) in [
+        (false, "cors.later.toml over "),
+        (true, "under --fixed, cors.fixed.toml stays in force"),
+    ] {
+        let mut args = vec!["--fixture", name];
+        if fixed {
+            args.push("--fixed");
+        }
+        args.extend(ports);
+        let sb = TestSandbox::start(d.path(), &args);
+        let e = sb.wait_event_after(0, |e| {
+            e["event"] == "warning"
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("the page makes"))
+        });
+        let m = e["message"].as_str().unwrap();
+        assert!(m.contains("900 s after the request before it began"), "{m}");
+        assert!(m.contains(says), "{m}");
+    }
+}
