@@ -416,3 +416,38 @@ fn init_scaffolds_a_project_that_serves() {
         before
     );
 }
+
+/// A 404's suggestions are kept per worker for its routes snapshot: after a save, every
+/// worker suggests from the new routes.
+#[test]
+fn a_404_suggests_from_the_routes_in_force_after_a_save() {
+    let d = project(POLICY);
+    let sb = TestSandbox::start(d.path(), &["--config", "sandbox.toml"]);
+    let api = sb.url("api").to_string();
+    // A fresh connection each time, so the requests spread over the workers.
+    let closest = || {
+        let res = client().get(format!("{api}/api/studnt")).send().unwrap();
+        assert_eq!(res.status(), 404);
+        let body: serde_json::Value = res.json().unwrap();
+        body["closest"][0]["path"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for _ in 0..8 {
+        assert_eq!(closest(), "/api/student");
+    }
+    let before = sb.event_count();
+    save(
+        &d.path().join("api.toml"),
+        "[[route]]\nmethod = \"GET\"\npath = \"/api/studio\"\njson = { ok = true }\n",
+        SaveStyle::Rename,
+    );
+    let e = sb.wait_event_after(before, |e| {
+        (e["event"] == "reloaded" || e["event"] == "reload_failed") && e["file"] == "api.toml"
+    });
+    assert_eq!(e["event"], "reloaded", "{e}");
+    for _ in 0..8 {
+        assert_eq!(closest(), "/api/studio");
+    }
+}

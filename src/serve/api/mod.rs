@@ -115,7 +115,7 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, ctx: web::Data<ApiCtx>) 
         }
         record::keep(forward(up, &req, &body).await, &req, &ctx).await
     } else {
-        return not_found(routes, method, path);
+        return not_found(&snapshot, method, path);
     };
     slow(res, faults)
 }
@@ -176,17 +176,74 @@ fn resource_reply(
     }
 }
 
-fn not_found(routes: &Routes, method: &str, path: &str) -> HttpResponse {
+/// The 404 bodies a worker has written for one routes snapshot, by method and path: a page
+/// that keeps asking for a missing route (polling, retries, every reload) gets its
+/// suggestions scored once. The `Weak` keeps the snapshot's allocation, so no later
+/// snapshot can take its address while the memo names it.
+struct MissMemo {
+    routes: std::sync::Weak<Versioned<Routes>>,
+    bodies: std::collections::HashMap<(String, String), web::Bytes>,
+}
+
+/// Bodies kept per worker before the memo starts over; paths longer than the suggestions
+/// look at are not kept (a client chooses them, up to 64 KiB).
+const MISS_MEMO_ENTRIES: usize = 256;
+
+thread_local! {
+    static MISSES: std::cell::RefCell<Option<MissMemo>> = const { std::cell::RefCell::new(None) };
+}
+
+fn not_found(snapshot: &Arc<Versioned<Routes>>, method: &str, path: &str) -> HttpResponse {
+    let reply = |body: web::Bytes| {
+        HttpResponse::NotFound()
+            .content_type("application/json")
+            .body(body)
+    };
+    let keep = path.len() <= crate::routes::CLOSEST_PREFIX_BYTES;
+    let key = (method.to_owned(), path.to_owned());
+    if keep {
+        let hit = MISSES.with_borrow(|m| {
+            m.as_ref()
+                .filter(|m| std::ptr::eq(m.routes.as_ptr(), Arc::as_ptr(snapshot)))
+                .and_then(|m| m.bodies.get(&key).cloned())
+        });
+        if let Some(body) = hit {
+            return reply(body);
+        }
+    }
+    let routes = &snapshot.value;
     let closest: Vec<_> = routes
         .closest(method, path)
         .into_iter()
         .map(|(m, p)| json!({"method": m, "path": p}))
         .collect();
-    HttpResponse::NotFound().json(json!({
-        "error": format!("no route matches {method} {path}"),
-        "closest": closest,
-        "routes_file": routes.file_name,
-    }))
+    let body = web::Bytes::from(
+        json!({
+            "error": format!("no route matches {method} {path}"),
+            "closest": closest,
+            "routes_file": routes.file_name,
+        })
+        .to_string(),
+    );
+    if keep {
+        MISSES.with_borrow_mut(|m| {
+            let fresh = m
+                .as_ref()
+                .is_none_or(|m| !std::ptr::eq(m.routes.as_ptr(), Arc::as_ptr(snapshot)))
+                || m.as_ref()
+                    .is_some_and(|m| m.bodies.len() >= MISS_MEMO_ENTRIES);
+            if fresh {
+                *m = Some(MissMemo {
+                    routes: Arc::downgrade(snapshot),
+                    bodies: Default::default(),
+                });
+            }
+            if let Some(m) = m {
+                m.bodies.insert(key, body.clone());
+            }
+        });
+    }
+    reply(body)
 }
 
 /// `POST /api/__reset` (every resource) or `POST /api/__reset/<name>`.
