@@ -360,6 +360,12 @@ impl Entry {
         // Provisional headers: a CORS-mode element load carries `Origin`, a no-cors one
         // does not.
         let has_origin = self.request_headers.contains("origin");
+        // No fetch metadata at all (an older Safari, a proxy): a browser asks for HTML first
+        // only when it navigates (a form POST carries `Origin` too); fetch() asks for `*/*`.
+        let navigates = header("accept").is_some_and(|a| a.starts_with("text/html"));
+        if resource.is_none() && mode.is_none() && navigates {
+            return Load::NotCors("navigation");
+        }
         match resource {
             None | Some("fetch" | "xhr" | "eventsource" | "preflight" | "ping" | "other") => {
                 Load::Cors(from_script())

@@ -289,6 +289,46 @@ fn loads_that_cors_does_not_check_are_left_out_and_counted() {
 }
 
 #[test]
+fn without_fetch_metadata_a_form_post_asking_for_html_is_a_navigation() {
+    let page = "http://app.test:8080";
+    let mut form = entry(
+        "POST",
+        "http://api.test:3000/login",
+        &[
+            ("Origin", page),
+            (
+                "Accept",
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        302,
+        &[],
+    );
+    let mut fetch = entry(
+        "POST",
+        "http://api.test:3000/login",
+        &[
+            ("Origin", page),
+            ("Accept", "*/*"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        200,
+        &[],
+    );
+    for e in [&mut form, &mut fetch] {
+        e.as_object_mut().unwrap().remove("_resourceType");
+    }
+    let import = crate::browser::import_har(&json!({"log": {"entries": [form, fetch]}})).unwrap();
+    assert_eq!(import.items.len(), 1, "only the fetch is judged");
+    assert_eq!(import.items[0].actual_entry, Some(1));
+    assert_eq!(
+        import.skipped.summary().as_deref(),
+        Some("left out 1 cross-origin load that CORS does not check (1 navigation)")
+    );
+}
+
+#[test]
 fn an_export_without_fetch_metadata_keeps_judging_requests_with_origin() {
     // Proxies and older exports give neither Sec-Fetch-* nor _resourceType.
     let mut e = entry(
