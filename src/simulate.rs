@@ -194,8 +194,8 @@ impl From<browser::Request> for Step {
     }
 }
 
-/// One request, after those already `played` on the same page (each with how many seconds
-/// before this one it began): its preflight when the
+/// One request at second `now` of the page's timeline, after those already `played` on the
+/// same page (each with the second it began at): its preflight when the
 /// browser would send one (a failed preflight ends it there), the actual request, and the
 /// redirects it follows within the API origin.
 async fn play_one<S: ApiService<B>, B: MessageBody>(
@@ -203,14 +203,15 @@ async fn play_one<S: ApiService<B>, B: MessageBody>(
     app: &S,
     request: &browser::Request,
     played: &[(Played, u64)],
+    now: u64,
     ctx: &FixContext,
     browser: Browser,
 ) -> Played {
     let mut scenario = Scenario::new(request.clone());
     scenario.prior = played
         .iter()
-        .map(|(p, ago)| PriorExchange {
-            seconds_before: *ago as f64,
+        .map(|(p, began)| PriorExchange {
+            seconds_before: (now - began) as f64,
             request: p.scenario.request.clone(),
             preflight_response: p.scenario.preflight_response.clone(),
             actual_response: p.scenario.actual_response.clone(),
@@ -381,14 +382,13 @@ pub fn play(
         }
         let apps = Apps { apps };
         let app = &apps.apps[index].1;
-        // Each played request with how long before the next step it began.
+        // Each played request with the second of the timeline it began at.
         let mut played: Vec<(Played, u64)> = Vec::new();
         let mut own_cors = Vec::new();
         let mut in_force = Vec::new();
+        let mut now = 0;
         for step in steps {
-            for (_, ago) in &mut played {
-                *ago += step.after_seconds;
-            }
+            now += step.after_seconds;
             if let Some((p, text)) = &step.deploy {
                 state.apis[index].policy.swap(p.clone(), text.clone());
             }
@@ -396,8 +396,8 @@ pub fn play(
             let request = &step.request;
             let note = own_cors_note(&routes.value, request);
             let here = if note.is_some() { &FixContext::Generic } else { ctx };
-            let p = play_one(&apps, app, request, &played, here, browser).await;
-            played.push((p, 0));
+            let p = play_one(&apps, app, request, &played, now, here, browser).await;
+            played.push((p, now));
             own_cors.push(note);
         }
         let mut played: Vec<Played> = played.into_iter().map(|(p, _)| p).collect();

@@ -290,11 +290,8 @@ fn measure(which: Measured, probes: &[Probe]) -> Vec<String> {
             Runner::Oracle(oracle)
         }
         Measured::Chromium => {
-            let env = clock.chromium_env();
-            let env: Vec<(&str, &std::path::Path)> =
-                env.iter().map(|(k, v)| (*k, v.as_path())).collect();
             let (browser, page) = runtime.block_on(async {
-                let browser = Browser::launch_with_env(&[], &env)
+                let browser = Browser::launch_on_clock(&[], &clock)
                     .await
                     .expect("launch chromium under clockshift");
                 let page = browser.new_isolated_page().await.expect("page");

@@ -404,6 +404,14 @@ pub(crate) fn allows_third_party_cookies(dir: &Path) -> bool {
         == Some("allowed")
 }
 
+/// The `[[request]]`s of the fixture in `dir`, as JSON.
+pub(crate) fn fixture_requests(dir: &Path) -> Vec<Value> {
+    let fixture: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.join("fixture.toml")).unwrap()).unwrap();
+    let fixture = serde_json::to_value(fixture).unwrap();
+    fixture["request"].as_array().unwrap().clone()
+}
+
 /// A fixture copied to a temp folder, with its requests and both policies read.
 pub(crate) struct FixtureCopy {
     pub(crate) tmp: tempfile::TempDir,
@@ -422,10 +430,7 @@ impl FixtureCopy {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join(name);
         copy_dir(src, &dir);
-        let fixture: toml::Table =
-            toml::from_str(&std::fs::read_to_string(dir.join("fixture.toml")).unwrap()).unwrap();
-        let fixture = serde_json::to_value(fixture).unwrap();
-        let requests = fixture["request"].as_array().unwrap().clone();
+        let requests = fixture_requests(&dir);
         let cors = dir.join("cors.toml");
         let buggy = std::fs::read_to_string(&cors).unwrap();
         let fixed = std::fs::read_to_string(dir.join("cors.fixed.toml")).unwrap();
@@ -607,12 +612,9 @@ fn every_fixture_behaves_in_chromium_as_its_fixture_says() {
     let mut problems = Vec::new();
     for name in &names {
         let dir = repo.join("fixtures").join(name);
-        let requests = FixtureCopy::of(&dir, name).requests;
-        if is_timed(&requests) {
+        if is_timed(&fixture_requests(&dir)) {
             let b = clocked.get_or_insert_with(|| {
-                let env = clock.chromium_env();
-                let env: Vec<(&str, &Path)> = env.iter().map(|(k, v)| (*k, v.as_path())).collect();
-                rt.block_on(Browser::launch_with_env(&flags, &env))
+                rt.block_on(Browser::launch_on_clock(&flags, &clock))
                     .expect("launch chromium on a movable clock")
             });
             problems.extend(check_fixture_dir_on(&rt, b, Some(&clock), &dir, name));

@@ -19,8 +19,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::fixtures_browser::{
-    allows_third_party_cookies, drive_timeline, install_policy, install_routes, is_timed,
-    with_real_ports, FixtureCopy, FixtureRun,
+    allows_third_party_cookies, drive_timeline, fixture_requests, install_policy, install_routes,
+    is_timed, with_real_ports, FixtureCopy, FixtureRun,
 };
 use crate::util::clock::Clock;
 use crate::util::engine_oracle::{self, Engine, Job, Oracle};
@@ -127,25 +127,7 @@ fn cookie_problems(
     problems
 }
 
-/// The page's results; a timed fixture's steps are driven meanwhile (see
-/// [`drive_timeline`]), on `timeline`'s clock.
-fn page_results(
-    oracle: &mut Oracle,
-    run: &FixtureRun,
-    id: &str,
-    timeline: Option<(&Path, &Clock, &[Value], bool)>,
-) -> Vec<Value> {
-    let Some((dir, clock, requests, fixed)) = timeline else {
-        return page_results_now(oracle, run, id);
-    };
-    let events = run.sb.event_count();
-    std::thread::scope(|s| {
-        s.spawn(|| drive_timeline(&run.sb, events, requests, dir, &run.map, clock, fixed));
-        page_results_now(oracle, run, id)
-    })
-}
-
-fn page_results_now(oracle: &mut Oracle, run: &FixtureRun, id: &str) -> Vec<Value> {
+fn page_results(oracle: &mut Oracle, run: &FixtureRun, id: &str) -> Vec<Value> {
     let answer = oracle
         .run(&Job {
             id: id.to_string(),
@@ -162,30 +144,31 @@ fn page_results_now(oracle: &mut Oracle, run: &FixtureRun, id: &str) -> Vec<Valu
         .unwrap_or_else(|| panic!("{id}: no results"))
 }
 
-/// The fixture in `src` in `engine`, under the bug and then the fix: the problems found.
 /// How a timed fixture starts an engine on a clock of its own. Each run gets a fresh pair:
 /// Firefox opens no new page once its clock has jumped, and does not start on a clock
 /// already moved.
 type Clocked<'a> = &'a dyn Fn() -> (Oracle, Clock);
 
-/// The page's results in `own`'s engine on its clock (driving the timeline), else in
-/// `oracle`.
+/// The page's results in `oracle`, or, for a timed fixture, in `own`'s engine while its
+/// steps are driven on its clock (see [`drive_timeline`]).
 fn run_results(
     own: &mut Option<(Oracle, Clock)>,
     oracle: &mut Oracle,
     run: &FixtureRun,
     id: &str,
-    steps: (&Path, &[Value], bool),
+    (dir, requests, fixed): (&Path, &[Value], bool),
 ) -> Vec<Value> {
-    match own {
-        Some((o, clock)) => {
-            let (dir, requests, fixed) = steps;
-            page_results(o, run, id, Some((dir, &*clock, requests, fixed)))
-        }
-        None => page_results(oracle, run, id, None),
-    }
+    let Some((o, clock)) = own else {
+        return page_results(oracle, run, id);
+    };
+    let events = run.sb.event_count();
+    std::thread::scope(|s| {
+        s.spawn(|| drive_timeline(&run.sb, events, requests, dir, &run.map, clock, fixed));
+        page_results(o, run, id)
+    })
 }
 
+/// The fixture in `src` in `engine`, under the bug and then the fix: the problems found.
 fn check_fixture(
     oracle: &mut Oracle,
     engine: Engine,
@@ -354,8 +337,7 @@ fn every_fixture_in(engine: Engine) {
     let mut ran = 0;
     for name in &names {
         let src = root.join(name);
-        let clocked: Option<Clocked> =
-            is_timed(&FixtureCopy::of(&src, name).requests).then_some(&on_clock);
+        let clocked: Option<Clocked> = is_timed(&fixture_requests(&src)).then_some(&on_clock);
         let oracle = if allows_third_party_cookies(&src) {
             allowing
                 .get_or_insert_with(|| start(&[("SANDBOX_ORACLE_THIRD_PARTY_COOKIES", "allowed")]))

@@ -411,6 +411,19 @@ impl Browser {
         Self::launch_full(extra, env, None).await
     }
 
+    /// Like [`Browser::launch_with_args`], with the browser's clocks following `clock`.
+    pub async fn launch_on_clock(
+        extra: &[&str],
+        clock: &crate::util::clock::Clock,
+    ) -> CdpResult<Browser> {
+        let library = clock.clockshift_library();
+        let env = [
+            ("LD_PRELOAD", library.as_path()),
+            ("CLOCKSHIFT_FILE", clock.file.as_path()),
+        ];
+        Self::launch_full(extra, &env, None).await
+    }
+
     /// Like [`Browser::launch_with_args`], on a profile whose `Default/Preferences` file starts
     /// as `prefs` (e.g. `{"profile": {"cookie_controls_mode": 0}}`: third-party cookies
     /// allowed, as in Chrome outside Incognito).

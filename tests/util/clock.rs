@@ -51,12 +51,4 @@ impl Clock {
         assert!(status.success(), "cc clockshift.c: {status}");
         library
     }
-
-    /// The environment that puts Chromium on this clock.
-    pub fn chromium_env(&self) -> Vec<(&'static str, PathBuf)> {
-        vec![
-            ("LD_PRELOAD", self.clockshift_library()),
-            ("CLOCKSHIFT_FILE", self.file.clone()),
-        ]
-    }
 }

@@ -141,19 +141,7 @@ impl TestSandbox {
 
     /// Like [`wait_event`], ignoring the first `skip` events.
     pub fn wait_event_after(&self, skip: usize, pred: impl Fn(&Value) -> bool) -> Value {
-        let (m, cv) = &*self.lines;
-        let deadline = Instant::now() + DEADLINE;
-        let mut g = m.lock().unwrap();
-        loop {
-            if let Some(e) = g.events.iter().skip(skip).find(|e| pred(e)) {
-                return e.clone();
-            }
-            let now = Instant::now();
-            if now > deadline || g.closed {
-                panic!("no matching log event; log so far:\n{}", g.raw.join("\n"));
-            }
-            g = cv.wait_timeout(g, deadline - now).unwrap().0;
-        }
+        self.wait_nth_event_after(skip, 1, pred)
     }
 
     /// Waits for the `n`th event after the first `skip` that matches `pred`, and returns it.
@@ -172,8 +160,13 @@ impl TestSandbox {
             }
             let now = Instant::now();
             if now > deadline || g.closed {
+                let which = if n == 1 {
+                    String::new()
+                } else {
+                    format!(" (the {n}th)")
+                };
                 panic!(
-                    "no {n}th matching log event; log so far:\n{}",
+                    "no matching log event{which}; log so far:\n{}",
                     g.raw.join("\n")
                 );
             }

@@ -219,7 +219,15 @@ pub fn import_har(json: &Value) -> Result<HarImport, HarError> {
         for j in preflight.iter().chain(actual.iter()) {
             used[*j] = true;
         }
-        items.push(item_from(&parsed, &mut used, preflight, actual, origin));
+        // A preflight alone was made by fetch() (elements are never preflighted).
+        let load = actual.map_or(Load::Cors(Initiator::Fetch), |j| loads[j]);
+        items.push(item_from(
+            &parsed,
+            &mut used,
+            (preflight, actual),
+            load,
+            origin,
+        ));
     }
     Ok(HarImport {
         entries,
@@ -327,17 +335,18 @@ fn page_headers(actual: Option<&Entry>, preflight: Option<&Entry>) -> HeaderList
 
 /// The item for a preflight and/or actual request (positions in `parsed`), with the
 /// redirect hops that follow the actual request. Entries it takes are marked `used`.
+/// `load` is what [`Entry::load`] says of the actual request.
 fn item_from(
     parsed: &[Entry],
     used: &mut [bool],
-    preflight: Option<usize>,
-    actual: Option<usize>,
+    (preflight, actual): (Option<usize>, Option<usize>),
+    load: Load,
     origin: &str,
 ) -> HarItem {
     let p = preflight.map(|j| &parsed[j]);
     let a = actual.map(|j| &parsed[j]);
     let first = p.or(a).map_or("", |e| e.url.as_str());
-    let request = page_request(a, p, first, origin);
+    let request = page_request(a, p, load, first, origin);
     let index = a.or(p).map_or(0, |e| e.index);
     let mut scenario = Scenario::new(request);
     scenario.id = Some(format!(
@@ -391,6 +400,7 @@ fn item_from(
 fn page_request(
     actual: Option<&Entry>,
     preflight: Option<&Entry>,
+    load: Load,
     first_url: &str,
     origin: &str,
 ) -> Request {
@@ -409,7 +419,7 @@ fn page_request(
     if actual.is_some_and(|a| a.request_headers.contains("cookie")) {
         request.credentials = Credentials::Include;
     }
-    match actual.map_or(Load::Cors(Initiator::Fetch), Entry::load) {
+    match load {
         Load::Cors(initiator) => request.initiator = initiator,
         Load::NoCorsFetch => request.mode = Mode::NoCors,
         // Left out of the import before it gets here.

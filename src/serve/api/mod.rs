@@ -185,6 +185,12 @@ struct MissMemo {
     bodies: std::collections::HashMap<(String, String), web::Bytes>,
 }
 
+impl MissMemo {
+    fn is_for(&self, snapshot: &Arc<Versioned<Routes>>) -> bool {
+        std::ptr::eq(self.routes.as_ptr(), Arc::as_ptr(snapshot))
+    }
+}
+
 /// Bodies kept per worker before the memo starts over; paths longer than the suggestions
 /// look at are not kept (a client chooses them, up to 64 KiB).
 const MISS_MEMO_ENTRIES: usize = 256;
@@ -204,7 +210,7 @@ fn not_found(snapshot: &Arc<Versioned<Routes>>, method: &str, path: &str) -> Htt
     if keep {
         let hit = MISSES.with_borrow(|m| {
             m.as_ref()
-                .filter(|m| std::ptr::eq(m.routes.as_ptr(), Arc::as_ptr(snapshot)))
+                .filter(|m| m.is_for(snapshot))
                 .and_then(|m| m.bodies.get(&key).cloned())
         });
         if let Some(body) = hit {
@@ -227,12 +233,10 @@ fn not_found(snapshot: &Arc<Versioned<Routes>>, method: &str, path: &str) -> Htt
     );
     if keep {
         MISSES.with_borrow_mut(|m| {
-            let fresh = m
+            let usable = m
                 .as_ref()
-                .is_none_or(|m| !std::ptr::eq(m.routes.as_ptr(), Arc::as_ptr(snapshot)))
-                || m.as_ref()
-                    .is_some_and(|m| m.bodies.len() >= MISS_MEMO_ENTRIES);
-            if fresh {
+                .is_some_and(|m| m.is_for(snapshot) && m.bodies.len() < MISS_MEMO_ENTRIES);
+            if !usable {
                 *m = Some(MissMemo {
                     routes: Arc::downgrade(snapshot),
                     bodies: Default::default(),
