@@ -249,7 +249,7 @@ mod tests {
         all.push("/api/students/{id}");
         let ps = patterns(&all);
         let ix = RouteIndex::of_patterns(&ps);
-        let near = ix.near("/api/studnts/3", 32, strsim::normalized_levenshtein);
+        let near = ix.near("/api/studnts/3", 32, super::super::similarity);
         assert!(near.len() <= 32);
         assert!(near.contains(&2000), "{near:?}");
     }

@@ -404,7 +404,7 @@ impl Routes {
 
     /// Up to three routes closest to a path that matched nothing, for the 404 body.
     pub fn closest(&self, method: &str, path: &str) -> Vec<(String, String)> {
-        self.closest_by(method, path, strsim::normalized_levenshtein)
+        self.closest_by(method, path, similarity)
     }
 
     /// [`Routes::closest`] with the similarity measure as a parameter, so a test can watch what
@@ -446,6 +446,12 @@ impl Routes {
             .map(|(_, r)| (r.method.clone(), r.path.text.clone()))
             .collect()
     }
+}
+
+/// How alike two paths are, from 0 (nothing in common) to 1 (equal): one minus their edit
+/// distance in characters over the longer one's length.
+pub(crate) fn similarity(a: &str, b: &str) -> f64 {
+    rapidfuzz::distance::levenshtein::normalized_similarity(a.chars(), b.chars())
 }
 
 /// Up to this many routes, a 404 scores every one for its suggestions; beyond, only this many

@@ -209,3 +209,27 @@ mod find_matches_the_linear_rule {
         }
     }
 }
+
+/// The 404's similarity scores what the edit distance it replaced scored, to the last bit, so
+/// the suggestions and their order stay what they were: for paths, typos and non-ASCII alike.
+mod similarity_is_the_normalized_edit_distance {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn for_any_two_paths(a in "[/a-z{}é0-9]{0,80}", b in "[/a-z{}é0-9]{0,80}") {
+            prop_assert_eq!(similarity(&a, &b), strsim::normalized_levenshtein(&a, &b));
+        }
+    }
+
+    #[test]
+    fn for_long_paths_and_the_empty_one() {
+        let long = format!("/api/{}", "segment/".repeat(30));
+        let typo = long.replacen("segment", "segmnet", 3);
+        for (a, b) in [(&long[..], &typo[..]), ("", ""), ("", "/a"), ("/ä/ö", "/a/o")] {
+            assert_eq!(similarity(a, b), strsim::normalized_levenshtein(a, b), "{a} {b}");
+        }
+    }
+}
