@@ -228,8 +228,17 @@ mod similarity_is_the_normalized_edit_distance {
     fn for_long_paths_and_the_empty_one() {
         let long = format!("/api/{}", "segment/".repeat(30));
         let typo = long.replacen("segment", "segmnet", 3);
-        for (a, b) in [(&long[..], &typo[..]), ("", ""), ("", "/a"), ("/ä/ö", "/a/o")] {
-            assert_eq!(similarity(a, b), strsim::normalized_levenshtein(a, b), "{a} {b}");
+        for (a, b) in [
+            (&long[..], &typo[..]),
+            ("", ""),
+            ("", "/a"),
+            ("/ä/ö", "/a/o"),
+        ] {
+            assert_eq!(
+                similarity(a, b),
+                strsim::normalized_levenshtein(a, b),
+                "{a} {b}"
+            );
         }
     }
 }
