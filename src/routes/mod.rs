@@ -284,6 +284,18 @@ impl Counter {
 }
 
 impl Route {
+    /// Whether answering reads anything of the request or the render helpers: a `when`, a
+    /// header or body with placeholders. Most routes answer fixed bytes, and gathering what
+    /// a template could read (every header, the query, the cookies, the body as JSON) was a
+    /// tenth of such a request.
+    pub fn reads_request(&self) -> bool {
+        self.responses.iter().any(|r| {
+            !r.when.is_empty()
+                || r.dynamic.is_some()
+                || r.headers.iter().any(|(_, v)| v.is_dynamic())
+        })
+    }
+
     /// The response for request number `seq`, among those whose `when` holds; `None` when no
     /// response applies.
     pub fn choose(
@@ -292,6 +304,14 @@ impl Route {
         seq: u64,
         random: &mut dyn FnMut() -> u64,
     ) -> Option<&RouteResponse> {
+        if let [only] = self.responses.as_slice() {
+            // One response: `pick` has nothing to choose among.
+            return only
+                .when
+                .iter()
+                .all(|(e, want)| condition_holds(e, want, req))
+                .then_some(only);
+        }
         let candidates: Vec<&RouteResponse> = self
             .responses
             .iter()

@@ -59,8 +59,15 @@ pub async fn read_body_in_time(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
-    let watch = req.conn_data::<Rc<BodyWatch>>().cloned();
     let mut payload = req.take_payload();
+    if matches!(payload, actix_web::dev::Payload::None) {
+        // No body (most requests): no deadline to arm, nothing to buffer.
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    let watch = req.conn_data::<Rc<BodyWatch>>().cloned();
     let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
     let mut body = BytesMut::new();
     loop {
