@@ -1,17 +1,15 @@
-//! The outermost step of every origin: after the answer is out, it records what happened —
-//! the log line, the browser's verdict for cross-origin API requests, the preflight-cache
-//! note the watcher warns with, and the inspector's journal entry.
+//! Recording what happened once an answer is known: the log line, the browser's verdict for
+//! cross-origin API requests, the preflight-cache note the watcher warns with, and the
+//! inspector's journal entry.
 //!
-//! Outermost, so refusals by the Host guard are logged too. It only assembles: the verdict is
-//! `verdict`'s, the wording the journal's.
+//! Part of the outermost step (`front`), so refusals by the Host guard are logged too. It
+//! only assembles: the verdict is `verdict`'s, the wording the journal's.
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{ACCESS_CONTROL_MAX_AGE, ORIGIN};
-use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage};
+use actix_web::{web, HttpMessage};
 
 use super::{api, cookie_notes, cors_layer, verdict, OriginCtx};
 use crate::browser::{
@@ -61,78 +59,86 @@ impl RequestFacts {
     }
 }
 
-pub(super) async fn access_log(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let ctx = req.app_data::<web::Data<OriginCtx>>().cloned();
-    let asked = RequestFacts::of(&req, ctx.as_ref().is_some_and(|c| c.api.is_some()));
-    let res = next.call(req).await?;
-    let Some(ctx) = ctx else { return Ok(res) };
-    let fault = res
-        .response()
-        .extensions()
-        .get::<api::InjectedFault>()
-        .map(|f| f.0);
-    let (verdicts, generation) = match fault {
-        // Nothing reached the browser, so there are no headers to judge.
-        Some(f) => (no_response_verdict(&ctx, &asked, f), None),
-        None => judge(&ctx, &asked, &res),
-    };
-    if let (Some(v), Some(i)) = (&verdicts, ctx.api) {
-        if asked.preflight && v.verdict.outcome == Outcome::Allowed {
-            let max_age = res
-                .headers()
-                .get(ACCESS_CONTROL_MAX_AGE)
-                .and_then(|v| v.to_str().ok());
-            ctx.state.apis[i].note_preflight_cached(parse_max_age(max_age).max(0) as u64);
+/// What the log has taken of a request before the inner steps consume it; `finish` records
+/// the exchange once the answer is known.
+pub(super) struct Pending {
+    ctx: web::Data<OriginCtx>,
+    asked: RequestFacts,
+}
+
+impl Pending {
+    pub(super) fn start(req: &ServiceRequest, ctx: web::Data<OriginCtx>) -> Pending {
+        let asked = RequestFacts::of(req, ctx.api.is_some());
+        Pending { ctx, asked }
+    }
+
+    /// Logs the exchange, judges it and keeps it in the journal.
+    pub(super) fn finish<B>(self, res: &ServiceResponse<B>) {
+        let Pending { ctx, asked } = self;
+        let fault = res
+            .response()
+            .extensions()
+            .get::<api::InjectedFault>()
+            .map(|f| f.0);
+        let (verdicts, generation) = match fault {
+            // Nothing reached the browser, so there are no headers to judge.
+            Some(f) => (no_response_verdict(&ctx, &asked, f), None),
+            None => judge(&ctx, &asked, res),
+        };
+        if let (Some(v), Some(i)) = (&verdicts, ctx.api) {
+            if asked.preflight && v.verdict.outcome == Outcome::Allowed {
+                let max_age = res
+                    .headers()
+                    .get(ACCESS_CONTROL_MAX_AGE)
+                    .and_then(|v| v.to_str().ok());
+                ctx.state.apis[i].note_preflight_cached(parse_max_age(max_age).max(0) as u64);
+            }
+        }
+        let (verdict, verdict_if_credentialed, engines, engines_if_credentialed) = match verdicts {
+            Some(v) => (
+                Some(v.verdict),
+                v.if_credentialed,
+                Some(v.engines),
+                v.engines_if_credentialed,
+            ),
+            None => (None, None, None, None),
+        };
+        let cookies = match (ctx.api, fault) {
+            (Some(i), None) if !ctx.state.bench.no_verdict => cookie_notes::cookie_notes(
+                &ctx.state.cookies,
+                res.request(),
+                &ctx.state.apis[i].url,
+                res.status().as_u16(),
+                res.headers(),
+                asked.preflight,
+            ),
+            _ => Default::default(),
+        };
+        let record = RequestRecord {
+            origin_name: ctx.name.clone(),
+            method: asked.method,
+            path: asked.path,
+            status: fault.is_none().then(|| res.status().as_u16()),
+            no_response: fault.map(Fault::no_response),
+            origin: asked.origin,
+            preflight: asked.preflight,
+            preflight_required: asked.preflight_required,
+            duration_ms: (asked.started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            verdict,
+            verdict_if_credentialed,
+            verdicts: engines,
+            verdicts_if_credentialed: engines_if_credentialed,
+            cookies: cookies.chromium,
+            cookies_in: cookies.elsewhere,
+            carried_cookies: cookies.carried,
+        };
+        ctx.state.log.request(&record);
+        // The inspector's feed: API requests only (a static origin's own page loads and event
+        // streams would drown them).
+        if ctx.api.is_some() && !ctx.state.bench.no_verdict {
+            journal(&ctx, record, res, generation, fault.is_some());
         }
     }
-    let (verdict, verdict_if_credentialed, engines, engines_if_credentialed) = match verdicts {
-        Some(v) => (
-            Some(v.verdict),
-            v.if_credentialed,
-            Some(v.engines),
-            v.engines_if_credentialed,
-        ),
-        None => (None, None, None, None),
-    };
-    let cookies = match (ctx.api, fault) {
-        (Some(i), None) if !ctx.state.bench.no_verdict => cookie_notes::cookie_notes(
-            &ctx.state.cookies,
-            res.request(),
-            &ctx.state.apis[i].url,
-            res.status().as_u16(),
-            res.headers(),
-            asked.preflight,
-        ),
-        _ => Default::default(),
-    };
-    let record = RequestRecord {
-        origin_name: ctx.name.clone(),
-        method: asked.method,
-        path: asked.path,
-        status: fault.is_none().then(|| res.status().as_u16()),
-        no_response: fault.map(Fault::no_response),
-        origin: asked.origin,
-        preflight: asked.preflight,
-        preflight_required: asked.preflight_required,
-        duration_ms: (asked.started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
-        verdict,
-        verdict_if_credentialed,
-        verdicts: engines,
-        verdicts_if_credentialed: engines_if_credentialed,
-        cookies: cookies.chromium,
-        cookies_in: cookies.elsewhere,
-        carried_cookies: cookies.carried,
-    };
-    ctx.state.log.request(&record);
-    // The inspector's feed: API requests only (a static origin's own page loads and event
-    // streams would drown them).
-    if ctx.api.is_some() && !ctx.state.bench.no_verdict {
-        journal(&ctx, record, &res, generation, fault.is_some());
-    }
-    Ok(res)
 }
 
 /// The browser's verdicts, for cross-origin requests to an API only, and the policy

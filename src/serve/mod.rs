@@ -1,9 +1,9 @@
 //! The actix-web servers: one server per origin (`listen`), all in one actix system.
 //!
-//! Owns the order of the steps every request goes through, in one place: the unread-body
-//! step (outermost, so every answer closes a connection whose body is unfinished) → access
-//! log (so refusals are logged too) → Host allowlist → for API origins the hot CORS layer →
-//! routes; for static origins `/__sandbox/*` → files. Servers take listeners
+//! Owns the order of the steps every request goes through, in one place: `front` (the
+//! request body lent out, so every answer closes a connection whose body is unfinished; the
+//! access log, so refusals are logged too; the Host allowlist) → for API origins the hot CORS
+//! layer → routes; for static origins `/__sandbox/*` → files. Servers take listeners
 //! that are already bound (so `up` can report every port problem before anything starts, and
 //! tests can pass port-0 sockets) and stop when the shutdown flag flips.
 
@@ -19,6 +19,7 @@ pub mod exact_layer;
 pub mod express_layer;
 pub mod file_cache;
 mod framing;
+mod front;
 pub mod frontend;
 pub mod guard;
 pub mod inject;
@@ -35,8 +36,8 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, App, Error, HttpResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, Error};
 
 use crate::config::HostAllowlist;
 use crate::state::SharedState;
@@ -66,44 +67,6 @@ fn settings() -> listen::Settings {
         client_disconnect_timeout: Duration::from_secs(1),
         tls_handshake_timeout: Duration::from_secs(3),
         shutdown_timeout_secs: 1,
-    }
-}
-
-async fn host_guard(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    authority_as_host(&mut req);
-    let allowed = req.app_data::<web::Data<OriginCtx>>().is_some_and(|ctx| {
-        // Exactly one Host (RFC 9112 §3.2): with two, a proxy and this check could each
-        // believe a different one.
-        let mut hosts = req.headers().get_all("host");
-        let host = hosts.next().and_then(|h| h.to_str().ok());
-        hosts.next().is_none() && ctx.hosts.allows(host)
-    });
-    if !allowed {
-        let res = HttpResponse::Forbidden()
-            .content_type("text/plain; charset=utf-8")
-            .body("sandbox: this Host is not allowed (DNS rebinding protection); use localhost, *.localhost or a configured hostname");
-        return Ok(req.into_response(res).map_into_right_body());
-    }
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
-}
-
-/// HTTP/2 carries the host in `:authority`, not in a Host header: copy it into one so every
-/// later check (this guard, the same-origin rules, the key gate) reads the host one way.
-fn authority_as_host(req: &mut ServiceRequest) {
-    if req.version() != actix_web::http::Version::HTTP_2 || req.headers().contains_key("host") {
-        return;
-    }
-    let authority = req.uri().authority().map(|a| a.as_str().to_owned());
-    if let Some(value) =
-        authority.and_then(|a| actix_web::http::header::HeaderValue::from_str(&a).ok())
-    {
-        req.headers_mut()
-            .insert(actix_web::http::header::HOST, value);
     }
 }
 
@@ -140,9 +103,7 @@ pub fn api_app(
         ))
         // Outside the CORS layer: `cors = "upstream"` lets the upstream answer CORS itself.
         .wrap(from_fn(api::upstream_cors))
-        .wrap(from_fn(host_guard))
-        .wrap(from_fn(access_log::access_log))
-        .wrap(from_fn(unread_body::close_when_unread))
+        .wrap(from_fn(front::front))
         .default_service(web::to(api::handle))
 }
 
@@ -165,9 +126,7 @@ fn static_app(
         // Per worker, created here: a hit takes no lock.
         .app_data(web::Data::new(file_cache::FileCache::default()))
         .wrap(from_fn(key_gate::door))
-        .wrap(from_fn(host_guard))
-        .wrap(from_fn(access_log::access_log))
-        .wrap(from_fn(unread_body::close_when_unread))
+        .wrap(from_fn(front::front))
         .configure(livereload::register)
         .default_service(web::to(frontend::handle))
 }

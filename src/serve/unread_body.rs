@@ -8,9 +8,10 @@
 //!
 //! actix-http does close the connection (after reading and discarding for at most the client
 //! disconnect timeout, so the client can read the answer before the close) when the body's
-//! reader is still alive at the end of the response and the body still unfinished. So this
-//! step, outermost on every origin, takes the request's body, lends the inner steps a reader of
-//! it, and keeps the body itself alive inside the response until the response is written. A
+//! reader is still alive at the end of the response and the body still unfinished. So the
+//! outermost step of every origin (`front`) takes the request's body here, lends the inner
+//! steps a reader of it, and keeps the body itself alive inside the response until the
+//! response is written. A
 //! body read to its end, or none at all, changes nothing: keep-alive works as before.
 
 use std::cell::RefCell;
@@ -22,7 +23,6 @@ use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
-use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use bytes::Bytes;
 use futures_util::Stream;
@@ -68,39 +68,50 @@ impl<B: MessageBody> MessageBody for Holding<B> {
     }
 }
 
-/// The step itself; see the module documentation. A request without a body (most of them)
-/// passes through untouched: nothing to keep alive, no allocation.
-pub async fn close_when_unread<B: MessageBody + 'static>(
-    mut req: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<EitherBody<B, Holding<B>>>, Error> {
+/// The request's body, lent to the inner steps while `Held` keeps it alive.
+pub(super) struct Held(Option<Shared>);
+
+/// Takes the request's body and gives the inner steps a reader of it. A request without a
+/// body (most of them) is left untouched: nothing to keep alive, no allocation.
+pub(super) fn lend(req: &mut ServiceRequest) -> Held {
     // The outermost step sees every request first: it numbers them for the body watch.
     if let Some(watch) = req.conn_data::<Rc<BodyWatch>>() {
         watch.begin_request();
     }
-    let shared = match req.take_payload() {
-        Payload::None => {
-            return next
-                .call(req)
-                .await
-                .map(ServiceResponse::map_into_left_body)
-        }
+    match req.take_payload() {
+        Payload::None => Held(None),
         payload => {
             let shared = Rc::new(RefCell::new(payload));
             let reader: actix_http::BoxedPayloadStream = Box::pin(Reader(shared.clone()));
             req.set_payload(Payload::from(reader));
-            shared
+            Held(Some(shared))
         }
-    };
-    match next.call(req).await {
-        Ok(res) => Ok(res.map_body(|_, body| {
-            EitherBody::right(Holding {
-                body: Box::pin(body),
-                _request_body: shared,
-            })
-        })),
-        // The request is gone with the error; the error's response carries the body instead.
-        Err(e) => Err(HoldingError { error: e, shared }.into()),
+    }
+}
+
+impl Held {
+    /// The answer, now keeping the request's body alive until it has been written.
+    pub(super) fn hold<B: MessageBody + 'static>(
+        self,
+        res: ServiceResponse<B>,
+    ) -> ServiceResponse<EitherBody<B, Holding<B>>> {
+        match self.0 {
+            None => res.map_into_left_body(),
+            Some(shared) => res.map_body(|_, body| {
+                EitherBody::right(Holding {
+                    body: Box::pin(body),
+                    _request_body: shared,
+                })
+            }),
+        }
+    }
+
+    /// An inner step's error; its response keeps the body alive like any other answer.
+    pub(super) fn hold_error(self, error: Error) -> Error {
+        match self.0 {
+            None => error,
+            Some(shared) => HoldingError { error, shared }.into(),
+        }
     }
 }
 
