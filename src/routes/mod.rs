@@ -304,19 +304,13 @@ impl Route {
         seq: u64,
         random: &mut dyn FnMut() -> u64,
     ) -> Option<&RouteResponse> {
+        let applies =
+            |r: &&RouteResponse| r.when.iter().all(|(e, want)| condition_holds(e, want, req));
         if let [only] = self.responses.as_slice() {
             // One response: `pick` has nothing to choose among.
-            return only
-                .when
-                .iter()
-                .all(|(e, want)| condition_holds(e, want, req))
-                .then_some(only);
+            return Some(only).filter(applies);
         }
-        let candidates: Vec<&RouteResponse> = self
-            .responses
-            .iter()
-            .filter(|r| r.when.iter().all(|(e, want)| condition_holds(e, want, req)))
-            .collect();
+        let candidates: Vec<&RouteResponse> = self.responses.iter().filter(applies).collect();
         if candidates.is_empty() {
             return None;
         }

@@ -72,6 +72,11 @@ impl Pending {
         Pending { ctx, asked }
     }
 
+    /// The origin the request came to.
+    pub(super) fn origin(&self) -> &OriginCtx {
+        &self.ctx
+    }
+
     /// Logs the exchange, judges it and keeps it in the journal.
     pub(super) fn finish<B>(self, res: &ServiceResponse<B>) {
         let Pending { ctx, asked } = self;

@@ -51,17 +51,14 @@ pub async fn read_body_in_time(
     if declared.is_some_and(|n| n > limit as u64) {
         return Ok(refuse(req, too_large(limit)));
     }
+    let mut payload = req.take_payload();
     if body_is_the_connection(&req) {
         // Nothing to wait for; the unread-body step closes the connection after the answer.
-        req.set_payload(actix_web::dev::Payload::None);
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
+        payload = actix_web::dev::Payload::None;
     }
-    let mut payload = req.take_payload();
     if matches!(payload, actix_web::dev::Payload::None) {
-        // No body (most requests): no deadline to arm, nothing to buffer.
+        // No body (most requests, and the requests above): no deadline to arm, nothing to
+        // buffer.
         return next
             .call(req)
             .await

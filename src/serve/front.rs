@@ -29,10 +29,12 @@ pub(super) async fn front<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<Answer<B>>, Error> {
     let held = unread_body::lend(&mut req);
-    let ctx = req.app_data::<web::Data<OriginCtx>>().cloned();
-    let log = ctx.clone().map(|c| Pending::start(&req, c));
+    let log = req
+        .app_data::<web::Data<OriginCtx>>()
+        .cloned()
+        .map(|c| Pending::start(&req, c));
     authority_as_host(&mut req);
-    let res = if allowed(&req, ctx.as_ref().map(|c| c.get_ref())) {
+    let res = if allowed(&req, log.as_ref().map(Pending::origin)) {
         match next.call(req).await {
             Ok(res) => res.map_into_left_body(),
             // Unlogged, as an inner error always was: actix answers it after this step.
